@@ -1,0 +1,181 @@
+//! End-to-end identity benchmark on generated data (default 2.38M orders of
+//! 620k people): normalization + hashing throughput, full resolution from
+//! in-memory Arrow batches, a 10k-order increment on top, durable ingest,
+//! CSV file to queryable, and peak memory.
+//!
+//! `cargo bench -p ordergraph-benches --bench resolve` (release build).
+//! Size with `ORDERS=238000 CUSTOMERS=62000`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use ordergraph_benches::{peak_rss_mib, rss_mib, timed};
+use ordergraph_datasets::{Dataset, GenConfig, generate};
+use ordergraph_engine::identity::{RawIdentity, extract};
+use ordergraph_engine::store::OrderStore;
+use ordergraph_engine::{Engine, EngineConfig};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn normalize_all(batches: &[RecordBatch], config: &EngineConfig) -> usize {
+    let identity = config.identity_config();
+    let mut ids = 0;
+    for b in batches {
+        let s = |name: &str| b.column_by_name(name).unwrap().as_string::<i32>().clone();
+        let (ch, acc, ph, em, un, dev) = (
+            s("channel"),
+            s("account_id"),
+            s("phone"),
+            s("email"),
+            s("wechat_unionid"),
+            s("device_id"),
+        );
+        let opt = |a: &datafusion::arrow::array::StringArray, r: usize| {
+            a.is_valid(r).then(|| a.value(r).to_string())
+        };
+        for r in 0..b.num_rows() {
+            let (a, p, e, u, d) = (
+                opt(&acc, r),
+                opt(&ph, r),
+                opt(&em, r),
+                opt(&un, r),
+                opt(&dev, r),
+            );
+            let raw = RawIdentity {
+                channel: ch.value(r),
+                account_id: a.as_deref(),
+                phone: p.as_deref(),
+                email: e.as_deref(),
+                wechat_unionid: u.as_deref(),
+                device_id: d.as_deref(),
+            };
+            ids += extract(&raw, identity.region, &identity.blocklist)
+                .iter()
+                .filter(|s| matches!(s, ordergraph_engine::identity::Slot::Id { .. }))
+                .count();
+        }
+    }
+    ids
+}
+
+fn main() {
+    let orders = env_usize("ORDERS", 2_380_000);
+    let customers = env_usize("CUSTOMERS", orders * 62 / 238);
+    let increment = 10_000;
+    println!(
+        "ordergraph resolve benchmark: {orders} orders of {customers} people (+{increment} increment)"
+    );
+    let config = GenConfig {
+        customers,
+        orders: orders + increment,
+        seed: 1,
+        ..GenConfig::default()
+    };
+    let (dataset, gen_s) = timed(|| generate(&config));
+    let (base, extra) = split(&dataset, orders);
+    println!("generate                {gen_s:>8.2} s");
+
+    let engine_config = EngineConfig::default();
+    let (ids, norm_s) = timed(|| normalize_all(&base, &engine_config));
+    println!(
+        "normalize + hash (1 core) {:>6.2} s  {:>10.0} orders/s  ({ids} identifiers)",
+        norm_s,
+        orders as f64 / norm_s
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = OrderStore::open(dir.path(), engine_config.identity_config()).unwrap();
+    let rss_before = rss_mib().unwrap_or(0.0);
+    let (prepared, prep_s) = timed(|| store.prepare(base.clone(), 0).unwrap());
+    let ((), apply_s) = timed(|| store.apply(prepared));
+    println!(
+        "full resolution         {:>8.2} s  (check+normalize {prep_s:.2} s, graph {apply_s:.2} s)  {:>10.0} orders/s, {} customers",
+        prep_s + apply_s,
+        orders as f64 / (prep_s + apply_s),
+        store.graph().customers()
+    );
+    println!(
+        "memory held by the store  {:>7.0} MiB",
+        rss_mib().unwrap_or(0.0) - rss_before
+    );
+    let (prepared, prep_s) = timed(|| store.prepare(extra.clone(), 1).unwrap());
+    let ((), apply_s) = timed(|| store.apply(prepared));
+    println!(
+        "increment of {increment}      {:>8.1} ms  (check+normalize {:.1} ms, graph {:.1} ms)",
+        (prep_s + apply_s) * 1e3,
+        prep_s * 1e3,
+        apply_s * 1e3
+    );
+    drop(store);
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let (_, durable_s) = timed(|| engine.ingest_batches("orders", base.clone()).unwrap());
+    println!(
+        "durable ingest (log+fsync) {:>5.2} s  {:>10.0} orders/s",
+        durable_s,
+        orders as f64 / durable_s
+    );
+    let (_, inc_s) = timed(|| engine.ingest_batches("orders", extra.clone()).unwrap());
+    println!("durable increment of {increment} {:>5.1} ms", inc_s * 1e3);
+    let (reopened, reopen_s) = timed(|| Engine::open(dir.path(), vec![]).unwrap());
+    println!(
+        "restart (replay log)    {:>8.2} s  {} orders",
+        reopen_s,
+        reopened.order_count()
+    );
+    drop((engine, reopened));
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("orders.csv");
+    let small = Dataset {
+        rows: dataset.rows[..orders].to_vec(),
+    };
+    small.write_csv(&csv).unwrap();
+    let size = std::fs::metadata(&csv).unwrap().len() as f64 / (1 << 20) as f64;
+    let engine = Engine::open(dir.path().join("data"), vec![]).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (count, csv_s) = timed(|| {
+        engine.ingest_file("orders", &csv).unwrap();
+        runtime.block_on(async {
+            Arc::clone(&engine)
+                .query("select count(distinct mcid) from orders")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+        })
+    });
+    println!(
+        "CSV file ({size:.0} MiB) to queryable {:>5.2} s  {:>10.0} orders/s  ({} rows)",
+        csv_s,
+        orders as f64 / csv_s,
+        count[0].num_rows()
+    );
+    println!(
+        "peak memory             {:>8.0} MiB",
+        peak_rss_mib().unwrap_or(0.0)
+    );
+}
+
+fn split(dataset: &Dataset, at: usize) -> (Vec<RecordBatch>, Vec<RecordBatch>) {
+    let head = Dataset {
+        rows: dataset.rows[..at].to_vec(),
+    };
+    let tail = Dataset {
+        rows: dataset.rows[at..].to_vec(),
+    };
+    (
+        head.to_record_batches(65_536).unwrap(),
+        tail.to_record_batches(65_536).unwrap(),
+    )
+}

@@ -1,0 +1,420 @@
+//! Export of a [`Dataset`]: the canonical Arrow schema, record batches, and
+//! the CSV, NDJSON, Parquet and ground-truth writers.
+//!
+//! Text formats are written by hand rather than through arrow's writers so
+//! that `ordered_at` keeps the local `+08:00` offset and `amount` keeps two
+//! decimals exactly as the channels export them.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use chrono::SecondsFormat;
+use datafusion::arrow::array::{
+    ArrayRef, Decimal128Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::{Dataset, Error, OrderRow, Result};
+
+static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let utf8 = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        utf8("order_id", false),
+        utf8("channel", false),
+        Field::new(
+            "ordered_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        utf8("account_id", true),
+        utf8("phone", true),
+        utf8("email", true),
+        utf8("wechat_unionid", true),
+        utf8("device_id", true),
+        Field::new("amount", DataType::Decimal128(12, 2), true),
+        utf8("status", true),
+        utf8("ship_city", true),
+        utf8("ship_address", true),
+        utf8("ip", true),
+        utf8("coupon", true),
+    ]))
+});
+
+/// Column names of the orders schema, in order.
+const COLUMNS: [&str; 14] = [
+    "order_id",
+    "channel",
+    "ordered_at",
+    "account_id",
+    "phone",
+    "email",
+    "wechat_unionid",
+    "device_id",
+    "amount",
+    "status",
+    "ship_city",
+    "ship_address",
+    "ip",
+    "coupon",
+];
+
+/// A field value as written to text formats.
+enum Value<'a> {
+    Str(&'a str),
+    Owned(String),
+    Amount(i64),
+    Null,
+}
+
+fn opt(v: &Option<String>) -> Value<'_> {
+    v.as_deref().map_or(Value::Null, Value::Str)
+}
+
+/// The row's values in [`COLUMNS`] order.
+fn values(r: &OrderRow) -> [Value<'_>; 14] {
+    [
+        Value::Str(&r.order_id),
+        Value::Str(r.channel),
+        Value::Owned(r.ordered_at.to_rfc3339_opts(SecondsFormat::Secs, false)),
+        opt(&r.account_id),
+        opt(&r.phone),
+        opt(&r.email),
+        opt(&r.wechat_unionid),
+        opt(&r.device_id),
+        Value::Amount(r.amount_cents),
+        Value::Str(r.status),
+        opt(&r.ship_city),
+        opt(&r.ship_address),
+        opt(&r.ip),
+        opt(&r.coupon),
+    ]
+}
+
+fn write_amount(w: &mut impl Write, cents: i64) -> std::io::Result<()> {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    write!(w, "{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Writes one CSV field, quoting when a reader could otherwise misread it
+/// (separators, quotes, line breaks, or significant edge whitespace).
+fn write_csv_field(w: &mut impl Write, s: &str) -> std::io::Result<()> {
+    let needs_quotes = s.contains([',', '"', '\n', '\r'])
+        || s.starts_with(char::is_whitespace)
+        || s.ends_with(char::is_whitespace);
+    if !needs_quotes {
+        return w.write_all(s.as_bytes());
+    }
+    w.write_all(b"\"")?;
+    let mut rest = s;
+    while let Some(pos) = rest.find('"') {
+        w.write_all(&rest.as_bytes()[..=pos])?;
+        w.write_all(b"\"")?;
+        rest = &rest[pos + 1..];
+    }
+    w.write_all(rest.as_bytes())?;
+    w.write_all(b"\"")
+}
+
+fn write_json_string(w: &mut impl Write, s: &str) -> std::io::Result<()> {
+    w.write_all(b"\"")?;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let escape: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        w.write_all(&s.as_bytes()[start..i])?;
+        match escape {
+            Some(e) => w.write_all(e.as_bytes())?,
+            None => write!(w, "\\u{:04x}", c as u32)?,
+        }
+        start = i + c.len_utf8();
+    }
+    w.write_all(&s.as_bytes()[start..])?;
+    w.write_all(b"\"")
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
+}
+
+impl Dataset {
+    /// The canonical orders schema shared by every export.
+    pub fn orders_schema() -> SchemaRef {
+        Arc::clone(&SCHEMA)
+    }
+
+    /// The orders as record batches of at most `batch_size` rows.
+    pub fn to_record_batches(&self, batch_size: usize) -> Result<Vec<RecordBatch>> {
+        if batch_size == 0 {
+            return Err(Error::InvalidArgument("batch_size must be positive".into()));
+        }
+        self.rows.chunks(batch_size).map(Self::batch).collect()
+    }
+
+    fn batch(rows: &[OrderRow]) -> Result<RecordBatch> {
+        let n = rows.len();
+        let strings = |f: &dyn Fn(&OrderRow) -> Option<&str>| -> ArrayRef {
+            let bytes = rows.iter().map(|r| f(r).map_or(0, str::len)).sum();
+            let mut b = StringBuilder::with_capacity(n, bytes);
+            for r in rows {
+                b.append_option(f(r));
+            }
+            Arc::new(b.finish())
+        };
+        let mut ts = TimestampMicrosecondBuilder::with_capacity(n);
+        let mut amount = Decimal128Builder::with_capacity(n);
+        for r in rows {
+            ts.append_value(r.ordered_at.timestamp_micros());
+            amount.append_value(r.amount_cents as i128);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            strings(&|r| Some(&r.order_id)),
+            strings(&|r| Some(r.channel)),
+            Arc::new(ts.finish().with_timezone("UTC")),
+            strings(&|r| r.account_id.as_deref()),
+            strings(&|r| r.phone.as_deref()),
+            strings(&|r| r.email.as_deref()),
+            strings(&|r| r.wechat_unionid.as_deref()),
+            strings(&|r| r.device_id.as_deref()),
+            Arc::new(amount.finish().with_precision_and_scale(12, 2)?),
+            strings(&|r| Some(r.status)),
+            strings(&|r| r.ship_city.as_deref()),
+            strings(&|r| r.ship_address.as_deref()),
+            strings(&|r| r.ip.as_deref()),
+            strings(&|r| r.coupon.as_deref()),
+        ];
+        Ok(RecordBatch::try_new(Self::orders_schema(), columns)?)
+    }
+
+    /// Writes the orders as CSV with a header row; NULL is an empty field.
+    pub fn write_csv(&self, path: &Path) -> Result<()> {
+        let mut w = create(path)?;
+        w.write_all(COLUMNS.join(",").as_bytes())?;
+        w.write_all(b"\n")?;
+        for row in &self.rows {
+            for (i, v) in values(row).iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                match v {
+                    Value::Str(s) => write_csv_field(&mut w, s)?,
+                    Value::Owned(s) => write_csv_field(&mut w, s)?,
+                    Value::Amount(c) => write_amount(&mut w, *c)?,
+                    Value::Null => {}
+                }
+            }
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+
+    /// Writes the orders as newline-delimited JSON; NULL fields are omitted
+    /// and `amount` is a JSON number with two decimals.
+    pub fn write_ndjson(&self, path: &Path) -> Result<()> {
+        let mut w = create(path)?;
+        for row in &self.rows {
+            w.write_all(b"{")?;
+            let mut first = true;
+            for (name, v) in COLUMNS.iter().zip(values(row).iter()) {
+                if matches!(v, Value::Null) {
+                    continue;
+                }
+                if !first {
+                    w.write_all(b",")?;
+                }
+                first = false;
+                write!(w, "\"{name}\":")?;
+                match v {
+                    Value::Str(s) => write_json_string(&mut w, s)?,
+                    Value::Owned(s) => write_json_string(&mut w, s)?,
+                    Value::Amount(c) => write_amount(&mut w, *c)?,
+                    Value::Null => {}
+                }
+            }
+            w.write_all(b"}\n")?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+
+    /// Writes the orders as a zstd-compressed Parquet file.
+    pub fn write_parquet(&self, path: &Path) -> Result<()> {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        let file = File::create(path)?;
+        let mut writer = ArrowWriter::try_new(file, Self::orders_schema(), Some(props))?;
+        // Batches bound the builders' memory; row groups stay at the writer's
+        // default size regardless.
+        for start in (0..self.rows.len()).step_by(64 * 1024) {
+            let end = (start + 64 * 1024).min(self.rows.len());
+            writer.write(&Self::batch(&self.rows[start..end])?)?;
+        }
+        writer.close()?;
+        Ok(())
+    }
+
+    /// Writes the ground truth as CSV `channel,order_id,person,trap`.
+    pub fn write_truth(&self, path: &Path) -> Result<()> {
+        let mut w = create(path)?;
+        w.write_all(b"channel,order_id,person,trap\n")?;
+        for row in &self.rows {
+            write_csv_field(&mut w, row.channel)?;
+            w.write_all(b",")?;
+            write_csv_field(&mut w, &row.order_id)?;
+            writeln!(w, ",{},{}", row.person, row.trap.unwrap_or(""))?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GenConfig, generate};
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::csv::ReaderBuilder;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    fn small() -> Dataset {
+        generate(&GenConfig {
+            customers: 800,
+            orders: 3_000,
+            seed: 11,
+            ..GenConfig::default()
+        })
+    }
+
+    #[test]
+    fn csv_field_quoting() {
+        let mut out = Vec::new();
+        for s in [
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            " padded ",
+            "line\nbreak",
+            "上海市",
+        ] {
+            write_csv_field(&mut out, s).unwrap();
+            out.push(b'|');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain|\"a,b\"|\"say \"\"hi\"\"\"|\" padded \"|\"line\nbreak\"|上海市|"
+        );
+        let mut out = Vec::new();
+        write_json_string(&mut out, "a\"b\\c\u{1}é").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\u0001é\"");
+        let mut out = Vec::new();
+        write_amount(&mut out, 19_900).unwrap();
+        write_amount(&mut out, 5).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "199.000.05");
+    }
+
+    #[test]
+    fn batches_match_rows() {
+        let d = small();
+        let batches = d.to_record_batches(1000).unwrap();
+        assert_eq!(batches.len(), 3);
+        assert_eq!(
+            batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+            d.rows.len()
+        );
+        assert_eq!(batches[0].schema(), Dataset::orders_schema());
+        assert!(d.to_record_batches(0).is_err());
+        let names: Vec<_> = Dataset::orders_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, COLUMNS);
+    }
+
+    #[test]
+    fn files_round_trip() {
+        let d = small();
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, json, pq, truth) = (
+            dir.path().join("orders.csv"),
+            dir.path().join("orders.ndjson"),
+            dir.path().join("orders.parquet"),
+            dir.path().join("truth.csv"),
+        );
+        d.write_csv(&csv).unwrap();
+        d.write_ndjson(&json).unwrap();
+        d.write_parquet(&pq).unwrap();
+        d.write_truth(&truth).unwrap();
+
+        // CSV parses back under the canonical schema to the same values.
+        let reader = ReaderBuilder::new(Dataset::orders_schema())
+            .with_header(true)
+            .with_batch_size(1 << 20)
+            .build(File::open(&csv).unwrap())
+            .unwrap();
+        let from_csv: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+        let expected = d.to_record_batches(1 << 20).unwrap();
+        assert_eq!(from_csv.len(), 1);
+        for (col, field) in Dataset::orders_schema().fields().iter().enumerate() {
+            assert_eq!(
+                from_csv[0].column(col).as_ref(),
+                expected[0].column(col).as_ref(),
+                "column {}",
+                field.name()
+            );
+        }
+        let first_line = std::fs::read_to_string(&csv).unwrap();
+        let second = first_line.lines().nth(1).unwrap();
+        assert!(second.contains("+08:00"), "{second}");
+
+        // NDJSON also parses back under the canonical schema.
+        let json_reader = datafusion::arrow::json::ReaderBuilder::new(Dataset::orders_schema())
+            .with_batch_size(1 << 20)
+            .build(std::io::BufReader::new(File::open(&json).unwrap()))
+            .unwrap();
+        let from_json: Vec<RecordBatch> = json_reader.collect::<Result<_, _>>().unwrap();
+        assert_eq!(from_json[0].num_rows(), d.rows.len());
+        assert_eq!(
+            from_json[0].column(8).as_ref(),
+            expected[0].column(8).as_ref()
+        );
+        assert_eq!(
+            from_json[0].column(2).as_ref(),
+            expected[0].column(2).as_ref()
+        );
+        assert_eq!(
+            from_json[0].column(4).as_ref(),
+            expected[0].column(4).as_ref()
+        );
+
+        let pq_rows: usize = ParquetRecordBatchReaderBuilder::try_new(File::open(&pq).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap().num_rows())
+            .sum();
+        assert_eq!(pq_rows, d.rows.len());
+
+        let t = crate::Truth::read_csv(&truth).unwrap();
+        assert_eq!(t.len(), d.rows.len());
+        let amounts = expected[0]
+            .column(8)
+            .as_primitive::<datafusion::arrow::datatypes::Decimal128Type>();
+        assert_eq!(amounts.null_count(), 0);
+    }
+}

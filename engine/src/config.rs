@@ -1,0 +1,143 @@
+//! Engine configuration: `ordergraph.toml` in the data directory, every
+//! setting optional, with the defaults below.
+
+use std::path::Path;
+
+use ordergraph_udfs::{IdentityKind, Region, parse_region};
+use serde::Deserialize;
+
+use crate::identity::{Blocklist, IdentityConfig};
+use crate::{Error, Result};
+
+/// Name of the configuration file in the data directory.
+pub const CONFIG_FILE: &str = "ordergraph.toml";
+
+/// Values that are never a person's identifier, whatever the data says:
+/// the fillers clerks and test scripts type most. Extended, not replaced, by
+/// the configuration's `identity.blocklist`.
+const DEFAULT_BLOCKLIST: &[(IdentityKind, &str)] = &[
+    (IdentityKind::Email, "test@test.com"),
+    (IdentityKind::Email, "a@a.com"),
+    (IdentityKind::Email, "none@none.com"),
+    (IdentityKind::Email, "null@null.com"),
+    (IdentityKind::Email, "no@no.com"),
+    (IdentityKind::Email, "123456@qq.com"),
+    (IdentityKind::Email, "123@qq.com"),
+    (IdentityKind::Email, "1@1.com"),
+    (IdentityKind::Email, "test@qq.com"),
+    (IdentityKind::Email, "test@163.com"),
+    (IdentityKind::Phone, "13800138000"),
+    (IdentityKind::Phone, "13912345678"),
+    (IdentityKind::Phone, "12345678901"),
+];
+
+/// Identity settings as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// Region for phones written without a country code.
+    pub default_region: String,
+    /// See [`IdentityConfig::max_companions`].
+    pub max_companions: usize,
+    /// See [`IdentityConfig::max_addresses`].
+    pub max_addresses: usize,
+    /// Extra values that never link: `{ kind = "phone", value = "13700000000" }`.
+    pub blocklist: Vec<BlockedValue>,
+}
+
+/// One blocklist entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockedValue {
+    /// `unionid`, `phone`, `email`, `device` or `account` (`channel:account_id`).
+    pub kind: String,
+    /// The raw value; it is normalized like ingested values.
+    pub value: String,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        let d = IdentityConfig::default();
+        Self {
+            default_region: "CN".into(),
+            max_companions: d.max_companions,
+            max_addresses: d.max_addresses,
+            blocklist: Vec::new(),
+        }
+    }
+}
+
+/// The engine's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Identity resolution.
+    pub identity: IdentitySettings,
+    /// Partitions per query (default: the number of cores).
+    pub target_partitions: usize,
+    #[serde(skip)]
+    region: Option<Region>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            identity: IdentitySettings::default(),
+            target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            region: Some(Region::CN),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Reads `ordergraph.toml` from `dir`, or the defaults if there is none.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(CONFIG_FILE);
+        let mut config: EngineConfig = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => EngineConfig::default(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let bad = |reason: String| Error::Config {
+            path: path.clone(),
+            reason,
+        };
+        config.region = Some(
+            parse_region(&config.identity.default_region).ok_or_else(|| {
+                bad(format!(
+                    "unknown identity.default_region '{}'",
+                    config.identity.default_region
+                ))
+            })?,
+        );
+        for b in &config.identity.blocklist {
+            IdentityKind::parse(&b.kind).ok_or_else(|| {
+                bad(format!(
+                    "unknown identifier kind '{}' in identity.blocklist",
+                    b.kind
+                ))
+            })?;
+        }
+        config.target_partitions = config.target_partitions.max(1);
+        Ok(config)
+    }
+
+    /// The identity graph settings this configuration describes.
+    pub fn identity_config(&self) -> IdentityConfig {
+        let region = self.region.unwrap_or(Region::CN);
+        let configured = self
+            .identity
+            .blocklist
+            .iter()
+            .filter_map(|b| Some((IdentityKind::parse(&b.kind)?, b.value.as_str())));
+        IdentityConfig {
+            region,
+            blocklist: Blocklist::new(DEFAULT_BLOCKLIST.iter().copied().chain(configured), region),
+            max_companions: self.identity.max_companions,
+            max_addresses: self.identity.max_addresses,
+        }
+    }
+}

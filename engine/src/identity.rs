@@ -1,0 +1,773 @@
+//! The identity graph: which orders belong to which customer, and why.
+//!
+//! Orders are dense numbers handed out by the order store. Identifiers are
+//! interned by their xxh3 [`identity_key`](ordergraph_udfs::identity_key)
+//! into dense numbers with postings (the orders carrying them). Orders linked
+//! by any usable identifier form a *component*; each component is resolved
+//! into customers by [`resolve`](resolve::resolve), which refuses links that
+//! would join two people. A batch only re-resolves the components it touches,
+//! so the cost of an increment is proportional to the batch, and because
+//! resolution reads event time and status, never arrival order, the partition
+//! is the same however the orders arrived.
+//!
+//! MCIDs: a new customer's MCID is the key of its earliest identifier; an
+//! existing customer keeps its MCID while it still holds that anchor. When
+//! customers merge, the one with the earliest order keeps its MCID and the
+//! other is retired into the alias list, so no MCID ever handed out dead-ends.
+
+use std::collections::{HashMap, HashSet};
+
+use ordergraph_udfs::{IdentityKind, Region};
+use roaring::RoaringBitmap;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+mod extract;
+mod postings;
+mod resolve;
+
+pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract};
+use postings::Postings;
+use resolve::{IdentFacts, LocalOrder};
+
+/// "No identifier / no component" in dense-number arrays.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Tuning of identity resolution.
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    /// Region assumed for phones written without a country code.
+    pub region: Region,
+    /// Values that never link.
+    pub blocklist: Blocklist,
+    /// An identifier seen with more distinct identifiers than this of one
+    /// other kind (unionIDs, phones, emails, accounts, devices) is shared.
+    pub max_companions: usize,
+    /// An identifier seen with more distinct ship addresses than this is shared.
+    pub max_addresses: usize,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            region: Region::CN,
+            blocklist: Blocklist::default(),
+            max_companions: 5,
+            max_addresses: 8,
+        }
+    }
+}
+
+/// One order, as the identity graph needs it.
+#[derive(Debug, Clone)]
+pub struct OrderInput {
+    /// Dense order number from the order store.
+    pub order: u32,
+    /// A key of the order's content identity (`channel`, `order_id`): breaks
+    /// ties in event time independently of arrival.
+    pub key: u64,
+    /// `ordered_at`, microseconds since the epoch.
+    pub at: i64,
+    /// Paid, shipped or signed: the order shows who holds an identifier.
+    pub valid: bool,
+    /// A hash of the normalized ship address, if any.
+    pub address: Option<u64>,
+    /// The order's identifiers by [`IdentityKind`] slot.
+    pub slots: [Slot; 5],
+}
+
+/// Why an identifier was judged shared by several people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedReason {
+    /// Seen with more distinct identifiers of `kind` than one person has.
+    Companions {
+        /// The companion kind that crossed the limit.
+        kind: IdentityKind,
+        /// How many were seen (counting stops past the limit).
+        count: usize,
+    },
+    /// Seen with more distinct ship addresses than one person uses.
+    Addresses(usize),
+}
+
+impl std::fmt::Display for SharedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SharedReason::Companions { kind, count } => {
+                write!(
+                    f,
+                    "seen with {count} or more distinct {} identifiers",
+                    kind.as_str()
+                )
+            }
+            SharedReason::Addresses(n) => {
+                write!(f, "seen with {n} or more distinct ship addresses")
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct IdentNode {
+    kind: IdentityKind,
+    key: u64,
+    value: Box<str>,
+    postings: Postings,
+    /// Distinct companion keys, tagged with their kind in the top 3 bits;
+    /// bounded: a kind stops being counted once past the limit.
+    companions: Vec<u64>,
+    addresses: Vec<u64>,
+    shared: Option<SharedReason>,
+    first_seen: i64,
+    last_seen: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OrderNode {
+    key: u64,
+    at: i64,
+    valid: bool,
+    idents: [u32; 5],
+}
+
+/// A retired MCID and the one that replaced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// The retired MCID key.
+    pub old: u64,
+    /// The MCID key that took its orders.
+    pub new: u64,
+    /// Arrival time of the batch that retired it, microseconds.
+    pub at: i64,
+    /// `merge` or `split`.
+    pub reason: &'static str,
+}
+
+/// A value refused as an identifier, with the orders that carried it.
+#[derive(Debug, Clone)]
+pub struct RefusedValue {
+    /// The identifier kind.
+    pub kind: IdentityKind,
+    /// The normalized (or trimmed raw) value.
+    pub value: String,
+    /// Why it was refused.
+    pub why: Refusal,
+    /// Orders carrying it.
+    pub orders: RoaringBitmap,
+    /// Earliest `ordered_at` seen.
+    pub first_seen: i64,
+    /// Latest `ordered_at` seen.
+    pub last_seen: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LiveMcid {
+    orders: u32,
+    anchor: u64,
+}
+
+/// What one [`IdentityGraph::apply`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyStats {
+    /// Orders applied.
+    pub orders: usize,
+    /// Components re-resolved.
+    pub components: usize,
+    /// MCIDs retired by merges or splits.
+    pub retired: usize,
+    /// Identifiers newly found shared.
+    pub newly_shared: usize,
+}
+
+/// An identifier's linking evidence, for `identity_evidence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// All orders carrying it belong to this customer.
+    Linked,
+    /// Its orders are split among several customers (a recycled phone, a
+    /// family device, a conflict between two people's identifiers).
+    Split,
+    /// It is shared by many people and links nothing.
+    Shared,
+}
+
+/// The identity graph. See the module docs.
+#[derive(Debug, Default)]
+pub struct IdentityGraph {
+    config: IdentityConfig,
+    index: HashMap<u64, u32>,
+    idents: Vec<IdentNode>,
+    orders: Vec<Option<OrderNode>>,
+    comp_of: Vec<u32>,
+    comps: Vec<Vec<u32>>,
+    free_comps: Vec<u32>,
+    mcid: Vec<u64>,
+    live: HashMap<u64, LiveMcid>,
+    aliases: Vec<Alias>,
+    alias_of: HashMap<u64, u64>,
+    refused: HashMap<(IdentityKind, String), RefusedValue>,
+    /// Orders whose MCID changed since the last [`IdentityGraph::take_changed`].
+    changed: Vec<u32>,
+    /// Scratch: the BFS round that last expanded each identifier.
+    ident_stamp: Vec<u32>,
+    round: u32,
+}
+
+const COMPANION_KIND_SHIFT: u32 = 61;
+
+impl IdentityGraph {
+    /// An empty graph.
+    pub fn new(config: IdentityConfig) -> Self {
+        Self {
+            config,
+            ..Default::default()
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &IdentityConfig {
+        &self.config
+    }
+
+    /// Applies new or changed orders; `arrived_at` stamps any MCID aliases.
+    pub fn apply(&mut self, inputs: Vec<OrderInput>, arrived_at: i64) -> ApplyStats {
+        let mut stats = ApplyStats {
+            orders: inputs.len(),
+            ..Default::default()
+        };
+        let mut dirty: Vec<u32> = Vec::with_capacity(inputs.len());
+        let mut rebuild: HashSet<u32> = HashSet::new();
+        let mut reresolve: HashSet<u32> = HashSet::new();
+        for input in inputs {
+            self.apply_order(input, &mut dirty, &mut rebuild, &mut reresolve, &mut stats);
+        }
+        for c in rebuild {
+            if self.comps[c as usize].is_empty() {
+                continue;
+            }
+            for o in std::mem::take(&mut self.comps[c as usize]) {
+                self.comp_of[o as usize] = NONE;
+                dirty.push(o);
+            }
+            self.free_comps.push(c);
+            reresolve.remove(&c);
+        }
+        let mut touched = self.recomponent(&dirty);
+        touched.extend(reresolve);
+        let mut touched: Vec<u32> = touched
+            .into_iter()
+            .filter(|&c| !self.comps[c as usize].is_empty())
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        stats.components = touched.len();
+        for c in touched {
+            stats.retired += self.resolve_component(c, arrived_at);
+        }
+        stats
+    }
+
+    fn apply_order(
+        &mut self,
+        input: OrderInput,
+        dirty: &mut Vec<u32>,
+        rebuild: &mut HashSet<u32>,
+        reresolve: &mut HashSet<u32>,
+        stats: &mut ApplyStats,
+    ) {
+        let o = input.order as usize;
+        if self.orders.len() <= o {
+            self.orders.resize(o + 1, None);
+            self.comp_of.resize(o + 1, NONE);
+            self.mcid.resize(o + 1, 0);
+        }
+        let mut idents = [NONE; 5];
+        for (slot, value) in input.slots.into_iter().enumerate() {
+            match value {
+                Slot::Id { key, value } => {
+                    idents[slot] = self.intern(IdentityKind::ALL[slot], key, value)
+                }
+                Slot::Refused { value, why } => {
+                    self.note_refused(IdentityKind::ALL[slot], value, why, input.order, input.at)
+                }
+                Slot::Empty => {}
+            }
+        }
+        let node = OrderNode {
+            key: input.key,
+            at: input.at,
+            valid: input.valid,
+            idents,
+        };
+        match self.orders[o] {
+            Some(old) if old.idents == idents => {
+                if (old.at, old.valid) != (node.at, node.valid) && self.comp_of[o] != NONE {
+                    reresolve.insert(self.comp_of[o]);
+                }
+            }
+            Some(old) => {
+                for &id in old
+                    .idents
+                    .iter()
+                    .filter(|&&id| id != NONE && !idents.contains(&id))
+                {
+                    self.idents[id as usize].postings.remove(input.order);
+                }
+                if self.comp_of[o] != NONE {
+                    rebuild.insert(self.comp_of[o]);
+                }
+                dirty.push(input.order);
+            }
+            None => dirty.push(input.order),
+        }
+        self.orders[o] = Some(node);
+        for &id in idents.iter().filter(|&&id| id != NONE) {
+            let ident = &mut self.idents[id as usize];
+            ident.postings.insert(input.order);
+            ident.first_seen = ident.first_seen.min(input.at);
+            ident.last_seen = ident.last_seen.max(input.at);
+        }
+        self.note_companions(&idents, input.address, rebuild, stats);
+    }
+
+    fn intern(&mut self, kind: IdentityKind, key: u64, value: String) -> u32 {
+        if let Some(&id) = self.index.get(&key) {
+            return id;
+        }
+        let id = self.idents.len() as u32;
+        self.idents.push(IdentNode {
+            kind,
+            key,
+            value: value.into_boxed_str(),
+            postings: Postings::default(),
+            companions: Vec::new(),
+            addresses: Vec::new(),
+            shared: None,
+            first_seen: i64::MAX,
+            last_seen: i64::MIN,
+        });
+        self.ident_stamp.push(0);
+        self.index.insert(key, id);
+        id
+    }
+
+    fn note_refused(
+        &mut self,
+        kind: IdentityKind,
+        value: String,
+        why: Refusal,
+        order: u32,
+        at: i64,
+    ) {
+        // Masked and invalid values are per-order noise, not shared values:
+        // they are explained per order in `identity_evidence` instead.
+        if matches!(why, Refusal::Masked | Refusal::Invalid) {
+            return;
+        }
+        let entry = self
+            .refused
+            .entry((kind, value))
+            .or_insert_with_key(|(kind, value)| RefusedValue {
+                kind: *kind,
+                value: value.clone(),
+                why,
+                orders: RoaringBitmap::new(),
+                first_seen: at,
+                last_seen: at,
+            });
+        entry.orders.insert(order);
+        entry.first_seen = entry.first_seen.min(at);
+        entry.last_seen = entry.last_seen.max(at);
+    }
+
+    /// Counts, for each identifier of an order, the distinct other
+    /// identifiers and addresses it has been seen with, and marks it shared
+    /// when one person could not account for them.
+    fn note_companions(
+        &mut self,
+        idents: &[u32; 5],
+        address: Option<u64>,
+        rebuild: &mut HashSet<u32>,
+        stats: &mut ApplyStats,
+    ) {
+        let limit = self.config.max_companions;
+        let address_limit = self.config.max_addresses;
+        for &id in idents.iter().filter(|&&id| id != NONE) {
+            if self.idents[id as usize].shared.is_some() {
+                continue;
+            }
+            let mut became_shared = None;
+            for (slot, &other) in idents.iter().enumerate() {
+                if other == NONE || other == id {
+                    continue;
+                }
+                let tag = (slot as u64) << COMPANION_KIND_SHIFT;
+                let tagged = (self.idents[other as usize].key >> 3) | tag;
+                let node = &mut self.idents[id as usize];
+                let same_kind = node
+                    .companions
+                    .iter()
+                    .filter(|&&c| c >> COMPANION_KIND_SHIFT == slot as u64)
+                    .count();
+                if same_kind <= limit && !node.companions.contains(&tagged) {
+                    node.companions.push(tagged);
+                    if same_kind + 1 > limit {
+                        became_shared = Some(SharedReason::Companions {
+                            kind: IdentityKind::ALL[slot],
+                            count: same_kind + 1,
+                        });
+                    }
+                }
+            }
+            if let Some(a) = address {
+                let node = &mut self.idents[id as usize];
+                if node.addresses.len() <= address_limit && !node.addresses.contains(&a) {
+                    node.addresses.push(a);
+                    if node.addresses.len() > address_limit {
+                        became_shared.get_or_insert(SharedReason::Addresses(node.addresses.len()));
+                    }
+                }
+            }
+            if let Some(reason) = became_shared {
+                let node = &mut self.idents[id as usize];
+                node.shared = Some(reason);
+                stats.newly_shared += 1;
+                // Its component may fall apart without it.
+                for o in node.postings.iter() {
+                    let c = self.comp_of[o as usize];
+                    if c != NONE {
+                        rebuild.insert(c);
+                    }
+                }
+            }
+        }
+    }
+
+    fn usable(&self, id: u32) -> bool {
+        id != NONE && self.idents[id as usize].shared.is_none()
+    }
+
+    /// Finds the components of orders that have none, absorbing the existing
+    /// components they connect to. Returns the components touched.
+    fn recomponent(&mut self, dirty: &[u32]) -> HashSet<u32> {
+        let mut touched = HashSet::new();
+        let mut stack = Vec::new();
+        let mut reached = Vec::new();
+        for &start in dirty {
+            let c = self.comp_of[start as usize];
+            if c != NONE {
+                touched.insert(c);
+                continue;
+            }
+            let mut c = self.new_comp(start);
+            self.round = self.round.wrapping_add(1).max(1);
+            stack.push(start);
+            while let Some(x) = stack.pop() {
+                let Some(node) = self.orders[x as usize] else {
+                    continue;
+                };
+                for id in node.idents {
+                    if !self.usable(id) || self.ident_stamp[id as usize] == self.round {
+                        continue;
+                    }
+                    self.ident_stamp[id as usize] = self.round;
+                    reached.clear();
+                    reached.extend(self.idents[id as usize].postings.iter());
+                    for &y in &reached {
+                        match self.comp_of[y as usize] {
+                            NONE => {
+                                self.comp_of[y as usize] = c;
+                                self.comps[c as usize].push(y);
+                                stack.push(y);
+                            }
+                            cy if cy != c => c = self.merge_comps(c, cy),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            touched.insert(c);
+        }
+        touched
+    }
+
+    fn new_comp(&mut self, order: u32) -> u32 {
+        let c = match self.free_comps.pop() {
+            Some(c) => c,
+            None => {
+                self.comps.push(Vec::new());
+                (self.comps.len() - 1) as u32
+            }
+        };
+        self.comps[c as usize].push(order);
+        self.comp_of[order as usize] = c;
+        c
+    }
+
+    /// Merges two components, relabelling the smaller; returns the survivor.
+    fn merge_comps(&mut self, a: u32, b: u32) -> u32 {
+        let (big, small) = if self.comps[a as usize].len() >= self.comps[b as usize].len() {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let moved = std::mem::take(&mut self.comps[small as usize]);
+        for &o in &moved {
+            self.comp_of[o as usize] = big;
+        }
+        self.comps[big as usize].extend(moved);
+        self.free_comps.push(small);
+        big
+    }
+
+    fn facts(&self, id: u32) -> IdentFacts {
+        let node = &self.idents[id as usize];
+        IdentFacts {
+            key: node.key,
+            scope: match node.kind {
+                IdentityKind::Account => extract::account_scope(&node.value),
+                _ => 0,
+            },
+        }
+    }
+
+    /// Re-resolves one component and assigns MCIDs. Returns how many MCIDs
+    /// were retired.
+    fn resolve_component(&mut self, c: u32, arrived_at: i64) -> usize {
+        let mut members = self.comps[c as usize].clone();
+        members.sort_unstable_by_key(|&o| {
+            let n = self.orders[o as usize].expect("component member is an order");
+            (n.at, n.key)
+        });
+        let local: Vec<LocalOrder> = members
+            .iter()
+            .map(|&o| {
+                let n = self.orders[o as usize].expect("component member is an order");
+                LocalOrder {
+                    valid: n.valid,
+                    idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
+                }
+            })
+            .collect();
+        let labels = resolve::resolve(&local, &|id| self.facts(id));
+        let mut clusters: Vec<Vec<u32>> = Vec::new();
+        let mut cluster_of_label: HashMap<u32, usize> = HashMap::new();
+        for (i, &label) in labels.iter().enumerate() {
+            let at = *cluster_of_label.entry(label).or_insert_with(|| {
+                clusters.push(Vec::new());
+                clusters.len() - 1
+            });
+            clusters[at].push(members[i]);
+        }
+        self.assign_mcids(&clusters, arrived_at)
+    }
+
+    /// Gives each cluster (members in event time, clusters by their earliest
+    /// order) an MCID, keeping existing ones where the anchor stays.
+    fn assign_mcids(&mut self, clusters: &[Vec<u32>], arrived_at: i64) -> usize {
+        let mut claimed: HashSet<u64> = HashSet::new();
+        let mut chosen = Vec::with_capacity(clusters.len());
+        for cluster in clusters {
+            let m = self.choose_mcid(cluster, &claimed);
+            claimed.insert(m.0);
+            chosen.push(m);
+        }
+        // Where each old MCID's orders went, to retire the ones left empty.
+        let mut moved_to: HashMap<u64, Vec<u64>> = HashMap::new();
+        for (cluster, &(new, anchor)) in clusters.iter().zip(&chosen) {
+            for &o in cluster {
+                let old = self.mcid[o as usize];
+                if old == new {
+                    continue;
+                }
+                if old != 0 {
+                    let targets = moved_to.entry(old).or_default();
+                    if !targets.contains(&new) {
+                        targets.push(new);
+                    }
+                    if let Some(l) = self.live.get_mut(&old) {
+                        l.orders -= 1;
+                    }
+                }
+                self.mcid[o as usize] = new;
+                self.changed.push(o);
+                self.live
+                    .entry(new)
+                    .or_insert(LiveMcid { orders: 0, anchor })
+                    .orders += 1;
+            }
+        }
+        let mut retired = 0;
+        let mut olds: Vec<_> = moved_to.into_iter().collect();
+        olds.sort_unstable();
+        for (old, targets) in olds {
+            if self.live.get(&old).is_some_and(|l| l.orders == 0) {
+                self.live.remove(&old);
+                let reason = if targets.len() == 1 { "merge" } else { "split" };
+                self.alias_of.insert(old, targets[0]);
+                self.aliases.push(Alias {
+                    old,
+                    new: targets[0],
+                    at: arrived_at,
+                    reason,
+                });
+                retired += 1;
+            }
+        }
+        retired
+    }
+
+    /// Returns `(mcid, anchor)` for a cluster.
+    fn choose_mcid(&self, cluster: &[u32], claimed: &HashSet<u64>) -> (u64, u64) {
+        let holds = |anchor: u64| {
+            cluster.iter().any(|&o| {
+                let n = self.orders[o as usize].expect("cluster member is an order");
+                n.key == anchor
+                    || n.idents
+                        .iter()
+                        .any(|&id| id != NONE && self.idents[id as usize].key == anchor)
+            })
+        };
+        // The oldest existing customer whose anchor is here keeps its MCID.
+        // Members are in event time, so a first sighting is the earliest.
+        let mut seen = HashSet::new();
+        let mut candidates = Vec::new();
+        for &o in cluster {
+            let m = self.mcid[o as usize];
+            if m != 0
+                && !claimed.contains(&m)
+                && seen.insert(m)
+                && let Some(live) = self.live.get(&m)
+            {
+                let at = self.orders[o as usize].map_or(i64::MAX, |n| n.at);
+                candidates.push((at, m, live.anchor));
+            }
+        }
+        candidates.sort_unstable();
+        if let Some(&(_, m, anchor)) = candidates.iter().find(|c| holds(c.2)) {
+            return (m, anchor);
+        }
+        let anchor = self.natural_anchor(cluster);
+        let mut m = anchor.max(1);
+        let old_here = |m: u64| cluster.iter().any(|&o| self.mcid[o as usize] == m);
+        while claimed.contains(&m) || (self.live.contains_key(&m) && !old_here(m)) {
+            // The anchor's MCID is taken (a recycled phone's earlier owner):
+            // derive another from it and the earliest order, still stable.
+            let first = self.orders[cluster[0] as usize].map_or(0, |n| n.key);
+            m = xxh3_64_with_seed(&m.to_le_bytes(), first).max(1);
+        }
+        (m, anchor)
+    }
+
+    /// The key of the cluster's earliest identifier (by event time, then
+    /// kind, then key), or of its earliest order if it has none.
+    fn natural_anchor(&self, cluster: &[u32]) -> u64 {
+        for &o in cluster {
+            let n = self.orders[o as usize].expect("cluster member is an order");
+            let best = n
+                .idents
+                .iter()
+                .filter(|&&id| self.usable(id))
+                .map(|&id| self.idents[id as usize].key)
+                .next();
+            if let Some(key) = best {
+                return key;
+            }
+        }
+        let first = self.orders[cluster[0] as usize].map_or(0, |n| n.key);
+        xxh3_64_with_seed(&first.to_le_bytes(), 0x4d43_4944)
+    }
+
+    /// Orders whose MCID changed since the last call.
+    pub fn take_changed(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// The current MCID key of an order.
+    pub fn mcid_of_order(&self, order: u32) -> Option<u64> {
+        self.mcid.get(order as usize).copied().filter(|&m| m != 0)
+    }
+
+    /// MCID keys of orders `0..n`, 0 where unknown: for attaching `mcid` to scans.
+    pub fn mcids(&self) -> &[u64] {
+        &self.mcid
+    }
+
+    /// Follows aliases to the live MCID; `None` if never handed out.
+    pub fn current_mcid(&self, mut mcid: u64) -> Option<u64> {
+        for _ in 0..=self.aliases.len() {
+            if self.live.contains_key(&mcid) {
+                return Some(mcid);
+            }
+            mcid = *self.alias_of.get(&mcid)?;
+        }
+        None
+    }
+
+    /// Every retired MCID, in retirement order.
+    pub fn aliases(&self) -> &[Alias] {
+        &self.aliases
+    }
+
+    /// Values refused as identifiers by rule (placeholders, blocklist, relay numbers).
+    pub fn refused_values(&self) -> impl Iterator<Item = &RefusedValue> {
+        self.refused.values()
+    }
+
+    /// Identifiers found shared: `(kind, value, reason, orders, first, last)`.
+    pub fn shared_identifiers(
+        &self,
+    ) -> impl Iterator<Item = (IdentityKind, &str, SharedReason, usize, i64, i64)> {
+        self.idents.iter().filter_map(|n| {
+            n.shared.map(|r| {
+                (
+                    n.kind,
+                    &*n.value,
+                    r,
+                    n.postings.len(),
+                    n.first_seen,
+                    n.last_seen,
+                )
+            })
+        })
+    }
+
+    /// Identifiers of an order: `(kind, value, edge)`, for evidence.
+    pub fn order_identifiers(
+        &self,
+        order: u32,
+    ) -> impl Iterator<Item = (IdentityKind, &str, Edge)> {
+        let node = self.orders.get(order as usize).copied().flatten();
+        node.into_iter().flat_map(move |n| {
+            n.idents
+                .into_iter()
+                .filter(|&id| id != NONE)
+                .map(move |id| {
+                    let ident = &self.idents[id as usize];
+                    let edge = if ident.shared.is_some() {
+                        Edge::Shared
+                    } else {
+                        let mine = self.mcid[order as usize];
+                        if ident.postings.iter().all(|p| self.mcid[p as usize] == mine) {
+                            Edge::Linked
+                        } else {
+                            Edge::Split
+                        }
+                    };
+                    (ident.kind, &*ident.value, edge)
+                })
+        })
+    }
+
+    /// Number of live customers.
+    pub fn customers(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Number of orders known.
+    pub fn orders(&self) -> usize {
+        self.orders.iter().filter(|o| o.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,250 @@
+//! Turns an order's raw identifier fields into identifier slots: normalized
+//! and keyed, or refused with the reason.
+
+use std::collections::HashSet;
+
+use ordergraph_udfs::{
+    DeviceId, IdentityKind, PhoneKind, Region, ZERO_DEVICE_ID, classify_device_id, classify_phone,
+    identity_key, normalize_email,
+};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// An order's raw identifier fields, as ingested.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawIdentity<'a> {
+    /// Sales channel: scopes the account.
+    pub channel: &'a str,
+    /// Buyer account on the channel.
+    pub account_id: Option<&'a str>,
+    /// Raw phone text.
+    pub phone: Option<&'a str>,
+    /// Raw email text.
+    pub email: Option<&'a str>,
+    /// WeChat unionID.
+    pub wechat_unionid: Option<&'a str>,
+    /// Advertising device id.
+    pub device_id: Option<&'a str>,
+}
+
+/// Why an identifier value was not used to link orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// A phone with digits hidden by the platform.
+    Masked,
+    /// A platform privacy relay number.
+    Virtual,
+    /// A value typed to fill a form: `13800000000`, the all-zero device id.
+    Placeholder,
+    /// On the configured blocklist.
+    Blocklisted,
+    /// Not a valid value of its kind.
+    Invalid,
+}
+
+impl Refusal {
+    /// The rule name shown in `identity_evidence` and `shared_identifiers`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Masked => "masked",
+            Refusal::Virtual => "virtual",
+            Refusal::Placeholder => "placeholder",
+            Refusal::Blocklisted => "blocklisted",
+            Refusal::Invalid => "invalid",
+        }
+    }
+}
+
+/// One identifier slot of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slot {
+    /// No value.
+    Empty,
+    /// A usable identifier.
+    Id {
+        /// `identity_key(kind, value)`.
+        key: u64,
+        /// Normalized value.
+        value: String,
+    },
+    /// A value that must not link; `value` is normalized where possible.
+    Refused {
+        /// What was seen.
+        value: String,
+        /// Why it was refused.
+        why: Refusal,
+    },
+}
+
+/// Values that must never link, by identity key.
+#[derive(Debug, Clone, Default)]
+pub struct Blocklist {
+    keys: HashSet<u64>,
+}
+
+impl Blocklist {
+    /// Builds a blocklist from raw values, normalized as ingest normalizes them.
+    pub fn new<'a>(
+        entries: impl IntoIterator<Item = (IdentityKind, &'a str)>,
+        region: Region,
+    ) -> Self {
+        let mut keys = HashSet::new();
+        for (kind, raw) in entries {
+            let raw = RawIdentity {
+                channel: raw.split_once(':').map(|(c, _)| c).unwrap_or_default(),
+                account_id: raw.split_once(':').map(|(_, a)| a),
+                phone: Some(raw),
+                email: Some(raw),
+                wechat_unionid: Some(raw),
+                device_id: Some(raw),
+            };
+            if let Some(key) = normalized_key(kind, &raw, region) {
+                keys.insert(key);
+            }
+        }
+        Self { keys }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.keys.contains(&key)
+    }
+}
+
+fn normalized_key(kind: IdentityKind, raw: &RawIdentity<'_>, region: Region) -> Option<u64> {
+    match extract_slot(kind, raw, region, &Blocklist::default()) {
+        Slot::Id { key, .. } => Some(key),
+        Slot::Refused { value, .. } => identity_key(kind, &value),
+        Slot::Empty => None,
+    }
+}
+
+/// Normalizes every identifier of an order into its slot, indexed by
+/// `IdentityKind as usize`.
+pub fn extract(raw: &RawIdentity<'_>, region: Region, blocklist: &Blocklist) -> [Slot; 5] {
+    IdentityKind::ALL.map(|kind| extract_slot(kind, raw, region, blocklist))
+}
+
+fn extract_slot(
+    kind: IdentityKind,
+    raw: &RawIdentity<'_>,
+    region: Region,
+    blocklist: &Blocklist,
+) -> Slot {
+    let slot = match kind {
+        IdentityKind::Unionid => raw.wechat_unionid.map(unionid),
+        IdentityKind::Phone => raw.phone.map(|p| phone(p, region)),
+        IdentityKind::Email => raw.email.map(email),
+        IdentityKind::Device => raw.device_id.map(device),
+        IdentityKind::Account => raw.account_id.map(|a| account(raw.channel, a)),
+    };
+    match slot {
+        Some(Slot::Id { key, value }) if blocklist.contains(key) => Slot::Refused {
+            value,
+            why: Refusal::Blocklisted,
+        },
+        Some(s) => s,
+        None => Slot::Empty,
+    }
+}
+
+fn id(kind: IdentityKind, value: String) -> Slot {
+    match identity_key(kind, &value) {
+        Some(key) => Slot::Id { key, value },
+        None => Slot::Empty,
+    }
+}
+
+fn refused(value: impl Into<String>, why: Refusal) -> Slot {
+    Slot::Refused {
+        value: value.into(),
+        why,
+    }
+}
+
+fn unionid(raw: &str) -> Slot {
+    let v = raw.trim();
+    if v.is_empty() {
+        Slot::Empty
+    } else if v.len() < 6 || v.len() > 64 || v.chars().any(char::is_whitespace) {
+        refused(v, Refusal::Invalid)
+    } else {
+        id(IdentityKind::Unionid, v.to_string())
+    }
+}
+
+fn phone(raw: &str, region: Region) -> Slot {
+    let Some(class) = classify_phone(raw, region) else {
+        return Slot::Empty;
+    };
+    let shown = || {
+        class
+            .e164
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_else(|| raw.trim().to_string())
+    };
+    match class.kind {
+        PhoneKind::Mobile | PhoneKind::Landline => id(IdentityKind::Phone, shown()),
+        PhoneKind::Masked => refused(shown(), Refusal::Masked),
+        PhoneKind::Virtual => refused(shown(), Refusal::Virtual),
+        PhoneKind::Placeholder => refused(shown(), Refusal::Placeholder),
+        PhoneKind::Invalid => refused(shown(), Refusal::Invalid),
+    }
+}
+
+/// Domains reserved for examples (RFC 2606) and disposable fillers: never a
+/// customer's mailbox.
+const PLACEHOLDER_DOMAINS: [&str; 6] = [
+    "example.com",
+    "example.org",
+    "example.net",
+    "test.com",
+    "test.test",
+    "localhost.localdomain",
+];
+
+fn email(raw: &str) -> Slot {
+    if raw.trim().is_empty() {
+        return Slot::Empty;
+    }
+    match normalize_email(raw) {
+        Some(e)
+            if PLACEHOLDER_DOMAINS
+                .iter()
+                .any(|d| e.ends_with(&format!("@{d}"))) =>
+        {
+            refused(e, Refusal::Placeholder)
+        }
+        Some(e) => id(IdentityKind::Email, e),
+        None => refused(raw.trim(), Refusal::Invalid),
+    }
+}
+
+fn device(raw: &str) -> Slot {
+    match classify_device_id(raw) {
+        DeviceId::Blank => Slot::Empty,
+        DeviceId::Valid(d) => id(IdentityKind::Device, d),
+        DeviceId::Placeholder => refused(ZERO_DEVICE_ID, Refusal::Placeholder),
+        DeviceId::Malformed => refused(raw.trim(), Refusal::Invalid),
+    }
+}
+
+fn account(channel: &str, raw: &str) -> Slot {
+    let a = raw.trim();
+    if a.is_empty() {
+        return Slot::Empty;
+    }
+    id(
+        IdentityKind::Account,
+        format!("{}:{a}", channel.trim().to_ascii_lowercase()),
+    )
+}
+
+/// The scope of an account value: its channel, hashed.
+pub(crate) fn account_scope(value: &str) -> u64 {
+    xxh3_64(
+        value
+            .split_once(':')
+            .map(|(c, _)| c)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+}

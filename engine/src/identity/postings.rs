@@ -1,0 +1,88 @@
+//! Postings: the set of orders that carry one identifier.
+//!
+//! Almost every identifier is on a handful of orders, where a roaring bitmap
+//! would cost a heap container per identifier; a small sorted vector is kept
+//! until it grows past [`SMALL_LIMIT`], then a roaring bitmap takes over
+//! (heavy buyers, and shared identifiers before they are detected).
+
+use roaring::RoaringBitmap;
+
+const SMALL_LIMIT: usize = 32;
+
+/// Orders carrying one identifier, as dense order numbers.
+#[derive(Debug, Clone)]
+pub(crate) enum Postings {
+    Small(Vec<u32>),
+    Large(RoaringBitmap),
+}
+
+impl Default for Postings {
+    fn default() -> Self {
+        Postings::Small(Vec::new())
+    }
+}
+
+impl Postings {
+    pub(crate) fn insert(&mut self, order: u32) {
+        match self {
+            Postings::Small(v) => {
+                if let Err(at) = v.binary_search(&order) {
+                    v.insert(at, order);
+                    if v.len() > SMALL_LIMIT {
+                        *self = Postings::Large(v.iter().copied().collect());
+                    }
+                }
+            }
+            Postings::Large(b) => {
+                b.insert(order);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, order: u32) {
+        match self {
+            Postings::Small(v) => {
+                if let Ok(at) = v.binary_search(&order) {
+                    v.remove(at);
+                }
+            }
+            Postings::Large(b) => {
+                b.remove(order);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Postings::Small(v) => v.len(),
+            Postings::Large(b) => b.len() as usize,
+        }
+    }
+
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        match self {
+            Postings::Small(v) => Box::new(v.iter().copied()),
+            Postings::Large(b) => Box::new(b.iter()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_into_a_bitmap_and_stays_a_set() {
+        let mut p = Postings::default();
+        for o in (0..100).rev() {
+            p.insert(o);
+            p.insert(o);
+        }
+        assert!(matches!(p, Postings::Large(_)));
+        assert_eq!(p.len(), 100);
+        assert_eq!(p.iter().next(), Some(0));
+        p.remove(0);
+        assert_eq!(p.iter().next(), Some(1));
+        assert_eq!(p.iter().count(), 99);
+    }
+}

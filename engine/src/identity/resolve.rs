@@ -1,0 +1,239 @@
+//! Resolution of one connected component into customers.
+//!
+//! The component's orders are taken in event time (`ordered_at`, then the
+//! order's own key: never arrival order), and linked stage by stage, from the
+//! strongest identifier kind to the weakest, by a union-find whose clusters
+//! carry a profile of their exclusive identifiers. A link that would put two
+//! different unionIDs, two different emails, or two different accounts of one
+//! channel into one customer is refused: those are two people.
+//!
+//! Within a stage, an identifier's orders are walked in time with an
+//! "owner": the customer of its most recent valid (paid, shipped, signed)
+//! order. An order that conflicts with the owner and is itself valid takes
+//! the identifier over from then on, which is how a recycled phone's earlier
+//! orders stay with the earlier owner.
+
+use std::collections::HashMap;
+
+use ordergraph_udfs::IdentityKind;
+
+use super::NONE;
+
+/// One order as resolution sees it (the caller sorts orders by event time).
+/// `idents` holds an identifier number per [`IdentityKind`] slot, [`NONE`]
+/// where absent or refused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LocalOrder {
+    pub(crate) valid: bool,
+    pub(crate) idents: [u32; 5],
+}
+
+/// What resolution needs to know about an identifier.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdentFacts {
+    pub(crate) key: u64,
+    /// The channel an account belongs to (accounts are exclusive per channel).
+    pub(crate) scope: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Profile {
+    unionids: Vec<u32>,
+    emails: Vec<u32>,
+    /// (channel, account)
+    accounts: Vec<(u64, u32)>,
+}
+
+fn disjoint(a: &[u32], b: &[u32]) -> bool {
+    !a.is_empty() && !b.is_empty() && !a.iter().any(|x| b.contains(x))
+}
+
+impl Profile {
+    fn conflicts_with(&self, other: &Profile) -> bool {
+        if disjoint(&self.unionids, &other.unionids) || disjoint(&self.emails, &other.emails) {
+            return true;
+        }
+        self.accounts.iter().any(|&(scope, _)| {
+            let mine: Vec<u32> = self
+                .accounts
+                .iter()
+                .filter(|a| a.0 == scope)
+                .map(|a| a.1)
+                .collect();
+            let theirs: Vec<u32> = other
+                .accounts
+                .iter()
+                .filter(|a| a.0 == scope)
+                .map(|a| a.1)
+                .collect();
+            disjoint(&mine, &theirs)
+        })
+    }
+
+    fn absorb(&mut self, other: Profile) {
+        for u in other.unionids {
+            if !self.unionids.contains(&u) {
+                self.unionids.push(u);
+            }
+        }
+        for e in other.emails {
+            if !self.emails.contains(&e) {
+                self.emails.push(e);
+            }
+        }
+        for a in other.accounts {
+            if !self.accounts.contains(&a) {
+                self.accounts.push(a);
+            }
+        }
+    }
+}
+
+struct UnionFind {
+    parent: Vec<u32>,
+    profile: Vec<Profile>,
+}
+
+impl UnionFind {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    /// Joins the clusters of `a` and `b`; the earlier order's root survives,
+    /// so roots never depend on processing order within a stage.
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        let (keep, gone) = (ra.min(rb), ra.max(rb));
+        self.parent[gone as usize] = keep;
+        let moved = std::mem::take(&mut self.profile[gone as usize]);
+        self.profile[keep as usize].absorb(moved);
+    }
+
+    fn conflict(&mut self, a: u32, b: u32) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        ra != rb && self.profile[ra as usize].conflicts_with(&self.profile[rb as usize])
+    }
+}
+
+/// Resolves a component. `orders` must be sorted by event time, ties broken
+/// by order key. Returns, per
+/// order, the position of the earliest order of its customer.
+pub(crate) fn resolve(orders: &[LocalOrder], facts: &impl Fn(u32) -> IdentFacts) -> Vec<u32> {
+    let n = orders.len();
+    let mut uf = UnionFind {
+        parent: (0..n as u32).collect(),
+        profile: orders.iter().map(|o| initial_profile(o, facts)).collect(),
+    };
+    // Orders of each identifier, in event time (orders are already sorted).
+    let mut by_ident: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (i, o) in orders.iter().enumerate() {
+        for &id in o.idents.iter().filter(|&&id| id != NONE) {
+            by_ident.entry(id).or_default().push(i as u32);
+        }
+    }
+    let mut per_kind: [Vec<(u64, u32)>; 5] = Default::default();
+    for (i, o) in orders.iter().enumerate() {
+        for (slot, &id) in o.idents.iter().enumerate() {
+            if id != NONE && by_ident[&id][0] == i as u32 {
+                per_kind[slot].push((facts(id).key, id));
+            }
+        }
+    }
+    for list in &mut per_kind {
+        list.sort_unstable();
+    }
+
+    // A unionID is one person: its orders join unconditionally.
+    for &(_, id) in &per_kind[IdentityKind::Unionid as usize] {
+        let members = &by_ident[&id];
+        for &o in &members[1..] {
+            uf.union(members[0], o);
+        }
+    }
+    for kind in [
+        IdentityKind::Account,
+        IdentityKind::Email,
+        IdentityKind::Phone,
+    ] {
+        for &(_, id) in &per_kind[kind as usize] {
+            link_with_owner(&mut uf, &by_ident[&id], orders);
+        }
+    }
+    // A device seen with two people's exclusive identifiers is a shared
+    // device (a family iPad): it links nothing.
+    for &(_, id) in &per_kind[IdentityKind::Device as usize] {
+        let members = &by_ident[&id];
+        if !device_is_ambiguous(members, orders, facts) {
+            link_with_owner(&mut uf, members, orders);
+        }
+    }
+    (0..n as u32).map(|i| uf.find(i)).collect()
+}
+
+fn initial_profile(o: &LocalOrder, facts: &impl Fn(u32) -> IdentFacts) -> Profile {
+    let slot = |k: IdentityKind| o.idents[k as usize];
+    let some = |id: u32| if id == NONE { vec![] } else { vec![id] };
+    let account = slot(IdentityKind::Account);
+    Profile {
+        unionids: some(slot(IdentityKind::Unionid)),
+        emails: some(slot(IdentityKind::Email)),
+        accounts: if account == NONE {
+            vec![]
+        } else {
+            vec![(facts(account).scope, account)]
+        },
+    }
+}
+
+/// Walks one identifier's orders in time, joining each to the current
+/// owner's customer unless that would join two people; a valid conflicting
+/// order becomes the new owner.
+fn link_with_owner(uf: &mut UnionFind, members: &[u32], orders: &[LocalOrder]) {
+    let mut owner = members[0];
+    for &o in &members[1..] {
+        if !uf.conflict(owner, o) {
+            uf.union(owner, o);
+        } else if orders[o as usize].valid || !orders[owner as usize].valid {
+            owner = o;
+        }
+    }
+}
+
+fn device_is_ambiguous(
+    members: &[u32],
+    orders: &[LocalOrder],
+    facts: &impl Fn(u32) -> IdentFacts,
+) -> bool {
+    let distinct = |kind: IdentityKind| {
+        let mut seen: Vec<u32> = members
+            .iter()
+            .map(|&m| orders[m as usize].idents[kind as usize])
+            .filter(|&id| id != NONE)
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen
+    };
+    if distinct(IdentityKind::Unionid).len() > 1
+        || distinct(IdentityKind::Email).len() > 1
+        || distinct(IdentityKind::Phone).len() > 1
+    {
+        return true;
+    }
+    let mut scopes: Vec<u64> = distinct(IdentityKind::Account)
+        .iter()
+        .map(|&a| facts(a).scope)
+        .collect();
+    let accounts = scopes.len();
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes.len() < accounts
+}

@@ -1,0 +1,543 @@
+//! One test per identity rule, plus the arrival-order property.
+
+use std::collections::HashMap;
+
+use super::*;
+
+const DAY: i64 = 86_400_000_000;
+
+#[derive(Default, Clone, Copy)]
+struct O<'a> {
+    channel: &'a str,
+    id: &'a str,
+    day: i64,
+    valid: bool,
+    account: Option<&'a str>,
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
+    unionid: Option<&'a str>,
+    device: Option<&'a str>,
+    address: Option<&'a str>,
+}
+
+fn o<'a>(id: &'a str, day: i64) -> O<'a> {
+    O {
+        channel: "shopify",
+        id,
+        day,
+        valid: true,
+        ..Default::default()
+    }
+}
+
+/// Feeds orders to a graph, numbering them by first appearance.
+struct Harness {
+    graph: IdentityGraph,
+    numbers: HashMap<String, u32>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self::with(IdentityConfig::default())
+    }
+
+    fn with(config: IdentityConfig) -> Self {
+        Self {
+            graph: IdentityGraph::new(config),
+            numbers: HashMap::new(),
+        }
+    }
+
+    fn apply(&mut self, orders: &[O<'_>]) -> ApplyStats {
+        let inputs = orders.iter().map(|x| self.input(x)).collect();
+        self.graph.apply(inputs, 0)
+    }
+
+    fn input(&mut self, x: &O<'_>) -> OrderInput {
+        let key = format!("{}:{}", x.channel, x.id);
+        let next = self.numbers.len() as u32;
+        let order = *self.numbers.entry(key.clone()).or_insert(next);
+        let raw = RawIdentity {
+            channel: x.channel,
+            account_id: x.account,
+            phone: x.phone,
+            email: x.email,
+            wechat_unionid: x.unionid,
+            device_id: x.device,
+        };
+        OrderInput {
+            order,
+            key: xxhash_rust::xxh3::xxh3_64(key.as_bytes()),
+            at: x.day * DAY,
+            valid: x.valid,
+            address: x.address.map(|a| xxhash_rust::xxh3::xxh3_64(a.as_bytes())),
+            slots: extract(
+                &raw,
+                self.graph.config().region,
+                &self.graph.config().blocklist,
+            ),
+        }
+    }
+
+    fn mcid(&self, id: &str) -> u64 {
+        let n = self
+            .numbers
+            .iter()
+            .find(|(k, _)| k.ends_with(&format!(":{id}")))
+            .map(|(_, &n)| n);
+        self.graph
+            .mcid_of_order(n.expect("known order"))
+            .expect("every order has an MCID")
+    }
+
+    fn same(&self, a: &str, b: &str) -> bool {
+        self.mcid(a) == self.mcid(b)
+    }
+
+    /// The partition as sets of order ids, independent of MCID values.
+    fn partition(&self) -> Vec<Vec<String>> {
+        let mut by: HashMap<u64, Vec<String>> = HashMap::new();
+        for (k, &n) in &self.numbers {
+            by.entry(self.graph.mcid_of_order(n).unwrap())
+                .or_default()
+                .push(k.clone());
+        }
+        let mut p: Vec<Vec<String>> = by
+            .into_values()
+            .map(|mut v| {
+                v.sort();
+                v
+            })
+            .collect();
+        p.sort();
+        p
+    }
+}
+
+#[test]
+fn shared_identifiers_link_orders_of_one_person() {
+    let mut h = Harness::new();
+    h.apply(&[
+        O {
+            unionid: Some("o6_bmUNION0000000001"),
+            phone: Some("13812345678"),
+            ..o("a", 1)
+        },
+        O {
+            phone: Some("+86 138-1234-5678"),
+            email: Some("Li@QQ.com"),
+            ..o("b", 2)
+        },
+        O {
+            email: Some("li@qq.com"),
+            ..o("c", 3)
+        },
+        O {
+            email: Some("other@qq.com"),
+            ..o("d", 3)
+        },
+    ]);
+    assert!(h.same("a", "b") && h.same("b", "c"));
+    assert!(!h.same("a", "d"));
+    assert_eq!(h.graph.customers(), 2);
+}
+
+#[test]
+fn zero_device_id_links_nobody() {
+    let mut h = Harness::new();
+    let zero = "00000000-0000-0000-0000-000000000000";
+    h.apply(&[
+        O {
+            device: Some(zero),
+            unionid: Some("o6_bmPERSON_A_000001"),
+            ..o("a", 1)
+        },
+        O {
+            device: Some(zero),
+            unionid: Some("o6_bmPERSON_B_000002"),
+            ..o("b", 1)
+        },
+        O {
+            device: Some(zero),
+            ..o("c", 2)
+        },
+    ]);
+    assert!(!h.same("a", "b") && !h.same("a", "c") && !h.same("b", "c"));
+    let refused: Vec<_> = h.graph.refused_values().collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        (
+            refused[0].value.as_str(),
+            refused[0].why,
+            refused[0].orders.len()
+        ),
+        (zero, Refusal::Placeholder, 3)
+    );
+}
+
+#[test]
+fn placeholder_phone_links_nobody() {
+    let mut h = Harness::new();
+    h.apply(&[
+        O {
+            channel: "dealer",
+            phone: Some("13800000000"),
+            address: Some("北京市朝阳区1号"),
+            ..o("a", 1)
+        },
+        O {
+            channel: "dealer",
+            phone: Some("138-0000-0000"),
+            address: Some("上海市徐汇区2号"),
+            ..o("b", 1)
+        },
+    ]);
+    assert!(!h.same("a", "b"));
+    let refused: Vec<_> = h.graph.refused_values().collect();
+    assert_eq!(
+        (refused[0].value.as_str(), refused[0].why),
+        ("+8613800000000", Refusal::Placeholder)
+    );
+}
+
+#[test]
+fn blocklisted_email_links_nobody() {
+    let blocklist = Blocklist::new([(IdentityKind::Email, "Fake@QQ.com")], Region::CN);
+    let mut h = Harness::with(IdentityConfig {
+        blocklist,
+        ..Default::default()
+    });
+    h.apply(&[
+        O {
+            email: Some("fake@qq.com"),
+            ..o("a", 1)
+        },
+        O {
+            email: Some("FAKE@qq.com "),
+            ..o("b", 2)
+        },
+    ]);
+    assert!(!h.same("a", "b"));
+}
+
+#[test]
+fn value_seen_with_many_people_becomes_shared_and_unlinks() {
+    let mut h = Harness::new();
+    // A clerk's number not caught by any pattern, typed for many buyers.
+    let unions: Vec<String> = (0..8).map(|i| format!("o6_bmBUYER{i:010}")).collect();
+    let ids: Vec<String> = (0..8).map(|i| format!("x{i}")).collect();
+    let orders: Vec<O> = (0..8)
+        .map(|i| O {
+            phone: Some("13512340000"),
+            unionid: Some(unions[i].as_str()),
+            ..o(ids[i].as_str(), i as i64)
+        })
+        .collect();
+    // First two people only: the phone links nothing contradictory yet... they conflict on unionid.
+    h.apply(&orders[..2]);
+    assert!(!h.same("x0", "x1"));
+    let stats = h.apply(&orders[2..]);
+    assert_eq!(stats.newly_shared, 1);
+    let shared: Vec<_> = h.graph.shared_identifiers().collect();
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0].1, "+8613512340000");
+    assert_eq!(h.graph.customers(), 8);
+}
+
+#[test]
+fn family_device_does_not_merge_its_users() {
+    let mut h = Harness::new();
+    let ipad = "6d92078a-8246-4ba4-ae5b-76104861e7dc";
+    h.apply(&[
+        O {
+            channel: "miniprogram",
+            device: Some(ipad),
+            unionid: Some("o6_bmMOTHER00000001"),
+            ..o("m1", 1)
+        },
+        O {
+            channel: "miniprogram",
+            device: Some(ipad),
+            unionid: Some("o6_bmCHILD000000002"),
+            ..o("k1", 2)
+        },
+        O {
+            channel: "miniprogram",
+            device: Some(ipad),
+            ..o("x", 3)
+        },
+        O {
+            channel: "miniprogram",
+            unionid: Some("o6_bmMOTHER00000001"),
+            ..o("m2", 4)
+        },
+    ]);
+    assert!(!h.same("m1", "k1"));
+    assert!(!h.same("x", "m1") && !h.same("x", "k1"));
+    assert!(h.same("m1", "m2"));
+}
+
+#[test]
+fn a_device_used_by_one_person_links_across_channels() {
+    let mut h = Harness::new();
+    let phone_device = "11111111-2222-3333-4444-555555555555";
+    h.apply(&[
+        O {
+            channel: "douyin",
+            account: Some("dy_77"),
+            device: Some(phone_device),
+            ..o("d1", 1)
+        },
+        O {
+            channel: "miniprogram",
+            unionid: Some("o6_bmSOLO0000000001"),
+            device: Some(phone_device),
+            ..o("w1", 2)
+        },
+    ]);
+    assert!(h.same("d1", "w1"));
+}
+
+#[test]
+fn recycled_phone_keeps_earlier_orders_with_earlier_owner() {
+    let mut h = Harness::new();
+    let p = "13912340001";
+    h.apply(&[
+        O {
+            email: Some("old.owner@163.com"),
+            phone: Some(p),
+            ..o("x1", 1)
+        },
+        O {
+            channel: "dealer",
+            phone: Some(p),
+            ..o("x2", 30)
+        },
+        O {
+            email: Some("new.owner@qq.com"),
+            phone: Some(p),
+            ..o("y1", 200)
+        },
+        O {
+            channel: "dealer",
+            phone: Some(p),
+            ..o("y2", 210)
+        },
+    ]);
+    assert!(h.same("x1", "x2"));
+    assert!(h.same("y1", "y2"));
+    assert!(!h.same("x1", "y1"));
+    // The evidence says the phone is split between two customers.
+    let x1 = h.numbers["shopify:x1"];
+    let edges: Vec<_> = h.graph.order_identifiers(x1).collect();
+    assert!(
+        edges.contains(&(IdentityKind::Phone, "+8613912340001", Edge::Split)),
+        "{edges:?}"
+    );
+}
+
+#[test]
+fn an_unpaid_order_does_not_take_over_a_phone() {
+    let mut h = Harness::new();
+    let p = "13912340002";
+    h.apply(&[
+        O {
+            email: Some("owner@163.com"),
+            phone: Some(p),
+            ..o("a1", 1)
+        },
+        O {
+            email: Some("stranger@qq.com"),
+            phone: Some(p),
+            valid: false,
+            ..o("s1", 5)
+        },
+        O {
+            channel: "dealer",
+            phone: Some(p),
+            ..o("a2", 6)
+        },
+    ]);
+    assert!(h.same("a1", "a2"));
+    assert!(!h.same("a1", "s1"));
+}
+
+#[test]
+fn merge_keeps_the_older_mcid_and_records_an_alias() {
+    let mut h = Harness::new();
+    h.apply(&[O {
+        unionid: Some("o6_bmMERGE000000001"),
+        ..o("a", 1)
+    }]);
+    h.apply(&[O {
+        phone: Some("13700001111"),
+        ..o("b", 5)
+    }]);
+    let (ma, mb) = (h.mcid("a"), h.mcid("b"));
+    assert_ne!(ma, mb);
+    let stats = h.apply(&[O {
+        unionid: Some("o6_bmMERGE000000001"),
+        phone: Some("137 0000 1111"),
+        ..o("c", 6)
+    }]);
+    assert_eq!(stats.retired, 1);
+    assert_eq!(h.mcid("b"), ma);
+    assert_eq!(h.mcid("c"), ma);
+    assert_eq!(
+        h.graph.aliases(),
+        &[Alias {
+            old: mb,
+            new: ma,
+            at: 0,
+            reason: "merge"
+        }]
+    );
+    assert_eq!(h.graph.current_mcid(mb), Some(ma));
+    // A customer keeps its MCID as orders arrive.
+    h.apply(&[O {
+        phone: Some("13700001111"),
+        ..o("d", 9)
+    }]);
+    assert_eq!(h.mcid("d"), ma);
+    assert_eq!(h.mcid("a"), ma);
+}
+
+#[test]
+fn every_order_gets_an_mcid_even_without_identifiers() {
+    let mut h = Harness::new();
+    h.apply(&[
+        o("bare1", 1),
+        o("bare2", 1),
+        O {
+            phone: Some("138****5678"),
+            ..o("masked", 2)
+        },
+    ]);
+    assert_eq!(h.graph.customers(), 3);
+    assert!(!h.same("bare1", "bare2"));
+}
+
+#[test]
+fn a_status_update_that_changes_identifiers_can_split() {
+    let mut h = Harness::new();
+    h.apply(&[
+        O {
+            email: Some("a@qq.com"),
+            ..o("a1", 1)
+        },
+        O {
+            email: Some("a@qq.com"),
+            ..o("a2", 2)
+        },
+    ]);
+    assert!(h.same("a1", "a2"));
+    h.apply(&[O {
+        email: Some("b@qq.com"),
+        ..o("a2", 2)
+    }]);
+    assert!(!h.same("a1", "a2"));
+}
+
+/// A small deterministic pseudo-random stream for shuffles.
+fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+/// One generated order.
+struct Row {
+    id: String,
+    day: i64,
+    valid: bool,
+    phone: Option<String>,
+    email: Option<String>,
+    unionid: Option<String>,
+    device: Option<String>,
+}
+
+fn population() -> Vec<Row> {
+    let mut seed = 7u64;
+    let mut rows = Vec::new();
+    for i in 0..400 {
+        let person = lcg(&mut seed) % 60;
+        let phone = match lcg(&mut seed) % 5 {
+            0 => None,
+            1 => Some("13800000000".to_string()),
+            // A few phones are shared by two people (recycled).
+            2 => Some(format!("139{:08}", person / 2)),
+            _ => Some(format!("137{:08}", person)),
+        };
+        let email = lcg(&mut seed)
+            .is_multiple_of(3)
+            .then(|| format!("p{person}@qq.com"));
+        let unionid = lcg(&mut seed)
+            .is_multiple_of(4)
+            .then(|| format!("o6_bmPERSON{person:08}"));
+        let device = match lcg(&mut seed) % 4 {
+            0 => Some(format!("00000000-0000-0000-0000-{:012}", person / 3)),
+            1 => Some("00000000-0000-0000-0000-000000000000".to_string()),
+            _ => None,
+        };
+        let day = (lcg(&mut seed) % 300) as i64;
+        let valid = !lcg(&mut seed).is_multiple_of(5);
+        rows.push(Row {
+            id: format!("o{i}"),
+            day,
+            valid,
+            phone,
+            email,
+            unionid,
+            device,
+        });
+    }
+    rows
+}
+
+#[test]
+fn partition_does_not_depend_on_arrival_order_or_batching() {
+    let rows = population();
+    let run = |order: &[usize], batch: usize| {
+        let mut h = Harness::new();
+        let list: Vec<O> = order
+            .iter()
+            .map(|&i| {
+                let r = &rows[i];
+                O {
+                    id: r.id.as_str(),
+                    day: r.day,
+                    valid: r.valid,
+                    phone: r.phone.as_deref(),
+                    email: r.email.as_deref(),
+                    unionid: r.unionid.as_deref(),
+                    device: r.device.as_deref(),
+                    ..o("", 0)
+                }
+            })
+            .collect();
+        for chunk in list.chunks(batch) {
+            h.apply(chunk);
+        }
+        h.partition()
+    };
+    let natural: Vec<usize> = (0..rows.len()).collect();
+    let reference = run(&natural, rows.len());
+    assert!(
+        reference.len() > 20 && reference.len() < rows.len(),
+        "a non-trivial partition"
+    );
+    let mut seed = 42u64;
+    for trial in 0..6 {
+        let mut shuffled = natural.clone();
+        for i in (1..shuffled.len()).rev() {
+            shuffled.swap(i, (lcg(&mut seed) % (i as u64 + 1)) as usize);
+        }
+        let batch = [1, 7, 50, 400, 3, 123][trial];
+        assert_eq!(
+            run(&shuffled, batch),
+            reference,
+            "trial {trial}, batch {batch}"
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! The ordergraph engine: durable order storage, ingestion, the identity
+//! graph, and the one function that builds a DataFusion session over them
+//! ([`Engine::session`]).
+//!
+//! Tables every session has: `orders` (the current version of each order
+//! with its `mcid`), `order_versions`, `order_identifiers`,
+//! `shared_identifiers` and `mcid_aliases`, plus the identity UDFs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use bytes::Bytes;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::SQLOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+mod config;
+pub mod decode;
+mod evidence;
+pub mod identity;
+mod provider;
+pub mod store;
+pub mod table;
+
+pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings};
+pub use decode::{DecodeError, Format};
+pub use store::IngestReport;
+
+use provider::{Rows, SnapshotTable};
+use store::OrderStore;
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that breaks a table's contract: the caller's mistake.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Ingest into a table that does not exist.
+    #[error("unknown table '{0}'; ingestible tables: {tables}", tables = table::tables().iter().map(|t| t.name).collect::<Vec<_>>().join(", "))]
+    UnknownTable(String),
+    /// A file whose format cannot be told from its name.
+    #[error("cannot tell the format of {0}: use a .csv, .ndjson/.jsonl or .parquet extension")]
+    UnknownFormat(PathBuf),
+    /// Planning or running a query.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    /// Building Arrow data.
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// Reading or writing a file.
+    #[error("i/o on {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored file that cannot be read back.
+    #[error("stored file {path} is corrupt: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A configuration file that cannot be used.
+    #[error("configuration {path}: {reason}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: &Path, e: impl std::fmt::Display) -> Self {
+        Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Whether the error is the caller's mistake (bad input, bad SQL), as
+    /// opposed to a failure of the engine.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            Error::Decode(_) | Error::UnknownTable(_) | Error::UnknownFormat(_) => true,
+            Error::DataFusion(e) => is_user_datafusion_error(e),
+            _ => false,
+        }
+    }
+}
+
+/// Plan, SQL and schema errors come from the query text; the rest from running it.
+pub fn is_user_datafusion_error(e: &DataFusionError) -> bool {
+    match e.find_root() {
+        DataFusionError::Plan(_)
+        | DataFusionError::SQL(..)
+        | DataFusionError::SchemaError(..)
+        | DataFusionError::NotImplemented(_)
+        | DataFusionError::Execution(_) => true,
+        DataFusionError::Context(_, inner) => is_user_datafusion_error(inner),
+        _ => false,
+    }
+}
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Called on every new session, e.g. to register the SQL views.
+pub type SessionHook = Arc<dyn Fn(&SessionContext) -> datafusion::error::Result<()> + Send + Sync>;
+
+/// Cached derived tables, valid for one generation of the data.
+type DerivedCache = Mutex<HashMap<&'static str, (u64, Arc<Vec<RecordBatch>>)>>;
+
+/// The engine: one per data directory.
+pub struct Engine {
+    dir: PathBuf,
+    config: EngineConfig,
+    store: RwLock<OrderStore>,
+    /// Serializes writers, so an ingest is checked and applied against one state.
+    ingest: Mutex<()>,
+    generation: AtomicU64,
+    derived: DerivedCache,
+    hooks: Vec<SessionHook>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The statements a query may be: no DDL, DML or `SET`.
+pub fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+impl Engine {
+    /// Opens (or creates) the engine in `dir`, replaying stored data.
+    pub fn open(dir: impl AsRef<Path>, hooks: Vec<SessionHook>) -> Result<Arc<Engine>> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let config = EngineConfig::load(&dir)?;
+        let store = OrderStore::open(&dir, config.identity_config())?;
+        Ok(Arc::new(Engine {
+            dir,
+            config,
+            store: RwLock::new(store),
+            ingest: Mutex::new(()),
+            generation: AtomicU64::new(0),
+            derived: Mutex::new(HashMap::new()),
+            hooks,
+        }))
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, OrderStore> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of orders stored.
+    pub fn order_count(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Number of customers (live MCIDs).
+    pub fn customer_count(&self) -> usize {
+        self.read().graph().customers()
+    }
+
+    /// Decodes and ingests `data` into `table`. Either every row is accepted
+    /// or, on the first bad value, none is.
+    pub fn ingest(
+        &self,
+        table: &str,
+        format: Format,
+        source: &str,
+        data: Bytes,
+    ) -> Result<IngestReport> {
+        let def = table::table(table).ok_or_else(|| Error::UnknownTable(table.to_string()))?;
+        let batches = decode::decode(def, format, source, data)?;
+        self.ingest_batches(table, batches)
+    }
+
+    /// Ingests a file, its format told by its extension.
+    pub fn ingest_file(&self, table: &str, path: &Path) -> Result<IngestReport> {
+        let format =
+            Format::from_path(path).ok_or_else(|| Error::UnknownFormat(path.to_path_buf()))?;
+        let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let source = path.display().to_string();
+        self.ingest(table, format, &source, Bytes::from(data))
+    }
+
+    /// Ingests batches already in the table's schema.
+    pub fn ingest_batches(&self, table: &str, batches: Vec<RecordBatch>) -> Result<IngestReport> {
+        if table::table(table).is_none() {
+            return Err(Error::UnknownTable(table.to_string()));
+        }
+        let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        let arrived_at = chrono::Utc::now().timestamp_micros();
+        let prepared = self.read().prepare(batches, arrived_at)?;
+        let report = prepared.report;
+        // Logging needs the store only to name the file: no reader waits on the fsync.
+        {
+            let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+            store.log(&prepared)?;
+            store.apply(prepared);
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(report)
+    }
+
+    /// A table derived from the store, rebuilt only when data changed.
+    fn derived(
+        &self,
+        name: &'static str,
+        build: fn(&OrderStore) -> Result<Vec<RecordBatch>>,
+    ) -> datafusion::error::Result<Vec<RecordBatch>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some((g, rows)) = self
+            .derived
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            && *g == generation
+        {
+            return Ok(rows.as_ref().clone());
+        }
+        let rows =
+            Arc::new(build(&self.read()).map_err(|e| DataFusionError::External(Box::new(e)))?);
+        self.derived
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, (generation, rows.clone()));
+        Ok(rows.as_ref().clone())
+    }
+
+    /// A new session with every table, UDF and view registered.
+    pub fn session(self: &Arc<Self>) -> Result<SessionContext> {
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(self.config.target_partitions)
+            .with_default_catalog_and_schema("ordergraph", "public");
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        for udf in ordergraph_udfs::all() {
+            ctx.register_udf(udf.as_ref().clone());
+        }
+        let tables: [(&str, SchemaRef, Rows); 5] = [
+            ("orders", store::orders_schema(), {
+                let engine = self.clone();
+                Arc::new(move || {
+                    engine
+                        .read()
+                        .current_batches()
+                        .map_err(|e| DataFusionError::External(Box::new(e)))
+                })
+            }),
+            ("order_versions", store::versions_schema(), {
+                let engine = self.clone();
+                Arc::new(move || Ok(engine.read().version_batches()))
+            }),
+            ("order_identifiers", evidence::order_identifiers_schema(), {
+                let engine = self.clone();
+                Arc::new(move || engine.derived("order_identifiers", evidence::order_identifiers))
+            }),
+            (
+                "shared_identifiers",
+                evidence::shared_identifiers_schema(),
+                {
+                    let engine = self.clone();
+                    Arc::new(move || {
+                        engine.derived("shared_identifiers", evidence::shared_identifiers)
+                    })
+                },
+            ),
+            ("mcid_aliases", evidence::mcid_aliases_schema(), {
+                let engine = self.clone();
+                Arc::new(move || engine.derived("mcid_aliases", evidence::mcid_aliases))
+            }),
+        ];
+        for (name, schema, rows) in tables {
+            ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
+        }
+        for hook in &self.hooks {
+            hook(&ctx)?;
+        }
+        Ok(ctx)
+    }
+
+    /// Plans a read-only query: DDL, DML and `SET` are refused.
+    pub async fn query(self: &Arc<Self>, sql: &str) -> Result<DataFrame> {
+        let ctx = self.session()?;
+        Ok(ctx.sql_with_options(sql, read_only()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

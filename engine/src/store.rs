@@ -1,0 +1,554 @@
+//! The orders table: every version ever accepted, the current version of
+//! each order, the durable log they are replayed from, and the identity graph
+//! fed by them.
+//!
+//! Each accepted ingest becomes one *segment*: an Arrow batch of the new
+//! versions (the input columns plus `version` and `arrived_at`), written to
+//! the log and fsync'd before it is applied. `order_versions` is all
+//! segments; `orders` is, per segment, the rows still current, with the MCID
+//! attached at read time so that a merge shows in every query at once.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
+    UInt32Array,
+};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::ipc::reader::FileReader;
+use datafusion::arrow::ipc::writer::FileWriter;
+use datafusion::arrow::row::{RowConverter, SortField};
+use ordergraph_udfs::mcid_bytes;
+use roaring::RoaringBitmap;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::identity::{IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract};
+use crate::table::{ORDERS, orders_col as c, timestamp_type};
+use crate::{Error, Result};
+
+/// Statuses that show who holds an identifier: money changed hands.
+const VALID_STATUSES: [&str; 3] = ["paid", "shipped", "signed"];
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    /// Rows received.
+    pub rows: usize,
+    /// Orders seen for the first time.
+    pub inserted: usize,
+    /// Rows that changed an existing order (a new version).
+    pub updated: usize,
+    /// Rows identical to the order's current version.
+    pub unchanged: usize,
+}
+
+/// The schema of `order_versions`: the input columns, `version`, `arrived_at`.
+pub fn versions_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = ORDERS
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("version", DataType::UInt32, false));
+    fields.push(Field::new("arrived_at", timestamp_type(), false));
+    Arc::new(Schema::new(fields))
+}
+
+/// The schema of `orders`: the input columns and `mcid`.
+pub fn orders_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = ORDERS
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("mcid", DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+#[derive(Debug)]
+struct Segment {
+    /// Rows in [`versions_schema`].
+    batch: RecordBatch,
+    /// Dense order number of each row.
+    orders: Vec<u32>,
+    /// Rows superseded by a later version.
+    dead: RoaringBitmap,
+    /// The current rows with MCIDs, until a row dies or an MCID changes.
+    current: Mutex<Option<RecordBatch>>,
+}
+
+impl Segment {
+    fn invalidate(&self) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// An ingest checked against the current state, ready to be logged and applied.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Accepted rows in [`versions_schema`]; `None` if nothing changed.
+    batch: Option<RecordBatch>,
+    /// Order number per accepted row.
+    orders: Vec<u32>,
+    /// Content hash per accepted row.
+    content: Vec<u64>,
+    /// Keys of orders seen for the first time, with their numbers.
+    new_keys: Vec<(Box<str>, u32)>,
+    /// Identity input for the last accepted version of each order.
+    identity: Vec<OrderInput>,
+    arrived_at: i64,
+    /// Counts for the caller.
+    pub report: IngestReport,
+}
+
+/// The orders table and its identity graph.
+#[derive(Debug)]
+pub struct OrderStore {
+    log_dir: PathBuf,
+    next_seq: u64,
+    segments: Vec<Segment>,
+    index: HashMap<Box<str>, u32>,
+    /// Order -> (segment, row) of its current version.
+    location: Vec<(u32, u32)>,
+    /// Order -> content hash of its current version.
+    content: Vec<u64>,
+    /// Order -> versions accepted.
+    versions: Vec<u32>,
+    graph: IdentityGraph,
+}
+
+fn order_key(channel: &str, order_id: &str) -> String {
+    format!("{channel}\u{1f}{order_id}")
+}
+
+impl OrderStore {
+    /// Opens the store in `dir`, replaying its log.
+    pub fn open(dir: &Path, identity: IdentityConfig) -> Result<Self> {
+        let log_dir = dir.join("orders").join("log");
+        fs::create_dir_all(&log_dir).map_err(|e| Error::io(&log_dir, e))?;
+        let mut store = Self {
+            log_dir,
+            next_seq: 1,
+            segments: Vec::new(),
+            index: HashMap::new(),
+            location: Vec::new(),
+            content: Vec::new(),
+            versions: Vec::new(),
+            graph: IdentityGraph::new(identity),
+        };
+        store.replay()?;
+        Ok(store)
+    }
+
+    fn log_files(&self) -> Result<Vec<(u64, PathBuf)>> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&self.log_dir).map_err(|e| Error::io(&self.log_dir, e))? {
+            let path = entry.map_err(|e| Error::io(&self.log_dir, e))?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if let Some(seq) = name
+                .strip_suffix(".arrow")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                files.push((seq, path));
+            } else if name.ends_with(".tmp") {
+                // Never acknowledged: the process died before the rename.
+                tracing::warn!(file = %path.display(), "removing an unfinished log file");
+                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    fn replay(&mut self) -> Result<()> {
+        for (seq, path) in self.log_files()? {
+            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let reader = FileReader::try_new(file, None).map_err(|e| Error::corrupt(&path, e))?;
+            let batches = reader
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::corrupt(&path, e))?;
+            let batch = concat_batches(&versions_schema(), &batches)
+                .map_err(|e| Error::corrupt(&path, e))?;
+            let arrived = batch
+                .column(ORDERS.columns.len() + 1)
+                .as_primitive::<TimestampMicrosecondType>()
+                .values()
+                .first()
+                .copied()
+                .unwrap_or_default();
+            let inputs = batch
+                .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())
+                .map_err(|e| Error::corrupt(&path, e))?;
+            let prepared = self.prepare(vec![inputs], arrived)?;
+            if prepared.orders.len() != batch.num_rows() {
+                return Err(Error::Corrupt {
+                    path: path.clone(),
+                    reason: format!(
+                        "replay accepted {} of {} rows",
+                        prepared.orders.len(),
+                        batch.num_rows()
+                    ),
+                });
+            }
+            self.apply(prepared);
+            self.next_seq = seq + 1;
+        }
+        Ok(())
+    }
+
+    /// Checks input batches (in [`ORDERS`] schema) against the current state:
+    /// which rows are new orders, new versions, or repeats.
+    pub fn prepare(&self, inputs: Vec<RecordBatch>, arrived_at: i64) -> Result<Prepared> {
+        let input = concat_batches(&ORDERS.schema(), &inputs)?;
+        let rows = input.num_rows();
+        let mut report = IngestReport {
+            rows,
+            ..Default::default()
+        };
+        let hashes = content_hashes(&input)?;
+        let order_ids = input.column(c::ORDER_ID).as_string::<i32>();
+        let channels = input.column(c::CHANNEL).as_string::<i32>();
+        // Keys first seen in this input, and the latest content per order.
+        let mut pending: HashMap<String, (u32, u64, u32)> = HashMap::new();
+        let mut new_keys = Vec::new();
+        let mut accepted = Vec::new();
+        let mut orders = Vec::new();
+        let mut versions = Vec::new();
+        let mut content = Vec::new();
+        let mut next_order = self.location.len() as u32;
+        for (row, &hash) in hashes.iter().enumerate() {
+            let key = order_key(channels.value(row), order_ids.value(row));
+            let known = pending.get(&key).copied().or_else(|| {
+                self.index
+                    .get(key.as_str())
+                    .map(|&o| (o, self.content[o as usize], self.versions[o as usize]))
+            });
+            let (order, version) = match known {
+                Some((_, known_hash, _)) if known_hash == hash => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some((order, _, v)) => {
+                    report.updated += 1;
+                    (order, v + 1)
+                }
+                None => {
+                    report.inserted += 1;
+                    let order = next_order;
+                    next_order += 1;
+                    new_keys.push((key.clone().into_boxed_str(), order));
+                    (order, 1)
+                }
+            };
+            pending.insert(key, (order, hash, version));
+            accepted.push(row as u32);
+            orders.push(order);
+            versions.push(version);
+            content.push(hash);
+        }
+        if accepted.is_empty() {
+            return Ok(Prepared {
+                batch: None,
+                orders,
+                content,
+                new_keys,
+                identity: Vec::new(),
+                arrived_at,
+                report,
+            });
+        }
+        let taken = take_record_batch(&input, &UInt32Array::from(accepted.clone()))?;
+        let mut columns = taken.columns().to_vec();
+        columns.push(Arc::new(UInt32Array::from(versions)) as ArrayRef);
+        columns.push(Arc::new(
+            TimestampMicrosecondArray::from(vec![arrived_at; accepted.len()]).with_timezone("UTC"),
+        ));
+        let batch = RecordBatch::try_new(versions_schema(), columns)?;
+        // Only each order's last version in this input feeds the graph.
+        let mut last_row: HashMap<u32, usize> = HashMap::new();
+        for (i, &o) in orders.iter().enumerate() {
+            last_row.insert(o, i);
+        }
+        let mut finals: Vec<usize> = last_row.into_values().collect();
+        finals.sort_unstable();
+        let identity = identity_inputs(&batch, &finals, &orders, self.graph.config());
+        Ok(Prepared {
+            batch: Some(batch),
+            orders,
+            content,
+            new_keys,
+            identity,
+            arrived_at,
+            report,
+        })
+    }
+
+    /// Writes a prepared ingest to the log and syncs it to disk. After this
+    /// returns the rows survive a crash.
+    pub fn log(&mut self, prepared: &Prepared) -> Result<()> {
+        let Some(batch) = &prepared.batch else {
+            return Ok(());
+        };
+        let path = self.log_dir.join(format!("{:020}.arrow", self.next_seq));
+        let tmp = path.with_extension("tmp");
+        let write = || -> std::io::Result<()> {
+            let file = File::create(&tmp)?;
+            let mut writer = FileWriter::try_new(BufWriter::new(file), &batch.schema())
+                .map_err(std::io::Error::other)?;
+            writer.write(batch).map_err(std::io::Error::other)?;
+            writer.finish().map_err(std::io::Error::other)?;
+            let file = writer
+                .into_inner()
+                .map_err(std::io::Error::other)?
+                .into_inner()
+                .map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            File::open(&self.log_dir)?.sync_all()
+        };
+        write().map_err(|e| Error::io(&path, e))?;
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Applies a prepared (and logged) ingest to memory.
+    pub fn apply(&mut self, prepared: Prepared) {
+        let Some(batch) = prepared.batch else { return };
+        let seg = self.segments.len() as u32;
+        for (key, order) in prepared.new_keys {
+            self.index.insert(key, order);
+        }
+        let needed = self.index.len();
+        self.location.resize(needed, (u32::MAX, 0));
+        self.content.resize(needed, 0);
+        self.versions.resize(needed, 0);
+        for (row, (&order, &hash)) in prepared.orders.iter().zip(&prepared.content).enumerate() {
+            let o = order as usize;
+            let (old_seg, old_row) = self.location[o];
+            if old_seg != u32::MAX {
+                // A version superseded within this same input is marked below.
+                if let Some(s) = self.segments.get_mut(old_seg as usize) {
+                    s.dead.insert(old_row);
+                    s.invalidate();
+                }
+            }
+            self.location[o] = (seg, row as u32);
+            self.content[o] = hash;
+            self.versions[o] += 1;
+        }
+        let mut dead = RoaringBitmap::new();
+        // Versions superseded within this same segment.
+        for (row, &order) in prepared.orders.iter().enumerate() {
+            if self.location[order as usize] != (seg, row as u32) {
+                dead.insert(row as u32);
+            }
+        }
+        self.segments.push(Segment {
+            batch,
+            orders: prepared.orders,
+            dead,
+            current: Mutex::new(None),
+        });
+        self.graph.apply(prepared.identity, prepared.arrived_at);
+        for order in self.graph.take_changed() {
+            let (s, _) = self.location[order as usize];
+            if let Some(segment) = self.segments.get(s as usize) {
+                segment.invalidate();
+            }
+        }
+    }
+
+    /// The identity graph.
+    pub fn graph(&self) -> &IdentityGraph {
+        &self.graph
+    }
+
+    /// Number of orders.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether there are no orders.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// All versions, in arrival order.
+    pub fn version_batches(&self) -> Vec<RecordBatch> {
+        self.segments.iter().map(|s| s.batch.clone()).collect()
+    }
+
+    /// The current version of every order, with its MCID.
+    pub fn current_batches(&self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::with_capacity(self.segments.len());
+        for s in &self.segments {
+            let mut cached = s.current.lock().unwrap_or_else(|e| e.into_inner());
+            if cached.is_none() {
+                *cached = Some(self.materialize(s)?);
+            }
+            let batch = cached.as_ref().expect("just filled");
+            if batch.num_rows() > 0 {
+                out.push(batch.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn materialize(&self, s: &Segment) -> Result<RecordBatch> {
+        let n = s.batch.num_rows();
+        let mut mcids = StringBuilder::with_capacity(
+            n - s.dead.len() as usize,
+            (n - s.dead.len() as usize) * 15,
+        );
+        let mut keep = Vec::with_capacity(n);
+        for (row, &order) in s.orders.iter().enumerate() {
+            let live = !s.dead.contains(row as u32);
+            keep.push(live);
+            if live {
+                let m = self.graph.mcid_of_order(order).unwrap_or_default();
+                // MCIDs are ASCII by construction.
+                mcids.append_value(std::str::from_utf8(&mcid_bytes(m)).unwrap_or_default());
+            }
+        }
+        let projected = s
+            .batch
+            .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())?;
+        let live = if s.dead.is_empty() {
+            projected
+        } else {
+            filter_record_batch(&projected, &keep.into())?
+        };
+        let mut columns = live.columns().to_vec();
+        columns.push(Arc::new(mcids.finish()) as ArrayRef);
+        Ok(RecordBatch::try_new(orders_schema(), columns)?)
+    }
+
+    /// `(channel, order_id)` of an order's current version.
+    pub fn order_key_of(&self, order: u32) -> Option<(String, String)> {
+        let &(seg, row) = self.location.get(order as usize)?;
+        let batch = &self.segments.get(seg as usize)?.batch;
+        let channel = batch
+            .column(c::CHANNEL)
+            .as_string::<i32>()
+            .value(row as usize);
+        let id = batch
+            .column(c::ORDER_ID)
+            .as_string::<i32>()
+            .value(row as usize);
+        Some((channel.to_string(), id.to_string()))
+    }
+
+    /// `ordered_at` of an order's current version.
+    pub fn ordered_at_of(&self, order: u32) -> Option<i64> {
+        let &(seg, row) = self.location.get(order as usize)?;
+        let batch = &self.segments.get(seg as usize)?.batch;
+        Some(
+            batch
+                .column(c::ORDERED_AT)
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(row as usize),
+        )
+    }
+
+    /// The dense number of an order, by key.
+    pub fn order_number(&self, channel: &str, order_id: &str) -> Option<u32> {
+        self.index
+            .get(order_key(channel, order_id).as_str())
+            .copied()
+    }
+}
+
+/// A hash of each row's full content, to tell a repeat from a new version.
+fn content_hashes(input: &RecordBatch) -> Result<Vec<u64>> {
+    let fields = input
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| SortField::new(f.data_type().clone()))
+        .collect();
+    let converter = RowConverter::new(fields)?;
+    let rows = converter.convert_columns(input.columns())?;
+    Ok(rows.iter().map(|r| xxh3_64(r.as_ref())).collect())
+}
+
+fn opt(a: &StringArray, row: usize) -> Option<&str> {
+    a.is_valid(row).then(|| a.value(row))
+}
+
+/// Normalizes the identifiers of the given rows of a versions batch; splits
+/// the work over the machine's cores for large inputs.
+fn identity_inputs(
+    batch: &RecordBatch,
+    rows: &[usize],
+    orders: &[u32],
+    config: &IdentityConfig,
+) -> Vec<OrderInput> {
+    let s = |i: usize| batch.column(i).as_string::<i32>();
+    let (ids, channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
+        s(c::ORDER_ID),
+        s(c::CHANNEL),
+        s(c::ACCOUNT_ID),
+        s(c::PHONE),
+        s(c::EMAIL),
+        s(c::WECHAT_UNIONID),
+        s(c::DEVICE_ID),
+        s(c::STATUS),
+        s(c::SHIP_ADDRESS),
+    );
+    let at = batch
+        .column(c::ORDERED_AT)
+        .as_primitive::<TimestampMicrosecondType>();
+    let one = |row: usize| {
+        let raw = RawIdentity {
+            channel: channels.value(row),
+            account_id: opt(accounts, row),
+            phone: opt(phones, row),
+            email: opt(emails, row),
+            wechat_unionid: opt(unions, row),
+            device_id: opt(devices, row),
+        };
+        OrderInput {
+            order: orders[row],
+            key: xxh3_64(order_key(channels.value(row), ids.value(row)).as_bytes()),
+            at: at.value(row),
+            valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
+            address: opt(addresses, row).map(normalized_address_hash),
+            slots: extract(&raw, config.region, &config.blocklist),
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rows.len() < 20_000 || threads < 2 {
+        return rows.iter().map(|&r| one(r)).collect();
+    }
+    let chunk = rows.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|&r| one(r)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("normalization does not panic"))
+            .collect()
+    })
+}
+
+/// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.
+fn normalized_address_hash(address: &str) -> u64 {
+    let folded: String = address
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    xxh3_64(folded.as_bytes())
+}

@@ -1,0 +1,187 @@
+//! Input table contracts: the columns each ingestible table takes, their
+//! types and constraints, and the Arrow schema they are stored in.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// How a column's text is parsed and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// UTF-8 text, stored as given (an empty field is NULL).
+    Text,
+    /// Text that must be one of a fixed set (case-insensitive), stored lower-case.
+    Enum(&'static [&'static str]),
+    /// RFC 3339 with an offset, stored as a UTC microsecond timestamp.
+    Timestamp,
+    /// A decimal amount with at most two places, stored as `Decimal128(12, 2)`.
+    Money,
+    /// A signed 64-bit integer.
+    Int,
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    Bool,
+}
+
+impl ColumnType {
+    /// The Arrow type the column is stored as.
+    pub fn data_type(self) -> DataType {
+        match self {
+            ColumnType::Text | ColumnType::Enum(_) => DataType::Utf8,
+            ColumnType::Timestamp => timestamp_type(),
+            ColumnType::Money => DataType::Decimal128(12, 2),
+            ColumnType::Int => DataType::Int64,
+            ColumnType::Bool => DataType::Boolean,
+        }
+    }
+}
+
+/// The timestamp type of every stored time: microseconds, UTC.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// One column of an input table.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnDef {
+    /// Column name, exactly as in the contract.
+    pub name: &'static str,
+    /// Type and parsing rule.
+    pub ty: ColumnType,
+    /// Whether a row without a value is rejected.
+    pub required: bool,
+}
+
+const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
+    ColumnDef {
+        name,
+        ty,
+        required: false,
+    }
+}
+
+const fn req(name: &'static str, ty: ColumnType) -> ColumnDef {
+    ColumnDef {
+        name,
+        ty,
+        required: true,
+    }
+}
+
+/// An ingestible table.
+#[derive(Debug)]
+pub struct TableDef {
+    /// Table name, as in `POST /v1/ingest/{name}`.
+    pub name: &'static str,
+    /// Columns in storage order.
+    pub columns: &'static [ColumnDef],
+}
+
+impl TableDef {
+    const fn new(name: &'static str, columns: &'static [ColumnDef]) -> Self {
+        Self { name, columns }
+    }
+
+    /// The Arrow schema rows of this table are stored in.
+    pub fn schema(&self) -> SchemaRef {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name, c.ty.data_type(), !c.required))
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Position of a column by name.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// Order statuses, in lifecycle order.
+pub const ORDER_STATUSES: &[&str] = &[
+    "created",
+    "paid",
+    "shipped",
+    "signed",
+    "refunded",
+    "cancelled",
+];
+
+/// The `orders` input contract.
+pub static ORDERS: TableDef = TableDef::new(
+    "orders",
+    &[
+        req("order_id", ColumnType::Text),
+        req("channel", ColumnType::Text),
+        req("ordered_at", ColumnType::Timestamp),
+        col("account_id", ColumnType::Text),
+        col("phone", ColumnType::Text),
+        col("email", ColumnType::Text),
+        col("wechat_unionid", ColumnType::Text),
+        col("device_id", ColumnType::Text),
+        col("amount", ColumnType::Money),
+        col("status", ColumnType::Enum(ORDER_STATUSES)),
+        col("ship_city", ColumnType::Text),
+        col("ship_address", ColumnType::Text),
+        col("ip", ColumnType::Text),
+        col("coupon", ColumnType::Text),
+    ],
+);
+
+/// Column positions in [`ORDERS`], tied to the list above.
+pub mod orders_col {
+    #![allow(missing_docs)]
+    pub const ORDER_ID: usize = 0;
+    pub const CHANNEL: usize = 1;
+    pub const ORDERED_AT: usize = 2;
+    pub const ACCOUNT_ID: usize = 3;
+    pub const PHONE: usize = 4;
+    pub const EMAIL: usize = 5;
+    pub const WECHAT_UNIONID: usize = 6;
+    pub const DEVICE_ID: usize = 7;
+    pub const AMOUNT: usize = 8;
+    pub const STATUS: usize = 9;
+    pub const SHIP_CITY: usize = 10;
+    pub const SHIP_ADDRESS: usize = 11;
+    pub const IP: usize = 12;
+    pub const COUPON: usize = 13;
+}
+
+/// Every ingestible table.
+pub fn tables() -> [&'static TableDef; 1] {
+    [&ORDERS]
+}
+
+/// Looks up an ingestible table by name.
+pub fn table(name: &str) -> Option<&'static TableDef> {
+    tables().into_iter().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_column_positions_match_the_contract() {
+        use orders_col::*;
+        for (pos, name) in [
+            (ORDER_ID, "order_id"),
+            (CHANNEL, "channel"),
+            (ORDERED_AT, "ordered_at"),
+            (ACCOUNT_ID, "account_id"),
+            (PHONE, "phone"),
+            (EMAIL, "email"),
+            (WECHAT_UNIONID, "wechat_unionid"),
+            (DEVICE_ID, "device_id"),
+            (AMOUNT, "amount"),
+            (STATUS, "status"),
+            (SHIP_CITY, "ship_city"),
+            (SHIP_ADDRESS, "ship_address"),
+            (IP, "ip"),
+            (COUPON, "coupon"),
+        ] {
+            assert_eq!(ORDERS.position(name), Some(pos));
+        }
+        assert_eq!(ORDERS.schema().fields().len(), 14);
+    }
+}

@@ -1,0 +1,256 @@
+//! Engine end to end: ingest through SQL, upserts, bad input, restarts.
+
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+
+use super::*;
+
+const HEADER: &str = "order_id,channel,ordered_at,account_id,phone,email,wechat_unionid,device_id,amount,status,ship_city,ship_address,ip,coupon\n";
+
+fn ingest_csv(engine: &Engine, rows: &str) -> Result<IngestReport> {
+    engine.ingest(
+        "orders",
+        Format::Csv,
+        "test.csv",
+        Bytes::from(format!("{HEADER}{rows}")),
+    )
+}
+
+async fn strings(engine: &Arc<Engine>, sql: &str) -> Vec<String> {
+    let batches = engine.query(sql).await.unwrap().collect().await.unwrap();
+    let text = pretty_format_batches(&batches).unwrap().to_string();
+    text.lines()
+        .skip(3)
+        .filter(|l| !l.starts_with('+'))
+        .map(|l| {
+            l.split('|')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ingest_upserts_and_every_order_gets_an_mcid() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let first = ingest_csv(
+        &engine,
+        "1,tmall,2026-01-01T10:00:00+08:00,tb_1,138****5678,,,,10.00,created,,,,\n\
+         1,jd,2026-01-01T11:00:00+08:00,jd_9,,,,,20.00,paid,,,,\n\
+         2,shopify,2026-01-02T10:00:00+08:00,,+86 138-1234-5678,Li@QQ.com,,,30.00,paid,,,,\n\
+         3,dealer,2026-01-03T10:00:00+08:00,,13812345678,,,,40.00,signed,,,,\n",
+    )
+    .unwrap();
+    assert_eq!((first.inserted, first.updated, first.unchanged), (4, 0, 0));
+    // The same order again changes nothing; a new status is a new version.
+    let again = ingest_csv(
+        &engine,
+        "1,tmall,2026-01-01T10:00:00+08:00,tb_1,138****5678,,,,10.00,created,,,,\n\
+         1,tmall,2026-01-01T10:00:00+08:00,tb_1,138****5678,,,,10.00,paid,,,,\n",
+    )
+    .unwrap();
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 1, 1));
+    assert_eq!(
+        strings(&engine, "select count(*) from orders").await,
+        vec!["4"]
+    );
+    assert_eq!(
+        strings(&engine, "select status from orders where channel='tmall'").await,
+        vec!["paid"]
+    );
+    assert_eq!(
+        strings(&engine, "select channel, version, status from order_versions where order_id='1' order by channel, version").await,
+        vec!["jd,1,paid", "tmall,1,created", "tmall,2,paid"]
+    );
+    // shopify:2 and dealer:3 share a phone; everyone else is apart.
+    assert_eq!(
+        strings(&engine, "select count(distinct mcid) from orders").await,
+        vec!["3"]
+    );
+    assert_eq!(
+        strings(
+            &engine,
+            "select count(distinct mcid) from orders where order_id in ('2','3')"
+        )
+        .await,
+        vec!["1"]
+    );
+    let evidence = strings(
+        &engine,
+        "select kind, value, rule from order_identifiers where order_id='2' order by kind",
+    )
+    .await;
+    assert_eq!(
+        evidence,
+        vec!["email,li@qq.com,linked", "phone,+8613812345678,linked"]
+    );
+    let masked = strings(
+        &engine,
+        "select rule from order_identifiers where channel='tmall' and kind='phone'",
+    )
+    .await;
+    assert_eq!(masked, vec!["masked"]);
+}
+
+#[tokio::test]
+async fn a_bad_row_rejects_the_request_and_keeps_earlier_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    ingest_csv(
+        &engine,
+        "1,tmall,2026-01-01T10:00:00+08:00,,,,,,10.00,paid,,,,\n",
+    )
+    .unwrap();
+    let err = ingest_csv(
+        &engine,
+        "2,tmall,2026-01-01T10:00:00+08:00,,,,,,10.00,paid,,,,\n3,tmall,not-a-time,,,,,,10.00,paid,,,,\n",
+    )
+    .unwrap_err();
+    assert!(err.is_user_error());
+    assert!(
+        err.to_string().contains("line 3, column ordered_at"),
+        "{err}"
+    );
+    assert_eq!(
+        strings(&engine, "select order_id from orders").await,
+        vec!["1"]
+    );
+}
+
+#[tokio::test]
+async fn data_and_mcids_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let engine = Engine::open(dir.path(), vec![]).unwrap();
+        ingest_csv(
+            &engine,
+            "1,shopify,2026-01-01T10:00:00+08:00,,,a@qq.com,,,10.00,paid,,,,\n",
+        )
+        .unwrap();
+        ingest_csv(
+            &engine,
+            "2,shopify,2026-01-02T10:00:00+08:00,,13812345678,,,,10.00,paid,,,,\n",
+        )
+        .unwrap();
+        ingest_csv(
+            &engine,
+            "3,shopify,2026-01-03T10:00:00+08:00,,13812345678,A@qq.com,,,10.00,paid,,,,\n",
+        )
+        .unwrap();
+        let rows = strings(
+            &engine,
+            "select order_id, mcid from orders order by order_id",
+        )
+        .await;
+        let aliases = strings(
+            &engine,
+            "select old_mcid, new_mcid, reason from mcid_aliases",
+        )
+        .await;
+        assert_eq!(aliases.len(), 1, "orders 1 and 2 merged through order 3");
+        (rows, aliases)
+    };
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(
+        strings(
+            &engine,
+            "select order_id, mcid from orders order by order_id"
+        )
+        .await,
+        before.0
+    );
+    assert_eq!(
+        strings(
+            &engine,
+            "select old_mcid, new_mcid, reason from mcid_aliases"
+        )
+        .await,
+        before.1
+    );
+    assert_eq!(engine.customer_count(), 1);
+}
+
+#[tokio::test]
+async fn queries_are_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    for sql in [
+        "create table t(a int)",
+        "insert into orders (order_id) values ('x')",
+        "set datafusion.execution.batch_size = 1",
+        "drop table orders",
+    ] {
+        let err = engine.query(sql).await.unwrap_err();
+        assert!(err.is_user_error(), "{sql}: {err}");
+    }
+    let err = engine.query("select nope from orders").await.unwrap_err();
+    assert!(err.is_user_error());
+    let batches = engine
+        .query("show functions like 'normalize_phone'")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert!(batches.iter().map(|b| b.num_rows()).sum::<usize>() > 0);
+    let names = engine.query("select table_name from information_schema.tables where table_schema='public' order by 1").await.unwrap().collect().await.unwrap();
+    let names: Vec<String> = names
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "mcid_aliases",
+            "order_identifiers",
+            "order_versions",
+            "orders",
+            "shared_identifiers"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unknown_table_and_torn_log_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let err = engine
+        .ingest("customers", Format::Csv, "x", Bytes::from_static(b"a\n1\n"))
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownTable(_)) && err.is_user_error());
+    ingest_csv(
+        &engine,
+        "1,shopify,2026-01-01T10:00:00+08:00,,,,,,10.00,paid,,,,\n",
+    )
+    .unwrap();
+    drop(engine);
+    // An unfinished write (never acknowledged) is dropped at start-up.
+    std::fs::write(
+        dir.path().join("orders/log/00000000000000000002.tmp"),
+        b"partial",
+    )
+    .unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(engine.order_count(), 1);
+    drop(engine);
+    // A corrupt acknowledged file stops start-up with its name.
+    std::fs::write(
+        dir.path().join("orders/log/00000000000000000002.arrow"),
+        b"garbage",
+    )
+    .unwrap();
+    let err = Engine::open(dir.path(), vec![]).unwrap_err();
+    assert!(
+        err.to_string().contains("00000000000000000002.arrow"),
+        "{err}"
+    );
+}

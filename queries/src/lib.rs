@@ -1,0 +1,53 @@
+//! The SQL views of ordergraph. Each view is one `views/<name>.sql` file
+//! holding one `CREATE VIEW`; [`register`] creates them all on a session,
+//! and [`hook`] makes the engine do so on every session it builds.
+//!
+//! Each view is tested by `slt/<name>.slt` against a real engine session.
+
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+use ordergraph_engine::SessionHook;
+
+/// A view: its name and the SQL that creates it.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    /// The view's name, also its file's and its test's.
+    pub name: &'static str,
+    /// The `CREATE VIEW` statement.
+    pub sql: &'static str,
+}
+
+macro_rules! view {
+    ($name:literal) => {
+        View {
+            name: $name,
+            sql: include_str!(concat!("../views/", $name, ".sql")),
+        }
+    };
+}
+
+/// Every view, in dependency order.
+pub const VIEWS: &[View] = &[
+    view!("customers"),
+    view!("identity_links"),
+    view!("identity_evidence"),
+];
+
+/// Creates every view on `ctx`.
+pub async fn register(ctx: &SessionContext) -> Result<()> {
+    for v in VIEWS {
+        ctx.sql(v.sql).await?;
+    }
+    Ok(())
+}
+
+/// A session hook that registers every view, for [`ordergraph_engine::Engine::open`].
+pub fn hook() -> SessionHook {
+    Arc::new(|ctx: &SessionContext| {
+        // View creation only plans; it never waits on I/O, so polling it to
+        // completion here does not block a runtime thread for long.
+        futures::executor::block_on(register(ctx))
+    })
+}

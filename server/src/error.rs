@@ -1,0 +1,102 @@
+//! One error type for every handler: user mistakes are 4xx with a message,
+//! failures of ours are 500 with "internal error" (the detail goes to the log).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ordergraph_engine::Error as EngineError;
+use serde_json::json;
+
+/// An error answered as `{"error": code, "message": ...}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// Where in the input, for bad input.
+    location: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// A 4xx error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            location: None,
+        }
+    }
+
+    /// A 500 whose detail is logged, not returned.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match &e {
+            EngineError::Decode(d) => {
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "bad_input", e.to_string());
+                err.location = Some(
+                    json!({"source": d.source, "line": d.line, "column": d.column, "reason": d.reason}),
+                );
+                err
+            }
+            EngineError::UnknownTable(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_table", e.to_string())
+            }
+            EngineError::UnknownFormat(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_format",
+                e.to_string(),
+            ),
+            EngineError::DataFusion(d) => d.into(),
+            _ if e.is_user_error() => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
+            }
+            _ => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<&datafusion::error::DataFusionError> for ApiError {
+    fn from(e: &datafusion::error::DataFusionError) -> Self {
+        if ordergraph_engine::is_user_datafusion_error(e) {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_sql",
+                e.find_root().to_string(),
+            )
+        } else {
+            ApiError::internal(e)
+        }
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for ApiError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        (&e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": self.code, "message": self.message});
+        if let Some(location) = self.location {
+            body["location"] = location;
+        }
+        (self.status, Json(body)).into_response()
+    }
+}

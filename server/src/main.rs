@@ -1,0 +1,304 @@
+//! The `ordergraph` binary: `serve`, `ingest`, `sql`, `gen`, `eval`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use indicatif::{ProgressBar, ProgressStyle};
+use ordergraph_datasets::{GenConfig, Truth, generate, score};
+use ordergraph_engine::Engine;
+use ordergraph_server::encode::{Encoding, encode};
+use ordergraph_server::{AppState, app};
+
+#[derive(Parser)]
+#[command(
+    name = "ordergraph",
+    version,
+    about = "Identity resolution and order analytics on DataFusion"
+)]
+struct Cli {
+    /// Data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "ORDERGRAPH_DATA",
+        default_value = "./ordergraph-data"
+    )]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve SQL and ingest over HTTP.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ORDERGRAPH_LISTEN", default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        /// If the data directory holds no orders, fill it with a generated
+        /// demo dataset (62,000 people, 238,000 orders) first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Ingest CSV, NDJSON or Parquet files (by extension) into a table.
+    Ingest {
+        /// Table name, e.g. `orders`.
+        table: String,
+        /// Files to ingest, in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run one read-only SQL query and print the result.
+    Sql {
+        /// The query.
+        query: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Generate a realistic dataset with ground truth.
+    Gen {
+        /// Real people behind the orders.
+        #[arg(long, default_value_t = 62_000)]
+        customers: usize,
+        /// Orders.
+        #[arg(long, default_value_t = 238_000)]
+        orders: usize,
+        /// Seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long, default_value = "./dataset")]
+        out: PathBuf,
+    },
+    /// Score the stored MCIDs against a ground-truth file from `gen`.
+    Eval {
+        /// `truth.csv` written by `gen`.
+        #[arg(long)]
+        truth: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli))
+}
+
+fn open(data: &Path) -> Result<Arc<Engine>> {
+    let started = Instant::now();
+    let engine = Engine::open(data, vec![ordergraph_queries::hook()])
+        .with_context(|| format!("opening {}", data.display()))?;
+    tracing::info!(data = %data.display(), orders = engine.order_count(), customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, "engine ready");
+    Ok(engine)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            let engine = open(&cli.data)?;
+            if demo && engine.order_count() == 0 {
+                load_demo(&engine, &cli.data)?;
+            }
+            serve(engine, listen).await
+        }
+        Command::Ingest { table, files } => {
+            let engine = open(&cli.data)?;
+            for file in files {
+                let bar = spinner(format!("ingesting {}", file.display()));
+                let started = Instant::now();
+                let report = engine
+                    .ingest_file(&table, &file)
+                    .with_context(|| format!("ingesting {}", file.display()))?;
+                bar.finish_and_clear();
+                eprintln!(
+                    "{}: {} rows, {} inserted, {} updated, {} unchanged in {:.2}s",
+                    file.display(),
+                    report.rows,
+                    report.inserted,
+                    report.updated,
+                    report.unchanged,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(())
+        }
+        Command::Sql { query, format } => {
+            let engine = open(&cli.data)?;
+            let df = engine.query(&query).await?;
+            let schema = df.schema().inner().clone();
+            let batches = df.collect().await?;
+            match format {
+                OutputFormat::Table => println!("{}", pretty_format_batches(&batches)?),
+                OutputFormat::Csv => print!(
+                    "{}",
+                    String::from_utf8(encode(Encoding::Csv, &schema, &batches)?)?
+                ),
+                OutputFormat::Json => println!(
+                    "{}",
+                    String::from_utf8(encode(Encoding::Json, &schema, &batches)?)?
+                ),
+            }
+            Ok(())
+        }
+        Command::Gen {
+            customers,
+            orders,
+            seed,
+            out,
+        } => {
+            let config = GenConfig {
+                customers,
+                orders,
+                seed,
+                ..GenConfig::default()
+            };
+            write_dataset(&config, &out)
+        }
+        Command::Eval { truth } => {
+            let engine = open(&cli.data)?;
+            eval(&engine, &truth).await
+        }
+    }
+}
+
+fn spinner(message: String) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn write_dataset(config: &GenConfig, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let bar = spinner(format!("generating {} orders", config.orders));
+    let dataset = generate(config);
+    bar.set_message("writing orders.csv");
+    dataset.write_csv(&out.join("orders.csv"))?;
+    bar.set_message("writing orders.ndjson");
+    dataset.write_ndjson(&out.join("orders.ndjson"))?;
+    bar.set_message("writing orders.parquet");
+    dataset.write_parquet(&out.join("orders.parquet"))?;
+    dataset.write_truth(&out.join("truth.csv"))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} orders of {} people to {} (orders.csv, orders.ndjson, orders.parquet, truth.csv)",
+        dataset.rows.len(),
+        config.customers,
+        out.display()
+    );
+    Ok(())
+}
+
+fn load_demo(engine: &Engine, data: &Path) -> Result<()> {
+    let config = GenConfig::default();
+    let bar = spinner(format!(
+        "loading the demo dataset: {} orders of {} people",
+        config.orders, config.customers
+    ));
+    let started = Instant::now();
+    let dataset = generate(&config);
+    dataset.write_truth(&data.join("demo-truth.csv"))?;
+    let report = engine.ingest_batches("orders", dataset.to_record_batches(65_536)?)?;
+    bar.finish_and_clear();
+    tracing::info!(orders = report.inserted, customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, truth = %data.join("demo-truth.csv").display(), "demo dataset loaded");
+    Ok(())
+}
+
+async fn eval(engine: &Arc<Engine>, truth_path: &Path) -> Result<()> {
+    let truth =
+        Truth::read_csv(truth_path).with_context(|| format!("reading {}", truth_path.display()))?;
+    let batches = engine
+        .query("SELECT channel, order_id, mcid FROM orders")
+        .await?
+        .collect()
+        .await?;
+    let mut predicted = Vec::new();
+    for b in &batches {
+        let (c, o, m) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_string::<i32>(),
+            b.column(2).as_string::<i32>(),
+        );
+        for row in 0..b.num_rows() {
+            predicted.push((c.value(row), o.value(row), m.value(row)));
+        }
+    }
+    if predicted.is_empty() {
+        bail!(
+            "no orders in {}: ingest the dataset first",
+            engine.dir().display()
+        );
+    }
+    let s = score(&truth, predicted.iter().copied());
+    println!("orders            {}", s.orders);
+    println!("unmatched orders  {}", s.unmatched_orders);
+    println!("people (truth)    {}", s.persons);
+    println!("customers (MCIDs) {}", s.customers_found);
+    println!("true pairs        {}", s.true_pairs);
+    println!("predicted pairs   {}", s.predicted_pairs);
+    println!("correct pairs     {}", s.correct_pairs);
+    println!("precision         {:.5}", s.precision);
+    println!("recall            {:.5}", s.recall);
+    println!("f1                {:.5}", s.f1);
+    Ok(())
+}
+
+async fn serve(engine: Arc<Engine>, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, app(AppState::new(engine)))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

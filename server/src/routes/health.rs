@@ -1,0 +1,16 @@
+//! `GET /healthz`.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::AppState;
+
+/// Liveness, with the sizes an operator glances at.
+pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "orders": state.engine.order_count(),
+        "customers": state.engine.customer_count(),
+    }))
+}

@@ -1,0 +1,72 @@
+//! `POST /v1/sql`: the body is SQL text, or JSON `{"sql": "..."}`; the
+//! answer is JSON, CSV or an Arrow IPC stream by `Accept`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::encode::{Encoding, encode};
+use crate::{ApiError, AppState};
+
+fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "body is not UTF-8"))?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let sql = if is_json || text.trim_start().starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct Request {
+            sql: String,
+        }
+        serde_json::from_str::<Request>(text)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("expected {{\"sql\": \"...\"}}: {e}"),
+                )
+            })?
+            .sql
+    } else {
+        text.to_string()
+    };
+    if sql.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "no SQL in the request body",
+        ));
+    }
+    Ok(sql)
+}
+
+/// Runs one read-only query.
+pub(crate) async fn sql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let encoding =
+        Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
+    let sql = sql_text(&headers, &body)?;
+    let run = async {
+        let df = state.engine.query(&sql).await?;
+        let schema = df.schema().inner().clone();
+        let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
+        Ok::<_, ApiError>((schema, batches))
+    };
+    let (schema, batches) = tokio::time::timeout(state.query_timeout, run)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("query ran longer than {:?}", state.query_timeout),
+            )
+        })??;
+    let body = encode(encoding, &schema, &batches).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, encoding.content_type())], body).into_response())
+}

@@ -1,0 +1,85 @@
+//! The `ordergraph` binary itself: gen, ingest, sql, eval on real files.
+
+use std::process::Command;
+
+fn ordergraph(data: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ordergraph"));
+    c.arg("--data").arg(data).env("RUST_LOG", "warn");
+    c
+}
+
+fn run(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{c:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn gen_ingest_sql_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, set) = (dir.path().join("data"), dir.path().join("set"));
+    run(ordergraph(&data)
+        .args([
+            "gen",
+            "--customers",
+            "300",
+            "--orders",
+            "1200",
+            "--seed",
+            "3",
+            "--out",
+        ])
+        .arg(&set));
+    for file in ["orders.csv", "orders.ndjson", "orders.parquet", "truth.csv"] {
+        assert!(set.join(file).exists(), "{file}");
+    }
+    run(ordergraph(&data)
+        .args(["ingest", "orders"])
+        .arg(set.join("orders.csv")));
+    // The same orders again in the other formats change nothing.
+    let out = ordergraph(&data)
+        .args(["ingest", "orders"])
+        .arg(set.join("orders.parquet"))
+        .arg(set.join("orders.ndjson"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("0 inserted, 0 updated, 1200 unchanged"),
+        "{log}"
+    );
+
+    let csv = run(ordergraph(&data).args([
+        "sql",
+        "select count(*) as n, count(distinct mcid) > 0 as ok from orders",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(csv, "n,ok\n1200,true\n");
+    let json = run(ordergraph(&data).args(["sql", "select 1 as one", "--format", "json"]));
+    assert_eq!(json.trim(), "[{\"one\":1}]");
+
+    let eval = run(ordergraph(&data)
+        .arg("eval")
+        .arg("--truth")
+        .arg(set.join("truth.csv")));
+    let precision: f64 = eval
+        .lines()
+        .find_map(|l| l.strip_prefix("precision"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(precision > 0.99, "{eval}");
+
+    let bad = ordergraph(&data)
+        .args(["sql", "drop table orders"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}

@@ -1,0 +1,71 @@
+//! Server tests: a real server on a free port, a real HTTP client, real files.
+
+mod cli;
+mod http;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use ordergraph_engine::Engine;
+use ordergraph_server::{AppState, app};
+use tokio::task::JoinHandle;
+
+pub(crate) const HEADER: &str = "order_id,channel,ordered_at,account_id,phone,email,wechat_unionid,device_id,amount,status,ship_city,ship_address,ip,coupon\n";
+
+/// A server running on 127.0.0.1 with an ephemeral port.
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    pub(crate) client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub(crate) async fn start(data: &Path) -> TestServer {
+        let engine: Arc<Engine> = Engine::open(data, vec![ordergraph_queries::hook()]).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app(AppState::new(engine)))
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer {
+            addr,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server and waits until it has let go of the engine.
+    pub(crate) async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    pub(crate) async fn sql_json(&self, sql: &str) -> serde_json::Value {
+        let r = self
+            .client
+            .post(self.url("/v1/sql"))
+            .body(sql.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{sql}");
+        r.json().await.unwrap()
+    }
+}

@@ -1,0 +1,47 @@
+//! Identity UDFs for ordergraph: normalization of phones, emails and device
+//! ids, and the xxh3 identity keys and printable MCIDs built from them.
+//!
+//! Each function is a plain Rust kernel (usable without Arrow, as the engine
+//! does when it resolves identities in bulk) and a thin DataFusion wrapper.
+//! [`all`] lists the wrappers, as DataFusion's own `functions()` does.
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::ScalarUDF;
+
+mod identity_key;
+mod mcid_of;
+mod normalize_device_id;
+mod normalize_email;
+mod normalize_phone;
+mod phone;
+mod phone_kind;
+mod strings;
+
+pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
+pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, parse_mcid};
+pub use normalize_device_id::{
+    DeviceId, NormalizeDeviceIdFunc, ZERO_DEVICE_ID, classify_device_id, normalize_device_id,
+};
+pub use normalize_email::{NormalizeEmailFunc, normalize_email};
+pub use normalize_phone::NormalizePhoneFunc;
+pub use phone::{
+    DEFAULT_REGION, E164, PhoneClass, PhoneKind, classify_phone, normalize_phone, parse_region,
+};
+pub use phone_kind::PhoneKindFunc;
+pub use rlibphonenumber::enums::Region;
+
+/// Every ordergraph UDF, ready to register on a session.
+pub fn all() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        Arc::new(ScalarUDF::from(NormalizePhoneFunc::new())),
+        Arc::new(ScalarUDF::from(PhoneKindFunc::new())),
+        Arc::new(ScalarUDF::from(NormalizeEmailFunc::new())),
+        Arc::new(ScalarUDF::from(NormalizeDeviceIdFunc::new())),
+        Arc::new(ScalarUDF::from(IdentityKeyFunc::new())),
+        Arc::new(ScalarUDF::from(McidOfFunc::new())),
+    ]
+}
+
+#[cfg(test)]
+mod tests;
