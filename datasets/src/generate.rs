@@ -35,7 +35,7 @@ pub struct GenConfig {
     pub seed: u64,
     /// Start of the order horizon; its offset is the one written out.
     pub start: DateTime<FixedOffset>,
-    /// Length of the order horizon in days.
+    /// Length of the order horizon in days (clamped to 1..=36_500).
     pub days: u32,
 }
 
@@ -494,7 +494,8 @@ fn mark(slot: &mut Option<&'static str>, trap: &'static str) {
 
 impl<'a> Generator<'a> {
     fn new(cfg: &'a GenConfig) -> Self {
-        let days = cfg.days.max(1);
+        // The upper clamp keeps second offsets within 32 bits for sorting.
+        let days = cfg.days.clamp(1, 36_500);
         Self {
             cfg,
             cal: Calendar::new(cfg.start, days),
@@ -526,41 +527,31 @@ impl<'a> Generator<'a> {
                 self.donor_last_use.insert(p, last);
             }
         }
-        // Render person by person (their data stays in cache) into per-day
-        // buckets, then sort each bucket, which fits in cache, and append it.
-        // Sorting or scattering all rows at once would move each large row
-        // through memory at random.
-        let days = self.cal.days as usize;
-        let mut per_day = vec![0usize; days];
-        for sk in &skeletons {
-            per_day[(sk.ts / DAY) as usize] += 1;
-        }
-        let mut buckets: Vec<Vec<(Skeleton, Option<OrderRow>, Shown)>> =
-            per_day.iter().map(|&n| Vec::with_capacity(n)).collect();
-        for sk in &skeletons {
-            let (row, shown) = self.render(sk);
-            buckets[(sk.ts / DAY) as usize].push((*sk, Some(row), shown));
-        }
+        // Render person by person, so each person's data stays in cache,
+        // then reorder the rows in place: a second copy of the large rows
+        // would cost more than the permutation.
         let n = skeletons.len();
-        drop(skeletons);
         let mut rows = Vec::with_capacity(n);
         let mut shown = Vec::with_capacity(n);
-        let mut sorted = Vec::with_capacity(n);
-        let mut idx: Vec<u32> = Vec::new();
-        for mut bucket in buckets {
-            idx.clear();
-            idx.extend(0..bucket.len() as u32);
-            idx.sort_unstable_by_key(|&i| {
-                let s = &bucket[i as usize].0;
-                (s.ts, s.person, s.seq)
-            });
-            for &i in &idx {
-                let (sk, row, s) = &mut bucket[i as usize];
-                rows.push(row.take().expect("each bucket entry is taken once"));
-                shown.push(*s);
-                sorted.push(*sk);
-            }
+        for sk in &skeletons {
+            let (row, s) = self.render(sk);
+            rows.push(row);
+            shown.push(s);
         }
+        // Ties on time break by generation order, which is itself a pure
+        // function of the config. Packing both into one integer keeps the
+        // sort on contiguous memory.
+        let mut keys: Vec<u64> = skeletons
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.ts as u64) << 32) | i as u64)
+            .collect();
+        keys.sort_unstable();
+        let order: Vec<u32> = keys.into_iter().map(|k| k as u32).collect();
+        let sorted: Vec<Skeleton> = order.iter().map(|&i| skeletons[i as usize]).collect();
+        let shown: Vec<Shown> = order.iter().map(|&i| shown[i as usize]).collect();
+        drop(skeletons);
+        permute(&mut rows, order);
         self.finish(rows, shown, &sorted)
     }
 
@@ -1176,11 +1167,15 @@ impl Generator<'_> {
         let seed = self.cfg.seed;
         let mut rng = Rng::stream(seed, T_POST, 0);
         let hosts = privacy_hosts(seed);
-        // Affine maps mod 10^k are bijections (multiplier coprime to 10), so
-        // sequence numbers become unique, random-looking ids.
+        // Per-channel sequence numbers pass through keyed bijections, so ids
+        // are unique yet look random and unrelated across channels.
         let salt = Rng::stream(seed, T_POST, 1).next_u64();
-        let mix = |k: u64, m: u64| -> u64 {
-            ((k as u128 * 6_364_136_223_846_793_u128 + salt as u128) % m as u128) as u64
+        let mix = |channel: usize, k: u64, m: u64| -> u64 {
+            scramble(
+                k,
+                m,
+                salt ^ (channel as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            )
         };
         let mut seq = [0u64; 7];
         let mut jd_next: u64 = salt % 1_000_000_000;
@@ -1191,9 +1186,8 @@ impl Generator<'_> {
             seq[channel] += 1;
             let at = row.ordered_at;
             row.order_id = match channel {
-                TMALL => {
-                    (3_000_000_000_000_000_000 + mix(k, 1_000_000_000_000_000_000)).to_string()
-                }
+                TMALL => (3_000_000_000_000_000_000 + mix(TMALL, k, 1_000_000_000_000_000_000))
+                    .to_string(),
                 JD => {
                     // JD ids grow with time.
                     jd_next += 1 + rng.below(40);
@@ -1204,9 +1198,10 @@ impl Generator<'_> {
                     at.year() % 100,
                     at.month(),
                     at.day(),
-                    mix(k, 1_000_000_000_000_000)
+                    mix(PDD, k, 1_000_000_000_000_000)
                 ),
-                DOUYIN => (6_900_000_000_000_000_000 + mix(k, 100_000_000_000_000_000)).to_string(),
+                DOUYIN => (6_900_000_000_000_000_000 + mix(DOUYIN, k, 100_000_000_000_000_000))
+                    .to_string(),
                 // Unique unless 10,000 orders share one second.
                 MINIPROGRAM => format!(
                     "WX{:04}{:02}{:02}{:02}{:02}{:02}{:04}",
@@ -1216,7 +1211,7 @@ impl Generator<'_> {
                     at.hour(),
                     at.minute(),
                     at.second(),
-                    mix(k, 10_000)
+                    mix(MINIPROGRAM, k % 10_000, 10_000)
                 ),
                 // Short sequential ids: shopify and dealer ids collide.
                 _ => (1001 + k).to_string(),
@@ -1275,6 +1270,50 @@ impl Generator<'_> {
             }
         }
         Dataset { rows }
+    }
+}
+
+/// A keyed bijection on `[0, m)` for `k < m`: a bit-mixing permutation of
+/// the smallest power-of-two range covering `m`, cycle-walked back into
+/// `[0, m)` (each step is invertible, so the walk is too).
+fn scramble(k: u64, m: u64, key: u64) -> u64 {
+    debug_assert!(k < m && m >= 2);
+    let bits = 64 - (m - 1).leading_zeros();
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let shift = (bits / 2).max(1);
+    let mut x = k;
+    loop {
+        // Odd multipliers, xor-shifts and additions are each invertible
+        // modulo 2^bits.
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9) & mask;
+        x ^= x >> shift;
+        x = x.wrapping_add(key) & mask;
+        x = x.wrapping_mul(0x94D0_49BB_1331_11EB) & mask;
+        x ^= x >> shift;
+        if x < m {
+            return x;
+        }
+    }
+}
+
+/// Reorders `items` so that position `i` holds the old `items[perm[i]]`,
+/// following the permutation's cycles with swaps.
+fn permute<T>(items: &mut [T], mut perm: Vec<u32>) {
+    for start in 0..items.len() {
+        let mut cur = start;
+        loop {
+            let next = perm[cur] as usize;
+            perm[cur] = cur as u32;
+            if next == start || next == cur {
+                break;
+            }
+            items.swap(cur, next);
+            cur = next;
+        }
     }
 }
 
@@ -1621,6 +1660,25 @@ mod tests {
             ..small_cfg()
         });
         assert_eq!(many.rows.len(), 500);
+    }
+
+    #[test]
+    fn scramble_is_a_bijection() {
+        for m in [2u64, 10, 1000, 10_000] {
+            let mut seen: Vec<u64> = (0..m).map(|k| scramble(k, m, 42)).collect();
+            assert!(seen.iter().all(|&x| x < m));
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len() as u64, m);
+        }
+        assert_ne!(scramble(1, 1 << 40, 1), scramble(1, 1 << 40, 2));
+    }
+
+    #[test]
+    fn permute_in_place() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e', 'f'];
+        permute(&mut v, vec![3, 0, 4, 1, 2, 5]);
+        assert_eq!(v, ['d', 'a', 'e', 'b', 'c', 'f']);
     }
 
     /// The benchmark-scale configuration.

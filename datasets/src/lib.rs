@@ -12,7 +12,7 @@ mod score;
 mod vocab;
 
 pub use generate::{Dataset, GenConfig, OrderRow, generate};
-pub use score::{Score, Truth, score};
+pub use score::{LinkableOrder, LinkableScore, Score, Truth, score, score_linkable};
 pub use vocab::{CHANNELS, TRAPS};
 
 /// Errors of this crate.

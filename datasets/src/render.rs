@@ -195,7 +195,7 @@ pub(crate) fn account(channel: usize, n: u64) -> String {
             let mut s = String::with_capacity(16);
             s.push_str("jd_");
             let mut v = n;
-            let mut buf = [b'0'; 13];
+            let mut buf = [b'0'; 12];
             for slot in buf.iter_mut().rev() {
                 *slot = b"0123456789abcdefghijklmnopqrstuvwxyz"[(v % 36) as usize];
                 v /= 36;
@@ -309,7 +309,7 @@ mod tests {
         let u = unionid(&mut rng);
         assert_eq!(u.len(), 28);
         assert!(u.starts_with("o6_bm"));
-        assert_eq!(account(crate::vocab::JD, 35).len(), 16);
+        assert_eq!(account(crate::vocab::JD, 35).len(), 15);
         assert_eq!(account(crate::vocab::TMALL, 42), "tb_0000000042");
     }
 }

@@ -270,6 +270,84 @@ pub fn score<'a>(
     }
 }
 
+/// One scored order for [`score_linkable`]: `(channel, order_id, predicted
+/// label, identifier keys)`, where each key is a normalized identifier that
+/// is usable as evidence, flagged `true` if it is a phone.
+pub type LinkableOrder<'a> = (&'a str, &'a str, &'a str, Vec<(u64, bool)>);
+
+/// Recall over the pairs the identifiers can link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkableScore {
+    /// Same-person pairs connected through the person's own identifiers.
+    pub linkable_pairs: u64,
+    /// Of those, pairs that share a predicted label.
+    pub found_pairs: u64,
+    /// `found / linkable`; 1 when nothing is linkable.
+    pub recall: f64,
+}
+
+/// Scores recall over *linkable* pairs: two orders of one person are
+/// linkable when a chain of that person's orders joins them, each step
+/// sharing an identifier that no other person carries. Phones are the
+/// exception: a phone carried by two people (a recycled number) still links
+/// each holder's own orders, since a resolver is expected to split it in
+/// time. Orders joined only through masked numbers, placeholders or family
+/// devices are not linkable, and do not count against recall.
+pub fn score_linkable(truth: &Truth, orders: &[LinkableOrder<'_>]) -> LinkableScore {
+    let people: Vec<Option<u32>> = orders.iter().map(|o| truth.person(o.0, o.1)).collect();
+    let mut holders: HashMap<u64, (u32, bool)> = HashMap::new();
+    for (o, person) in orders.iter().zip(&people) {
+        let Some(p) = *person else { continue };
+        for &(key, _) in &o.3 {
+            let entry = holders.entry(key).or_insert((p, true));
+            if entry.0 != p {
+                entry.1 = false;
+            }
+        }
+    }
+    let mut parent: Vec<usize> = (0..orders.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut first: HashMap<(u32, u64), usize> = HashMap::new();
+    for (i, (o, person)) in orders.iter().zip(&people).enumerate() {
+        let Some(p) = *person else { continue };
+        for &(key, is_phone) in &o.3 {
+            if !is_phone && !holders[&key].1 {
+                continue;
+            }
+            let j = *first.entry((p, key)).or_insert(i);
+            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: HashMap<usize, u64> = HashMap::new();
+    let mut found: HashMap<(usize, &str), u64> = HashMap::new();
+    for (i, o) in orders.iter().enumerate() {
+        if people[i].is_none() {
+            continue;
+        }
+        let root = find(&mut parent, i);
+        *groups.entry(root).or_default() += 1;
+        *found.entry((root, o.2)).or_default() += 1;
+    }
+    let linkable_pairs: u64 = groups.values().map(|&n| pairs(n)).sum();
+    let found_pairs: u64 = found.values().map(|&n| pairs(n)).sum();
+    LinkableScore {
+        linkable_pairs,
+        found_pairs,
+        recall: if linkable_pairs == 0 {
+            1.0
+        } else {
+            found_pairs as f64 / linkable_pairs as f64
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,5 +493,26 @@ mod tests {
         ));
         std::fs::write(&path, "nope\n").unwrap();
         assert!(Truth::read_csv(&path).is_err());
+    }
+
+    #[test]
+    fn linkable_pairs_follow_each_persons_own_identifiers() {
+        let mut truth = Truth::default();
+        for (id, person) in [("1", 1), ("2", 1), ("3", 1), ("4", 2), ("5", 2)] {
+            truth.insert("c", id, person, None);
+        }
+        // 1-2 share key 10 (person 1 only); 3 shares key 20 with person 2's
+        // order 4 (a family device): not linkable; 4-5 share phone 30 which
+        // person 1 also held: still links person 2's orders.
+        let orders = vec![
+            ("c", "1", "A", vec![(10, false), (30, true)]),
+            ("c", "2", "A", vec![(10, false)]),
+            ("c", "3", "B", vec![(20, false)]),
+            ("c", "4", "C", vec![(20, false), (30, true)]),
+            ("c", "5", "D", vec![(30, true)]),
+        ];
+        let s = score_linkable(&truth, &orders);
+        assert_eq!((s.linkable_pairs, s.found_pairs), (2, 1));
+        assert_eq!(s.recall, 0.5);
     }
 }

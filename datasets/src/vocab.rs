@@ -25,7 +25,26 @@ pub(crate) const CHANNEL_WEIGHTS: [u32; 7] = [30, 20, 15, 15, 10, 5, 5];
 
 /// Every trap label an [`crate::OrderRow`] can carry, highest precedence
 /// first: when an order exhibits several phenomena it is labelled with the
-/// first one in this list.
+/// first one in this list. A label is only set when the order actually shows
+/// the affected value.
+///
+/// - `placeholder_phone`: dealer order whose phone is a clerk's placeholder
+///   (`13800000000`, `13888888888`, ...), shared by unrelated buyers.
+/// - `placeholder_email`: shopify order with `test@test.com`, `a@a.com`, ...
+/// - `recycled_phone`: shows a number that two persons held: the old owner's
+///   orders before their phone change, and the new owner's orders, which
+///   start at least 90 days after the old owner's last use.
+/// - `intl_phone`: a Hong Kong, Singapore or US number (`+852 5404 6490`).
+/// - `shared_device`: douyin/miniprogram order from a family's shared
+///   device; the household (same address) has 2–4 distinct persons.
+/// - `zero_device`: the all-zero IDFA/GAID (ad tracking off).
+/// - `phone_change`: placed after the person switched to a new number.
+/// - `coupon_abuse`: `NEWCUST` claimed from a second or third account the
+///   person opened on the same channel.
+/// - `virtual_phone`: pdd privacy number (`host-ext` / `host转ext`) that
+///   was also issued to another buyer.
+/// - `masked_phone`: masked number (`138****5678`) whose first three and
+///   last four digits also belong to another person.
 pub const TRAPS: [&str; 10] = [
     "placeholder_phone",
     "placeholder_email",

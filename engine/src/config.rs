@@ -41,6 +41,9 @@ pub struct IdentitySettings {
     pub max_companions: usize,
     /// See [`IdentityConfig::max_addresses`].
     pub max_addresses: usize,
+    /// Days an identifier must go unused before a conflicting person may
+    /// take it over (a recycled phone).
+    pub handover_gap_days: u32,
     /// Extra values that never link: `{ kind = "phone", value = "13700000000" }`.
     pub blocklist: Vec<BlockedValue>,
 }
@@ -62,6 +65,7 @@ impl Default for IdentitySettings {
             default_region: "CN".into(),
             max_companions: d.max_companions,
             max_addresses: d.max_addresses,
+            handover_gap_days: (d.handover_gap / 86_400_000_000) as u32,
             blocklist: Vec::new(),
         }
     }
@@ -138,6 +142,7 @@ impl EngineConfig {
             blocklist: Blocklist::new(DEFAULT_BLOCKLIST.iter().copied().chain(configured), region),
             max_companions: self.identity.max_companions,
             max_addresses: self.identity.max_addresses,
+            handover_gap: i64::from(self.identity.handover_gap_days) * 86_400_000_000,
         }
     }
 }

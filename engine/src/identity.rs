@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ordergraph_udfs::{IdentityKind, Region};
+use ordergraph_udfs::Region;
 use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -25,7 +25,8 @@ mod extract;
 mod postings;
 mod resolve;
 
-pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract};
+pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract, phone_signature};
+pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
 use resolve::{IdentFacts, LocalOrder};
 
@@ -44,6 +45,9 @@ pub struct IdentityConfig {
     pub max_companions: usize,
     /// An identifier seen with more distinct ship addresses than this is shared.
     pub max_addresses: usize,
+    /// Quiet time after which an identifier may pass to another person (a
+    /// recycled phone), microseconds.
+    pub handover_gap: i64,
 }
 
 impl Default for IdentityConfig {
@@ -53,6 +57,7 @@ impl Default for IdentityConfig {
             blocklist: Blocklist::default(),
             max_companions: 5,
             max_addresses: 8,
+            handover_gap: 60 * 86_400_000_000,
         }
     }
 }
@@ -71,6 +76,8 @@ pub struct OrderInput {
     pub valid: bool,
     /// A hash of the normalized ship address, if any.
     pub address: Option<u64>,
+    /// [`phone_signature`] of the raw phone, if any.
+    pub phone_sig: Option<u32>,
     /// The order's identifiers by [`IdentityKind`] slot.
     pub slots: [Slot; 5],
 }
@@ -126,6 +133,7 @@ struct OrderNode {
     key: u64,
     at: i64,
     valid: bool,
+    phone_sig: u32,
     idents: [u32; 5],
 }
 
@@ -296,11 +304,14 @@ impl IdentityGraph {
             key: input.key,
             at: input.at,
             valid: input.valid,
+            phone_sig: input.phone_sig.unwrap_or(0),
             idents,
         };
         match self.orders[o] {
             Some(old) if old.idents == idents => {
-                if (old.at, old.valid) != (node.at, node.valid) && self.comp_of[o] != NONE {
+                if (old.at, old.valid, old.phone_sig) != (node.at, node.valid, node.phone_sig)
+                    && self.comp_of[o] != NONE
+                {
                     reresolve.insert(self.comp_of[o]);
                 }
             }
@@ -543,12 +554,14 @@ impl IdentityGraph {
             .map(|&o| {
                 let n = self.orders[o as usize].expect("component member is an order");
                 LocalOrder {
+                    at: n.at,
                     valid: n.valid,
+                    phone_sig: n.phone_sig,
                     idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
                 }
             })
             .collect();
-        let labels = resolve::resolve(&local, &|id| self.facts(id));
+        let labels = resolve::resolve(&local, &|id| self.facts(id), self.config.handover_gap);
         let mut clusters: Vec<Vec<u32>> = Vec::new();
         let mut cluster_of_label: HashMap<u32, usize> = HashMap::new();
         for (i, &label) in labels.iter().enumerate() {

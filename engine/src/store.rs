@@ -27,7 +27,9 @@ use ordergraph_udfs::mcid_bytes;
 use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::identity::{IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract};
+use crate::identity::{
+    IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract, phone_signature,
+};
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
 use crate::{Error, Result};
 
@@ -523,6 +525,7 @@ fn identity_inputs(
             at: at.value(row),
             valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
             address: opt(addresses, row).map(normalized_address_hash),
+            phone_sig: opt(phones, row).and_then(phone_signature),
             slots: extract(&raw, config.region, &config.blocklist),
         }
     };

@@ -238,6 +238,40 @@ fn account(channel: &str, raw: &str) -> Slot {
     )
 }
 
+/// The visible part of a mainland mobile, `138****5678` -> 1385678, taken
+/// from a masked number or from a full one. A masked phone cannot link two
+/// orders, but two different signatures on one device prove two people.
+pub fn phone_signature(raw: &str) -> Option<u32> {
+    let class = classify_phone(raw, Region::CN)?;
+    let digits = |s: &str| s.parse::<u32>().ok();
+    match class.kind {
+        PhoneKind::Mobile | PhoneKind::Placeholder => {
+            let e = class.e164?;
+            let national = e.as_str().strip_prefix("+86")?;
+            (national.len() == 11)
+                .then(|| digits(&national[..3]).zip(digits(&national[7..])))?
+                .map(|(a, b)| a * 10_000 + b)
+        }
+        PhoneKind::Masked => {
+            let text: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+            let head: String = text.chars().take_while(char::is_ascii_digit).collect();
+            let tail: String = text
+                .chars()
+                .rev()
+                .take_while(char::is_ascii_digit)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let hidden = text.chars().count() - head.chars().count() - tail.chars().count();
+            (head.len() == 3 && tail.len() == 4 && hidden == 4 && head.starts_with('1'))
+                .then(|| digits(&head).zip(digits(&tail)))?
+                .map(|(a, b)| a * 10_000 + b)
+        }
+        _ => None,
+    }
+}
+
 /// The scope of an account value: its channel, hashed.
 pub(crate) fn account_scope(value: &str) -> u64 {
     xxh3_64(

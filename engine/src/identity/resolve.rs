@@ -24,7 +24,11 @@ use super::NONE;
 /// where absent or refused.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LocalOrder {
+    /// `ordered_at`, microseconds.
+    pub(crate) at: i64,
     pub(crate) valid: bool,
+    /// Visible digits of the phone (masked or not), 0 if none.
+    pub(crate) phone_sig: u32,
     pub(crate) idents: [u32; 5],
 }
 
@@ -126,7 +130,11 @@ impl UnionFind {
 /// Resolves a component. `orders` must be sorted by event time, ties broken
 /// by order key. Returns, per
 /// order, the position of the earliest order of its customer.
-pub(crate) fn resolve(orders: &[LocalOrder], facts: &impl Fn(u32) -> IdentFacts) -> Vec<u32> {
+pub(crate) fn resolve(
+    orders: &[LocalOrder],
+    facts: &impl Fn(u32) -> IdentFacts,
+    handover_gap: i64,
+) -> Vec<u32> {
     let n = orders.len();
     let mut uf = UnionFind {
         parent: (0..n as u32).collect(),
@@ -164,15 +172,16 @@ pub(crate) fn resolve(orders: &[LocalOrder], facts: &impl Fn(u32) -> IdentFacts)
         IdentityKind::Phone,
     ] {
         for &(_, id) in &per_kind[kind as usize] {
-            link_with_owner(&mut uf, &by_ident[&id], orders);
+            link_with_owner(&mut uf, &by_ident[&id], orders, handover_gap);
         }
     }
-    // A device seen with two people's exclusive identifiers is a shared
-    // device (a family iPad): it links nothing.
+    // A device seen with two people's exclusive identifiers, or two different
+    // phones (even masked ones), is a shared device (a family iPad): it links
+    // nothing.
     for &(_, id) in &per_kind[IdentityKind::Device as usize] {
         let members = &by_ident[&id];
         if !device_is_ambiguous(members, orders, facts) {
-            link_with_owner(&mut uf, members, orders);
+            link_with_owner(&mut uf, members, orders, handover_gap);
         }
     }
     (0..n as u32).map(|i| uf.find(i)).collect()
@@ -194,15 +203,24 @@ fn initial_profile(o: &LocalOrder, facts: &impl Fn(u32) -> IdentFacts) -> Profil
 }
 
 /// Walks one identifier's orders in time, joining each to the current
-/// owner's customer unless that would join two people; a valid conflicting
-/// order becomes the new owner.
-fn link_with_owner(uf: &mut UnionFind, members: &[u32], orders: &[LocalOrder]) {
+/// owner's customer. An order whose customer conflicts with the owner's
+/// (different unionIDs, emails, accounts) takes the identifier over only
+/// after the owner left it unused for `handover_gap`, the quiet period after
+/// which carriers reassign a number, and only if it is itself valid. A
+/// conflict without such a gap is one person using several accounts with
+/// one phone (the new-customer-coupon pattern), and joins.
+fn link_with_owner(uf: &mut UnionFind, members: &[u32], orders: &[LocalOrder], handover_gap: i64) {
     let mut owner = members[0];
+    let mut owner_last = orders[owner as usize].at;
     for &o in &members[1..] {
-        if !uf.conflict(owner, o) {
+        let order = &orders[o as usize];
+        let quiet = order.at - owner_last >= handover_gap;
+        if !quiet || !uf.conflict(owner, o) {
             uf.union(owner, o);
-        } else if orders[o as usize].valid || !orders[owner as usize].valid {
+            owner_last = order.at;
+        } else if order.valid || !orders[owner as usize].valid {
             owner = o;
+            owner_last = order.at;
         }
     }
 }
@@ -222,7 +240,17 @@ fn device_is_ambiguous(
         seen.dedup();
         seen
     };
-    if distinct(IdentityKind::Unionid).len() > 1
+    let mut sigs: Vec<u32> = members
+        .iter()
+        .map(|&m| orders[m as usize].phone_sig)
+        .filter(|&s| s != 0)
+        .collect();
+    sigs.sort_unstable();
+    sigs.dedup();
+    // Masked phones count here: `138****5678` and `139****1234` on one
+    // device are two people even though neither number can link orders.
+    if sigs.len() > 1
+        || distinct(IdentityKind::Unionid).len() > 1
         || distinct(IdentityKind::Email).len() > 1
         || distinct(IdentityKind::Phone).len() > 1
     {

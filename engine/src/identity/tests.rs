@@ -71,6 +71,7 @@ impl Harness {
             at: x.day * DAY,
             valid: x.valid,
             address: x.address.map(|a| xxhash_rust::xxh3::xxh3_64(a.as_bytes())),
+            phone_sig: x.phone.and_then(phone_signature),
             slots: extract(
                 &raw,
                 self.graph.config().region,
@@ -233,9 +234,9 @@ fn value_seen_with_many_people_becomes_shared_and_unlinks() {
             ..o(ids[i].as_str(), i as i64)
         })
         .collect();
-    // First two people only: the phone links nothing contradictory yet... they conflict on unionid.
+    // Two buyers a day apart look like one person with two WeChat accounts.
     h.apply(&orders[..2]);
-    assert!(!h.same("x0", "x1"));
+    assert!(h.same("x0", "x1"));
     let stats = h.apply(&orders[2..]);
     assert_eq!(stats.newly_shared, 1);
     let shared: Vec<_> = h.graph.shared_identifiers().collect();
@@ -275,6 +276,58 @@ fn family_device_does_not_merge_its_users() {
     assert!(!h.same("m1", "k1"));
     assert!(!h.same("x", "m1") && !h.same("x", "k1"));
     assert!(h.same("m1", "m2"));
+}
+
+#[test]
+fn family_device_with_masked_phones_of_two_people_links_nobody() {
+    let mut h = Harness::new();
+    let ipad = "6d92078a-8246-4ba4-ae5b-76104861e7dc";
+    h.apply(&[
+        O {
+            channel: "miniprogram",
+            device: Some(ipad),
+            unionid: Some("o6_bmMOTHER00000001"),
+            phone: Some("13812345678"),
+            ..o("m1", 1)
+        },
+        O {
+            channel: "douyin",
+            device: Some(ipad),
+            account: Some("dy_kid"),
+            phone: Some("139****4321"),
+            ..o("k1", 2)
+        },
+    ]);
+    assert!(!h.same("m1", "k1"));
+    // The same person on both channels: the masked phone agrees.
+    let mut h = Harness::new();
+    h.apply(&[
+        O {
+            channel: "miniprogram",
+            device: Some(ipad),
+            unionid: Some("o6_bmMOTHER00000001"),
+            phone: Some("13812345678"),
+            ..o("m1", 1)
+        },
+        O {
+            channel: "douyin",
+            device: Some(ipad),
+            account: Some("dy_mum"),
+            phone: Some("138****5678"),
+            ..o("m2", 2)
+        },
+    ]);
+    assert!(h.same("m1", "m2"));
+}
+
+#[test]
+fn phone_signatures_read_masked_and_full_numbers() {
+    assert_eq!(phone_signature("138****5678"), Some(1_385_678));
+    assert_eq!(phone_signature("138 **** 5678"), Some(1_385_678));
+    assert_eq!(phone_signature("+86 138-1234-5678"), Some(1_385_678));
+    assert_eq!(phone_signature("13800138000-1234"), None);
+    assert_eq!(phone_signature("1****5678"), None);
+    assert_eq!(phone_signature("+852 5404 6490"), None);
 }
 
 #[test]
@@ -350,16 +403,41 @@ fn an_unpaid_order_does_not_take_over_a_phone() {
             email: Some("stranger@qq.com"),
             phone: Some(p),
             valid: false,
-            ..o("s1", 5)
+            ..o("s1", 100)
         },
         O {
             channel: "dealer",
             phone: Some(p),
-            ..o("a2", 6)
+            ..o("a2", 101)
         },
     ]);
     assert!(h.same("a1", "a2"));
     assert!(!h.same("a1", "s1"));
+}
+
+#[test]
+fn several_accounts_on_one_phone_at_once_are_one_person() {
+    // The new-customer-coupon pattern: fresh emails, one phone, days apart.
+    let mut h = Harness::new();
+    let p = "13912340003";
+    h.apply(&[
+        O {
+            email: Some("first@qq.com"),
+            phone: Some(p),
+            ..o("c1", 1)
+        },
+        O {
+            email: Some("second@qq.com"),
+            phone: Some(p),
+            ..o("c2", 3)
+        },
+        O {
+            email: Some("third@qq.com"),
+            phone: Some(p),
+            ..o("c3", 9)
+        },
+    ]);
+    assert!(h.same("c1", "c2") && h.same("c2", "c3"));
 }
 
 #[test]
