@@ -4,8 +4,8 @@
 //! order's own key: never arrival order), and linked stage by stage, from the
 //! strongest identifier kind to the weakest, by a union-find whose clusters
 //! carry a profile of their exclusive identifiers. A link that would put two
-//! different unionIDs, two different emails, or two different accounts of one
-//! channel into one customer is refused: those are two people.
+//! different unionIDs or two different emails into one customer is refused
+//! (unless the identifier is used by both at once): those are two people.
 //!
 //! Within a stage, an identifier's orders are walked in time with an
 //! "owner": the customer of its most recent valid (paid, shipped, signed)
@@ -36,7 +36,8 @@ pub(crate) struct LocalOrder {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct IdentFacts {
     pub(crate) key: u64,
-    /// The channel an account belongs to (accounts are exclusive per channel).
+    /// The channel an account belongs to: two accounts of one channel on one
+    /// device suggest two people.
     pub(crate) scope: u64,
 }
 
@@ -44,8 +45,6 @@ pub(crate) struct IdentFacts {
 struct Profile {
     unionids: Vec<u32>,
     emails: Vec<u32>,
-    /// (channel, account)
-    accounts: Vec<(u64, u32)>,
 }
 
 fn disjoint(a: &[u32], b: &[u32]) -> bool {
@@ -53,25 +52,11 @@ fn disjoint(a: &[u32], b: &[u32]) -> bool {
 }
 
 impl Profile {
+    /// Two different unionIDs or two different emails are two people.
+    /// Accounts are not exclusive: one person opens several accounts on one
+    /// channel to claim new-customer coupons again.
     fn conflicts_with(&self, other: &Profile) -> bool {
-        if disjoint(&self.unionids, &other.unionids) || disjoint(&self.emails, &other.emails) {
-            return true;
-        }
-        self.accounts.iter().any(|&(scope, _)| {
-            let mine: Vec<u32> = self
-                .accounts
-                .iter()
-                .filter(|a| a.0 == scope)
-                .map(|a| a.1)
-                .collect();
-            let theirs: Vec<u32> = other
-                .accounts
-                .iter()
-                .filter(|a| a.0 == scope)
-                .map(|a| a.1)
-                .collect();
-            disjoint(&mine, &theirs)
-        })
+        disjoint(&self.unionids, &other.unionids) || disjoint(&self.emails, &other.emails)
     }
 
     fn absorb(&mut self, other: Profile) {
@@ -83,11 +68,6 @@ impl Profile {
         for e in other.emails {
             if !self.emails.contains(&e) {
                 self.emails.push(e);
-            }
-        }
-        for a in other.accounts {
-            if !self.accounts.contains(&a) {
-                self.accounts.push(a);
             }
         }
     }
@@ -138,7 +118,7 @@ pub(crate) fn resolve(
     let n = orders.len();
     let mut uf = UnionFind {
         parent: (0..n as u32).collect(),
-        profile: orders.iter().map(|o| initial_profile(o, facts)).collect(),
+        profile: orders.iter().map(initial_profile).collect(),
     };
     // Orders of each identifier, in event time (orders are already sorted).
     let mut by_ident: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -187,24 +167,17 @@ pub(crate) fn resolve(
     (0..n as u32).map(|i| uf.find(i)).collect()
 }
 
-fn initial_profile(o: &LocalOrder, facts: &impl Fn(u32) -> IdentFacts) -> Profile {
-    let slot = |k: IdentityKind| o.idents[k as usize];
+fn initial_profile(o: &LocalOrder) -> Profile {
     let some = |id: u32| if id == NONE { vec![] } else { vec![id] };
-    let account = slot(IdentityKind::Account);
     Profile {
-        unionids: some(slot(IdentityKind::Unionid)),
-        emails: some(slot(IdentityKind::Email)),
-        accounts: if account == NONE {
-            vec![]
-        } else {
-            vec![(facts(account).scope, account)]
-        },
+        unionids: some(o.idents[IdentityKind::Unionid as usize]),
+        emails: some(o.idents[IdentityKind::Email as usize]),
     }
 }
 
 /// Walks one identifier's orders in time, joining each to the current
 /// owner's customer. An order whose customer conflicts with the owner's
-/// (different unionIDs, emails, accounts) takes the identifier over only
+/// (different unionIDs or emails) takes the identifier over only
 /// after the owner left it unused for `handover_gap`, the quiet period after
 /// which carriers reassign a number, and only if it is itself valid. A
 /// conflict without such a gap is one person using several accounts with
@@ -249,8 +222,14 @@ fn device_is_ambiguous(
     sigs.dedup();
     // Masked phones count here: `138****5678` and `139****1234` on one
     // device are two people even though neither number can link orders.
-    if sigs.len() > 1
-        || distinct(IdentityKind::Unionid).len() > 1
+    if sigs.len() > 1 {
+        return true;
+    }
+    // One phone behind every order: one person, however many accounts.
+    if sigs.len() == 1 && members.iter().all(|&m| orders[m as usize].phone_sig != 0) {
+        return false;
+    }
+    if distinct(IdentityKind::Unionid).len() > 1
         || distinct(IdentityKind::Email).len() > 1
         || distinct(IdentityKind::Phone).len() > 1
     {

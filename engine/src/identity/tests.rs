@@ -321,6 +321,29 @@ fn family_device_with_masked_phones_of_two_people_links_nobody() {
 }
 
 #[test]
+fn several_accounts_on_one_device_behind_one_phone_are_one_person() {
+    let mut h = Harness::new();
+    let phone = "aaaaaaaa-8246-4ba4-ae5b-76104861e7dc";
+    h.apply(&[
+        O {
+            channel: "douyin",
+            device: Some(phone),
+            account: Some("dy_1"),
+            phone: Some("138****5678"),
+            ..o("a", 1)
+        },
+        O {
+            channel: "douyin",
+            device: Some(phone),
+            account: Some("dy_2"),
+            phone: Some("138****5678"),
+            ..o("b", 4)
+        },
+    ]);
+    assert!(h.same("a", "b"));
+}
+
+#[test]
 fn phone_signatures_read_masked_and_full_numbers() {
     assert_eq!(phone_signature("138****5678"), Some(1_385_678));
     assert_eq!(phone_signature("138 **** 5678"), Some(1_385_678));
