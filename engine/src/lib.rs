@@ -115,6 +115,19 @@ pub fn is_user_datafusion_error(e: &DataFusionError) -> bool {
         | DataFusionError::NotImplemented(_)
         | DataFusionError::Execution(_) => true,
         DataFusionError::Context(_, inner) => is_user_datafusion_error(inner),
+        // Values the query itself makes invalid: `CAST('abc' AS INT)`, `1/0`.
+        DataFusionError::ArrowError(e, _) => {
+            use datafusion::arrow::error::ArrowError as A;
+            matches!(
+                e.as_ref(),
+                A::CastError(_)
+                    | A::ParseError(_)
+                    | A::DivideByZero
+                    | A::ArithmeticOverflow(_)
+                    | A::InvalidArgumentError(_)
+                    | A::ComputeError(_)
+            )
+        }
         _ => false,
     }
 }

@@ -2,9 +2,12 @@
 //! Arrow IPC stream format.
 
 use axum::http::StatusCode;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::{csv, ipc, json};
 
 use crate::ApiError;
@@ -83,7 +86,7 @@ pub fn encode(
                 out.push(b'\n');
             } else {
                 for b in batches {
-                    w.write(b)?;
+                    w.write(&flatten_nested(b)?)?;
                 }
             }
         }
@@ -96,4 +99,40 @@ pub fn encode(
         }
     }
     Ok(out)
+}
+
+/// CSV has no lists or structs: such columns are written as their text form
+/// (`[dealer, shopify]`), like `psql` shows them.
+fn flatten_nested(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let nested = |t: &DataType| t.is_nested();
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| nested(f.data_type()))
+    {
+        return Ok(batch.clone());
+    }
+    let options = FormatOptions::default();
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !nested(field.data_type()) {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+        let mut text = StringBuilder::with_capacity(column.len(), column.len() * 16);
+        for row in 0..column.len() {
+            if column.is_null(row) {
+                text.append_null();
+            } else {
+                text.append_value(formatter.value(row).to_string());
+            }
+        }
+        fields.push(Field::new(field.name(), DataType::Utf8, true));
+        columns.push(Arc::new(text.finish()));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

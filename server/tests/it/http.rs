@@ -89,6 +89,20 @@ async fn ingest_then_query_in_every_encoding() {
         csv.text().await.unwrap(),
         "order_id,amount\n1,100.00\n2,50.00\n"
     );
+    // Lists are written as text in CSV.
+    let csv = s
+        .client
+        .post(s.url("/v1/sql"))
+        .header("accept", "text/csv")
+        .body("select orders, channels from customers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(
+        csv.text().await.unwrap(),
+        "orders,channels\n2,\"[dealer, shopify]\"\n"
+    );
 
     let arrow = s
         .client
@@ -147,6 +161,25 @@ async fn user_mistakes_are_4xx_with_json_errors() {
             "bad_sql",
         ),
         (s.client.post(s.url("/v1/sql")).body(""), 400, "bad_request"),
+        (
+            s.client
+                .post(s.url("/v1/sql"))
+                .body("select cast('abc' as int)"),
+            400,
+            "bad_sql",
+        ),
+        (
+            s.client.post(s.url("/v1/sql")).body("select 1 / 0"),
+            400,
+            "bad_sql",
+        ),
+        (
+            s.client
+                .post(s.url("/v1/sql"))
+                .body("select * from read_csv('/etc/passwd')"),
+            400,
+            "bad_sql",
+        ),
         (
             s.client
                 .post(s.url("/v1/sql"))
