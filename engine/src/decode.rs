@@ -162,6 +162,25 @@ impl<'a> RowDecoder<'a> {
                 return Err(self.error(line, Some(i), reason));
             }
         }
+        for &(column, other, value) in self.table.required_when {
+            let (c, o) = (self.table.position(column), self.table.position(other));
+            let (Some(c), Some(o)) = (c, o) else { continue };
+            let given = |i: usize| {
+                values
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            if given(o).is_some_and(|v| v.eq_ignore_ascii_case(value)) && given(c).is_none() {
+                return Err(self.error(
+                    line,
+                    Some(c),
+                    format!("a value is required when {other} is {value}"),
+                ));
+            }
+        }
         self.rows += 1;
         if self.rows == BATCH_ROWS {
             self.flush()?;

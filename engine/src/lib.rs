@@ -20,10 +20,12 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+mod append;
 mod config;
 pub mod decode;
 mod evidence;
 pub mod identity;
+mod log;
 mod provider;
 pub mod store;
 pub mod table;
@@ -32,6 +34,7 @@ pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings};
 pub use decode::{DecodeError, Format};
 pub use store::IngestReport;
 
+use append::AppendTable;
 use provider::{Rows, SnapshotTable};
 use store::OrderStore;
 
@@ -146,6 +149,8 @@ pub struct Engine {
     dir: PathBuf,
     config: EngineConfig,
     store: RwLock<OrderStore>,
+    /// The append-only input tables, by name.
+    inputs: HashMap<&'static str, RwLock<AppendTable>>,
     /// Serializes writers, so an ingest is checked and applied against one state.
     ingest: Mutex<()>,
     generation: AtomicU64,
@@ -176,10 +181,18 @@ impl Engine {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let config = EngineConfig::load(&dir)?;
         let store = OrderStore::open(&dir, config.identity_config())?;
+        let mut inputs = HashMap::new();
+        for def in table::tables()
+            .into_iter()
+            .filter(|t| t.name != table::ORDERS.name)
+        {
+            inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def)?));
+        }
         Ok(Arc::new(Engine {
             dir,
             config,
             store: RwLock::new(store),
+            inputs,
             ingest: Mutex::new(()),
             generation: AtomicU64::new(0),
             derived: Mutex::new(HashMap::new()),
@@ -241,6 +254,19 @@ impl Engine {
         }
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let arrived_at = chrono::Utc::now().timestamp_micros();
+        if let Some(input) = self.inputs.get(table) {
+            let prepared = input
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .prepare(batches, arrived_at)?;
+            let report = prepared.report;
+            input
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .commit(prepared)?;
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            return Ok(report);
+        }
         let prepared = self.read().prepare(batches, arrived_at)?;
         let report = prepared.report;
         // Logging needs the store only to name the file: no reader waits on the fsync.
@@ -326,6 +352,17 @@ impl Engine {
             }),
         ];
         for (name, schema, rows) in tables {
+            ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
+        }
+        for &name in self.inputs.keys() {
+            let engine = self.clone();
+            let schema = append::stored_schema(table::table(name).expect("inputs are tables"));
+            let rows: Rows = Arc::new(move || {
+                Ok(engine.inputs[name]
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .batches())
+            });
             ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
         }
         for hook in &self.hooks {

@@ -9,9 +9,7 @@
 //! attached at read time so that a merge shows in every query at once.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
@@ -20,8 +18,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
-use datafusion::arrow::ipc::reader::FileReader;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::row::{RowConverter, SortField};
 use ordergraph_udfs::mcid_bytes;
 use roaring::RoaringBitmap;
@@ -30,6 +26,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::identity::{
     IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract, phone_signature,
 };
+use crate::log::BatchLog;
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
 use crate::{Error, Result};
 
@@ -113,8 +110,7 @@ pub struct Prepared {
 /// The orders table and its identity graph.
 #[derive(Debug)]
 pub struct OrderStore {
-    log_dir: PathBuf,
-    next_seq: u64,
+    log: BatchLog,
     segments: Vec<Segment>,
     index: HashMap<Box<str>, u32>,
     /// Order -> (segment, row) of its current version.
@@ -133,11 +129,8 @@ fn order_key(channel: &str, order_id: &str) -> String {
 impl OrderStore {
     /// Opens the store in `dir`, replaying its log.
     pub fn open(dir: &Path, identity: IdentityConfig) -> Result<Self> {
-        let log_dir = dir.join("orders").join("log");
-        fs::create_dir_all(&log_dir).map_err(|e| Error::io(&log_dir, e))?;
         let mut store = Self {
-            log_dir,
-            next_seq: 1,
+            log: BatchLog::open(&dir.join("orders").join("log"))?,
             segments: Vec::new(),
             index: HashMap::new(),
             location: Vec::new(),
@@ -149,38 +142,8 @@ impl OrderStore {
         Ok(store)
     }
 
-    fn log_files(&self) -> Result<Vec<(u64, PathBuf)>> {
-        let mut files = Vec::new();
-        for entry in fs::read_dir(&self.log_dir).map_err(|e| Error::io(&self.log_dir, e))? {
-            let path = entry.map_err(|e| Error::io(&self.log_dir, e))?.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            if let Some(seq) = name
-                .strip_suffix(".arrow")
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                files.push((seq, path));
-            } else if name.ends_with(".tmp") {
-                // Never acknowledged: the process died before the rename.
-                tracing::warn!(file = %path.display(), "removing an unfinished log file");
-                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-            }
-        }
-        files.sort();
-        Ok(files)
-    }
-
     fn replay(&mut self) -> Result<()> {
-        for (seq, path) in self.log_files()? {
-            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let reader = FileReader::try_new(file, None).map_err(|e| Error::corrupt(&path, e))?;
-            let batches = reader
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::corrupt(&path, e))?;
-            let batch = concat_batches(&versions_schema(), &batches)
-                .map_err(|e| Error::corrupt(&path, e))?;
+        for (path, batch) in self.log.read_all(&versions_schema())? {
             let arrived = batch
                 .column(ORDERS.columns.len() + 1)
                 .as_primitive::<TimestampMicrosecondType>()
@@ -203,7 +166,6 @@ impl OrderStore {
                 });
             }
             self.apply(prepared);
-            self.next_seq = seq + 1;
         }
         Ok(())
     }
@@ -298,29 +260,10 @@ impl OrderStore {
     /// Writes a prepared ingest to the log and syncs it to disk. After this
     /// returns the rows survive a crash.
     pub fn log(&mut self, prepared: &Prepared) -> Result<()> {
-        let Some(batch) = &prepared.batch else {
-            return Ok(());
-        };
-        let path = self.log_dir.join(format!("{:020}.arrow", self.next_seq));
-        let tmp = path.with_extension("tmp");
-        let write = || -> std::io::Result<()> {
-            let file = File::create(&tmp)?;
-            let mut writer = FileWriter::try_new(BufWriter::new(file), &batch.schema())
-                .map_err(std::io::Error::other)?;
-            writer.write(batch).map_err(std::io::Error::other)?;
-            writer.finish().map_err(std::io::Error::other)?;
-            let file = writer
-                .into_inner()
-                .map_err(std::io::Error::other)?
-                .into_inner()
-                .map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            File::open(&self.log_dir)?.sync_all()
-        };
-        write().map_err(|e| Error::io(&path, e))?;
-        self.next_seq += 1;
-        Ok(())
+        match &prepared.batch {
+            Some(batch) => self.log.append(batch),
+            None => Ok(()),
+        }
     }
 
     /// Applies a prepared (and logged) ingest to memory.
@@ -471,7 +414,7 @@ impl OrderStore {
 }
 
 /// A hash of each row's full content, to tell a repeat from a new version.
-fn content_hashes(input: &RecordBatch) -> Result<Vec<u64>> {
+pub(crate) fn content_hashes(input: &RecordBatch) -> Result<Vec<u64>> {
     let fields = input
         .schema()
         .fields()

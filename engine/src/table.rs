@@ -74,11 +74,17 @@ pub struct TableDef {
     pub name: &'static str,
     /// Columns in storage order.
     pub columns: &'static [ColumnDef],
+    /// `(column, other, value)`: `column` is required when `other` is `value`.
+    pub required_when: &'static [(&'static str, &'static str, &'static str)],
 }
 
 impl TableDef {
     const fn new(name: &'static str, columns: &'static [ColumnDef]) -> Self {
-        Self { name, columns }
+        Self {
+            name,
+            columns,
+            required_when: &[],
+        }
     }
 
     /// The Arrow schema rows of this table are stored in.
@@ -147,9 +153,208 @@ pub mod orders_col {
     pub const COUPON: usize = 13;
 }
 
-/// Every ingestible table.
-pub fn tables() -> [&'static TableDef; 1] {
-    [&ORDERS]
+/// Systems that report an order's status.
+pub const SYSTEMS: &[&str] = &["platform", "erp", "wms", "crm"];
+
+use ColumnType::{Bool, Enum, Int, Money, Text, Timestamp};
+
+/// `order_lines`: what each order contains.
+pub static ORDER_LINES: TableDef = TableDef::new(
+    "order_lines",
+    &[
+        req("channel", Text),
+        req("order_id", Text),
+        req("sku", Text),
+        col("qty", Int),
+        col("unit_price", Money),
+    ],
+);
+
+/// `status_events`: each system's report of an order's status.
+pub static STATUS_EVENTS: TableDef = TableDef::new(
+    "status_events",
+    &[
+        req("channel", Text),
+        req("order_id", Text),
+        req("system", Enum(SYSTEMS)),
+        req("status_code", Text),
+        req("updated_at", Timestamp),
+        col("confirmed_at", Timestamp),
+        col("operator", Text),
+    ],
+);
+
+/// `system_owners`: who answers for drift on each system.
+pub static SYSTEM_OWNERS: TableDef = TableDef::new(
+    "system_owners",
+    &[req("system", Enum(SYSTEMS)), req("owner", Text)],
+);
+
+/// `refunds`: refund applications.
+pub static REFUNDS: TableDef = TableDef::new(
+    "refunds",
+    &[
+        req("refund_id", Text),
+        req("channel", Text),
+        req("order_id", Text),
+        req("requested_at", Timestamp),
+        col("amount", Money),
+        col("reason", Text),
+        col("sku_category", Text),
+        col("member_level", Text),
+        col("cross_border", Bool),
+    ],
+);
+
+/// Actions on a refund lifecycle node.
+pub const REFUND_ACTIONS: &[&str] = &[
+    "enter", "approve", "reject", "skip", "manual", "escalate", "complete",
+];
+
+/// `refund_events`: what happened at each node of each refund.
+pub static REFUND_EVENTS: TableDef = TableDef {
+    name: "refund_events",
+    columns: &[
+        req("refund_id", Text),
+        req("node", Text),
+        req("action", Enum(REFUND_ACTIONS)),
+        col("actor", Text),
+        col("actor_role", Text),
+        req("at", Timestamp),
+        col("note", Text),
+    ],
+    // A skipped node must say why.
+    required_when: &[("note", "action", "skip")],
+};
+
+/// `inventory`: available stock per sku and warehouse, as of a time.
+pub static INVENTORY: TableDef = TableDef::new(
+    "inventory",
+    &[
+        req("sku", Text),
+        req("warehouse", Text),
+        req("available", Int),
+        req("as_of", Timestamp),
+    ],
+);
+
+/// `inbound`: purchase orders on their way.
+pub static INBOUND: TableDef = TableDef::new(
+    "inbound",
+    &[
+        req("po_id", Text),
+        req("sku", Text),
+        req("warehouse", Text),
+        req("qty", Int),
+        req("expected_at", Timestamp),
+    ],
+);
+
+/// `suppliers`: who supplies each sku, and how fast.
+pub static SUPPLIERS: TableDef = TableDef::new(
+    "suppliers",
+    &[
+        req("sku", Text),
+        req("supplier", Text),
+        col("backup_supplier", Text),
+        col("lead_time_days", Int),
+        col("min_order_qty", Int),
+    ],
+);
+
+/// `purchase_confirmations`: suppliers confirming purchase requests.
+pub static PURCHASE_CONFIRMATIONS: TableDef = TableDef::new(
+    "purchase_confirmations",
+    &[
+        req("request_id", Text),
+        req("supplier", Text),
+        req("confirmed_at", Timestamp),
+    ],
+);
+
+/// `accounts`: when buyer accounts were registered.
+pub static ACCOUNTS: TableDef = TableDef::new(
+    "accounts",
+    &[
+        req("channel", Text),
+        req("account_id", Text),
+        req("created_at", Timestamp),
+    ],
+);
+
+/// `browse_events`: buyer browsing, for the new-account risk rule.
+pub static BROWSE_EVENTS: TableDef = TableDef::new(
+    "browse_events",
+    &[
+        req("channel", Text),
+        req("account_id", Text),
+        req("at", Timestamp),
+    ],
+);
+
+/// `credentials`: platform API credentials and their refreshes.
+pub static CREDENTIALS: TableDef = TableDef::new(
+    "credentials",
+    &[
+        req("platform", Text),
+        req("shop", Text),
+        req("name", Text),
+        req("expires_at", Timestamp),
+        col("last_refresh_at", Timestamp),
+        col("last_refresh_ok", Bool),
+    ],
+);
+
+/// `wms_queue`: orders waiting in a warehouse queue.
+pub static WMS_QUEUE: TableDef = TableDef::new(
+    "wms_queue",
+    &[
+        req("channel", Text),
+        req("order_id", Text),
+        req("warehouse", Text),
+        req("enqueued_at", Timestamp),
+    ],
+);
+
+/// `warehouses`: throughput of each warehouse.
+pub static WAREHOUSES: TableDef = TableDef::new(
+    "warehouses",
+    &[req("warehouse", Text), req("orders_per_hour", Int)],
+);
+
+/// Email deliverability states.
+pub const EMAIL_STATES: &[&str] = &["bounced", "disabled", "ok"];
+
+/// `email_status`: deliverability of customers' emails.
+pub static EMAIL_STATUS: TableDef = TableDef::new(
+    "email_status",
+    &[
+        req("email", Text),
+        req("status", Enum(EMAIL_STATES)),
+        req("at", Timestamp),
+    ],
+);
+
+/// Every ingestible table: `orders`, then the append-only input tables.
+pub fn tables() -> [&'static TableDef; 16] {
+    [
+        &ORDERS,
+        &ORDER_LINES,
+        &STATUS_EVENTS,
+        &SYSTEM_OWNERS,
+        &REFUNDS,
+        &REFUND_EVENTS,
+        &INVENTORY,
+        &INBOUND,
+        &SUPPLIERS,
+        &PURCHASE_CONFIRMATIONS,
+        &ACCOUNTS,
+        &BROWSE_EVENTS,
+        &CREDENTIALS,
+        &WMS_QUEUE,
+        &WAREHOUSES,
+        &EMAIL_STATUS,
+    ]
 }
 
 /// Looks up an ingestible table by name.

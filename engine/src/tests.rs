@@ -207,16 +207,22 @@ async fn queries_are_read_only() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert_eq!(
-        names,
-        [
-            "mcid_aliases",
-            "order_identifiers",
-            "order_versions",
-            "orders",
-            "shared_identifiers"
-        ]
-    );
+    for table in [
+        "mcid_aliases",
+        "order_identifiers",
+        "order_versions",
+        "orders",
+        "shared_identifiers",
+    ] {
+        assert!(names.iter().any(|n| n == table), "{table} in {names:?}");
+    }
+    for def in table::tables() {
+        assert!(
+            names.iter().any(|n| n == def.name),
+            "{} in {names:?}",
+            def.name
+        );
+    }
 }
 
 #[tokio::test]
@@ -252,5 +258,50 @@ async fn unknown_table_and_torn_log_file() {
     assert!(
         err.to_string().contains("00000000000000000002.arrow"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn input_tables_ingest_idempotently_and_check_their_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let events = "refund_id,node,action,actor,actor_role,at,note\n\
+                  R1,apply,enter,bot,system,2026-01-01T10:00:00+08:00,\n\
+                  R1,risk_review,skip,li,group_lead,2026-01-01T11:00:00+08:00,low amount\n";
+    let first = engine
+        .ingest("refund_events", Format::Csv, "e.csv", Bytes::from(events))
+        .unwrap();
+    assert_eq!((first.inserted, first.unchanged), (2, 0));
+    let again = engine
+        .ingest("refund_events", Format::Csv, "e.csv", Bytes::from(events))
+        .unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 2));
+    let bad = "refund_id,node,action,actor,actor_role,at,note\nR2,risk_review,skip,li,group_lead,2026-01-01T11:00:00+08:00,\n";
+    let err = engine
+        .ingest("refund_events", Format::Csv, "e.csv", Bytes::from(bad))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("line 2, column note: a value is required when action is skip"),
+        "{err}"
+    );
+    let bad = "system,owner\nmainframe,ops\n";
+    let err = engine
+        .ingest("system_owners", Format::Csv, "o.csv", Bytes::from(bad))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not one of platform, erp, wms, crm"),
+        "{err}"
+    );
+    drop(engine);
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(
+        strings(
+            &engine,
+            "select node, action from refund_events order by at"
+        )
+        .await,
+        vec!["apply,enter", "risk_review,skip"]
     );
 }

@@ -1,0 +1,122 @@
+//! Input tables other than `orders` (status events, refunds, stock, ...):
+//! append-only sets of rows. A row identical to one already stored is a
+//! repeat and is not stored again, so re-sending a file never duplicates
+//! anything; each stored row carries the `arrived_at` of its first arrival.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt32Array};
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+
+use crate::log::BatchLog;
+use crate::store::{IngestReport, content_hashes};
+use crate::table::{TableDef, timestamp_type};
+use crate::{Error, Result};
+
+/// The stored schema of an append table: its contract columns and `arrived_at`.
+pub(crate) fn stored_schema(def: &TableDef) -> SchemaRef {
+    let mut fields: Vec<Field> = def
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("arrived_at", timestamp_type(), false));
+    Arc::new(Schema::new(fields))
+}
+
+/// One append-only input table.
+#[derive(Debug)]
+pub(crate) struct AppendTable {
+    def: &'static TableDef,
+    log: BatchLog,
+    batches: Vec<RecordBatch>,
+    seen: HashSet<u64>,
+}
+
+/// New rows checked against the stored ones, ready to log and apply.
+#[derive(Debug)]
+pub(crate) struct PreparedRows {
+    batch: Option<RecordBatch>,
+    hashes: Vec<u64>,
+    pub(crate) report: IngestReport,
+}
+
+impl AppendTable {
+    /// Opens the table under `dir/<name>/log`, replaying what was stored.
+    pub(crate) fn open(dir: &Path, def: &'static TableDef) -> Result<Self> {
+        let log = BatchLog::open(&dir.join(def.name).join("log"))?;
+        let mut table = Self {
+            def,
+            log,
+            batches: Vec::new(),
+            seen: HashSet::new(),
+        };
+        for (path, batch) in table.log.read_all(&stored_schema(def))? {
+            let columns = batch
+                .project(&(0..def.columns.len()).collect::<Vec<_>>())
+                .map_err(|e| Error::corrupt(&path, e))?;
+            table.seen.extend(content_hashes(&columns)?);
+            table.batches.push(batch);
+        }
+        Ok(table)
+    }
+
+    /// Finds the rows of `inputs` (in the contract schema) not stored yet.
+    pub(crate) fn prepare(
+        &self,
+        inputs: Vec<RecordBatch>,
+        arrived_at: i64,
+    ) -> Result<PreparedRows> {
+        let input = concat_batches(&self.def.schema(), &inputs)?;
+        let hashes = content_hashes(&input)?;
+        let mut fresh = HashSet::new();
+        let mut keep = Vec::new();
+        for (row, &h) in hashes.iter().enumerate() {
+            if !self.seen.contains(&h) && fresh.insert(h) {
+                keep.push(row as u32);
+            }
+        }
+        let report = IngestReport {
+            rows: input.num_rows(),
+            inserted: keep.len(),
+            updated: 0,
+            unchanged: input.num_rows() - keep.len(),
+        };
+        let kept_hashes = keep.iter().map(|&r| hashes[r as usize]).collect();
+        let batch = if keep.is_empty() {
+            None
+        } else {
+            let taken = take_record_batch(&input, &UInt32Array::from(keep.clone()))?;
+            let mut columns: Vec<ArrayRef> = taken.columns().to_vec();
+            columns.push(Arc::new(
+                TimestampMicrosecondArray::from(vec![arrived_at; keep.len()]).with_timezone("UTC"),
+            ));
+            Some(RecordBatch::try_new(stored_schema(self.def), columns)?)
+        };
+        Ok(PreparedRows {
+            batch,
+            hashes: kept_hashes,
+            report,
+        })
+    }
+
+    /// Logs new rows durably, then makes them visible.
+    pub(crate) fn commit(&mut self, prepared: PreparedRows) -> Result<()> {
+        let Some(batch) = prepared.batch else {
+            return Ok(());
+        };
+        self.log.append(&batch)?;
+        self.seen.extend(prepared.hashes);
+        self.batches.push(batch);
+        Ok(())
+    }
+
+    /// Every stored row.
+    pub(crate) fn batches(&self) -> Vec<RecordBatch> {
+        self.batches.clone()
+    }
+}

@@ -1,0 +1,99 @@
+//! A durable log of Arrow batches: one Arrow IPC file per accepted write,
+//! written to a temporary name, fsync'd, renamed into place and the
+//! directory fsync'd, so that a file either is complete or does not exist.
+
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::ipc::reader::FileReader;
+use datafusion::arrow::ipc::writer::FileWriter;
+
+use crate::{Error, Result};
+
+/// The log of one table.
+#[derive(Debug)]
+pub(crate) struct BatchLog {
+    dir: PathBuf,
+    next_seq: u64,
+}
+
+impl BatchLog {
+    /// Opens the log in `dir`, creating it, and removes unfinished writes
+    /// (never acknowledged: the process died before the rename).
+    pub(crate) fn open(dir: &Path) -> Result<Self> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut log = Self {
+            dir: dir.to_path_buf(),
+            next_seq: 1,
+        };
+        if let Some((last, _)) = log.files()?.last() {
+            log.next_seq = last + 1;
+        }
+        Ok(log)
+    }
+
+    fn files(&self) -> Result<Vec<(u64, PathBuf)>> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))? {
+            let path = entry.map_err(|e| Error::io(&self.dir, e))?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if let Some(seq) = name
+                .strip_suffix(".arrow")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                files.push((seq, path));
+            } else if name.ends_with(".tmp") {
+                tracing::warn!(file = %path.display(), "removing an unfinished log file");
+                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Every logged batch, in write order, with the file it came from.
+    pub(crate) fn read_all(&self, schema: &SchemaRef) -> Result<Vec<(PathBuf, RecordBatch)>> {
+        let mut out = Vec::new();
+        for (_, path) in self.files()? {
+            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let reader = FileReader::try_new(file, None).map_err(|e| Error::corrupt(&path, e))?;
+            let batches = reader
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::corrupt(&path, e))?;
+            let batch = concat_batches(schema, &batches).map_err(|e| Error::corrupt(&path, e))?;
+            out.push((path, batch));
+        }
+        Ok(out)
+    }
+
+    /// Appends a batch durably: when this returns, it survives a crash.
+    pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<()> {
+        let path = self.dir.join(format!("{:020}.arrow", self.next_seq));
+        let tmp = path.with_extension("tmp");
+        let write = || -> std::io::Result<()> {
+            let file = File::create(&tmp)?;
+            let mut writer = FileWriter::try_new(BufWriter::new(file), &batch.schema())
+                .map_err(std::io::Error::other)?;
+            writer.write(batch).map_err(std::io::Error::other)?;
+            writer.finish().map_err(std::io::Error::other)?;
+            let file = writer
+                .into_inner()
+                .map_err(std::io::Error::other)?
+                .into_inner()
+                .map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| Error::io(&path, e))?;
+        self.next_seq += 1;
+        Ok(())
+    }
+}
