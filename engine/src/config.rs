@@ -7,6 +7,7 @@ use ordergraph_udfs::{IdentityKind, Region, parse_region};
 use serde::Deserialize;
 
 use crate::identity::{Blocklist, IdentityConfig};
+use crate::report::ReportSettings;
 use crate::{Error, Result};
 
 /// Name of the configuration file in the data directory.
@@ -79,6 +80,11 @@ pub struct EngineConfig {
     pub identity: IdentitySettings,
     /// Partitions per query (default: the number of cores).
     pub target_partitions: usize,
+    /// Thresholds and the clock of the analytics views.
+    pub report: ReportSettings,
+    /// `report.now`, parsed.
+    #[serde(skip)]
+    pub(crate) report_now: Option<i64>,
     #[serde(skip)]
     region: Option<Region>,
 }
@@ -87,6 +93,8 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             identity: IdentitySettings::default(),
+            report: ReportSettings::default(),
+            report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),
         }
@@ -126,6 +134,11 @@ impl EngineConfig {
             })?;
         }
         config.target_partitions = config.target_partitions.max(1);
+        if let Some(now) = &config.report.now {
+            config.report_now = Some(
+                crate::decode::parse_timestamp(now).map_err(|e| bad(format!("report.now: {e}")))?,
+            );
+        }
         Ok(config)
     }
 

@@ -27,11 +27,13 @@ mod evidence;
 pub mod identity;
 mod log;
 mod provider;
+mod report;
 pub mod store;
 pub mod table;
 
 pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings};
 pub use decode::{DecodeError, Format};
+pub use report::ReportSettings;
 pub use store::IngestReport;
 
 use append::AppendTable;
@@ -304,8 +306,23 @@ impl Engine {
         Ok(rows.as_ref().clone())
     }
 
-    /// A new session with every table, UDF and view registered.
+    /// A new session with every table, UDF and view registered, reporting
+    /// at the configured clock (`report.now`, else the wall clock).
     pub fn session(self: &Arc<Self>) -> Result<SessionContext> {
+        self.session_at(None)
+    }
+
+    /// The report time a session uses: `now` if given, else `report.now`
+    /// from the configuration, else the wall clock.
+    pub fn report_now(&self, now: Option<i64>) -> i64 {
+        now.or(self.config.report_now)
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros())
+    }
+
+    /// A new session whose views report as of `now` (microseconds since the
+    /// epoch, UTC): for tests and back-dated reports.
+    pub fn session_at(self: &Arc<Self>, now: Option<i64>) -> Result<SessionContext> {
+        let now = self.report_now(now);
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(self.config.target_partitions)
@@ -354,6 +371,16 @@ impl Engine {
         for (name, schema, rows) in tables {
             ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
         }
+        let settings = self.config.report.clone();
+        let report_rows: Rows =
+            Arc::new(move || Ok(vec![report::report_config_row(&settings, now)?]));
+        ctx.register_table(
+            "report_config",
+            Arc::new(SnapshotTable::new(
+                report::report_config_schema(),
+                report_rows,
+            )),
+        )?;
         for &name in self.inputs.keys() {
             let engine = self.clone();
             let schema = append::stored_schema(table::table(name).expect("inputs are tables"));
@@ -373,7 +400,12 @@ impl Engine {
 
     /// Plans a read-only query: DDL, DML and `SET` are refused.
     pub async fn query(self: &Arc<Self>, sql: &str) -> Result<DataFrame> {
-        let ctx = self.session()?;
+        self.query_at(sql, None).await
+    }
+
+    /// [`Engine::query`] with views reporting as of `now`.
+    pub async fn query_at(self: &Arc<Self>, sql: &str, now: Option<i64>) -> Result<DataFrame> {
+        let ctx = self.session_at(now)?;
         Ok(ctx.sql_with_options(sql, read_only()).await?)
     }
 }

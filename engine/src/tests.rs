@@ -305,3 +305,45 @@ async fn input_tables_ingest_idempotently_and_check_their_rules() {
         vec!["apply,enter", "risk_review,skip"]
     );
 }
+
+#[tokio::test]
+async fn report_clock_is_settable_per_query_and_by_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let at = decode::parse_timestamp("2026-03-01T00:00:00Z").unwrap();
+    let df = engine
+        .query_at(
+            "select now, drift_tolerance_seconds from report_config",
+            Some(at),
+        )
+        .await
+        .unwrap();
+    let batches = df.collect().await.unwrap();
+    let text = pretty_format_batches(&batches).unwrap().to_string();
+    assert!(
+        text.contains("2026-03-01T00:00:00Z") && text.contains("| 3 "),
+        "{text}"
+    );
+    drop(engine);
+    std::fs::write(
+        dir.path().join(CONFIG_FILE),
+        "[report]\nnow = \"2025-12-31T16:00:00Z\"\ndrift_tolerance_seconds = 5\n",
+    )
+    .unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(
+        strings(
+            &engine,
+            "select now, drift_tolerance_seconds from report_config"
+        )
+        .await,
+        vec!["2025-12-31T16:00:00Z,5"]
+    );
+    std::fs::write(
+        dir.path().join(CONFIG_FILE),
+        "[report]\nnow = \"yesterday\"\n",
+    )
+    .unwrap();
+    let err = Engine::open(dir.path(), vec![]).unwrap_err();
+    assert!(err.to_string().contains("report.now"), "{err}");
+}

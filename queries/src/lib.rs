@@ -33,6 +33,8 @@ pub const VIEWS: &[View] = &[
     view!("customers"),
     view!("identity_links"),
     view!("identity_evidence"),
+    view!("status_consistency"),
+    view!("drift_rate_monthly"),
 ];
 
 /// Creates every view on `ctx`.

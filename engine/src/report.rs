@@ -1,0 +1,129 @@
+//! Report settings: every threshold the analytics views use, in one place,
+//! and the report clock ("now"), which a test or a user back-dating a report
+//! can set. Views read them from the one-row table `report_config`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::Deserialize;
+
+use crate::table::timestamp_type;
+
+/// `[report]` in `ordergraph.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// A fixed report time (RFC 3339); unset means the wall clock.
+    pub now: Option<String>,
+    /// Systems whose times differ by more than this have drifted.
+    pub drift_tolerance_seconds: i64,
+    /// A refund stuck this long at a node goes to the group lead.
+    pub escalate_group_lead_hours: i64,
+    /// ... to the finance director.
+    pub escalate_director_hours: i64,
+    /// ... becomes a ticket.
+    pub escalate_ticket_hours: i64,
+    /// Window for high-value prospects.
+    pub prospect_window_days: i64,
+    /// Orders within the window that make a prospect.
+    pub prospect_min_orders: i64,
+    /// Orders from one IP within an hour above which a scalper is suspected.
+    pub scalper_orders_per_hour: i64,
+    /// Distinct ship addresses that, with the above, make a scalper.
+    pub scalper_min_addresses: i64,
+    /// A new account's first order above this (CNY) is high value.
+    pub high_value_amount: i64,
+    /// An account younger than this is new.
+    pub new_account_hours: i64,
+    /// Weight of today's sales in the velocity.
+    pub velocity_weight_today: f64,
+    /// Weight of yesterday's sales.
+    pub velocity_weight_yesterday: f64,
+    /// Weight of each of the five days before.
+    pub velocity_weight_earlier: f64,
+    /// Days of cover kept on top of the supplier's lead time.
+    pub safety_days: i64,
+    /// Hours a supplier has to confirm a purchase request.
+    pub supplier_confirm_hours: i64,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            now: None,
+            drift_tolerance_seconds: 3,
+            escalate_group_lead_hours: 2,
+            escalate_director_hours: 4,
+            escalate_ticket_hours: 24,
+            prospect_window_days: 90,
+            prospect_min_orders: 3,
+            scalper_orders_per_hour: 5,
+            scalper_min_addresses: 3,
+            high_value_amount: 5000,
+            new_account_hours: 24,
+            velocity_weight_today: 1.5,
+            velocity_weight_yesterday: 1.2,
+            velocity_weight_earlier: 1.0,
+            safety_days: 3,
+            supplier_confirm_hours: 48,
+        }
+    }
+}
+
+/// Schema of `report_config`.
+pub(crate) fn report_config_schema() -> SchemaRef {
+    let int = |n: &str| Field::new(n, DataType::Int64, false);
+    let float = |n: &str| Field::new(n, DataType::Float64, false);
+    Arc::new(Schema::new(vec![
+        Field::new("now", timestamp_type(), false),
+        int("drift_tolerance_seconds"),
+        int("escalate_group_lead_hours"),
+        int("escalate_director_hours"),
+        int("escalate_ticket_hours"),
+        int("prospect_window_days"),
+        int("prospect_min_orders"),
+        int("scalper_orders_per_hour"),
+        int("scalper_min_addresses"),
+        Field::new("high_value_amount", DataType::Decimal128(12, 2), false),
+        int("new_account_hours"),
+        float("velocity_weight_today"),
+        float("velocity_weight_yesterday"),
+        float("velocity_weight_earlier"),
+        int("safety_days"),
+        int("supplier_confirm_hours"),
+    ]))
+}
+
+/// The one row of `report_config` at report time `now` (microseconds).
+pub(crate) fn report_config_row(
+    s: &ReportSettings,
+    now: i64,
+) -> datafusion::error::Result<RecordBatch> {
+    let int = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    let float = |v: f64| Arc::new(Float64Array::from(vec![v])) as ArrayRef;
+    let columns = vec![
+        Arc::new(TimestampMicrosecondArray::from(vec![now]).with_timezone("UTC")) as ArrayRef,
+        int(s.drift_tolerance_seconds),
+        int(s.escalate_group_lead_hours),
+        int(s.escalate_director_hours),
+        int(s.escalate_ticket_hours),
+        int(s.prospect_window_days),
+        int(s.prospect_min_orders),
+        int(s.scalper_orders_per_hour),
+        int(s.scalper_min_addresses),
+        Arc::new(
+            Decimal128Array::from(vec![i128::from(s.high_value_amount) * 100])
+                .with_precision_and_scale(12, 2)?,
+        ),
+        int(s.new_account_hours),
+        float(s.velocity_weight_today),
+        float(s.velocity_weight_yesterday),
+        float(s.velocity_weight_earlier),
+        int(s.safety_days),
+        int(s.supplier_confirm_hours),
+    ];
+    Ok(RecordBatch::try_new(report_config_schema(), columns)?)
+}

@@ -1,0 +1,10 @@
+-- drift_rate_monthly: share of orders whose systems disagree, by the month
+-- (UTC, 'YYYY-MM') of the order's first status event.
+-- Grain: month. Inputs: status_consistency. UDFs: none.
+CREATE VIEW drift_rate_monthly AS
+SELECT to_char(first_event_at, '%Y-%m') AS month,
+       count(*) AS orders,
+       sum(CASE WHEN consistent THEN 0 ELSE 1 END) AS drifted,
+       CAST(sum(CASE WHEN consistent THEN 0 ELSE 1 END) AS DOUBLE) / count(*) AS drift_rate
+FROM status_consistency
+GROUP BY to_char(first_event_at, '%Y-%m')

@@ -1,0 +1,68 @@
+-- status_consistency: per order, what each system (platform, ERP, WMS, CRM)
+-- says last, and whether they agree.
+-- Grain: (channel, order_id). Inputs: status_events, report_config. UDFs: none.
+-- Drift: the systems' latest statuses differ (codes compared trimmed and
+-- lower-case), or their latest updated_at, or confirmed_at, lie more than
+-- report_config.drift_tolerance_seconds apart (exactly the tolerance is not
+-- drift). An order reported by one system only is consistent.
+CREATE VIEW status_consistency AS
+WITH ranked AS (
+    SELECT channel,
+           order_id,
+           system,
+           lower(trim(status_code)) AS status,
+           updated_at,
+           confirmed_at,
+           min(updated_at) OVER (PARTITION BY channel, order_id) AS first_event_at,
+           row_number() OVER (
+               PARTITION BY channel, order_id, system
+               ORDER BY updated_at DESC, confirmed_at DESC NULLS LAST, status_code
+           ) AS rn
+    FROM status_events
+), latest AS (
+    SELECT * FROM ranked WHERE rn = 1
+), per_order AS (
+    SELECT channel,
+           order_id,
+           min(first_event_at) AS first_event_at,
+           max(CASE WHEN system = 'platform' THEN status END) AS platform_status,
+           max(CASE WHEN system = 'platform' THEN updated_at END) AS platform_updated_at,
+           max(CASE WHEN system = 'platform' THEN confirmed_at END) AS platform_confirmed_at,
+           max(CASE WHEN system = 'erp' THEN status END) AS erp_status,
+           max(CASE WHEN system = 'erp' THEN updated_at END) AS erp_updated_at,
+           max(CASE WHEN system = 'erp' THEN confirmed_at END) AS erp_confirmed_at,
+           max(CASE WHEN system = 'wms' THEN status END) AS wms_status,
+           max(CASE WHEN system = 'wms' THEN updated_at END) AS wms_updated_at,
+           max(CASE WHEN system = 'wms' THEN confirmed_at END) AS wms_confirmed_at,
+           max(CASE WHEN system = 'crm' THEN status END) AS crm_status,
+           max(CASE WHEN system = 'crm' THEN updated_at END) AS crm_updated_at,
+           max(CASE WHEN system = 'crm' THEN confirmed_at END) AS crm_confirmed_at,
+           count(*) AS systems,
+           count(DISTINCT status) AS statuses,
+           string_agg(system || '=' || status, ', ' ORDER BY system) AS status_by_system,
+           max(date_part('epoch', updated_at)) - min(date_part('epoch', updated_at)) AS updated_skew,
+           coalesce(max(date_part('epoch', confirmed_at)) - min(date_part('epoch', confirmed_at)), 0) AS confirmed_skew
+    FROM latest
+    GROUP BY channel, order_id
+)
+SELECT p.channel,
+       p.order_id,
+       p.first_event_at,
+       p.platform_status, p.platform_updated_at, p.platform_confirmed_at,
+       p.erp_status, p.erp_updated_at, p.erp_confirmed_at,
+       p.wms_status, p.wms_updated_at, p.wms_confirmed_at,
+       p.crm_status, p.crm_updated_at, p.crm_confirmed_at,
+       p.systems,
+       p.statuses <= 1
+           AND p.updated_skew <= c.drift_tolerance_seconds
+           AND p.confirmed_skew <= c.drift_tolerance_seconds AS consistent,
+       greatest(p.updated_skew, p.confirmed_skew) AS max_skew_seconds,
+       concat_ws('; ',
+           CASE WHEN p.statuses > 1 THEN 'status differs: ' || p.status_by_system END,
+           CASE WHEN p.updated_skew > c.drift_tolerance_seconds
+                THEN 'updated_at ' || CAST(p.updated_skew AS VARCHAR) || ' s apart' END,
+           CASE WHEN p.confirmed_skew > c.drift_tolerance_seconds
+                THEN 'confirmed_at ' || CAST(p.confirmed_skew AS VARCHAR) || ' s apart' END
+       ) AS drift
+FROM per_order p
+CROSS JOIN report_config c
