@@ -9,30 +9,39 @@ use axum::response::{IntoResponse, Response};
 use crate::encode::{Encoding, encode};
 use crate::{ApiError, AppState};
 
-fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+/// The query text and, optionally, the report time to run it at.
+fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "body is not UTF-8"))?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/json"));
-    let sql = if is_json || text.trim_start().starts_with('{') {
+    let (sql, now) = if is_json || text.trim_start().starts_with('{') {
         #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Request {
             sql: String,
+            now: Option<String>,
         }
-        serde_json::from_str::<Request>(text)
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("expected {{\"sql\": \"...\"}}: {e}"),
-                )
-            })?
-            .sql
+        let r = serde_json::from_str::<Request>(text).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("expected {{\"sql\": \"...\", \"now\": optional RFC 3339 time}}: {e}"),
+            )
+        })?;
+        (r.sql, r.now)
     } else {
-        text.to_string()
+        (text.to_string(), None)
     };
+    // The report clock: the body's `now`, else the `X-Report-Now` header.
+    let now = now.or_else(|| {
+        headers
+            .get("x-report-now")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
     if sql.trim().is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -40,7 +49,7 @@ fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
             "no SQL in the request body",
         ));
     }
-    Ok(sql)
+    Ok((sql, now))
 }
 
 /// Runs one read-only query.
@@ -51,9 +60,13 @@ pub(crate) async fn sql(
 ) -> Result<Response, ApiError> {
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
-    let sql = sql_text(&headers, &body)?;
+    let (sql, now) = sql_text(&headers, &body)?;
+    let now = now
+        .map(|n| ordergraph_engine::decode::parse_timestamp(&n))
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
     let run = async {
-        let df = state.engine.query(&sql).await?;
+        let df = state.engine.query_at(&sql, now).await?;
         let schema = df.schema().inner().clone();
         let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
         Ok::<_, ApiError>((schema, batches))

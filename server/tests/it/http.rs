@@ -164,6 +164,14 @@ async fn user_mistakes_are_4xx_with_json_errors() {
         (
             s.client
                 .post(s.url("/v1/sql"))
+                .header("x-report-now", "soon")
+                .body("select 1"),
+            400,
+            "bad_request",
+        ),
+        (
+            s.client
+                .post(s.url("/v1/sql"))
                 .body("select cast('abc' as int)"),
             400,
             "bad_sql",
