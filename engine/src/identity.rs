@@ -562,14 +562,16 @@ impl IdentityGraph {
             })
             .collect();
         let labels = resolve::resolve(&local, &|id| self.facts(id), self.config.handover_gap);
+        // Labels are positions of each customer's earliest order.
         let mut clusters: Vec<Vec<u32>> = Vec::new();
-        let mut cluster_of_label: HashMap<u32, usize> = HashMap::new();
+        let mut cluster_of_label = vec![u32::MAX; labels.len()];
         for (i, &label) in labels.iter().enumerate() {
-            let at = *cluster_of_label.entry(label).or_insert_with(|| {
+            let slot = &mut cluster_of_label[label as usize];
+            if *slot == u32::MAX {
+                *slot = clusters.len() as u32;
                 clusters.push(Vec::new());
-                clusters.len() - 1
-            });
-            clusters[at].push(members[i]);
+            }
+            clusters[*slot as usize].push(members[i]);
         }
         self.assign_mcids(&clusters, arrived_at)
     }
@@ -769,6 +771,11 @@ impl IdentityGraph {
                     (ident.kind, &*ident.value, edge)
                 })
         })
+    }
+
+    /// Orders in the largest component: the most work one increment can cost.
+    pub fn largest_component(&self) -> usize {
+        self.comps.iter().map(Vec::len).max().unwrap_or(0)
     }
 
     /// Number of live customers.

@@ -13,8 +13,6 @@
 //! the identifier over from then on, which is how a recycled phone's earlier
 //! orders stay with the earlier owner.
 
-use std::collections::HashMap;
-
 use ordergraph_udfs::IdentityKind;
 
 use super::NONE;
@@ -43,8 +41,48 @@ pub(crate) struct IdentFacts {
 
 #[derive(Debug, Default, Clone)]
 struct Profile {
-    unionids: Vec<u32>,
-    emails: Vec<u32>,
+    unionids: Ids,
+    emails: Ids,
+}
+
+/// A set of identifiers that is almost always empty or one: kept inline so
+/// that resolving a component does not allocate per order.
+#[derive(Debug, Default, Clone)]
+enum Ids {
+    #[default]
+    None,
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Ids {
+    fn of(id: u32) -> Self {
+        if id == NONE { Ids::None } else { Ids::One(id) }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::None => &[],
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(v) => v,
+        }
+    }
+
+    fn absorb(&mut self, other: Ids) {
+        for &id in other.as_slice() {
+            if self.as_slice().contains(&id) {
+                continue;
+            }
+            *self = match std::mem::take(self) {
+                Ids::None => Ids::One(id),
+                Ids::One(a) => Ids::Many(vec![a, id]),
+                Ids::Many(mut v) => {
+                    v.push(id);
+                    Ids::Many(v)
+                }
+            };
+        }
+    }
 }
 
 fn disjoint(a: &[u32], b: &[u32]) -> bool {
@@ -56,20 +94,13 @@ impl Profile {
     /// Accounts are not exclusive: one person opens several accounts on one
     /// channel to claim new-customer coupons again.
     fn conflicts_with(&self, other: &Profile) -> bool {
-        disjoint(&self.unionids, &other.unionids) || disjoint(&self.emails, &other.emails)
+        disjoint(self.unionids.as_slice(), other.unionids.as_slice())
+            || disjoint(self.emails.as_slice(), other.emails.as_slice())
     }
 
     fn absorb(&mut self, other: Profile) {
-        for u in other.unionids {
-            if !self.unionids.contains(&u) {
-                self.unionids.push(u);
-            }
-        }
-        for e in other.emails {
-            if !self.emails.contains(&e) {
-                self.emails.push(e);
-            }
-        }
+        self.unionids.absorb(other.unionids);
+        self.emails.absorb(other.emails);
     }
 }
 
@@ -120,30 +151,45 @@ pub(crate) fn resolve(
         parent: (0..n as u32).collect(),
         profile: orders.iter().map(initial_profile).collect(),
     };
-    // Orders of each identifier, in event time (orders are already sorted).
-    let mut by_ident: HashMap<u32, Vec<u32>> = HashMap::new();
+    // Orders of each identifier, in event time: sorting (identifier, order)
+    // pairs groups them without a hash map per component.
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n * 3);
     for (i, o) in orders.iter().enumerate() {
-        for &id in o.idents.iter().filter(|&&id| id != NONE) {
-            by_ident.entry(id).or_default().push(i as u32);
-        }
+        pairs.extend(
+            o.idents
+                .iter()
+                .filter(|&&id| id != NONE)
+                .map(|&id| (id, i as u32)),
+        );
     }
-    let mut per_kind: [Vec<(u64, u32)>; 5] = Default::default();
-    for (i, o) in orders.iter().enumerate() {
-        for (slot, &id) in o.idents.iter().enumerate() {
-            if id != NONE && by_ident[&id][0] == i as u32 {
-                per_kind[slot].push((facts(id).key, id));
-            }
-        }
+    pairs.sort_unstable();
+    let members: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+    // (kind slot, identifier key, range of `members`), in processing order.
+    let mut groups: Vec<(usize, u64, std::ops::Range<usize>)> = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let id = pairs[start].0;
+        let end = start + pairs[start..].iter().take_while(|p| p.0 == id).count();
+        let slot = orders[pairs[start].1 as usize]
+            .idents
+            .iter()
+            .position(|&x| x == id)
+            .unwrap_or(0);
+        groups.push((slot, facts(id).key, start..end));
+        start = end;
     }
-    for list in &mut per_kind {
-        list.sort_unstable();
-    }
+    groups.sort_unstable_by_key(|g| (g.0, g.1));
+    let of_kind = |kind: IdentityKind| {
+        groups
+            .iter()
+            .filter(move |g| g.0 == kind as usize)
+            .map(|g| &members[g.2.clone()])
+    };
 
     // A unionID is one person: its orders join unconditionally.
-    for &(_, id) in &per_kind[IdentityKind::Unionid as usize] {
-        let members = &by_ident[&id];
-        for &o in &members[1..] {
-            uf.union(members[0], o);
+    for group in of_kind(IdentityKind::Unionid) {
+        for &o in &group[1..] {
+            uf.union(group[0], o);
         }
     }
     for kind in [
@@ -151,27 +197,25 @@ pub(crate) fn resolve(
         IdentityKind::Email,
         IdentityKind::Phone,
     ] {
-        for &(_, id) in &per_kind[kind as usize] {
-            link_with_owner(&mut uf, &by_ident[&id], orders, handover_gap);
+        for group in of_kind(kind) {
+            link_with_owner(&mut uf, group, orders, handover_gap);
         }
     }
     // A device seen with two people's exclusive identifiers, or two different
     // phones (even masked ones), is a shared device (a family iPad): it links
     // nothing.
-    for &(_, id) in &per_kind[IdentityKind::Device as usize] {
-        let members = &by_ident[&id];
-        if !device_is_ambiguous(members, orders, facts) {
-            link_with_owner(&mut uf, members, orders, handover_gap);
+    for group in of_kind(IdentityKind::Device) {
+        if !device_is_ambiguous(group, orders, facts) {
+            link_with_owner(&mut uf, group, orders, handover_gap);
         }
     }
     (0..n as u32).map(|i| uf.find(i)).collect()
 }
 
 fn initial_profile(o: &LocalOrder) -> Profile {
-    let some = |id: u32| if id == NONE { vec![] } else { vec![id] };
     Profile {
-        unionids: some(o.idents[IdentityKind::Unionid as usize]),
-        emails: some(o.idents[IdentityKind::Email as usize]),
+        unionids: Ids::of(o.idents[IdentityKind::Unionid as usize]),
+        emails: Ids::of(o.idents[IdentityKind::Email as usize]),
     }
 }
 
