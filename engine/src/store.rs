@@ -8,7 +8,7 @@
 //! segments; `orders` is, per segment, the rows still current, with the MCID
 //! attached at read time so that a merge shows in every query at once.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -132,7 +132,7 @@ impl OrderStore {
         let mut store = Self {
             log: BatchLog::open(&dir.join("orders").join("log"))?,
             segments: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             location: Vec::new(),
             content: Vec::new(),
             versions: Vec::new(),
@@ -183,7 +183,7 @@ impl OrderStore {
         let order_ids = input.column(c::ORDER_ID).as_string::<i32>();
         let channels = input.column(c::CHANNEL).as_string::<i32>();
         // Keys first seen in this input, and the latest content per order.
-        let mut pending: HashMap<String, (u32, u64, u32)> = HashMap::new();
+        let mut pending: HashMap<String, (u32, u64, u32)> = HashMap::default();
         let mut new_keys = Vec::new();
         let mut accepted = Vec::new();
         let mut orders = Vec::new();
@@ -239,7 +239,7 @@ impl OrderStore {
         ));
         let batch = RecordBatch::try_new(versions_schema(), columns)?;
         // Only each order's last version in this input feeds the graph.
-        let mut last_row: HashMap<u32, usize> = HashMap::new();
+        let mut last_row: HashMap<u32, usize> = HashMap::default();
         for (i, &o) in orders.iter().enumerate() {
             last_row.insert(o, i);
         }
