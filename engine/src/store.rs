@@ -21,7 +21,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, Timestamp
 use datafusion::arrow::row::{RowConverter, SortField};
 use ordergraph_udfs::mcid_bytes;
 use roaring::RoaringBitmap;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::identity::{
     IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract, phone_signature,
@@ -99,7 +99,7 @@ pub struct Prepared {
     /// Content hash per accepted row.
     content: Vec<u64>,
     /// Keys of orders seen for the first time, with their numbers.
-    new_keys: Vec<(Box<str>, u32)>,
+    new_keys: Vec<(u64, u32)>,
     /// Identity input for the last accepted version of each order.
     identity: Vec<OrderInput>,
     arrived_at: i64,
@@ -112,7 +112,11 @@ pub struct Prepared {
 pub struct OrderStore {
     log: BatchLog,
     segments: Vec<Segment>,
-    index: HashMap<Box<str>, u32>,
+    /// Order numbers by [`key_hash`]; a hash hit is confirmed against the
+    /// stored row, so a 64-bit collision cannot merge two orders.
+    index: HashMap<u64, KeyOrders>,
+    /// Number of distinct orders.
+    order_count: usize,
     /// Order -> (segment, row) of its current version.
     location: Vec<(u32, u32)>,
     /// Order -> content hash of its current version.
@@ -122,8 +126,29 @@ pub struct OrderStore {
     graph: IdentityGraph,
 }
 
-fn order_key(channel: &str, order_id: &str) -> String {
-    format!("{channel}\u{1f}{order_id}")
+/// The key of `(channel, order_id)`, hashed without building a string.
+fn key_hash(channel: &str, order_id: &str) -> u64 {
+    let mut h = Xxh3::new();
+    h.update(channel.as_bytes());
+    h.update(&[0x1f]);
+    h.update(order_id.as_bytes());
+    h.digest()
+}
+
+/// Orders whose keys share one hash: almost always exactly one.
+#[derive(Debug, Clone)]
+enum KeyOrders {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl KeyOrders {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            KeyOrders::One(o) => std::slice::from_ref(o),
+            KeyOrders::Many(v) => v,
+        }
+    }
 }
 
 impl OrderStore {
@@ -133,6 +158,7 @@ impl OrderStore {
             log: BatchLog::open(&dir.join("orders").join("log"))?,
             segments: Vec::new(),
             index: HashMap::default(),
+            order_count: 0,
             location: Vec::new(),
             content: Vec::new(),
             versions: Vec::new(),
@@ -182,8 +208,11 @@ impl OrderStore {
         let hashes = content_hashes(&input)?;
         let order_ids = input.column(c::ORDER_ID).as_string::<i32>();
         let channels = input.column(c::CHANNEL).as_string::<i32>();
-        // Keys first seen in this input, and the latest content per order.
-        let mut pending: HashMap<String, (u32, u64, u32)> = HashMap::default();
+        // Keys seen in this input: (row of first sight, order, content, version).
+        let mut pending: HashMap<u64, Vec<(usize, u32, u64, u32)>> = HashMap::default();
+        let same_key = |a: usize, b: usize| {
+            channels.value(a) == channels.value(b) && order_ids.value(a) == order_ids.value(b)
+        };
         let mut new_keys = Vec::new();
         let mut accepted = Vec::new();
         let mut orders = Vec::new();
@@ -191,11 +220,14 @@ impl OrderStore {
         let mut content = Vec::new();
         let mut next_order = self.location.len() as u32;
         for (row, &hash) in hashes.iter().enumerate() {
-            let key = order_key(channels.value(row), order_ids.value(row));
-            let known = pending.get(&key).copied().or_else(|| {
-                self.index
-                    .get(key.as_str())
-                    .map(|&o| (o, self.content[o as usize], self.versions[o as usize]))
+            let key = key_hash(channels.value(row), order_ids.value(row));
+            let in_input = pending
+                .get(&key)
+                .and_then(|entries| entries.iter().find(|e| same_key(e.0, row)))
+                .map(|e| (e.1, e.2, e.3));
+            let known = in_input.or_else(|| {
+                self.lookup(key, channels.value(row), order_ids.value(row))
+                    .map(|o| (o, self.content[o as usize], self.versions[o as usize]))
             });
             let (order, version) = match known {
                 Some((_, known_hash, _)) if known_hash == hash => {
@@ -210,11 +242,15 @@ impl OrderStore {
                     report.inserted += 1;
                     let order = next_order;
                     next_order += 1;
-                    new_keys.push((key.clone().into_boxed_str(), order));
+                    new_keys.push((key, order));
                     (order, 1)
                 }
             };
-            pending.insert(key, (order, hash, version));
+            let entries = pending.entry(key).or_default();
+            match entries.iter_mut().find(|e| same_key(e.0, row)) {
+                Some(e) => *e = (e.0, order, hash, version),
+                None => entries.push((row, order, hash, version)),
+            }
             accepted.push(row as u32);
             orders.push(order);
             versions.push(version);
@@ -239,11 +275,13 @@ impl OrderStore {
         ));
         let batch = RecordBatch::try_new(versions_schema(), columns)?;
         // Only each order's last version in this input feeds the graph.
-        let mut last_row: HashMap<u32, usize> = HashMap::default();
-        for (i, &o) in orders.iter().enumerate() {
-            last_row.insert(o, i);
-        }
-        let mut finals: Vec<usize> = last_row.into_values().collect();
+        let mut by_order: Vec<(u32, usize)> =
+            orders.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+        by_order.sort_unstable();
+        let mut finals: Vec<usize> = by_order
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter_map(|versions| versions.last().map(|v| v.1))
+            .collect();
         finals.sort_unstable();
         let identity = identity_inputs(&batch, &finals, &orders, self.graph.config());
         Ok(Prepared {
@@ -270,10 +308,18 @@ impl OrderStore {
     pub fn apply(&mut self, prepared: Prepared) {
         let Some(batch) = prepared.batch else { return };
         let seg = self.segments.len() as u32;
+        self.order_count += prepared.new_keys.len();
         for (key, order) in prepared.new_keys {
-            self.index.insert(key, order);
+            self.index
+                .entry(key)
+                .and_modify(|e| {
+                    let mut all = e.as_slice().to_vec();
+                    all.push(order);
+                    *e = KeyOrders::Many(all);
+                })
+                .or_insert(KeyOrders::One(order));
         }
-        let needed = self.index.len();
+        let needed = self.order_count;
         self.location.resize(needed, (u32::MAX, 0));
         self.content.resize(needed, 0);
         self.versions.resize(needed, 0);
@@ -320,12 +366,12 @@ impl OrderStore {
 
     /// Number of orders.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.order_count
     }
 
     /// Whether there are no orders.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.order_count == 0
     }
 
     /// All versions, in arrival order.
@@ -407,9 +453,26 @@ impl OrderStore {
 
     /// The dense number of an order, by key.
     pub fn order_number(&self, channel: &str, order_id: &str) -> Option<u32> {
-        self.index
-            .get(order_key(channel, order_id).as_str())
-            .copied()
+        self.lookup(key_hash(channel, order_id), channel, order_id)
+    }
+
+    /// The order with this key among those sharing its hash.
+    fn lookup(&self, key: u64, channel: &str, order_id: &str) -> Option<u32> {
+        let candidates = self.index.get(&key)?.as_slice();
+        candidates.iter().copied().find(|&o| {
+            let (seg, row) = self.location[o as usize];
+            let batch = &self.segments[seg as usize].batch;
+            batch
+                .column(c::CHANNEL)
+                .as_string::<i32>()
+                .value(row as usize)
+                == channel
+                && batch
+                    .column(c::ORDER_ID)
+                    .as_string::<i32>()
+                    .value(row as usize)
+                    == order_id
+        })
     }
 }
 
@@ -464,7 +527,7 @@ fn identity_inputs(
         };
         OrderInput {
             order: orders[row],
-            key: xxh3_64(order_key(channels.value(row), ids.value(row)).as_bytes()),
+            key: key_hash(channels.value(row), ids.value(row)),
             at: at.value(row),
             valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
             address: opt(addresses, row).map(normalized_address_hash),
