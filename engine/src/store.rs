@@ -561,3 +561,43 @@ fn normalized_address_hash(address: &str) -> u64 {
         .collect();
     xxh3_64(folded.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Format, decode};
+
+    fn batch(rows: &str) -> Vec<RecordBatch> {
+        let csv = format!("order_id,channel,ordered_at\n{rows}");
+        decode(&ORDERS, Format::Csv, "t", bytes::Bytes::from(csv)).unwrap()
+    }
+
+    #[test]
+    fn keys_sharing_a_hash_stay_two_orders() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = OrderStore::open(dir.path(), IdentityConfig::default()).unwrap();
+        let prepared = store
+            .prepare(
+                batch("a,jd,2026-01-01T00:00:00Z\nb,jd,2026-01-01T00:00:00Z\n"),
+                0,
+            )
+            .unwrap();
+        store.apply(prepared);
+        // Force a 64-bit collision: both keys under the hash of `jd:a`.
+        let (ha, hb) = (key_hash("jd", "a"), key_hash("jd", "b"));
+        let b = store.order_number("jd", "b").unwrap();
+        store.index.remove(&hb);
+        store.index.insert(
+            ha,
+            KeyOrders::Many(vec![store.order_number("jd", "a").unwrap(), b]),
+        );
+        assert_eq!(store.lookup(ha, "jd", "b"), Some(b));
+        assert_ne!(store.lookup(ha, "jd", "a"), Some(b));
+        assert_eq!(store.lookup(ha, "jd", "c"), None);
+        // A repeat of `a` is still recognised as a repeat.
+        let again = store
+            .prepare(batch("a,jd,2026-01-01T00:00:00Z\n"), 1)
+            .unwrap();
+        assert_eq!(again.report.unchanged, 1);
+    }
+}
