@@ -104,15 +104,19 @@ impl AppendTable {
         })
     }
 
-    /// Logs new rows durably, then makes them visible.
-    pub(crate) fn commit(&mut self, prepared: PreparedRows) -> Result<()> {
-        let Some(batch) = prepared.batch else {
-            return Ok(());
-        };
-        self.log.append(&batch)?;
+    /// Writes new rows to the log durably; they are not visible yet.
+    pub(crate) fn log(&self, prepared: &PreparedRows) -> Result<()> {
+        match &prepared.batch {
+            Some(batch) => self.log.append(batch),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes logged rows visible.
+    pub(crate) fn apply(&mut self, prepared: PreparedRows) {
+        let Some(batch) = prepared.batch else { return };
         self.seen.extend(prepared.hashes);
         self.batches.push(batch);
-        Ok(())
     }
 
     /// Every stored row.

@@ -257,26 +257,34 @@ impl Engine {
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let arrived_at = chrono::Utc::now().timestamp_micros();
         if let Some(input) = self.inputs.get(table) {
-            let prepared = input
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .prepare(batches, arrived_at)?;
+            let prepared = {
+                let rows = input.read().unwrap_or_else(|e| e.into_inner());
+                let prepared = rows.prepare(batches, arrived_at)?;
+                rows.log(&prepared)?;
+                prepared
+            };
             let report = prepared.report;
             input
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .commit(prepared)?;
+                .apply(prepared);
             self.generation.fetch_add(1, Ordering::SeqCst);
             return Ok(report);
         }
-        let prepared = self.read().prepare(batches, arrived_at)?;
-        let report = prepared.report;
-        // Logging needs the store only to name the file: no reader waits on the fsync.
-        {
-            let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        // Check and log under the read lock, so queries go on during the
+        // fsync; only the in-memory apply takes the write lock. Writers are
+        // serialized by `self.ingest`, so the state cannot change in between.
+        let prepared = {
+            let store = self.read();
+            let prepared = store.prepare(batches, arrived_at)?;
             store.log(&prepared)?;
-            store.apply(prepared);
-        }
+            prepared
+        };
+        let report = prepared.report;
+        self.store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(prepared);
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(report)
     }

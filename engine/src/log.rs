@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
@@ -18,7 +19,9 @@ use crate::{Error, Result};
 #[derive(Debug)]
 pub(crate) struct BatchLog {
     dir: PathBuf,
-    next_seq: u64,
+    /// Atomic so that a writer can append while readers hold the table:
+    /// appends themselves are serialized by the engine's ingest lock.
+    next_seq: AtomicU64,
 }
 
 impl BatchLog {
@@ -28,10 +31,10 @@ impl BatchLog {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut log = Self {
             dir: dir.to_path_buf(),
-            next_seq: 1,
+            next_seq: AtomicU64::new(1),
         };
         if let Some((last, _)) = log.files()?.last() {
-            log.next_seq = last + 1;
+            log.next_seq = AtomicU64::new(last + 1);
         }
         Ok(log)
     }
@@ -74,8 +77,11 @@ impl BatchLog {
     }
 
     /// Appends a batch durably: when this returns, it survives a crash.
-    pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<()> {
-        let path = self.dir.join(format!("{:020}.arrow", self.next_seq));
+    pub(crate) fn append(&self, batch: &RecordBatch) -> Result<()> {
+        let path = self.dir.join(format!(
+            "{:020}.arrow",
+            self.next_seq.load(Ordering::SeqCst)
+        ));
         let tmp = path.with_extension("tmp");
         let write = || -> std::io::Result<()> {
             let file = File::create(&tmp)?;
@@ -93,7 +99,7 @@ impl BatchLog {
             File::open(&self.dir)?.sync_all()
         };
         write().map_err(|e| Error::io(&path, e))?;
-        self.next_seq += 1;
+        self.next_seq.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 }

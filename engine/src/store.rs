@@ -297,7 +297,7 @@ impl OrderStore {
 
     /// Writes a prepared ingest to the log and syncs it to disk. After this
     /// returns the rows survive a crash.
-    pub fn log(&mut self, prepared: &Prepared) -> Result<()> {
+    pub fn log(&self, prepared: &Prepared) -> Result<()> {
         match &prepared.batch {
             Some(batch) => self.log.append(batch),
             None => Ok(()),
