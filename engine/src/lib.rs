@@ -268,7 +268,8 @@ impl Engine {
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .apply(prepared);
-            self.generation.fetch_add(1, Ordering::SeqCst);
+            // Input tables are read live; the derived-table caches (and so
+            // `generation`) depend on orders only.
             return Ok(report);
         }
         // Check and log under the read lock, so queries go on during the
