@@ -27,12 +27,14 @@ mod evidence;
 pub mod identity;
 mod log;
 mod provider;
+mod refund;
 mod report;
 pub mod store;
 pub mod table;
 
 pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings};
 pub use decode::{DecodeError, Format};
+pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;
 pub use store::IngestReport;
 
@@ -150,6 +152,7 @@ type DerivedCache = Mutex<HashMap<&'static str, (u64, Arc<Vec<RecordBatch>>)>>;
 pub struct Engine {
     dir: PathBuf,
     config: EngineConfig,
+    refund_template: RefundTemplate,
     store: RwLock<OrderStore>,
     /// The append-only input tables, by name.
     inputs: HashMap<&'static str, RwLock<AppendTable>>,
@@ -182,6 +185,7 @@ impl Engine {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let config = EngineConfig::load(&dir)?;
+        let refund_template = RefundTemplate::load(&dir)?;
         let store = OrderStore::open(&dir, config.identity_config())?;
         let mut inputs = HashMap::new();
         for def in table::tables()
@@ -190,16 +194,26 @@ impl Engine {
         {
             inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def)?));
         }
-        Ok(Arc::new(Engine {
+        let engine = Arc::new(Engine {
             dir,
             config,
+            refund_template,
             store: RwLock::new(store),
             inputs,
             ingest: Mutex::new(()),
             generation: AtomicU64::new(0),
             derived: Mutex::new(HashMap::new()),
             hooks,
-        }))
+        });
+        // Plan every table and view once, so a template condition naming an
+        // unknown column, or a broken view, stops start-up with its cause.
+        engine.session_at(Some(0))?;
+        Ok(engine)
+    }
+
+    /// The refund lifecycle template in use.
+    pub fn refund_template(&self) -> &RefundTemplate {
+        &self.refund_template
     }
 
     /// The data directory.
@@ -401,6 +415,21 @@ impl Engine {
             });
             ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
         }
+        let template = refund::refund_nodes_batch(&self.refund_template)?;
+        let template_rows: Rows = Arc::new(move || Ok(vec![template.clone()]));
+        ctx.register_table(
+            "refund_nodes",
+            Arc::new(SnapshotTable::new(
+                refund::refund_nodes_schema(),
+                template_rows,
+            )),
+        )?;
+        futures::executor::block_on(ctx.sql(&self.refund_template.paths_view_sql())).map_err(
+            |e| Error::Config {
+                path: self.dir.join(TEMPLATE_FILE),
+                reason: e.to_string(),
+            },
+        )?;
         for hook in &self.hooks {
             hook(&ctx)?;
         }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
+    ArrayRef, Decimal128Array, Float64Array, Int64Array, ListBuilder, RecordBatch, StringBuilder,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
@@ -48,6 +49,11 @@ pub struct ReportSettings {
     pub safety_days: i64,
     /// Hours a supplier has to confirm a purchase request.
     pub supplier_confirm_hours: i64,
+    /// A credential expiring sooner than this is critical.
+    pub credential_critical_hours: i64,
+    /// Coupon codes only a new customer may use (compared trimmed and
+    /// case-insensitively).
+    pub new_customer_coupons: Vec<String>,
 }
 
 impl Default for ReportSettings {
@@ -69,6 +75,10 @@ impl Default for ReportSettings {
             velocity_weight_earlier: 1.0,
             safety_days: 3,
             supplier_confirm_hours: 48,
+            credential_critical_hours: 2,
+            new_customer_coupons: ["NEWCUST", "NEWUSER", "FIRSTORDER", "新人券", "首单立减"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -94,6 +104,12 @@ pub(crate) fn report_config_schema() -> SchemaRef {
         float("velocity_weight_earlier"),
         int("safety_days"),
         int("supplier_confirm_hours"),
+        int("credential_critical_hours"),
+        Field::new(
+            "new_customer_coupons",
+            DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+            false,
+        ),
     ]))
 }
 
@@ -124,6 +140,19 @@ pub(crate) fn report_config_row(
         float(s.velocity_weight_earlier),
         int(s.safety_days),
         int(s.supplier_confirm_hours),
+        int(s.credential_critical_hours),
+        coupon_list(&s.new_customer_coupons),
     ];
     Ok(RecordBatch::try_new(report_config_schema(), columns)?)
+}
+
+/// The coupon codes as a one-row list, trimmed and upper-cased the way the
+/// views compare them.
+fn coupon_list(codes: &[String]) -> ArrayRef {
+    let mut list = ListBuilder::new(StringBuilder::new());
+    for code in codes {
+        list.values().append_value(code.trim().to_uppercase());
+    }
+    list.append(true);
+    Arc::new(list.finish())
 }

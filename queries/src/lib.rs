@@ -35,6 +35,12 @@ pub const VIEWS: &[View] = &[
     view!("identity_evidence"),
     view!("status_consistency"),
     view!("drift_rate_monthly"),
+    view!("refund_requests"),
+    view!("refund_paths"),
+    view!("refund_node_dwell"),
+    view!("refund_heatmap"),
+    view!("refund_escalations"),
+    view!("refund_cycle_time"),
 ];
 
 /// Creates every view on `ctx`.

@@ -1,0 +1,62 @@
+-- refund_node_dwell: one row per refund and node it reached: when it entered,
+-- when it left, how long it dwelt, and how it left.
+-- Grain: (refund_id, node). Inputs: refund_events, refund_nodes, report_config.
+-- entered_at is the first `enter` (or the first event, when the node was
+-- never formally entered). The node is left by its last decisive event
+-- (approve, complete, reject, skip, manual); a node entered again after that
+-- event (re-submitted after a rejection), or never decided, is open, and its
+-- dwell runs to report_config.now. outcome: approved (approve or complete),
+-- rejected, skipped, manual; NULL while open. note is the decisive event's
+-- note (the reason of a skip or a manual override).
+CREATE VIEW refund_node_dwell AS
+WITH decisive AS (
+    SELECT refund_id, node, action, actor, actor_role, at, note,
+           row_number() OVER (PARTITION BY refund_id, node ORDER BY at DESC, action) AS recency
+    FROM refund_events
+    WHERE action IN ('approve', 'complete', 'reject', 'skip', 'manual')
+), per_node AS (
+    SELECT refund_id,
+           node,
+           coalesce(min(CASE WHEN action = 'enter' THEN at END), min(at)) AS entered_at,
+           max(CASE WHEN action = 'enter' THEN at END) AS last_entered_at,
+           sum(CASE WHEN action = 'reject' THEN 1 ELSE 0 END) AS rejections,
+           sum(CASE WHEN action = 'escalate' THEN 1 ELSE 0 END) AS escalations,
+           bool_or(action = 'manual') AS manual
+    FROM refund_events
+    GROUP BY refund_id, node
+), decided AS (
+    SELECT p.*,
+           d.action AS last_action,
+           d.at AS decided_at,
+           d.actor,
+           d.actor_role,
+           d.note,
+           d.at IS NULL OR p.last_entered_at > d.at AS open
+    FROM per_node p
+    LEFT JOIN decisive d
+      ON d.refund_id = p.refund_id AND d.node = p.node AND d.recency = 1
+)
+SELECT d.refund_id,
+       d.node,
+       n.position,
+       d.entered_at,
+       CASE WHEN d.open THEN NULL ELSE d.decided_at END AS left_at,
+       (date_part('epoch', CASE WHEN d.open THEN c.now ELSE d.decided_at END)
+        - date_part('epoch', d.entered_at)) / 3600.0 AS dwell_hours,
+       d.open,
+       CASE WHEN d.open THEN NULL
+            WHEN d.last_action IN ('approve', 'complete') THEN 'approved'
+            WHEN d.last_action = 'reject' THEN 'rejected'
+            WHEN d.last_action = 'skip' THEN 'skipped'
+            ELSE 'manual' END AS outcome,
+       CASE WHEN d.open THEN NULL ELSE d.note END AS note,
+       CASE WHEN d.open THEN NULL ELSE d.actor END AS decided_by,
+       CASE WHEN d.open THEN NULL ELSE d.actor_role END AS decided_by_role,
+       d.rejections,
+       d.escalations,
+       d.manual,
+       n.timeout_hours,
+       n.approver_role
+FROM decided d
+CROSS JOIN report_config c
+LEFT JOIN refund_nodes n ON n.node = d.node
