@@ -35,6 +35,7 @@ pub const VIEWS: &[View] = &[
     view!("identity_evidence"),
     view!("status_consistency"),
     view!("drift_rate_monthly"),
+    view!("drift_scenarios_monthly"),
     view!("refund_requests"),
     view!("refund_paths"),
     view!("refund_node_dwell"),
