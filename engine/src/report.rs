@@ -47,6 +47,8 @@ pub struct ReportSettings {
     pub velocity_weight_earlier: f64,
     /// Days of cover kept on top of the supplier's lead time.
     pub safety_days: i64,
+    /// Hours an unpaid order holds its stock before the platform cancels it.
+    pub unpaid_hold_hours: i64,
     /// Hours a supplier has to confirm a purchase request.
     pub supplier_confirm_hours: i64,
     /// A credential expiring sooner than this is critical.
@@ -74,6 +76,7 @@ impl Default for ReportSettings {
             velocity_weight_yesterday: 1.2,
             velocity_weight_earlier: 1.0,
             safety_days: 3,
+            unpaid_hold_hours: 24,
             supplier_confirm_hours: 48,
             credential_critical_hours: 2,
             new_customer_coupons: ["NEWCUST", "NEWUSER", "FIRSTORDER", "新人券", "首单立减"]
@@ -103,6 +106,7 @@ pub(crate) fn report_config_schema() -> SchemaRef {
         float("velocity_weight_yesterday"),
         float("velocity_weight_earlier"),
         int("safety_days"),
+        int("unpaid_hold_hours"),
         int("supplier_confirm_hours"),
         int("credential_critical_hours"),
         Field::new(
@@ -139,6 +143,7 @@ pub(crate) fn report_config_row(
         float(s.velocity_weight_yesterday),
         float(s.velocity_weight_earlier),
         int(s.safety_days),
+        int(s.unpaid_hold_hours),
         int(s.supplier_confirm_hours),
         int(s.credential_critical_hours),
         coupon_list(&s.new_customer_coupons),

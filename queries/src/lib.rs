@@ -42,6 +42,12 @@ pub const VIEWS: &[View] = &[
     view!("refund_heatmap"),
     view!("refund_escalations"),
     view!("refund_cycle_time"),
+    view!("inventory_latest"),
+    view!("order_line_demand"),
+    view!("sku_velocity"),
+    view!("stock_forecast"),
+    view!("purchase_requests"),
+    view!("purchase_escalations"),
 ];
 
 /// Creates every view on `ctx`.
