@@ -48,6 +48,10 @@ pub const VIEWS: &[View] = &[
     view!("stock_forecast"),
     view!("purchase_requests"),
     view!("purchase_escalations"),
+    view!("customer_contacts"),
+    view!("high_value_prospects"),
+    view!("new_customer_coupon_abuse"),
+    view!("mcid_health_tasks"),
 ];
 
 /// Creates every view on `ctx`.

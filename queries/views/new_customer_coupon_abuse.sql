@@ -1,0 +1,26 @@
+-- new_customer_coupon_abuse: customers who used a new-customer coupon
+-- (report_config.new_customer_coupons, compared trimmed and upper-case)
+-- more than once, on any channels and accounts. Cancelled orders (their
+-- coupon goes back) do not count.
+-- Grain: mcid. Inputs: orders, report_config.
+CREATE VIEW new_customer_coupon_abuse AS
+WITH claims AS (
+    SELECT o.mcid, o.channel, o.order_id, o.ordered_at, o.account_id,
+           upper(trim(o.coupon)) AS coupon
+    FROM orders o
+    CROSS JOIN report_config c
+    WHERE (o.status IS DISTINCT FROM 'cancelled')
+      AND o.ordered_at <= c.now
+      AND array_has(c.new_customer_coupons, upper(trim(o.coupon)))
+)
+SELECT mcid,
+       count(*) AS claims,
+       array_to_string(array_sort(array_agg(DISTINCT channel)), ',') AS channels,
+       count(DISTINCT channel || ':' || account_id) AS accounts,
+       min(ordered_at) AS first_claim_at,
+       max(ordered_at) AS last_claim_at,
+       array_to_string(array_agg(channel || ':' || order_id ORDER BY ordered_at, channel, order_id), ',') AS orders,
+       array_to_string(array_sort(array_agg(DISTINCT coupon)), ',') AS coupons
+FROM claims
+GROUP BY mcid
+HAVING count(*) > 1
