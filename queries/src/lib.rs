@@ -52,6 +52,10 @@ pub const VIEWS: &[View] = &[
     view!("high_value_prospects"),
     view!("new_customer_coupon_abuse"),
     view!("mcid_health_tasks"),
+    view!("order_risk"),
+    view!("credential_health"),
+    view!("fulfillment_promise"),
+    view!("order_snapshots"),
 ];
 
 /// Creates every view on `ctx`.

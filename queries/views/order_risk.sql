@@ -1,0 +1,95 @@
+-- order_risk(channel, order_id, rule, detail, held): orders a fraud
+-- circuit-breaker rule fires on, up to report_config.now.
+-- Grain: (channel, order_id, rule). Inputs: orders, accounts,
+-- browse_events, report_config.
+-- Rules:
+-- * scalper: one IP placed more than scalper_orders_per_hour (5) orders
+--   within one hour (both ends included) to at least scalper_min_addresses
+--   (3) different ship addresses (trimmed; missing ones do not count).
+--   Every order of such an hour is flagged.
+-- * new_account_high_value: an account's first order, placed at most
+--   new_account_hours (24, included) after the account was registered, is
+--   over high_value_amount (5000 CNY; exactly 5000 is not over) and the
+--   account browsed nothing before it.
+-- held: the breaker holds an order that has not shipped yet (created or
+-- paid); a shipped order can only be reviewed.
+CREATE VIEW order_risk AS
+WITH placed AS (
+    SELECT o.*
+    FROM orders o
+    CROSS JOIN report_config c
+    WHERE o.ordered_at <= c.now
+), busy_ips AS (
+    SELECT p.ip
+    FROM placed p
+    CROSS JOIN report_config c
+    WHERE p.ip IS NOT NULL
+    GROUP BY p.ip, c.scalper_orders_per_hour
+    HAVING count(*) > c.scalper_orders_per_hour
+), ip_orders AS (
+    SELECT p.channel, p.order_id, p.ip, p.ordered_at, p.status, trim(p.ship_address) AS address
+    FROM placed p
+    JOIN busy_ips b ON b.ip = p.ip
+), hours AS (
+    -- The hour that starts at each order of a busy IP.
+    SELECT s.ip, s.ordered_at AS hour_start, count(*) AS orders, count(DISTINCT e.address) AS addresses
+    FROM ip_orders s
+    JOIN ip_orders e
+      ON e.ip = s.ip AND e.ordered_at >= s.ordered_at
+     AND e.ordered_at <= s.ordered_at + INTERVAL '1 hour'
+    GROUP BY s.channel, s.order_id, s.ip, s.ordered_at
+), bursts AS (
+    SELECT h.*
+    FROM hours h
+    CROSS JOIN report_config c
+    WHERE h.orders > c.scalper_orders_per_hour AND h.addresses >= c.scalper_min_addresses
+), scalper AS (
+    SELECT e.channel, e.order_id, e.status, e.ip,
+           min(b.hour_start) AS hour_start,
+           max(b.orders) AS orders,
+           max(b.addresses) AS addresses
+    FROM bursts b
+    JOIN ip_orders e
+      ON e.ip = b.ip AND e.ordered_at >= b.hour_start
+     AND e.ordered_at <= b.hour_start + INTERVAL '1 hour'
+    GROUP BY e.channel, e.order_id, e.status, e.ip
+), registered AS (
+    SELECT channel, account_id, created_at
+    FROM (SELECT *,
+                 row_number() OVER (PARTITION BY channel, account_id ORDER BY arrived_at DESC) AS recency
+          FROM accounts)
+    WHERE recency = 1
+), first_orders AS (
+    SELECT *
+    FROM (SELECT p.*,
+                 row_number() OVER (PARTITION BY p.channel, p.account_id
+                                    ORDER BY p.ordered_at, p.order_id) AS nth
+          FROM placed p
+          WHERE p.account_id IS NOT NULL)
+    WHERE nth = 1
+), new_account AS (
+    SELECT f.channel, f.order_id, f.status, f.amount,
+           (date_part('epoch', f.ordered_at) - date_part('epoch', a.created_at)) / 3600.0 AS account_age_hours
+    FROM first_orders f
+    JOIN registered a ON a.channel = f.channel AND a.account_id = f.account_id
+    CROSS JOIN report_config c
+    WHERE f.amount > c.high_value_amount
+      AND f.ordered_at >= a.created_at
+      AND f.ordered_at <= a.created_at + CAST(CAST(c.new_account_hours AS VARCHAR) || ' hours' AS INTERVAL)
+      AND NOT EXISTS (SELECT 1 FROM browse_events b
+                      WHERE b.channel = f.channel AND b.account_id = f.account_id
+                        AND b.at < f.ordered_at)
+)
+SELECT channel, order_id, 'scalper' AS rule,
+       'ip ' || ip || ': ' || CAST(orders AS VARCHAR) || ' orders to '
+           || CAST(addresses AS VARCHAR) || ' addresses within 1 h from '
+           || to_char(hour_start, '%Y-%m-%dT%H:%M:%SZ') AS detail,
+       coalesce(status IN ('created', 'paid'), FALSE) AS held
+FROM scalper
+UNION ALL
+SELECT channel, order_id, 'new_account_high_value' AS rule,
+       'first order of ' || CAST(amount AS VARCHAR) || ' CNY '
+           || CAST(round(account_age_hours, 1) AS VARCHAR)
+           || ' h after the account was registered, no browsing before it' AS detail,
+       coalesce(status IN ('created', 'paid'), FALSE) AS held
+FROM new_account
