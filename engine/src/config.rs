@@ -72,6 +72,33 @@ impl Default for IdentitySettings {
     }
 }
 
+/// Bounds that keep the server up under load: `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Memory all running queries may hold together (hash tables, sorts,
+    /// aggregates); a query that needs more spills or fails with an error.
+    pub memory_limit_mib: usize,
+    /// Largest request body; larger ones are refused with 413.
+    pub max_body_mib: usize,
+    /// Ingest requests being received or applied at once; more are refused
+    /// with 503 and `Retry-After`.
+    pub max_pending_ingests: usize,
+    /// Longest a query may run.
+    pub query_timeout_seconds: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_limit_mib: 4096,
+            max_body_mib: 256,
+            max_pending_ingests: 16,
+            query_timeout_seconds: 300,
+        }
+    }
+}
+
 /// The engine's configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -82,6 +109,8 @@ pub struct EngineConfig {
     pub target_partitions: usize,
     /// Thresholds and the clock of the analytics views.
     pub report: ReportSettings,
+    /// Bounds on memory, request sizes and queues.
+    pub limits: Limits,
     /// `report.now`, parsed.
     #[serde(skip)]
     pub(crate) report_now: Option<i64>,
@@ -94,6 +123,7 @@ impl Default for EngineConfig {
         Self {
             identity: IdentitySettings::default(),
             report: ReportSettings::default(),
+            limits: Limits::default(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),
@@ -134,6 +164,14 @@ impl EngineConfig {
             })?;
         }
         config.target_partitions = config.target_partitions.max(1);
+        let limits = &config.limits;
+        if limits.memory_limit_mib == 0
+            || limits.max_body_mib == 0
+            || limits.max_pending_ingests == 0
+            || limits.query_timeout_seconds == 0
+        {
+            return Err(bad("every [limits] value must be positive".into()));
+        }
         if let Some(now) = &config.report.now {
             config.report_now = Some(
                 crate::decode::parse_timestamp(now).map_err(|e| bad(format!("report.now: {e}")))?,

@@ -18,6 +18,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 mod append;
@@ -32,7 +33,7 @@ mod report;
 pub mod store;
 pub mod table;
 
-pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings};
+pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings, Limits};
 pub use decode::{DecodeError, Format};
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;
@@ -153,6 +154,9 @@ pub struct Engine {
     dir: PathBuf,
     config: EngineConfig,
     refund_template: RefundTemplate,
+    /// Shared by every session, so the memory limit bounds all queries
+    /// together.
+    runtime: Arc<RuntimeEnv>,
     store: RwLock<OrderStore>,
     /// The append-only input tables, by name.
     inputs: HashMap<&'static str, RwLock<AppendTable>>,
@@ -186,6 +190,9 @@ impl Engine {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let config = EngineConfig::load(&dir)?;
         let refund_template = RefundTemplate::load(&dir)?;
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(config.limits.memory_limit_mib << 20, 1.0)
+            .build_arc()?;
         let store = OrderStore::open(&dir, config.identity_config())?;
         let mut inputs = HashMap::new();
         for def in table::tables()
@@ -198,6 +205,7 @@ impl Engine {
             dir,
             config,
             refund_template,
+            runtime,
             store: RwLock::new(store),
             inputs,
             ingest: Mutex::new(()),
@@ -352,6 +360,7 @@ impl Engine {
             .with_default_catalog_and_schema("ordergraph", "public");
         let state = SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(self.runtime.clone())
             .with_default_features()
             .build();
         let ctx = SessionContext::new_with_state(state);

@@ -73,6 +73,17 @@ impl From<EngineError> for ApiError {
 
 impl From<&datafusion::error::DataFusionError> for ApiError {
     fn from(e: &datafusion::error::DataFusionError) -> Self {
+        if let datafusion::error::DataFusionError::ResourcesExhausted(message) = e.find_root() {
+            // The shared query memory is used up: this query is refused,
+            // the server goes on.
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "resources_exhausted",
+                format!(
+                    "the query needs more memory than [limits] memory_limit_mib leaves it: {message}"
+                ),
+            );
+        }
         if ordergraph_engine::is_user_datafusion_error(e) {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -88,6 +99,20 @@ impl From<&datafusion::error::DataFusionError> for ApiError {
 impl From<datafusion::error::DataFusionError> for ApiError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         (&e).into()
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    /// A body that could not be read: too large (413, see `[limits]
+    /// max_body_mib`) or cut off by the client (400).
+    fn from(e: axum::extract::rejection::BytesRejection) -> Self {
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_request"
+        };
+        ApiError::new(status, code, e.body_text())
     }
 }
 

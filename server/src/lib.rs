@@ -5,9 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ordergraph_engine::Engine;
+use tokio::sync::Semaphore;
 
 pub mod encode;
 mod error;
@@ -24,17 +28,44 @@ pub struct AppState {
     pub max_body: usize,
     /// Longest a query may run.
     pub query_timeout: Duration,
+    /// One permit per ingest request being received or applied.
+    pub ingest_slots: Arc<Semaphore>,
 }
 
 impl AppState {
-    /// State with default limits: 256 MiB bodies, 5-minute queries.
+    /// State with the limits of the engine's configuration (`[limits]`).
     pub fn new(engine: Arc<Engine>) -> Self {
+        let limits = engine.config().limits.clone();
         Self {
             engine,
-            max_body: 256 << 20,
-            query_timeout: Duration::from_secs(300),
+            max_body: limits.max_body_mib << 20,
+            query_timeout: Duration::from_secs(limits.query_timeout_seconds),
+            ingest_slots: Arc::new(Semaphore::new(limits.max_pending_ingests)),
         }
     }
+}
+
+/// Refuses an ingest request at once, before its body is read, when
+/// `max_pending_ingests` are already in flight: the client retries later
+/// instead of the server queueing without bound.
+async fn ingest_backpressure(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Ok(_slot) = state.ingest_slots.clone().try_acquire_owned() else {
+        let mut response = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many ingest requests in flight; retry after the time in Retry-After",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, 1.into());
+        return response;
+    };
+    next.run(request).await
 }
 
 /// The API's routes.
@@ -43,7 +74,13 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/v1/sql", post(routes::sql::sql))
-        .route("/v1/ingest/{table}", post(routes::ingest::ingest))
+        .route(
+            "/v1/ingest/{table}",
+            post(routes::ingest::ingest).route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                ingest_backpressure,
+            )),
+        )
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)

@@ -56,8 +56,9 @@ fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<(String, Option<String>)
 pub(crate) async fn sql(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body?;
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
     let (sql, now) = sql_text(&headers, &body)?;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod http;
+mod limits;
 
 use std::net::SocketAddr;
 use std::path::Path;
