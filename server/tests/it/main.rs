@@ -1,6 +1,7 @@
 //! Server tests: a real server on a free port, a real HTTP client, real files.
 
 mod cli;
+mod crash;
 mod http;
 mod limits;
 
