@@ -9,16 +9,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 mod append;
@@ -157,6 +157,8 @@ pub struct Engine {
     /// Shared by every session, so the memory limit bounds all queries
     /// together.
     runtime: Arc<RuntimeEnv>,
+    /// What every session starts from; set once at open.
+    base: OnceLock<SessionState>,
     store: RwLock<OrderStore>,
     /// The append-only input tables, by name.
     inputs: HashMap<&'static str, RwLock<AppendTable>>,
@@ -206,6 +208,7 @@ impl Engine {
             config,
             refund_template,
             runtime,
+            base: OnceLock::new(),
             store: RwLock::new(store),
             inputs,
             ingest: Mutex::new(()),
@@ -213,9 +216,11 @@ impl Engine {
             derived: Mutex::new(HashMap::new()),
             hooks,
         });
-        // Plan every table and view once, so a template condition naming an
-        // unknown column, or a broken view, stops start-up with its cause.
-        engine.session_at(Some(0))?;
+        // Plan every table and view once, here, so a template condition
+        // naming an unknown column, or a broken view, stops start-up with
+        // its cause, and queries do not plan views again.
+        let base = engine.base_state()?;
+        let _ = engine.base.set(base);
         Ok(engine)
     }
 
@@ -351,9 +356,23 @@ impl Engine {
     }
 
     /// A new session whose views report as of `now` (microseconds since the
-    /// epoch, UTC): for tests and back-dated reports.
+    /// epoch, UTC): for tests and back-dated reports. Sessions share the
+    /// tables and views planned once at open; only the clock is their own.
     pub fn session_at(self: &Arc<Self>, now: Option<i64>) -> Result<SessionContext> {
-        let now = self.report_now(now);
+        let mut state = self
+            .base
+            .get()
+            .expect("the base session is built at open")
+            .clone();
+        state
+            .config_mut()
+            .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
+        Ok(SessionContext::new_with_state(state))
+    }
+
+    /// The session state every query starts from: UDFs, tables and views.
+    /// Tables hold the engine weakly, so the engine can be dropped.
+    fn base_state(self: &Arc<Self>) -> Result<SessionState> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(self.config.target_partitions)
@@ -367,45 +386,62 @@ impl Engine {
         for udf in ordergraph_udfs::all() {
             ctx.register_udf(udf.as_ref().clone());
         }
+        let weak = Arc::downgrade(self);
+        let rows = |read: fn(&Engine) -> datafusion::error::Result<Vec<RecordBatch>>| -> Rows {
+            let weak = weak.clone();
+            Arc::new(move |_| {
+                let engine = weak.upgrade().ok_or_else(|| {
+                    DataFusionError::Execution("the engine has been closed".into())
+                })?;
+                read(&engine)
+            })
+        };
         let tables: [(&str, SchemaRef, Rows); 5] = [
-            ("orders", store::orders_schema(), {
-                let engine = self.clone();
-                Arc::new(move || {
-                    engine
-                        .read()
+            (
+                "orders",
+                store::orders_schema(),
+                rows(|e| {
+                    e.read()
                         .current_batches()
                         .map_err(|e| DataFusionError::External(Box::new(e)))
-                })
-            }),
-            ("order_versions", store::versions_schema(), {
-                let engine = self.clone();
-                Arc::new(move || Ok(engine.read().version_batches()))
-            }),
-            ("order_identifiers", evidence::order_identifiers_schema(), {
-                let engine = self.clone();
-                Arc::new(move || engine.derived("order_identifiers", evidence::order_identifiers))
-            }),
+                }),
+            ),
+            (
+                "order_versions",
+                store::versions_schema(),
+                rows(|e| Ok(e.read().version_batches())),
+            ),
+            (
+                "order_identifiers",
+                evidence::order_identifiers_schema(),
+                rows(|e| e.derived("order_identifiers", evidence::order_identifiers)),
+            ),
             (
                 "shared_identifiers",
                 evidence::shared_identifiers_schema(),
-                {
-                    let engine = self.clone();
-                    Arc::new(move || {
-                        engine.derived("shared_identifiers", evidence::shared_identifiers)
-                    })
-                },
+                rows(|e| e.derived("shared_identifiers", evidence::shared_identifiers)),
             ),
-            ("mcid_aliases", evidence::mcid_aliases_schema(), {
-                let engine = self.clone();
-                Arc::new(move || engine.derived("mcid_aliases", evidence::mcid_aliases))
-            }),
+            (
+                "mcid_aliases",
+                evidence::mcid_aliases_schema(),
+                rows(|e| e.derived("mcid_aliases", evidence::mcid_aliases)),
+            ),
         ];
         for (name, schema, rows) in tables {
             ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
         }
+        // The one row of thresholds, at the clock of the scanning session.
         let settings = self.config.report.clone();
-        let report_rows: Rows =
-            Arc::new(move || Ok(vec![report::report_config_row(&settings, now)?]));
+        let default_now = self.config.report_now;
+        let report_rows: Rows = Arc::new(move |session| {
+            let now = session
+                .config()
+                .get_extension::<report::ReportClock>()
+                .map(|c| c.0)
+                .or(default_now)
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+            Ok(vec![report::report_config_row(&settings, now)?])
+        });
         ctx.register_table(
             "report_config",
             Arc::new(SnapshotTable::new(
@@ -414,9 +450,12 @@ impl Engine {
             )),
         )?;
         for &name in self.inputs.keys() {
-            let engine = self.clone();
+            let weak = weak.clone();
             let schema = append::stored_schema(table::table(name).expect("inputs are tables"));
-            let rows: Rows = Arc::new(move || {
+            let rows: Rows = Arc::new(move |_| {
+                let engine = weak.upgrade().ok_or_else(|| {
+                    DataFusionError::Execution("the engine has been closed".into())
+                })?;
                 Ok(engine.inputs[name]
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
@@ -425,7 +464,7 @@ impl Engine {
             ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
         }
         let template = refund::refund_nodes_batch(&self.refund_template)?;
-        let template_rows: Rows = Arc::new(move || Ok(vec![template.clone()]));
+        let template_rows: Rows = Arc::new(move |_| Ok(vec![template.clone()]));
         ctx.register_table(
             "refund_nodes",
             Arc::new(SnapshotTable::new(
@@ -442,7 +481,7 @@ impl Engine {
         for hook in &self.hooks {
             hook(&ctx)?;
         }
-        Ok(ctx)
+        Ok(ctx.state())
     }
 
     /// Plans a read-only query: DDL, DML and `SET` are refused.

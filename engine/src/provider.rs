@@ -12,8 +12,8 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
-/// Produces a table's rows at scan time.
-pub(crate) type Rows = Arc<dyn Fn() -> Result<Vec<RecordBatch>> + Send + Sync>;
+/// Produces a table's rows at scan time, for the scanning session.
+pub(crate) type Rows = Arc<dyn Fn(&dyn Session) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
 /// A read-only table over a snapshot of engine state, taken at scan time.
 pub(crate) struct SnapshotTable {
@@ -52,7 +52,7 @@ impl TableProvider for SnapshotTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batches = (self.rows)()?;
+        let batches = (self.rows)(state)?;
         // Spread batches over the session's partitions so scans use every core.
         let n = state
             .config()

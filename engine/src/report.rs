@@ -13,6 +13,12 @@ use serde::Deserialize;
 
 use crate::table::timestamp_type;
 
+/// The report time of a session (microseconds since the epoch, UTC), kept
+/// in its configuration so that sessions sharing planned views each keep
+/// their own clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReportClock(pub(crate) i64);
+
 /// `[report]` in `ordergraph.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -1,0 +1,289 @@
+//! Sustained-load benchmark of the real server: concurrent HTTP clients
+//! ingest generated orders at a target rate while another client runs
+//! analytic queries; reports sustained orders/s, ingest latency, freshness
+//! (from a 2xx to the order being visible in `SELECT ... FROM orders`),
+//! query latency, refusals (503) and the server's peak memory.
+//!
+//! Build the server first, then run:
+//! ```sh
+//! cargo build --release -p ordergraph-benches --benches -p ordergraph-server
+//! cargo bench -p ordergraph-benches --bench load
+//! ```
+//! Settings (env): `RATE` orders/s (20000), `CLIENTS` (8), `BATCH` orders
+//! per request (200), `SECONDS` (30), `PRELOAD` orders ingested before the
+//! clock starts (238000), `ORDERGRAPH_BIN` (default: the release binary in
+//! `$CARGO_TARGET_DIR`).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ordergraph_benches::{peak_rss_mib_of, quantile};
+use ordergraph_datasets::{GenConfig, generate};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn server_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ORDERGRAPH_BIN") {
+        return bin.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    target.join("release/ordergraph")
+}
+
+/// Starts `ordergraph serve` on a free port; returns it and its base URL.
+fn start_server(data: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(server_binary())
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary (build it first, or set ORDERGRAPH_BIN)");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(at) = line
+            .contains("listening")
+            .then(|| line.find("127.0.0.1:"))
+            .flatten()
+        {
+            break line[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect::<String>();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://{address}"))
+}
+
+/// Request bodies: the generated orders as CSV, `batch` rows each.
+fn request_bodies(orders: usize, batch: usize) -> (String, Vec<(String, String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    let dataset = generate(&GenConfig {
+        customers: orders / 4,
+        orders,
+        seed: 7,
+        ..GenConfig::default()
+    });
+    dataset.write_csv(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let bodies = rows
+        .chunks(batch)
+        .map(|chunk| {
+            // The last order of each request is the one whose freshness is
+            // measured: its channel and id.
+            let last: Vec<&str> = chunk.last().unwrap().splitn(3, ',').collect();
+            let mut body = header.clone();
+            body.push('\n');
+            for row in chunk {
+                body.push_str(row);
+                body.push('\n');
+            }
+            (body, last[1].to_string(), last[0].to_string())
+        })
+        .collect();
+    (header, bodies)
+}
+
+#[derive(Default)]
+struct Samples {
+    ingest_ms: Vec<f64>,
+    fresh_ms: Vec<f64>,
+    query_ms: Vec<f64>,
+    orders: usize,
+    refused: usize,
+}
+
+async fn post_orders(client: &reqwest::Client, base: &str, csv: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/v1/ingest/orders"))
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn sql(client: &reqwest::Client, base: &str, sql: String) -> serde_json::Value {
+    let r = client
+        .post(format!("{base}/v1/sql"))
+        .body(sql)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "query failed: {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// One ingesting client: sends its share of the bodies at its share of the
+/// rate; after each 2xx polls until the request's last order is visible.
+async fn ingest_client(
+    base: String,
+    bodies: Vec<(String, String, String)>,
+    requests_per_second: f64,
+    deadline: Instant,
+    samples: Arc<Mutex<Samples>>,
+) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    for (n, (body, channel, order_id)) in bodies.into_iter().enumerate() {
+        let due = started + Duration::from_secs_f64(n as f64 / requests_per_second);
+        if due > deadline {
+            break;
+        }
+        tokio::time::sleep_until(due.into()).await;
+        let rows = body.lines().count() - 1;
+        loop {
+            let sent = Instant::now();
+            let r = post_orders(&client, &base, &body).await;
+            if r.status() == 503 {
+                samples.lock().unwrap().refused += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            assert!(r.status().is_success(), "ingest failed: {}", r.status());
+            let acked = Instant::now();
+            let ingest_ms = (acked - sent).as_secs_f64() * 1e3;
+            let lookup = format!(
+                "select mcid from orders where channel = '{channel}' and order_id = '{order_id}'"
+            );
+            while sql(&client, &base, lookup.clone())
+                .await
+                .as_array()
+                .is_none_or(|a| a.is_empty())
+            {}
+            let fresh_ms = acked.elapsed().as_secs_f64() * 1e3;
+            let mut s = samples.lock().unwrap();
+            s.ingest_ms.push(ingest_ms);
+            s.fresh_ms.push(fresh_ms);
+            s.orders += rows;
+            break;
+        }
+    }
+}
+
+/// Analytic queries, one after another, while the load runs.
+async fn query_client(base: String, deadline: Instant, samples: Arc<Mutex<Samples>>) {
+    let client = reqwest::Client::new();
+    let queries = [
+        "select channel, count(*) as orders, count(distinct mcid) as customers from orders group by channel",
+        "select * from drift_rate_monthly",
+        "select count(*) from customers where orders >= 3",
+    ];
+    for q in queries.iter().cycle() {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let t = Instant::now();
+        sql(&client, &base, q.to_string()).await;
+        samples
+            .lock()
+            .unwrap()
+            .query_ms
+            .push(t.elapsed().as_secs_f64() * 1e3);
+    }
+}
+
+fn summary(name: &str, values: &mut [f64]) {
+    values.sort_by(f64::total_cmp);
+    println!(
+        "{name:<28} p50 {:>8.1} ms   p99 {:>8.1} ms   max {:>8.1} ms   (n = {})",
+        quantile(values, 0.5),
+        quantile(values, 0.99),
+        values.last().copied().unwrap_or(f64::NAN),
+        values.len()
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let rate = env_usize("RATE", 20_000) as f64;
+    let clients = env_usize("CLIENTS", 8);
+    let batch = env_usize("BATCH", 200);
+    let seconds = env_usize("SECONDS", 30);
+    let preload = env_usize("PRELOAD", 238_000);
+    let total = preload + (rate as usize) * seconds;
+    eprintln!("generating {total} orders");
+    let (_, mut bodies) = request_bodies(total, batch);
+    let load = bodies.split_off(preload.div_ceil(batch));
+
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, base) = start_server(data.path());
+    let client = reqwest::Client::new();
+    eprintln!("preloading {preload} orders");
+    for (body, _, _) in &bodies {
+        assert!(
+            post_orders(&client, &base, body)
+                .await
+                .status()
+                .is_success()
+        );
+    }
+
+    eprintln!("load: {rate} orders/s from {clients} clients, {batch} per request, {seconds} s");
+    let samples = Arc::new(Mutex::new(Samples::default()));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds as u64);
+    let mut shares: Vec<Vec<_>> = (0..clients).map(|_| Vec::new()).collect();
+    for (i, body) in load.into_iter().enumerate() {
+        shares[i % clients].push(body);
+    }
+    let per_client = rate / batch as f64 / clients as f64;
+    let mut tasks: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            tokio::spawn(ingest_client(
+                base.clone(),
+                share,
+                per_client,
+                deadline,
+                samples.clone(),
+            ))
+        })
+        .collect();
+    tasks.push(tokio::spawn(query_client(
+        base.clone(),
+        deadline,
+        samples.clone(),
+    )));
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mib_of(server.id());
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut s = samples.lock().unwrap();
+    println!(
+        "sustained ingest             {:.0} orders/s ({} orders in {elapsed:.1} s; target {rate})",
+        s.orders as f64 / elapsed,
+        s.orders
+    );
+    summary("ingest latency (2xx)", &mut s.ingest_ms);
+    summary("freshness (2xx to visible)", &mut s.fresh_ms);
+    summary("analytic query latency", &mut s.query_ms);
+    println!("refused (503)                {}", s.refused);
+    if let Some(peak) = peak {
+        println!("server peak memory           {peak:.0} MiB");
+    }
+}
