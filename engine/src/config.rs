@@ -99,6 +99,26 @@ impl Default for Limits {
     }
 }
 
+/// `[source]`: a directory where connectors drop files to ingest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceSettings {
+    /// The watched directory (relative to the data directory); unset means
+    /// no directory source.
+    pub watch_dir: Option<std::path::PathBuf>,
+    /// How often it is scanned, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        Self {
+            watch_dir: None,
+            poll_ms: 500,
+        }
+    }
+}
+
 /// The engine's configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -111,6 +131,8 @@ pub struct EngineConfig {
     pub report: ReportSettings,
     /// Bounds on memory, request sizes and queues.
     pub limits: Limits,
+    /// The watched directory source.
+    pub source: SourceSettings,
     /// `report.now`, parsed.
     #[serde(skip)]
     pub(crate) report_now: Option<i64>,
@@ -124,6 +146,7 @@ impl Default for EngineConfig {
             identity: IdentitySettings::default(),
             report: ReportSettings::default(),
             limits: Limits::default(),
+            source: SourceSettings::default(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),

@@ -30,10 +30,11 @@ mod log;
 mod provider;
 mod refund;
 mod report;
+pub mod source;
 pub mod store;
 pub mod table;
 
-pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings, Limits};
+pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings, Limits, SourceSettings};
 pub use decode::{DecodeError, Format};
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;

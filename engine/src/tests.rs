@@ -402,3 +402,76 @@ async fn refund_template_is_configuration_with_sql_conditions() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn dropped_files_are_ingested_once_and_bad_ones_quarantined() {
+    use crate::source::{DirectorySource, FileOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let (data, inbox) = (dir.path().join("data"), dir.path().join("inbox"));
+    let engine = Engine::open(&data, vec![]).unwrap();
+    let mut source = DirectorySource::open(engine.clone(), &inbox).unwrap();
+    let orders = inbox.join("orders");
+    std::fs::create_dir_all(&orders).unwrap();
+    let good = format!("{HEADER}1,tmall,2026-01-01T10:00:00+08:00,,13812345678,,,,1.00,paid,,,,\n");
+    std::fs::write(orders.join("a.csv"), &good).unwrap();
+    std::fs::write(
+        orders.join("b.csv"),
+        format!("{HEADER}2,tmall,2026-01-01T10:00:00+08:00,,,,,,1.001,paid,,,,\n"),
+    )
+    .unwrap();
+    std::fs::write(orders.join("c.csv.tmp"), &good).unwrap();
+    std::fs::write(orders.join("d.txt"), &good).unwrap();
+
+    let outcomes = source.scan().unwrap();
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert!(matches!(&outcomes[0], FileOutcome::Ingested { report, .. } if report.inserted == 1));
+    let errors: Vec<&str> = outcomes[1..]
+        .iter()
+        .map(|o| match o {
+            FileOutcome::Quarantined { error, .. } => error.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(errors[0].contains("line 2, column amount"), "{}", errors[0]);
+    assert!(
+        errors[1].contains("cannot tell the format"),
+        "{}",
+        errors[1]
+    );
+    let note = std::fs::read_to_string(orders.join("quarantine/b.csv.error.txt")).unwrap();
+    assert!(note.contains("b.csv: line 2, column amount"), "{note}");
+    assert!(orders.join("done/a.csv").exists());
+    assert!(orders.join("c.csv.tmp").exists(), "unfinished files wait");
+    assert!(source.scan().unwrap().is_empty());
+
+    // The process died after recording a.csv but before moving it: it is
+    // found again, recognised, and not ingested again, also after a restart.
+    std::fs::write(orders.join("a-again.csv"), &good).unwrap();
+    drop(source);
+    drop(engine);
+    let engine = Engine::open(&data, vec![]).unwrap();
+    let mut source = DirectorySource::open(engine.clone(), &inbox).unwrap();
+    let outcomes = source.scan().unwrap();
+    assert!(
+        matches!(&outcomes[..], [FileOutcome::AlreadyIngested { .. }]),
+        "{outcomes:?}"
+    );
+    assert!(orders.join("done/a-again.csv").exists());
+    assert_eq!(
+        strings(&engine, "select count(*) from orders").await,
+        vec!["1"]
+    );
+
+    // Input tables are watched too.
+    std::fs::create_dir_all(inbox.join("warehouses")).unwrap();
+    std::fs::write(
+        inbox.join("warehouses/w.csv"),
+        "warehouse,orders_per_hour\nWH-SH,100\n",
+    )
+    .unwrap();
+    assert_eq!(source.scan().unwrap().len(), 1);
+    assert_eq!(
+        strings(&engine, "select warehouse from warehouses").await,
+        vec!["WH-SH"]
+    );
+}

@@ -11,6 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ordergraph_engine::Engine;
+use ordergraph_engine::source::DirectorySource;
 use tokio::sync::Semaphore;
 
 pub mod encode;
@@ -84,4 +85,50 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
+}
+
+/// The directory source configured in `[source]`, if any, after one scan:
+/// files left from before a restart are taken before the server accepts
+/// requests (see [`ordergraph_engine::source`]).
+pub fn open_directory_source(
+    engine: &Arc<Engine>,
+) -> ordergraph_engine::Result<Option<DirectorySource>> {
+    let Some(dir) = &engine.config().source.watch_dir else {
+        return Ok(None);
+    };
+    let mut source = DirectorySource::open(engine.clone(), &engine.dir().join(dir))?;
+    let taken = source.scan()?;
+    tracing::info!(dir = %source.root().display(), files = taken.len(), "watching for dropped files");
+    Ok(Some(source))
+}
+
+/// Scans `source` every `[source] poll_ms` until `stop` says so; a scan
+/// in progress finishes first. A failing scan is logged and retried.
+pub async fn watch_directory(
+    source: DirectorySource,
+    poll: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let source = Arc::new(std::sync::Mutex::new(source));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => return,
+        }
+        let source = source.clone();
+        let scanned = tokio::task::spawn_blocking(move || {
+            source.lock().unwrap_or_else(|e| e.into_inner()).scan()
+        })
+        .await;
+        match scanned {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "scanning the watched directory failed; retrying")
+            }
+            Err(e) => tracing::error!(error = %e, "the directory scan panicked; retrying"),
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
 }

@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod http;
 mod limits;
+mod source;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,6 +19,7 @@ pub(crate) const HEADER: &str = "order_id,channel,ordered_at,account_id,phone,em
 /// A server running on 127.0.0.1 with an ephemeral port.
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
+    pub(crate) engine: Arc<Engine>,
     pub(crate) client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -29,8 +31,9 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = engine.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app(AppState::new(engine)))
+            axum::serve(listener, app(AppState::new(served)))
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
@@ -39,6 +42,7 @@ impl TestServer {
         });
         TestServer {
             addr,
+            engine,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             task: Some(task),
