@@ -46,16 +46,27 @@ pub(crate) struct PreparedRows {
 }
 
 impl AppendTable {
-    /// Opens the table under `dir/<name>/log`, replaying what was stored.
-    pub(crate) fn open(dir: &Path, def: &'static TableDef) -> Result<Self> {
-        let log = BatchLog::open(&dir.join(def.name).join("log"))?;
+    /// Opens the table under `dir/<name>/log`: the checkpointed rows, if
+    /// any (`(last log file covered, rows)`), then the log after them.
+    pub(crate) fn open(
+        dir: &Path,
+        def: &'static TableDef,
+        checkpoint: Option<(u64, Vec<RecordBatch>)>,
+    ) -> Result<Self> {
+        let (covered, checkpointed) = checkpoint.unwrap_or_default();
+        let log = BatchLog::open(&dir.join(def.name).join("log"), covered)?;
         let mut table = Self {
             def,
             log,
             batches: Vec::new(),
             seen: HashSet::new(),
         };
-        for (path, batch) in table.log.read_all(&stored_schema(def))? {
+        let logged = table.log.read_all(&stored_schema(def))?;
+        for (path, batch) in checkpointed
+            .into_iter()
+            .map(|b| (dir.join(def.name), b))
+            .chain(logged)
+        {
             let columns = batch
                 .project(&(0..def.columns.len()).collect::<Vec<_>>())
                 .map_err(|e| Error::corrupt(&path, e))?;
@@ -63,6 +74,16 @@ impl AppendTable {
             table.batches.push(batch);
         }
         Ok(table)
+    }
+
+    /// What a checkpoint saves: the last log file covered and every row.
+    pub(crate) fn checkpoint(&self) -> (u64, Vec<RecordBatch>) {
+        (self.log.last_seq(), self.batches.clone())
+    }
+
+    /// Removes the log files a durable checkpoint now holds.
+    pub(crate) fn remove_log_through(&mut self, seq: u64) -> Result<()> {
+        self.log.remove_through(seq)
     }
 
     /// Finds the rows of `inputs` (in the contract schema) not stored yet.

@@ -24,6 +24,7 @@ use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 mod extract;
+mod persist;
 mod postings;
 mod resolve;
 

@@ -22,6 +22,8 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 mod append;
+mod checkpoint;
+mod codec;
 mod config;
 pub mod decode;
 mod evidence;
@@ -165,6 +167,8 @@ pub struct Engine {
     inputs: HashMap<&'static str, RwLock<AppendTable>>,
     /// Serializes writers, so an ingest is checked and applied against one state.
     ingest: Mutex<()>,
+    /// Serializes checkpoints.
+    checkpointing: Mutex<()>,
     generation: AtomicU64,
     derived: DerivedCache,
     hooks: Vec<SessionHook>,
@@ -176,6 +180,50 @@ impl std::fmt::Debug for Engine {
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
+}
+
+/// What [`Engine::checkpoint`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CheckpointReport {
+    /// Order versions written.
+    pub orders: usize,
+    /// How long ingest waited while the state was copied out.
+    pub ingest_paused_ms: u64,
+    /// How long the whole checkpoint took.
+    pub elapsed_ms: u64,
+}
+
+/// A fingerprint of everything the identity state depends on: a checkpoint
+/// made under another identity configuration is resolved again on load.
+fn identity_fingerprint(config: &EngineConfig) -> String {
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(format!("{:?}", config.identity).as_bytes())
+    )
+}
+
+/// The order store's part of a loaded checkpoint.
+fn store_checkpoint(
+    c: &checkpoint::Loaded,
+    config: &EngineConfig,
+) -> Result<store::StoreCheckpoint> {
+    let same_identity = c.manifest.identity == identity_fingerprint(config);
+    if !same_identity {
+        tracing::warn!(checkpoint = %c.dir.display(), "the identity configuration changed since the checkpoint: resolving its orders again");
+    }
+    Ok(store::StoreCheckpoint {
+        path: c.dir.clone(),
+        log_seq: c
+            .manifest
+            .logs
+            .get(table::ORDERS.name)
+            .copied()
+            .unwrap_or(0),
+        versions: c.rows_concat(table::ORDERS.name, &store::versions_schema())?,
+        state: same_identity
+            .then(|| c.state(checkpoint::ORDERS_STATE))
+            .transpose()?,
+    })
 }
 
 /// The statements a query may be: no DDL, DML or `SET`.
@@ -196,13 +244,28 @@ impl Engine {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(config.limits.memory_limit_mib << 20, 1.0)
             .build_arc()?;
-        let store = OrderStore::open(&dir, config.identity_config())?;
+        let loaded = checkpoint::open(&dir)?;
+        let store = OrderStore::open_from(
+            &dir,
+            config.identity_config(),
+            loaded
+                .as_ref()
+                .map(|c| store_checkpoint(c, &config))
+                .transpose()?,
+        )?;
         let mut inputs = HashMap::new();
         for def in table::tables()
             .into_iter()
             .filter(|t| t.name != table::ORDERS.name)
         {
-            inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def)?));
+            let rows = match &loaded {
+                Some(c) => Some((
+                    c.manifest.logs.get(def.name).copied().unwrap_or(0),
+                    c.rows(def.name, &append::stored_schema(def))?,
+                )),
+                None => None,
+            };
+            inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def, rows)?));
         }
         let engine = Arc::new(Engine {
             dir,
@@ -213,6 +276,7 @@ impl Engine {
             store: RwLock::new(store),
             inputs,
             ingest: Mutex::new(()),
+            checkpointing: Mutex::new(()),
             generation: AtomicU64::new(0),
             derived: Mutex::new(HashMap::new()),
             hooks,
@@ -223,6 +287,67 @@ impl Engine {
         let base = engine.base_state()?;
         let _ = engine.base.set(base);
         Ok(engine)
+    }
+
+    /// Writes a checkpoint: every table as Parquet plus the resolved
+    /// identity state, then removes the log files it covers. Ingest waits
+    /// only while the state is copied out; queries never wait.
+    pub fn checkpoint(&self) -> Result<CheckpointReport> {
+        let _one = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
+        let started = std::time::Instant::now();
+        let mut manifest = checkpoint::Manifest {
+            format: 1,
+            identity: identity_fingerprint(&self.config),
+            logs: Default::default(),
+        };
+        // Copy the state out with no writer running: batches are shared,
+        // not copied; the index and graph are encoded.
+        let (orders, inputs) = {
+            let _writers = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+            let orders = self.read().checkpoint()?;
+            let inputs: Vec<(&'static str, u64, Vec<RecordBatch>)> = self
+                .inputs
+                .iter()
+                .map(|(name, t)| {
+                    let (seq, rows) = t.read().unwrap_or_else(|e| e.into_inner()).checkpoint();
+                    (*name, seq, rows)
+                })
+                .collect();
+            (orders, inputs)
+        };
+        let paused_ms = started.elapsed().as_millis() as u64;
+        let writing = checkpoint::Writing::start(&self.dir)?;
+        let (orders_seq, versions, state) = orders;
+        let rows = versions.num_rows();
+        writing.rows(table::ORDERS.name, &store::versions_schema(), &[versions])?;
+        writing.state(checkpoint::ORDERS_STATE, &state)?;
+        manifest
+            .logs
+            .insert(table::ORDERS.name.to_string(), orders_seq);
+        for (name, seq, batches) in &inputs {
+            let def = table::table(name).expect("inputs are tables");
+            writing.rows(name, &append::stored_schema(def), batches)?;
+            manifest.logs.insert(name.to_string(), *seq);
+        }
+        let dir = writing.commit(&manifest)?;
+        // The checkpoint is durable: the log files it covers can go.
+        self.store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove_log_through(orders_seq)?;
+        for (name, seq, _) in &inputs {
+            self.inputs[name]
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove_log_through(*seq)?;
+        }
+        let report = CheckpointReport {
+            orders: rows,
+            ingest_paused_ms: paused_ms,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        tracing::info!(dir = %dir.display(), versions = report.orders, ingest_paused_ms = report.ingest_paused_ms, elapsed_ms = report.elapsed_ms, "checkpoint written");
+        Ok(report)
     }
 
     /// The refund lifecycle template in use.

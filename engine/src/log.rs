@@ -22,21 +22,44 @@ pub(crate) struct BatchLog {
     /// Atomic so that a writer can append while readers hold the table:
     /// appends themselves are serialized by the engine's ingest lock.
     next_seq: AtomicU64,
+    /// Files up to this sequence number are in the current checkpoint.
+    checkpointed: u64,
 }
 
 impl BatchLog {
     /// Opens the log in `dir`, creating it, and removes unfinished writes
-    /// (never acknowledged: the process died before the rename).
-    pub(crate) fn open(dir: &Path) -> Result<Self> {
+    /// (never acknowledged: the process died before the rename). Files up
+    /// to `checkpointed` are covered by a checkpoint: they are not read,
+    /// and numbering continues after them even once they are removed.
+    pub(crate) fn open(dir: &Path, checkpointed: u64) -> Result<Self> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut log = Self {
             dir: dir.to_path_buf(),
-            next_seq: AtomicU64::new(1),
+            next_seq: AtomicU64::new(checkpointed + 1),
+            checkpointed,
         };
         if let Some((last, _)) = log.files()?.last() {
-            log.next_seq = AtomicU64::new(last + 1);
+            log.next_seq = AtomicU64::new((last + 1).max(checkpointed + 1));
         }
         Ok(log)
+    }
+
+    /// The sequence number of the last file written.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.next_seq.load(Ordering::SeqCst) - 1
+    }
+
+    /// Removes the files up to `seq`, now held by a checkpoint.
+    pub(crate) fn remove_through(&mut self, seq: u64) -> Result<()> {
+        for (n, path) in self.files()? {
+            if n <= seq {
+                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        self.checkpointed = self.checkpointed.max(seq);
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(&self.dir, e))
     }
 
     fn files(&self) -> Result<Vec<(u64, PathBuf)>> {
@@ -61,10 +84,15 @@ impl BatchLog {
         Ok(files)
     }
 
-    /// Every logged batch, in write order, with the file it came from.
+    /// Every logged batch not in the checkpoint, in write order, with the
+    /// file it came from.
     pub(crate) fn read_all(&self, schema: &SchemaRef) -> Result<Vec<(PathBuf, RecordBatch)>> {
         let mut out = Vec::new();
-        for (_, path) in self.files()? {
+        for (_, path) in self
+            .files()?
+            .into_iter()
+            .filter(|(n, _)| *n > self.checkpointed)
+        {
             let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
             let reader = FileReader::try_new(file, None).map_err(|e| Error::corrupt(&path, e))?;
             let batches = reader

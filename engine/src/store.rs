@@ -23,6 +23,7 @@ use ordergraph_udfs::mcid_bytes;
 use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
+use crate::codec::{DecodeResult, Reader, Writer};
 use crate::identity::{
     IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract, phone_signature,
 };
@@ -126,6 +127,40 @@ pub struct OrderStore {
     graph: IdentityGraph,
 }
 
+/// Format version of the encoded store state; bump on any layout change.
+const STATE_VERSION: u8 = 1;
+
+/// The order store's part of a checkpoint being loaded.
+#[derive(Debug)]
+pub(crate) struct StoreCheckpoint {
+    /// The checkpoint directory, for error messages.
+    pub(crate) path: std::path::PathBuf,
+    /// The last log file it covers.
+    pub(crate) log_seq: u64,
+    /// Every version, in arrival order.
+    pub(crate) versions: RecordBatch,
+    /// The encoded index and identity graph; `None` when the identity
+    /// configuration changed since, and the orders must be resolved again.
+    pub(crate) state: Option<Vec<u8>>,
+}
+
+/// Splits versions into the runs that arrived together (one ingest each).
+fn arrival_runs(versions: &RecordBatch) -> Vec<RecordBatch> {
+    let arrived = versions
+        .column(ORDERS.columns.len() + 1)
+        .as_primitive::<TimestampMicrosecondType>()
+        .values();
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 1..=arrived.len() {
+        if i == arrived.len() || arrived[i] != arrived[start] {
+            runs.push(versions.slice(start, i - start));
+            start = i;
+        }
+    }
+    runs
+}
+
 /// The key of `(channel, order_id)`, hashed without building a string.
 fn key_hash(channel: &str, order_id: &str) -> u64 {
     let mut h = Xxh3::new();
@@ -152,10 +187,20 @@ impl KeyOrders {
 }
 
 impl OrderStore {
-    /// Opens the store in `dir`, replaying its log.
+    /// Opens the store in `dir`: loads the checkpoint, if any, then
+    /// replays the log written after it.
     pub fn open(dir: &Path, identity: IdentityConfig) -> Result<Self> {
+        Self::open_from(dir, identity, None)
+    }
+
+    pub(crate) fn open_from(
+        dir: &Path,
+        identity: IdentityConfig,
+        checkpoint: Option<StoreCheckpoint>,
+    ) -> Result<Self> {
+        let covered = checkpoint.as_ref().map_or(0, |c| c.log_seq);
         let mut store = Self {
-            log: BatchLog::open(&dir.join("orders").join("log"))?,
+            log: BatchLog::open(&dir.join("orders").join("log"), covered)?,
             segments: Vec::new(),
             index: HashMap::default(),
             order_count: 0,
@@ -164,35 +209,157 @@ impl OrderStore {
             versions: Vec::new(),
             graph: IdentityGraph::new(identity),
         };
-        store.replay()?;
+        if let Some(StoreCheckpoint {
+            path,
+            versions,
+            state,
+            ..
+        }) = checkpoint
+        {
+            match state {
+                Some(state) => store
+                    .restore(versions, &state)
+                    .map_err(|reason| Error::Corrupt { path, reason })?,
+                // The identity configuration changed since the checkpoint:
+                // resolve its orders again, batch by batch as they arrived.
+                None => {
+                    for run in arrival_runs(&versions) {
+                        store.replay_batch(&path, &run)?;
+                    }
+                }
+            }
+        }
+        for (path, batch) in store.log.read_all(&versions_schema())? {
+            store.replay_batch(&path, &batch)?;
+        }
         Ok(store)
     }
 
-    fn replay(&mut self) -> Result<()> {
-        for (path, batch) in self.log.read_all(&versions_schema())? {
-            let arrived = batch
-                .column(ORDERS.columns.len() + 1)
-                .as_primitive::<TimestampMicrosecondType>()
-                .values()
-                .first()
-                .copied()
-                .unwrap_or_default();
-            let inputs = batch
-                .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())
-                .map_err(|e| Error::corrupt(&path, e))?;
-            let prepared = self.prepare(vec![inputs], arrived)?;
-            if prepared.orders.len() != batch.num_rows() {
-                return Err(Error::Corrupt {
-                    path: path.clone(),
-                    reason: format!(
-                        "replay accepted {} of {} rows",
-                        prepared.orders.len(),
-                        batch.num_rows()
-                    ),
-                });
-            }
-            self.apply(prepared);
+    fn replay_batch(&mut self, path: &Path, batch: &RecordBatch) -> Result<()> {
+        let arrived = batch
+            .column(ORDERS.columns.len() + 1)
+            .as_primitive::<TimestampMicrosecondType>()
+            .values()
+            .first()
+            .copied()
+            .unwrap_or_default();
+        let inputs = batch
+            .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())
+            .map_err(|e| Error::corrupt(path, e))?;
+        let prepared = self.prepare(vec![inputs], arrived)?;
+        if prepared.orders.len() != batch.num_rows() {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "replay accepted {} of {} rows",
+                    prepared.orders.len(),
+                    batch.num_rows()
+                ),
+            });
         }
+        self.apply(prepared);
+        Ok(())
+    }
+
+    /// What a checkpoint saves: the last log file covered, every version
+    /// in arrival order, and the encoded index and identity graph.
+    pub(crate) fn checkpoint(&self) -> Result<(u64, RecordBatch, Vec<u8>)> {
+        let batches: Vec<&RecordBatch> = self.segments.iter().map(|s| &s.batch).collect();
+        let versions = concat_batches(&versions_schema(), batches)?;
+        let mut offsets = Vec::with_capacity(self.segments.len());
+        let mut rows = 0u32;
+        let mut orders = Vec::with_capacity(versions.num_rows());
+        let mut dead = RoaringBitmap::new();
+        for s in &self.segments {
+            offsets.push(rows);
+            orders.extend_from_slice(&s.orders);
+            dead.extend(s.dead.iter().map(|r| r + rows));
+            rows += s.batch.num_rows() as u32;
+        }
+        let mut w = Writer::default();
+        w.u8(STATE_VERSION);
+        w.u32s(&orders);
+        w.bitmap(&dead);
+        w.len(self.index.len());
+        for (key, found) in &self.index {
+            w.u64(*key);
+            w.u32s(found.as_slice());
+        }
+        w.len(self.order_count);
+        let location: Vec<u32> = self
+            .location
+            .iter()
+            .map(|&(seg, row)| offsets[seg as usize] + row)
+            .collect();
+        w.u32s(&location);
+        w.u64s(&self.content);
+        w.u32s(&self.versions);
+        self.graph.encode(&mut w);
+        Ok((self.log.last_seq(), versions, w.buf))
+    }
+
+    /// Removes the log files a durable checkpoint now holds.
+    pub(crate) fn remove_log_through(&mut self, seq: u64) -> Result<()> {
+        self.log.remove_through(seq)
+    }
+
+    /// Loads a checkpoint's state over its versions, as one segment.
+    fn restore(&mut self, versions: RecordBatch, state: &[u8]) -> DecodeResult<()> {
+        let mut r = Reader::new(state);
+        let version = r.u8()?;
+        if version != STATE_VERSION {
+            return Err(format!(
+                "store state format {version}, expected {STATE_VERSION}"
+            ));
+        }
+        let orders = r.u32s()?;
+        let dead = r.bitmap()?;
+        if orders.len() != versions.num_rows() {
+            return Err(format!(
+                "{} order numbers for {} versions",
+                orders.len(),
+                versions.num_rows()
+            ));
+        }
+        let n = r.len(12)?;
+        self.index.reserve(n);
+        for _ in 0..n {
+            let key = r.u64()?;
+            let found = r.u32s()?;
+            let entry = match found.as_slice() {
+                [one] => KeyOrders::One(*one),
+                _ => KeyOrders::Many(found),
+            };
+            self.index.insert(key, entry);
+        }
+        self.order_count = r.u64()? as usize;
+        self.location = r.u32s()?.into_iter().map(|row| (0, row)).collect();
+        self.content = r.u64s()?;
+        self.versions = r.u32s()?;
+        self.graph = IdentityGraph::decode(&mut r, self.graph.config().clone())?;
+        if !r.is_empty() {
+            return Err("trailing bytes after the store state".into());
+        }
+        let count = self.order_count;
+        if self.location.len() != count
+            || self.content.len() != count
+            || self.versions.len() != count
+        {
+            return Err("per-order vectors disagree with the order count".into());
+        }
+        if self
+            .location
+            .iter()
+            .any(|&(_, row)| row as usize >= versions.num_rows())
+        {
+            return Err("an order points past the stored versions".into());
+        }
+        self.segments = vec![Segment {
+            batch: versions,
+            orders,
+            dead,
+            current: Mutex::new(None),
+        }];
         Ok(())
     }
 

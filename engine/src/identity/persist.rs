@@ -1,0 +1,237 @@
+//! Saving and loading the identity graph for checkpoints, so a restart
+//! loads the resolved graph instead of resolving every order again.
+//! Scratch state (BFS stamps, changed orders) is not saved; the identifier
+//! index is rebuilt from the identifiers.
+
+use super::*;
+use crate::codec::{DecodeResult, Reader, Writer};
+
+/// Format version of the encoded graph; bump on any layout change.
+const VERSION: u8 = 1;
+
+const REFUSALS: [Refusal; 5] = [
+    Refusal::Masked,
+    Refusal::Virtual,
+    Refusal::Placeholder,
+    Refusal::Blocklisted,
+    Refusal::Invalid,
+];
+
+fn kind_code(kind: IdentityKind) -> u8 {
+    IdentityKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .expect("every kind is in ALL") as u8
+}
+
+fn kind_of(code: u8) -> DecodeResult<IdentityKind> {
+    IdentityKind::ALL
+        .get(code as usize)
+        .copied()
+        .ok_or_else(|| format!("bad identifier kind {code}"))
+}
+
+impl IdentityGraph {
+    /// Appends the graph to `w`.
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u8(VERSION);
+        w.len(self.idents.len());
+        for n in &self.idents {
+            w.u8(kind_code(n.kind));
+            w.u64(n.key);
+            w.str(&n.value);
+            match &n.postings {
+                Postings::Small(v) => {
+                    w.u8(0);
+                    w.u32s(v);
+                }
+                Postings::Large(b) => {
+                    w.u8(1);
+                    w.bitmap(b);
+                }
+            }
+            w.u64s(&n.companions);
+            w.u64s(&n.addresses);
+            match n.shared {
+                None => w.u8(0),
+                Some(SharedReason::Companions { kind, count }) => {
+                    w.u8(1);
+                    w.u8(kind_code(kind));
+                    w.len(count);
+                }
+                Some(SharedReason::Addresses(count)) => {
+                    w.u8(2);
+                    w.len(count);
+                }
+            }
+            w.i64(n.first_seen);
+            w.i64(n.last_seen);
+        }
+        w.len(self.orders.len());
+        for o in &self.orders {
+            w.bool(o.is_some());
+            if let Some(o) = o {
+                w.u64(o.key);
+                w.i64(o.at);
+                w.bool(o.valid);
+                w.u32(o.phone_sig);
+                for id in o.idents {
+                    w.u32(id);
+                }
+            }
+        }
+        w.u32s(&self.comp_of);
+        w.len(self.comps.len());
+        for c in &self.comps {
+            w.u32s(c);
+        }
+        w.u32s(&self.free_comps);
+        w.u64s(&self.mcid);
+        w.len(self.live.len());
+        for (mcid, live) in &self.live {
+            w.u64(*mcid);
+            w.u32(live.orders);
+            w.u64(live.anchor);
+        }
+        w.len(self.aliases.len());
+        for a in &self.aliases {
+            w.u64(a.old);
+            w.u64(a.new);
+            w.i64(a.at);
+            w.bool(a.reason == "split");
+        }
+        w.len(self.alias_of.len());
+        for (old, new) in &self.alias_of {
+            w.u64(*old);
+            w.u64(*new);
+        }
+        w.len(self.refused.len());
+        for r in self.refused.values() {
+            w.u8(kind_code(r.kind));
+            w.str(&r.value);
+            w.u8(REFUSALS.iter().position(|x| *x == r.why).expect("listed") as u8);
+            w.bitmap(&r.orders);
+            w.i64(r.first_seen);
+            w.i64(r.last_seen);
+        }
+    }
+
+    /// Reads a graph written by [`IdentityGraph::encode`], to be used with
+    /// `config` (the configuration it was built with).
+    pub(crate) fn decode(r: &mut Reader<'_>, config: IdentityConfig) -> DecodeResult<Self> {
+        let version = r.u8()?;
+        if version != VERSION {
+            return Err(format!("graph format {version}, expected {VERSION}"));
+        }
+        let mut g = IdentityGraph::new(config);
+        let n = r.len(1)?;
+        g.idents.reserve(n);
+        g.index.reserve(n);
+        for id in 0..n {
+            let kind = kind_of(r.u8()?)?;
+            let key = r.u64()?;
+            let value = r.str()?.into_boxed_str();
+            let postings = match r.u8()? {
+                0 => Postings::Small(r.u32s()?),
+                1 => Postings::Large(r.bitmap()?),
+                t => return Err(format!("bad postings tag {t}")),
+            };
+            let companions = r.u64s()?;
+            let addresses = r.u64s()?;
+            let shared = match r.u8()? {
+                0 => None,
+                1 => Some(SharedReason::Companions {
+                    kind: kind_of(r.u8()?)?,
+                    count: r.u64()? as usize,
+                }),
+                2 => Some(SharedReason::Addresses(r.u64()? as usize)),
+                t => return Err(format!("bad shared tag {t}")),
+            };
+            g.idents.push(IdentNode {
+                kind,
+                key,
+                value,
+                postings,
+                companions,
+                addresses,
+                shared,
+                first_seen: r.i64()?,
+                last_seen: r.i64()?,
+            });
+            g.index.insert(key, id as u32);
+        }
+        g.ident_stamp = vec![0; n];
+        let n = r.len(1)?;
+        g.orders.reserve(n);
+        for _ in 0..n {
+            if !r.bool()? {
+                g.orders.push(None);
+                continue;
+            }
+            let (key, at, valid, phone_sig) = (r.u64()?, r.i64()?, r.bool()?, r.u32()?);
+            let mut idents = [NONE; 5];
+            for id in &mut idents {
+                *id = r.u32()?;
+            }
+            g.orders.push(Some(OrderNode {
+                key,
+                at,
+                valid,
+                phone_sig,
+                idents,
+            }));
+        }
+        g.comp_of = r.u32s()?;
+        let n = r.len(8)?;
+        g.comps = (0..n).map(|_| r.u32s()).collect::<DecodeResult<_>>()?;
+        g.free_comps = r.u32s()?;
+        g.mcid = r.u64s()?;
+        let n = r.len(20)?;
+        for _ in 0..n {
+            let mcid = r.u64()?;
+            let orders = r.u32()?;
+            let anchor = r.u64()?;
+            g.live.insert(mcid, LiveMcid { orders, anchor });
+        }
+        let n = r.len(25)?;
+        for _ in 0..n {
+            let (old, new, at) = (r.u64()?, r.u64()?, r.i64()?);
+            let reason = if r.bool()? { "split" } else { "merge" };
+            g.aliases.push(Alias {
+                old,
+                new,
+                at,
+                reason,
+            });
+        }
+        let n = r.len(16)?;
+        for _ in 0..n {
+            let old = r.u64()?;
+            g.alias_of.insert(old, r.u64()?);
+        }
+        let n = r.len(1)?;
+        for _ in 0..n {
+            let kind = kind_of(r.u8()?)?;
+            let value = r.str()?;
+            let why = *REFUSALS.get(r.u8()? as usize).ok_or("bad refusal code")?;
+            let orders = r.bitmap()?;
+            let (first_seen, last_seen) = (r.i64()?, r.i64()?);
+            g.refused.insert(
+                (kind, value.clone()),
+                RefusedValue {
+                    kind,
+                    value,
+                    why,
+                    orders,
+                    first_seen,
+                    last_seen,
+                },
+            );
+        }
+        let orders = g.orders.len();
+        if g.comp_of.len() != orders || g.mcid.len() != orders {
+            return Err("order vectors disagree in length".into());
+        }
+        Ok(g)
+    }
+}
