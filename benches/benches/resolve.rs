@@ -123,13 +123,29 @@ fn main() {
     );
     let (_, inc_s) = timed(|| engine.ingest_batches("orders", extra.clone()).unwrap());
     println!("durable increment of {increment} {:>5.1} ms", inc_s * 1e3);
-    let (reopened, reopen_s) = timed(|| Engine::open(dir.path(), vec![]).unwrap());
+    let customers_before = engine.customer_count();
+    drop(engine);
+    let (engine, reopen_s) = timed(|| Engine::open(dir.path(), vec![]).unwrap());
     println!(
         "restart (replay log)    {:>8.2} s  {} orders",
         reopen_s,
-        reopened.order_count()
+        engine.order_count()
     );
-    drop((engine, reopened));
+    let (report, checkpoint_s) = timed(|| engine.checkpoint().unwrap());
+    println!(
+        "checkpoint (Parquet + state) {:>4.2} s  (ingest paused {} ms)",
+        checkpoint_s, report.ingest_paused_ms
+    );
+    drop(engine);
+    let (reopened, reopen_s) = timed(|| Engine::open(dir.path(), vec![]).unwrap());
+    assert_eq!(reopened.customer_count(), customers_before);
+    println!(
+        "restart (checkpoint)    {:>8.2} s  {} orders, {} customers",
+        reopen_s,
+        reopened.order_count(),
+        reopened.customer_count()
+    );
+    drop(reopened);
 
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("orders.csv");

@@ -154,6 +154,8 @@ type DerivedCache = Mutex<HashMap<&'static str, (u64, Arc<Vec<RecordBatch>>)>>;
 
 /// The engine: one per data directory.
 pub struct Engine {
+    /// Held while the engine is open: one process per data directory.
+    _lock: std::fs::File,
     dir: PathBuf,
     config: EngineConfig,
     refund_template: RefundTemplate,
@@ -191,6 +193,26 @@ pub struct CheckpointReport {
     pub ingest_paused_ms: u64,
     /// How long the whole checkpoint took.
     pub elapsed_ms: u64,
+}
+
+/// Takes the data directory's lock, so that two processes never write one
+/// log. The operating system releases it when the process dies.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Config {
+            path,
+            reason: "the data directory is in use by another ordergraph process".into(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
 }
 
 /// A fingerprint of everything the identity state depends on: a checkpoint
@@ -239,6 +261,7 @@ impl Engine {
     pub fn open(dir: impl AsRef<Path>, hooks: Vec<SessionHook>) -> Result<Arc<Engine>> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let lock = lock_data_dir(&dir)?;
         let config = EngineConfig::load(&dir)?;
         let refund_template = RefundTemplate::load(&dir)?;
         let runtime = RuntimeEnvBuilder::new()
@@ -268,6 +291,7 @@ impl Engine {
             inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def, rows)?));
         }
         let engine = Arc::new(Engine {
+            _lock: lock,
             dir,
             config,
             refund_template,

@@ -339,6 +339,7 @@ async fn report_clock_is_settable_per_query_and_by_configuration() {
         .await,
         vec!["2025-12-31T16:00:00Z,5"]
     );
+    drop(engine);
     std::fs::write(
         dir.path().join(CONFIG_FILE),
         "[report]\nnow = \"yesterday\"\n",
@@ -593,4 +594,17 @@ async fn a_checkpoint_restores_the_same_state_and_compacts_the_log() {
         strings(&engine, "select count(*) from orders").await,
         vec!["3000"]
     );
+}
+
+#[test]
+fn one_engine_per_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let err = Engine::open(dir.path(), vec![]).unwrap_err().to_string();
+    assert!(
+        err.contains("in use by another ordergraph process"),
+        "{err}"
+    );
+    drop(engine);
+    Engine::open(dir.path(), vec![]).unwrap();
 }
