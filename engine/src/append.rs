@@ -81,6 +81,11 @@ impl AppendTable {
         (self.log.last_seq(), self.batches.clone())
     }
 
+    /// Log files written since the last checkpoint.
+    pub(crate) fn log_files_since_checkpoint(&self) -> u64 {
+        self.log.unchecked()
+    }
+
     /// Removes the log files a durable checkpoint now holds.
     pub(crate) fn remove_log_through(&mut self, seq: u64) -> Result<()> {
         self.log.remove_through(seq)

@@ -119,6 +119,23 @@ impl Default for SourceSettings {
     }
 }
 
+/// `[storage]`: when the server writes checkpoints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Seconds between checks; a checkpoint is written when there were
+    /// writes since the last one (and always at a clean shutdown).
+    pub checkpoint_interval_s: u64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            checkpoint_interval_s: 300,
+        }
+    }
+}
+
 /// The engine's configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -133,6 +150,8 @@ pub struct EngineConfig {
     pub limits: Limits,
     /// The watched directory source.
     pub source: SourceSettings,
+    /// Checkpoints.
+    pub storage: StorageSettings,
     /// `report.now`, parsed.
     #[serde(skip)]
     pub(crate) report_now: Option<i64>,
@@ -147,6 +166,7 @@ impl Default for EngineConfig {
             report: ReportSettings::default(),
             limits: Limits::default(),
             source: SourceSettings::default(),
+            storage: StorageSettings::default(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),
@@ -192,8 +212,11 @@ impl EngineConfig {
             || limits.max_body_mib == 0
             || limits.max_pending_ingests == 0
             || limits.query_timeout_seconds == 0
+            || config.storage.checkpoint_interval_s == 0
         {
-            return Err(bad("every [limits] value must be positive".into()));
+            return Err(bad(
+                "every [limits] value and [storage] checkpoint_interval_s must be positive".into(),
+            ));
         }
         if let Some(now) = &config.report.now {
             config.report_now = Some(

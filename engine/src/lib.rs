@@ -36,7 +36,9 @@ pub mod source;
 pub mod store;
 pub mod table;
 
-pub use config::{CONFIG_FILE, EngineConfig, IdentitySettings, Limits, SourceSettings};
+pub use config::{
+    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, SourceSettings, StorageSettings,
+};
 pub use decode::{DecodeError, Format};
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;
@@ -374,6 +376,20 @@ impl Engine {
         Ok(report)
     }
 
+    /// Log files (accepted writes) of all tables not yet in a checkpoint.
+    pub fn writes_since_checkpoint(&self) -> u64 {
+        self.read().log_files_since_checkpoint()
+            + self
+                .inputs
+                .values()
+                .map(|t| {
+                    t.read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .log_files_since_checkpoint()
+                })
+                .sum::<u64>()
+    }
+
     /// The refund lifecycle template in use.
     pub fn refund_template(&self) -> &RefundTemplate {
         &self.refund_template
@@ -578,7 +594,18 @@ impl Engine {
             ),
         ];
         for (name, schema, rows) in tables {
-            ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
+            let mut table = SnapshotTable::new(schema, rows);
+            if name == "orders" {
+                let weak = weak.clone();
+                table = table.with_key_lookup(Arc::new(move |channel, order_id| {
+                    let engine = weak.upgrade().ok_or_else(|| {
+                        DataFusionError::Execution("the engine has been closed".into())
+                    })?;
+                    let rows = engine.read().current_row(channel, order_id);
+                    rows.map_err(|e| DataFusionError::External(Box::new(e)))
+                }));
+            }
+            ctx.register_table(name, Arc::new(table))?;
         }
         // The one row of thresholds, at the clock of the scanning session.
         let settings = self.config.report.clone();

@@ -49,6 +49,11 @@ impl BatchLog {
         self.next_seq.load(Ordering::SeqCst) - 1
     }
 
+    /// Files written since the last checkpoint.
+    pub(crate) fn unchecked(&self) -> u64 {
+        self.last_seq().saturating_sub(self.checkpointed)
+    }
+
     /// Removes the files up to `seq`, now held by a checkpoint.
     pub(crate) fn remove_through(&mut self, seq: u64) -> Result<()> {
         for (n, path) in self.files()? {

@@ -8,22 +8,64 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Result;
+use datafusion::common::ScalarValue;
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
 /// Produces a table's rows at scan time, for the scanning session.
 pub(crate) type Rows = Arc<dyn Fn(&dyn Session) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
+/// Finds the rows with one `(channel, order_id)` without a scan.
+pub(crate) type KeyLookup = Arc<dyn Fn(&str, &str) -> Result<Vec<RecordBatch>> + Send + Sync>;
+
 /// A read-only table over a snapshot of engine state, taken at scan time.
 pub(crate) struct SnapshotTable {
     schema: SchemaRef,
     rows: Rows,
+    lookup: Option<KeyLookup>,
 }
 
 impl SnapshotTable {
     pub(crate) fn new(schema: SchemaRef, rows: Rows) -> Self {
-        Self { schema, rows }
+        Self {
+            schema,
+            rows,
+            lookup: None,
+        }
+    }
+
+    /// A table that answers `channel = '..' AND order_id = '..'` from an
+    /// index instead of scanning every row.
+    pub(crate) fn with_key_lookup(mut self, lookup: KeyLookup) -> Self {
+        self.lookup = Some(lookup);
+        self
+    }
+}
+
+/// The literal a filter `column = 'literal'` (either way round) compares
+/// `column` with.
+fn equality_literal<'a>(filter: &'a Expr, column: &str) -> Option<&'a str> {
+    let Expr::BinaryExpr(b) = filter else {
+        return None;
+    };
+    if b.op != Operator::Eq {
+        return None;
+    }
+    let literal = |e: &'a Expr| match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(v))
+            | ScalarValue::Utf8View(Some(v))
+            | ScalarValue::LargeUtf8(Some(v)),
+            _,
+        ) => Some(v.as_str()),
+        _ => None,
+    };
+    let is_column = |e: &Expr| matches!(e, Expr::Column(c) if c.name == column);
+    match (b.left.as_ref(), b.right.as_ref()) {
+        (l, r) if is_column(l) => literal(r),
+        (l, r) if is_column(r) => literal(l),
+        _ => None,
     }
 }
 
@@ -45,14 +87,47 @@ impl TableProvider for SnapshotTable {
         TableType::Base
     }
 
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        // Key equalities are used to look rows up; DataFusion still applies
+        // every filter after the scan.
+        Ok(filters
+            .iter()
+            .map(|f| {
+                let keyed = self.lookup.is_some()
+                    && (equality_literal(f, "channel").is_some()
+                        || equality_literal(f, "order_id").is_some());
+                if keyed {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batches = (self.rows)(state)?;
+        let key = self.lookup.as_ref().and_then(|lookup| {
+            let channel = filters
+                .iter()
+                .find_map(|f| equality_literal(f, "channel"))?;
+            let order_id = filters
+                .iter()
+                .find_map(|f| equality_literal(f, "order_id"))?;
+            Some((lookup, channel, order_id))
+        });
+        let batches = match key {
+            Some((lookup, channel, order_id)) => lookup(channel, order_id)?,
+            None => (self.rows)(state)?,
+        };
         // Spread batches over the session's partitions so scans use every core.
         let n = state
             .config()

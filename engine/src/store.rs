@@ -298,6 +298,11 @@ impl OrderStore {
         Ok((self.log.last_seq(), versions, w.buf))
     }
 
+    /// Log files written since the last checkpoint.
+    pub(crate) fn log_files_since_checkpoint(&self) -> u64 {
+        self.log.unchecked()
+    }
+
     /// Removes the log files a durable checkpoint now holds.
     pub(crate) fn remove_log_through(&mut self, seq: u64) -> Result<()> {
         self.log.remove_through(seq)
@@ -560,6 +565,27 @@ impl OrderStore {
             }
         }
         Ok(out)
+    }
+
+    /// The current version of one order, with its MCID: no rows if there
+    /// is no such order.
+    pub fn current_row(&self, channel: &str, order_id: &str) -> Result<Vec<RecordBatch>> {
+        let Some(order) = self.order_number(channel, order_id) else {
+            return Ok(Vec::new());
+        };
+        let (seg, row) = self.location[order as usize];
+        let segment = &self.segments[seg as usize];
+        let row = segment
+            .batch
+            .slice(row as usize, 1)
+            .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())?;
+        let mcid = self.graph.mcid_of_order(order).unwrap_or_default();
+        let mcid = std::str::from_utf8(&mcid_bytes(mcid))
+            .unwrap_or_default()
+            .to_string();
+        let mut columns = row.columns().to_vec();
+        columns.push(Arc::new(StringArray::from(vec![mcid])) as ArrayRef);
+        Ok(vec![RecordBatch::try_new(orders_schema(), columns)?])
     }
 
     fn materialize(&self, s: &Segment) -> Result<RecordBatch> {

@@ -608,3 +608,49 @@ fn one_engine_per_data_directory() {
     drop(engine);
     Engine::open(dir.path(), vec![]).unwrap();
 }
+
+#[tokio::test]
+async fn key_lookups_answer_like_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    ingest_csv(
+        &engine,
+        "1,tmall,2026-01-01T10:00:00+08:00,,13812345678,,,,1.00,paid,,,,\n\
+         1,jd,2026-01-01T10:00:00+08:00,,13812345678,,,,2.00,paid,,,,\n\
+         2,jd,2026-01-02T10:00:00+08:00,,13912345678,,,,3.00,signed,,,,\n",
+    )
+    .unwrap();
+    let scan: Vec<String> = strings(
+        &engine,
+        "select channel, order_id, amount, mcid from orders order by channel, order_id",
+    )
+    .await;
+    for (sql, expected) in [
+        (
+            "select channel, order_id, amount, mcid from orders where channel = 'jd' and order_id = '1'",
+            vec![scan[0].clone()],
+        ),
+        (
+            "select channel, order_id, amount, mcid from orders where '1' = order_id and channel = 'tmall'",
+            vec![scan[2].clone()],
+        ),
+        (
+            "select channel, order_id, amount, mcid from orders where order_id = '1' order by channel",
+            vec![scan[0].clone(), scan[2].clone()],
+        ),
+        (
+            "select channel, order_id, amount, mcid from orders where channel = 'jd' and order_id = '1' and channel = 'tmall'",
+            vec![],
+        ),
+        (
+            "select channel, order_id, amount, mcid from orders where channel = 'jd' and order_id = '404'",
+            vec![],
+        ),
+        (
+            "select channel, order_id, amount, mcid from orders where channel = 'jd' and order_id = '2' and status = 'signed'",
+            vec![scan[1].clone()],
+        ),
+    ] {
+        assert_eq!(strings(&engine, sql).await, expected, "{sql}");
+    }
+}
