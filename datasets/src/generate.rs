@@ -39,6 +39,14 @@ pub struct GenConfig {
     pub days: u32,
 }
 
+impl GenConfig {
+    /// The horizon length actually generated: `days` clamped to 1..=36_500
+    /// (the upper clamp keeps second offsets within 32 bits for sorting).
+    pub(crate) fn horizon_days(&self) -> u32 {
+        self.days.clamp(1, 36_500)
+    }
+}
+
 impl Default for GenConfig {
     fn default() -> Self {
         Self {
@@ -494,8 +502,7 @@ fn mark(slot: &mut Option<&'static str>, trap: &'static str) {
 
 impl<'a> Generator<'a> {
     fn new(cfg: &'a GenConfig) -> Self {
-        // The upper clamp keeps second offsets within 32 bits for sorting.
-        let days = cfg.days.clamp(1, 36_500);
+        let days = cfg.horizon_days();
         Self {
             cfg,
             cal: Calendar::new(cfg.start, days),

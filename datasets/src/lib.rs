@@ -1,10 +1,13 @@
 //! `ordergraph-datasets`: a seeded, deterministic generator of realistic
 //! Chinese multi-channel e-commerce orders with ground truth (which real
 //! person placed each order, and which identity trap the order carries), the
-//! writers that export it as CSV, NDJSON and Parquet, and pairwise scoring of
-//! a predicted clustering against the truth.
+//! operational tables that go with them (order lines, status reports,
+//! refunds, stock, accounts, credentials, ...; see [`OpsTable`]), the
+//! writers that export them as CSV, NDJSON and Parquet, and pairwise scoring
+//! of a predicted clustering against the truth.
 
 mod generate;
+mod ops;
 mod output;
 mod render;
 mod rng;
@@ -12,6 +15,7 @@ mod score;
 mod vocab;
 
 pub use generate::{Dataset, GenConfig, OrderRow, generate};
+pub use ops::{OpsTable, write_ops_csv};
 pub use score::{LinkableOrder, LinkableScore, Score, Truth, score, score_linkable};
 pub use vocab::{CHANNELS, TRAPS};
 

@@ -1,5 +1,6 @@
 //! Export of a [`Dataset`]: the canonical Arrow schema, record batches, and
-//! the CSV, NDJSON, Parquet and ground-truth writers.
+//! the CSV, NDJSON, Parquet and ground-truth writers, plus the field writers
+//! the operational tables ([`crate::ops`]) share.
 //!
 //! Text formats are written by hand rather than through arrow's writers so
 //! that `ordered_at` keeps the local `+08:00` offset and `amount` keeps two
@@ -65,10 +66,16 @@ const COLUMNS: [&str; 14] = [
 ];
 
 /// A field value as written to text formats.
-enum Value<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value<'a> {
     Str(&'a str),
     Owned(String),
+    /// Fen (CNY cents), written with two decimals.
     Amount(i64),
+    Int(i64),
+    /// Unix seconds, written as RFC 3339 in the given UTC offset (seconds).
+    Time(i64, i32),
+    Bool(bool),
     Null,
 }
 
@@ -96,6 +103,68 @@ fn values(r: &OrderRow) -> [Value<'_>; 14] {
     ]
 }
 
+/// Writes an RFC 3339 time with seconds and a numeric offset, as chrono's
+/// `to_rfc3339_opts(SecondsFormat::Secs, false)` does, without allocating:
+/// the operational tables write tens of millions of them.
+pub(crate) fn write_time(w: &mut impl Write, unix: i64, offset: i32) -> std::io::Result<()> {
+    let local = unix + offset as i64;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        // Outside four-digit years defer to chrono's spelling.
+        let t = chrono::DateTime::from_timestamp(unix, 0)
+            .ok_or_else(|| std::io::Error::other("timestamp out of range"))?
+            .with_timezone(
+                &chrono::FixedOffset::east_opt(offset)
+                    .ok_or_else(|| std::io::Error::other("offset out of range"))?,
+            );
+        return w.write_all(t.to_rfc3339_opts(SecondsFormat::Secs, false).as_bytes());
+    }
+    let (sign, off) = if offset < 0 {
+        (b'-', -offset)
+    } else {
+        (b'+', offset)
+    };
+    let two = |v: i64| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+    let mut buf = [0u8; 25];
+    buf[..4].copy_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+    ]);
+    buf[4] = b'-';
+    buf[5..7].copy_from_slice(&two(m as i64));
+    buf[7] = b'-';
+    buf[8..10].copy_from_slice(&two(d as i64));
+    buf[10] = b'T';
+    buf[11..13].copy_from_slice(&two(secs / 3600));
+    buf[13] = b':';
+    buf[14..16].copy_from_slice(&two(secs / 60 % 60));
+    buf[16] = b':';
+    buf[17..19].copy_from_slice(&two(secs % 60));
+    buf[19] = sign;
+    buf[20..22].copy_from_slice(&two(off as i64 / 3600));
+    buf[22] = b':';
+    buf[23..25].copy_from_slice(&two(off as i64 / 60 % 60));
+    w.write_all(&buf)
+}
+
+/// Proleptic Gregorian `(year, month, day)` of a day count since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 fn write_amount(w: &mut impl Write, cents: i64) -> std::io::Result<()> {
     let sign = if cents < 0 { "-" } else { "" };
     let abs = cents.unsigned_abs();
@@ -105,7 +174,9 @@ fn write_amount(w: &mut impl Write, cents: i64) -> std::io::Result<()> {
 /// Writes one CSV field, quoting when a reader could otherwise misread it
 /// (separators, quotes, line breaks, or significant edge whitespace).
 fn write_csv_field(w: &mut impl Write, s: &str) -> std::io::Result<()> {
-    let needs_quotes = s.contains([',', '"', '\n', '\r'])
+    // A byte scan: the special characters are ASCII, and decoding chars
+    // was the writers' hottest loop.
+    let needs_quotes = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
         || s.starts_with(char::is_whitespace)
         || s.ends_with(char::is_whitespace);
     if !needs_quotes {
@@ -146,7 +217,20 @@ fn write_json_string(w: &mut impl Write, s: &str) -> std::io::Result<()> {
     w.write_all(b"\"")
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>> {
+/// Writes one value as a CSV field; NULL is the empty field.
+pub(crate) fn write_csv_value(w: &mut impl Write, v: &Value<'_>) -> std::io::Result<()> {
+    match v {
+        Value::Str(s) => write_csv_field(w, s),
+        Value::Owned(s) => write_csv_field(w, s),
+        Value::Amount(c) => write_amount(w, *c),
+        Value::Int(i) => write!(w, "{i}"),
+        Value::Time(t, offset) => write_time(w, *t, *offset),
+        Value::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
+        Value::Null => Ok(()),
+    }
+}
+
+pub(crate) fn create(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
 }
 
@@ -209,12 +293,7 @@ impl Dataset {
                 if i > 0 {
                     w.write_all(b",")?;
                 }
-                match v {
-                    Value::Str(s) => write_csv_field(&mut w, s)?,
-                    Value::Owned(s) => write_csv_field(&mut w, s)?,
-                    Value::Amount(c) => write_amount(&mut w, *c)?,
-                    Value::Null => {}
-                }
+                write_csv_value(&mut w, v)?;
             }
             w.write_all(b"\n")?;
         }
@@ -242,6 +321,13 @@ impl Dataset {
                     Value::Str(s) => write_json_string(&mut w, s)?,
                     Value::Owned(s) => write_json_string(&mut w, s)?,
                     Value::Amount(c) => write_amount(&mut w, *c)?,
+                    Value::Int(i) => write!(w, "{i}")?,
+                    Value::Time(t, offset) => {
+                        w.write_all(b"\"")?;
+                        write_time(&mut w, *t, *offset)?;
+                        w.write_all(b"\"")?;
+                    }
+                    Value::Bool(b) => write!(w, "{b}")?,
                     Value::Null => {}
                 }
             }
@@ -325,6 +411,41 @@ mod tests {
         write_amount(&mut out, 19_900).unwrap();
         write_amount(&mut out, 5).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "199.000.05");
+    }
+
+    #[test]
+    fn times_match_chrono() {
+        // Across leap days, century rules, both offset signs and epoch
+        // edges, the hand-written formatter spells times as chrono does.
+        let offsets = [8 * 3600, 0, -(5 * 3600 + 30 * 60), 14 * 3600];
+        let mut t: i64 = -2_208_988_800; // 1900-01-01T00:00:00Z
+        while t < 4_102_444_800 {
+            for offset in offsets {
+                let mut out = Vec::new();
+                write_time(&mut out, t, offset).unwrap();
+                let expected = chrono::DateTime::from_timestamp(t, 0)
+                    .unwrap()
+                    .with_timezone(&chrono::FixedOffset::east_opt(offset).unwrap())
+                    .to_rfc3339_opts(SecondsFormat::Secs, false);
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
+            }
+            t += 86_399 * 13 + 7;
+        }
+        let mut out = Vec::new();
+        write_csv_value(&mut out, &Value::Time(1_768_443_825, 8 * 3600)).unwrap();
+        for v in [
+            Value::Int(-3),
+            Value::Bool(true),
+            Value::Null,
+            Value::Amount(199),
+        ] {
+            out.push(b'|');
+            write_csv_value(&mut out, &v).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2026-01-15T10:23:45+08:00|-3|true||1.99"
+        );
     }
 
     #[test]

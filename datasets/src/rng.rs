@@ -101,15 +101,32 @@ impl Rng {
 
     /// Index drawn proportionally to integer `weights` (not all zero).
     pub(crate) fn weighted(&mut self, weights: &[u32]) -> usize {
-        let total: u64 = weights.iter().map(|&w| w as u64).sum();
+        self.weighted_index(weights.len(), |i| weights[i])
+    }
+
+    /// Element of `items` drawn proportionally to `weight` (not all zero),
+    /// without collecting the weights first.
+    pub(crate) fn weighted_by<'a, T>(
+        &mut self,
+        items: &'a [T],
+        weight: impl Fn(&T) -> u32,
+    ) -> &'a T {
+        &items[self.weighted_index(items.len(), |i| weight(&items[i]))]
+    }
+
+    /// Index in `0..n` drawn proportionally to `weight(i)`: one draw, then a
+    /// walk over the cumulative weights.
+    fn weighted_index(&mut self, n: usize, weight: impl Fn(usize) -> u32) -> usize {
+        let total: u64 = (0..n).map(|i| weight(i) as u64).sum();
         let mut r = self.below(total);
-        for (i, &w) in weights.iter().enumerate() {
-            if r < w as u64 {
+        for i in 0..n {
+            let w = weight(i) as u64;
+            if r < w {
                 return i;
             }
-            r -= w as u64;
+            r -= w;
         }
-        weights.len() - 1
+        n - 1
     }
 
     /// Fisher–Yates shuffle.
@@ -177,6 +194,10 @@ impl std::hash::Hasher for FxHasher {
 /// `HashSet` with [`FxHasher`].
 pub(crate) type FxHashSet<T> =
     std::collections::HashSet<T, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// `HashMap` with [`FxHasher`]; like the sets, only probed, never iterated.
+pub(crate) type FxHashMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use indicatif::{ProgressBar, ProgressStyle};
-use ordergraph_datasets::{GenConfig, LinkableOrder, Truth, generate, score, score_linkable};
+use ordergraph_datasets::{
+    GenConfig, LinkableOrder, Truth, generate, score, score_linkable, write_ops_csv,
+};
 use ordergraph_engine::Engine;
 use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
 use ordergraph_server::encode::{Encoding, encode};
@@ -118,9 +120,15 @@ fn open(data: &Path) -> Result<Arc<Engine>> {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { listen, demo } => {
-            let engine = open(&cli.data)?;
+            let mut engine = open(&cli.data)?;
             if demo && engine.order_count() == 0 {
-                load_demo(&engine, &cli.data)?;
+                let config = GenConfig::default();
+                // The engine reads the report clock when it opens.
+                if write_demo_config(&config, &cli.data)? {
+                    drop(engine);
+                    engine = open(&cli.data)?;
+                }
+                load_demo(&engine, &config, &cli.data)?;
             }
             serve(engine, listen).await
         }
@@ -206,6 +214,8 @@ fn write_dataset(config: &GenConfig, out: &Path) -> Result<()> {
     bar.set_message("writing orders.parquet");
     dataset.write_parquet(&out.join("orders.parquet"))?;
     dataset.write_truth(&out.join("truth.csv"))?;
+    bar.set_message("writing the operational tables");
+    let tables = write_ops_csv(config, &dataset, out)?;
     bar.finish_and_clear();
     eprintln!(
         "wrote {} orders of {} people to {} (orders.csv, orders.ndjson, orders.parquet, truth.csv)",
@@ -213,21 +223,50 @@ fn write_dataset(config: &GenConfig, out: &Path) -> Result<()> {
         config.customers,
         out.display()
     );
+    eprintln!(
+        "and the operational tables (report time {}):",
+        config.report_now().to_rfc3339()
+    );
+    for (table, rows) in tables {
+        eprintln!("  {:<28} {rows:>10} rows", format!("{}.csv", table.name()));
+    }
     Ok(())
 }
 
-fn load_demo(engine: &Engine, data: &Path) -> Result<()> {
-    let config = GenConfig::default();
+/// Sets the report clock to the demo horizon's end in a data directory
+/// that has no `ordergraph.toml` yet; returns whether it wrote one.
+fn write_demo_config(config: &GenConfig, data: &Path) -> Result<bool> {
+    let path = data.join("ordergraph.toml");
+    if path.exists() {
+        return Ok(false);
+    }
+    let now = config.report_now().to_rfc3339();
+    std::fs::write(&path, format!("[report]\nnow = \"{now}\"\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(true)
+}
+
+fn load_demo(engine: &Engine, config: &GenConfig, data: &Path) -> Result<()> {
     let bar = spinner(format!(
         "loading the demo dataset: {} orders of {} people",
         config.orders, config.customers
     ));
     let started = Instant::now();
-    let dataset = generate(&config);
+    let dataset = generate(config);
     dataset.write_truth(&data.join("demo-truth.csv"))?;
     let report = engine.ingest_batches("orders", dataset.to_record_batches(65_536)?)?;
+    // The input tables go through their CSV contract, as a user's would.
+    let dir = data.join("demo");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (table, _) in write_ops_csv(config, &dataset, &dir)? {
+        let path = dir.join(format!("{}.csv", table.name()));
+        bar.set_message(format!("loading the demo dataset: {}", table.name()));
+        engine
+            .ingest_file(table.name(), &path)
+            .with_context(|| format!("ingesting {}", path.display()))?;
+    }
     bar.finish_and_clear();
-    tracing::info!(orders = report.inserted, customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, truth = %data.join("demo-truth.csv").display(), "demo dataset loaded");
+    tracing::info!(orders = report.inserted, customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, truth = %data.join("demo-truth.csv").display(), tables = %dir.display(), "demo dataset loaded");
     Ok(())
 }
 

@@ -83,3 +83,48 @@ fn gen_ingest_sql_eval() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+fn gen_writes_every_input_table_and_ingest_takes_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, set) = (dir.path().join("data"), dir.path().join("set"));
+    let out = ordergraph(&data)
+        .args(["gen", "--customers", "500", "--orders", "2000", "--out"])
+        .arg(&set)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stderr);
+    assert!(listing.contains("2026-06-30T00:00:00+08:00"), "{listing}");
+    run(ordergraph(&data)
+        .args(["ingest", "orders"])
+        .arg(set.join("orders.csv")));
+    for table in ordergraph_datasets::OpsTable::ALL {
+        let file = set.join(format!("{}.csv", table.name()));
+        assert!(
+            listing.contains(&format!("{}.csv", table.name())),
+            "{listing}"
+        );
+        let rows = std::fs::read_to_string(&file).unwrap().lines().count() - 1;
+        assert!(rows > 0, "{} is empty", table.name());
+        let out = ordergraph(&data)
+            .args(["ingest", table.name()])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {log}", table.name());
+        assert!(
+            log.contains(&format!(": {rows} rows, ")),
+            "{}: {log}",
+            table.name()
+        );
+        let csv = run(ordergraph(&data).args([
+            "sql",
+            &format!("select count(*) as n from {}", table.name()),
+            "--format",
+            "csv",
+        ]));
+        assert_eq!(csv, format!("n\n{rows}\n"), "{}", table.name());
+    }
+}
