@@ -132,3 +132,32 @@ pub async fn watch_directory(
         }
     }
 }
+
+/// Writes a checkpoint every `interval` when there were writes since the
+/// last one, until `stop` says so. A failed checkpoint is logged; the log
+/// still holds everything, so nothing is lost.
+pub async fn checkpoint_periodically(
+    engine: Arc<Engine>,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        if engine.writes_since_checkpoint() == 0 {
+            continue;
+        }
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.checkpoint()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "checkpoint failed; the log still holds every write")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "checkpoint panicked; the log still holds every write")
+            }
+        }
+    }
+}

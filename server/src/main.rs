@@ -16,7 +16,9 @@ use ordergraph_datasets::{
 use ordergraph_engine::Engine;
 use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
 use ordergraph_server::encode::{Encoding, encode};
-use ordergraph_server::{AppState, app};
+use ordergraph_server::{
+    AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
+};
 
 #[derive(Parser)]
 #[command(
@@ -129,6 +131,7 @@ async fn run(cli: Cli) -> Result<()> {
                     engine = open(&cli.data)?;
                 }
                 load_demo(&engine, &config, &cli.data)?;
+                engine.checkpoint()?;
             }
             serve(engine, listen).await
         }
@@ -151,6 +154,10 @@ async fn run(cli: Cli) -> Result<()> {
                     started.elapsed().as_secs_f64()
                 );
             }
+            // The next start loads this instead of replaying the log.
+            let bar = spinner("writing a checkpoint".into());
+            engine.checkpoint()?;
+            bar.finish_and_clear();
             Ok(())
         }
         Command::Sql { query, format } => {
@@ -333,13 +340,42 @@ async fn eval(engine: &Arc<Engine>, truth_path: &Path) -> Result<()> {
 }
 
 async fn serve(engine: Arc<Engine>, listen: SocketAddr) -> Result<()> {
+    // Files dropped while the server was down are taken before it answers.
+    let source = {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || open_directory_source(&engine)).await??
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, app(AppState::new(engine)))
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = engine.config().clone();
+    let mut background = vec![tokio::spawn(checkpoint_periodically(
+        engine.clone(),
+        Duration::from_secs(config.storage.checkpoint_interval_s),
+        stopped.clone(),
+    ))];
+    if let Some(source) = source {
+        background.push(tokio::spawn(watch_directory(
+            source,
+            Duration::from_millis(config.source.poll_ms),
+            stopped,
+        )));
+    }
+    // On SIGTERM: stop accepting, finish the requests in flight, then the
+    // background work, then write a checkpoint so the next start is fast.
+    axum::serve(listener, app(AppState::new(engine.clone())))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop.send(true);
+    for task in background {
+        let _ = task.await;
+    }
+    if engine.writes_since_checkpoint() > 0 {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || engine.checkpoint()).await??;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Crash safety: the real `ordergraph serve` process is killed with SIGKILL
 //! while concurrent clients ingest, then restarted on the same data. Every
 //! acknowledged request must be there exactly once, every other request
-//! wholly there or wholly absent, and MCIDs must survive a kill unchanged.
+//! wholly there or wholly absent, and MCIDs must survive a kill unchanged,
+//! also when the kill lands while a checkpoint is being written.
 //! `CRASH_ROUNDS` (default 3) sets the number of kill points; the soak
 //! script `benches/soak/crash.sh` runs many.
 
@@ -153,11 +154,18 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_row() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
     let dir = tempfile::tempdir().unwrap();
+    // Checkpoints every second, so that kills also land while one is
+    // being written.
+    std::fs::write(
+        dir.path().join(ordergraph_engine::CONFIG_FILE),
+        "[storage]\ncheckpoint_interval_s = 1\n",
+    )
+    .unwrap();
     let client = reqwest::Client::new();
     let mut all_acked = BTreeSet::new();
     for round in 0..rounds {
-        // Kill points spread over the first second of load.
-        let load_for = Duration::from_millis(100 + (round as u64 * 370) % 900);
+        // Kill points spread over the first two seconds of load.
+        let load_for = Duration::from_millis(100 + (round as u64 * 730) % 1900);
         let process = Process::start(dir.path());
         let (acked, unanswered) = load_then_kill(process, round, 4, load_for).await;
         all_acked.extend(acked.iter().cloned());
@@ -224,4 +232,65 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_row() {
         );
     }
     assert!(!all_acked.is_empty(), "the load acknowledged nothing");
+    if rounds >= 3 {
+        assert!(
+            dir.path().join("checkpoint/CURRENT").exists(),
+            "no checkpoint was written during the load"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_requests_checkpoints_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(ordergraph_engine::CONFIG_FILE),
+        "[source]\nwatch_dir = \"inbox\"\npoll_ms = 20\n",
+    )
+    .unwrap();
+    let client = reqwest::Client::new();
+    let mut process = Process::start(dir.path());
+    for n in 0..5 {
+        let r = client
+            .post(format!("{}/v1/ingest/orders", process.base))
+            .header("content-type", "text/csv")
+            .body(request_body(&format!("t-{n}"), 20, n))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // The directory source runs in the real server too.
+    let inbox = dir.path().join("inbox/orders");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(inbox.join("f.csv"), request_body("file", 20, 99)).unwrap();
+    let started = std::time::Instant::now();
+    while order_mcids(&client, &process.base).await.len() != 120 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the dropped file was not ingested"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = order_mcids(&client, &process.base).await;
+
+    let status = Command::new("kill")
+        .args(["-TERM", &process.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = process.child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit}");
+    assert!(
+        dir.path().join("checkpoint/CURRENT").exists(),
+        "a checkpoint at shutdown"
+    );
+    let logged = std::fs::read_dir(dir.path().join("orders/log"))
+        .unwrap()
+        .count();
+    assert_eq!(logged, 0, "the checkpoint holds the whole log");
+
+    let process = Process::start(dir.path());
+    assert_eq!(order_mcids(&client, &process.base).await, before);
+    process.kill();
 }
