@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
@@ -173,6 +174,8 @@ pub struct Engine {
     ingest: Mutex<()>,
     /// Serializes checkpoints.
     checkpointing: Mutex<()>,
+    /// Orders requests waiting to be committed together.
+    commit_queue: Mutex<Vec<QueuedOrders>>,
     generation: AtomicU64,
     derived: DerivedCache,
     hooks: Vec<SessionHook>,
@@ -185,6 +188,16 @@ impl std::fmt::Debug for Engine {
             .finish_non_exhaustive()
     }
 }
+
+/// An orders request waiting for the group commit, and where to answer.
+struct QueuedOrders {
+    input: RecordBatch,
+    reply: std::sync::mpsc::Sender<Result<IngestReport>>,
+}
+
+/// The `orders` input contract's schema, built once.
+static ORDERS_SCHEMA: std::sync::LazyLock<SchemaRef> =
+    std::sync::LazyLock::new(|| table::ORDERS.schema());
 
 /// What [`Engine::checkpoint`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -303,6 +316,7 @@ impl Engine {
             inputs,
             ingest: Mutex::new(()),
             checkpointing: Mutex::new(()),
+            commit_queue: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             derived: Mutex::new(HashMap::new()),
             hooks,
@@ -447,40 +461,106 @@ impl Engine {
         if table::table(table).is_none() {
             return Err(Error::UnknownTable(table.to_string()));
         }
+        let Some(input) = self.inputs.get(table) else {
+            return self.ingest_orders(batches);
+        };
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let arrived_at = chrono::Utc::now().timestamp_micros();
-        if let Some(input) = self.inputs.get(table) {
-            let prepared = {
-                let rows = input.read().unwrap_or_else(|e| e.into_inner());
-                let prepared = rows.prepare(batches, arrived_at)?;
-                rows.log(&prepared)?;
-                prepared
-            };
-            let report = prepared.report;
-            input
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .apply(prepared);
-            // Input tables are read live; the derived-table caches (and so
-            // `generation`) depend on orders only.
-            return Ok(report);
-        }
-        // Check and log under the read lock, so queries go on during the
-        // fsync; only the in-memory apply takes the write lock. Writers are
-        // serialized by `self.ingest`, so the state cannot change in between.
         let prepared = {
-            let store = self.read();
-            let prepared = store.prepare(batches, arrived_at)?;
-            store.log(&prepared)?;
+            let rows = input.read().unwrap_or_else(|e| e.into_inner());
+            let prepared = rows.prepare(batches, arrived_at)?;
+            rows.log(&prepared)?;
             prepared
         };
         let report = prepared.report;
+        input
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(prepared);
+        // Input tables are read live; the derived-table caches (and so
+        // `generation`) depend on orders only.
+        Ok(report)
+    }
+
+    /// Group commit: a request joins the queue, then waits for the writer
+    /// lock. Whoever gets it first commits every request queued by then as
+    /// one log write, one fsync and one graph update, and answers each with
+    /// its own report; the others find their answer waiting. Under
+    /// concurrent load this turns many small writes into a few larger ones.
+    fn ingest_orders(&self, batches: Vec<RecordBatch>) -> Result<IngestReport> {
+        // A request that cannot be combined fails alone, before queueing.
+        let input = concat_batches(&ORDERS_SCHEMA, &batches)?;
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.commit_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(QueuedOrders { input, reply });
+        let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(done) = answer.try_recv() {
+            return done;
+        }
+        let group =
+            std::mem::take(&mut *self.commit_queue.lock().unwrap_or_else(|e| e.into_inner()));
+        self.commit_orders(group);
+        answer
+            .recv()
+            .expect("a request queued before the lock was taken is in the group")
+    }
+
+    /// Commits queued requests together; on a failure each is committed
+    /// alone, so each gets its own answer.
+    fn commit_orders(&self, group: Vec<QueuedOrders>) {
+        let inputs: Vec<RecordBatch> = group.iter().map(|q| q.input.clone()).collect();
+        match self.commit_orders_once(inputs) {
+            Ok((_, rows_done)) => {
+                let mut start = 0;
+                for q in group {
+                    let rows = q.input.num_rows();
+                    let _ = q.reply.send(Ok(rows_done.report_for(start..start + rows)));
+                    start += rows;
+                }
+            }
+            Err(_) if group.len() > 1 => {
+                for q in group {
+                    let report = self
+                        .commit_orders_once(vec![q.input])
+                        .map(|(report, _)| report);
+                    let _ = q.reply.send(report);
+                }
+            }
+            Err(e) => {
+                for q in group {
+                    let _ = q.reply.send(Err(Error::Io {
+                        path: self.dir.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Checks, logs and applies one write of orders. Check and log run
+    /// under the read lock, so queries go on during the fsync; only the
+    /// in-memory apply takes the write lock. The caller holds `ingest`, so
+    /// the state cannot change in between.
+    fn commit_orders_once(
+        &self,
+        inputs: Vec<RecordBatch>,
+    ) -> Result<(IngestReport, store::RowReports)> {
+        let arrived_at = chrono::Utc::now().timestamp_micros();
+        let mut prepared = {
+            let store = self.read();
+            let prepared = store.prepare(inputs, arrived_at)?;
+            store.log(&prepared)?;
+            prepared
+        };
+        let (report, rows) = (prepared.report, prepared.take_row_reports());
         self.store
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .apply(prepared);
         self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(report)
+        Ok((report, rows))
     }
 
     /// A table derived from the store, rebuilt only when data changed.

@@ -106,6 +106,50 @@ pub struct Prepared {
     arrived_at: i64,
     /// Counts for the caller.
     pub report: IngestReport,
+    /// What happened to each input row, for the reports of requests
+    /// committed together.
+    outcomes: Vec<RowOutcome>,
+}
+
+/// What an ingest did with one input row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowOutcome {
+    Unchanged,
+    Inserted,
+    Updated,
+}
+
+/// What happened to each input row of a prepared ingest.
+#[derive(Debug, Default)]
+pub struct RowReports {
+    outcomes: Vec<RowOutcome>,
+}
+
+impl Prepared {
+    /// Takes the per-row outcomes, for requests committed together.
+    pub fn take_row_reports(&mut self) -> RowReports {
+        RowReports {
+            outcomes: std::mem::take(&mut self.outcomes),
+        }
+    }
+}
+
+impl RowReports {
+    /// The report of the input rows in `rows` alone.
+    pub fn report_for(&self, rows: std::ops::Range<usize>) -> IngestReport {
+        let mut report = IngestReport {
+            rows: rows.len(),
+            ..Default::default()
+        };
+        for outcome in &self.outcomes[rows] {
+            match outcome {
+                RowOutcome::Unchanged => report.unchanged += 1,
+                RowOutcome::Inserted => report.inserted += 1,
+                RowOutcome::Updated => report.updated += 1,
+            }
+        }
+        report
+    }
 }
 
 /// The orders table and its identity graph.
@@ -386,6 +430,7 @@ impl OrderStore {
             channels.value(a) == channels.value(b) && order_ids.value(a) == order_ids.value(b)
         };
         let mut new_keys = Vec::new();
+        let mut outcomes = Vec::with_capacity(rows);
         let mut accepted = Vec::new();
         let mut orders = Vec::new();
         let mut versions = Vec::new();
@@ -404,14 +449,17 @@ impl OrderStore {
             let (order, version) = match known {
                 Some((_, known_hash, _)) if known_hash == hash => {
                     report.unchanged += 1;
+                    outcomes.push(RowOutcome::Unchanged);
                     continue;
                 }
                 Some((order, _, v)) => {
                     report.updated += 1;
+                    outcomes.push(RowOutcome::Updated);
                     (order, v + 1)
                 }
                 None => {
                     report.inserted += 1;
+                    outcomes.push(RowOutcome::Inserted);
                     let order = next_order;
                     next_order += 1;
                     new_keys.push((key, order));
@@ -437,6 +485,7 @@ impl OrderStore {
                 identity: Vec::new(),
                 arrived_at,
                 report,
+                outcomes,
             });
         }
         let taken = take_record_batch(&input, &UInt32Array::from(accepted.clone()))?;
@@ -464,6 +513,7 @@ impl OrderStore {
             identity,
             arrived_at,
             report,
+            outcomes,
         })
     }
 

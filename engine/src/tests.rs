@@ -654,3 +654,53 @@ async fn key_lookups_answer_like_a_scan() {
         assert_eq!(strings(&engine, sql).await, expected, "{sql}");
     }
 }
+
+#[test]
+fn concurrent_requests_committed_together_each_get_their_own_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let statuses = ["created", "paid", "shipped", "signed"];
+    let reports: Vec<IngestReport> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let engine = &engine;
+                s.spawn(move || {
+                    (0..25)
+                        .map(|n| {
+                            // Threads write the same 100 orders, so requests
+                            // in one group update each other's orders.
+                            let rows: String = (0..10)
+                                .map(|k| {
+                                    let id = (t * 7 + n * 3 + k) % 100;
+                                    let status = statuses[(t + n + k) % 4];
+                                    format!("o{id},tmall,2026-01-01T10:00:00+08:00,,,,,,1.00,{status},,,,\n")
+                                })
+                                .collect();
+                            ingest_csv(engine, &rows).unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let total = |f: fn(&IngestReport) -> usize| reports.iter().map(f).sum::<usize>();
+    assert_eq!(total(|r| r.rows), 8 * 25 * 10);
+    assert_eq!(total(|r| r.inserted), 100, "each order is inserted once");
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.rows == 10 && r.inserted + r.updated + r.unchanged == 10)
+    );
+    let versions = engine
+        .read()
+        .version_batches()
+        .iter()
+        .map(|b| b.num_rows())
+        .sum::<usize>();
+    assert_eq!(versions, total(|r| r.inserted) + total(|r| r.updated));
+    assert_eq!(engine.order_count(), 100);
+}
