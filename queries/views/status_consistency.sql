@@ -38,7 +38,9 @@ WITH ranked AS (
            max(CASE WHEN system = 'crm' THEN updated_at END) AS crm_updated_at,
            max(CASE WHEN system = 'crm' THEN confirmed_at END) AS crm_confirmed_at,
            count(*) AS systems,
-           count(DISTINCT status) AS statuses,
+           -- More than one status exactly when min and max differ; a
+           -- DISTINCT count per order is far slower over millions of orders.
+           min(status) <> max(status) AS statuses_differ,
            string_agg(system || '=' || status, ', ' ORDER BY system) AS status_by_system,
            max(date_part('epoch', updated_at)) - min(date_part('epoch', updated_at)) AS updated_skew,
            coalesce(max(date_part('epoch', confirmed_at)) - min(date_part('epoch', confirmed_at)), 0) AS confirmed_skew
@@ -53,12 +55,12 @@ SELECT p.channel,
        p.wms_status, p.wms_updated_at, p.wms_confirmed_at,
        p.crm_status, p.crm_updated_at, p.crm_confirmed_at,
        p.systems,
-       p.statuses <= 1
+       NOT p.statuses_differ
            AND p.updated_skew <= c.drift_tolerance_seconds
            AND p.confirmed_skew <= c.drift_tolerance_seconds AS consistent,
        greatest(p.updated_skew, p.confirmed_skew) AS max_skew_seconds,
        concat_ws('; ',
-           CASE WHEN p.statuses > 1 THEN 'status differs: ' || p.status_by_system END,
+           CASE WHEN p.statuses_differ THEN 'status differs: ' || p.status_by_system END,
            CASE WHEN p.updated_skew > c.drift_tolerance_seconds
                 THEN 'updated_at ' || CAST(p.updated_skew AS VARCHAR) || ' s apart' END,
            CASE WHEN p.confirmed_skew > c.drift_tolerance_seconds
