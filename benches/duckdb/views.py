@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Runs ordergraph's analytics views in DuckDB, beside ordergraph's timings.
+
+Reads what `cargo bench -p ordergraph-benches --bench views` exported (every
+table the views read as `<table>.parquet`, and `views.json` with
+ordergraph's per-view timings and row counts), loads the tables into DuckDB,
+creates the views from `queries/views/*.sql` in the order of `VIEWS` in
+`queries/src/lib.rs` (the dependency order), runs `SELECT * FROM <view>`
+fully fetched as Arrow a few times each, and prints, per view, ordergraph's
+and DuckDB's median, their ratio and the row count. A view whose row count
+differs between the two engines is a correctness finding: it is printed
+loudly and the script exits with status 1.
+
+The view files are not copied: each is read and passed through REWRITES,
+the short list of DataFusion-to-DuckDB differences below. The two
+ordergraph UDFs the views call are registered as Python UDFs (see
+normalize_email and phone_kind).
+
+Usage: python3 benches/duckdb/views.py [--export DIR] [--runs 3] [--threads 2]
+(`pip install duckdb pyarrow`; DIR defaults to $EXPORT_DIR, else
+<tmp>/ordergraph-views-export, as in the bench).
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+QUERIES = Path(__file__).resolve().parents[2] / "queries"
+
+# (pattern, replacement, why): applied, in order, to each view's SQL with
+# its comments removed and its string literals set aside, so a literal such
+# as ' at ' is never rewritten.
+REWRITES = [
+    (
+        r"\bto_char\(",
+        "strftime(",
+        "DuckDB has no to_char; its strftime takes the same %-format",
+    ),
+    (
+        r"\barray_element\(",
+        "list_extract(",
+        "DuckDB's name for the 1-based list element",
+    ),
+    (
+        r"\)\s+IGNORE NULLS\b",
+        " IGNORE NULLS)",
+        "DuckDB wants IGNORE NULLS inside the call: last_value(x IGNORE NULLS)",
+    ),
+    (
+        r"\bat\b",
+        '"at"',
+        "AT is a keyword in DuckDB (AT TIME ZONE); the column `at` is quoted",
+    ),
+]
+
+LITERAL_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
+
+
+def translate(sql):
+    """A view's DataFusion SQL as DuckDB SQL, through REWRITES."""
+    literals = []
+
+    def set_aside(m):
+        if m.group(0).startswith("--"):
+            return ""
+        literals.append(m.group(0))
+        return f"\x00{len(literals) - 1}\x00"
+
+    code = LITERAL_OR_COMMENT.sub(set_aside, sql)
+    for pattern, replacement, _ in REWRITES:
+        code = re.sub(pattern, replacement, code)
+    return re.sub("\x00(\\d+)\x00", lambda m: literals[int(m.group(1))], code)
+
+
+def normalize_email(raw):
+    """Port of udfs/src/normalize_email.rs: trimmed, lower-cased; None if invalid.
+
+    Runs once a row (mcid_health_tasks calls it on email_status only, a
+    table of a few thousand rows).
+    """
+    if raw is None:
+        return None
+    folded = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
+    trimmed = folded.strip()
+    trimmed = trimmed.removeprefix("mailto:")
+    local, at, domain = trimmed.rpartition("@")
+    if not at or len(trimmed.encode()) > 254:
+        return None
+    if not (_valid_local(local) and _valid_domain(domain)):
+        return None
+    # Valid means ASCII, so this is Rust's to_ascii_lowercase.
+    return trimmed.lower()
+
+
+def _valid_local(local):
+    special = "!#$%&'*+/=?^_`{|}~-."
+    return (
+        0 < len(local) <= 64
+        and not local.startswith(".")
+        and not local.endswith(".")
+        and ".." not in local
+        and all(c.isascii() and (c.isalnum() or c in special) for c in local)
+    )
+
+
+def _valid_domain(domain):
+    labels = domain.split(".")
+    tld = labels[-1]
+    return (
+        len(labels) >= 2
+        and len(domain) <= 253
+        and len(tld) >= 2
+        and all(c.isascii() and c.isalpha() for c in tld)
+        and all(
+            0 < len(label) <= 63
+            and not label.startswith("-")
+            and not label.endswith("-")
+            and all(c.isascii() and (c.isalnum() or c == "-") for c in label)
+            for label in labels
+        )
+    )
+
+
+def phone_kind(phones):
+    """`phone_kind` as far as the views need it: 'masked', else 'unmasked'.
+
+    Port of the masked test of udfs/src/phone.rs (`classify_phone` then
+    `is_masked`): NFKC, trim, blank is NULL; masked when at least two of
+    * • ● × hide digits, or a run of four x/X stands among digits. The views
+    only compare it with 'masked' (mcid_health_tasks), so the other kinds
+    (mobile, landline, virtual, placeholder, invalid), which need
+    libphonenumber, are not told apart. Vectorized over an Arrow array,
+    since it runs on every order's phone.
+    """
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(phones, "NFKC"))
+    hidden = pc.count_substring_regex(text, "[*•●×]")
+    x_run = pc.and_(
+        pc.match_substring_regex(text, "[xX]{4}"),
+        pc.match_substring_regex(text, "[0-9]"),
+    )
+    masked = pc.or_(pc.greater_equal(hidden, 2), x_run)
+    kind = pc.if_else(masked, "masked", "unmasked")
+    return pc.if_else(pc.equal(pc.utf8_length(text), 0), pa.scalar(None, pa.string()), kind)
+
+
+def view_names():
+    """The views of queries/src/lib.rs, in its (dependency) order."""
+    lib = (QUERIES / "src" / "lib.rs").read_text()
+    return re.findall(r'view!\("(\w+)"\)', lib)
+
+
+def timed(f):
+    started = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - started
+
+
+def main():
+    default_export = os.environ.get("EXPORT_DIR") or os.path.join(
+        tempfile.gettempdir(), "ordergraph-views-export"
+    )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--export", default=default_export, type=Path)
+    parser.add_argument("--runs", default=3, type=int)
+    parser.add_argument("--threads", default=2, type=int)
+    args = parser.parse_args()
+
+    ordergraph = json.loads((args.export / "views.json").read_text())
+    con = duckdb.connect()
+    con.execute(f"SET threads = {args.threads}")
+    # The views' months and days are UTC (as in DataFusion, whose
+    # timestamps here carry the UTC zone).
+    con.execute("SET TimeZone = 'UTC'")
+    con.create_function(
+        "normalize_email",
+        normalize_email,
+        ["VARCHAR"],
+        "VARCHAR",
+        null_handling="special",
+    )
+    con.create_function(
+        "phone_kind",
+        phone_kind,
+        ["VARCHAR"],
+        "VARCHAR",
+        type="arrow",
+        null_handling="special",
+    )
+
+    def load():
+        for table in ordergraph["tables"]:
+            path = str(args.export / f"{table}.parquet").replace("'", "''")
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{path}')")
+
+    _, load_s = timed(load)
+    print(
+        f"DuckDB {duckdb.__version__}, {args.threads} threads: loaded "
+        f"{len(ordergraph['tables'])} tables ({ordergraph['orders']} orders) in {load_s:.2f} s"
+    )
+    for pattern, replacement, why in REWRITES:
+        print(f"  rewrite {pattern!r} -> {replacement!r}: {why}")
+    names = view_names()
+    for name in names:
+        con.execute(translate((QUERIES / "views" / f"{name}.sql").read_text()))
+
+    theirs = {v["name"]: v for v in ordergraph["views"]}
+    rows_out = []
+    mismatches = []
+    for name in names:
+        ms = []
+        rows = 0
+        for _ in range(args.runs):
+            result, s = timed(lambda: con.sql(f"SELECT * FROM {name}").to_arrow_table())
+            rows = result.num_rows
+            ms.append(s * 1e3)
+        duck_ms = statistics.median(ms)
+        og = theirs.get(name)
+        og_ms = og["median_ms"] if og else float("nan")
+        og_rows = og["rows"] if og else None
+        if og_rows != rows:
+            mismatches.append((name, og_rows, rows))
+        rows_out.append((name, og_ms, duck_ms, og_rows, rows))
+        print(f"  {name:<26} {duck_ms:>10.1f} ms  {rows:>10} rows", file=sys.stderr)
+
+    print(
+        f"\n{ordergraph['orders']} orders of {ordergraph['customers']} people; "
+        f"median of {args.runs} runs (ordergraph: {ordergraph['runs']}), "
+        "SELECT * FROM <view> fully fetched as Arrow\n"
+    )
+    print("| view | ordergraph ms | DuckDB ms | ratio | rows |")
+    print("|---|---:|---:|---:|---:|")
+    for name, og_ms, duck_ms, og_rows, rows in rows_out:
+        shown = f"{rows}" if og_rows == rows else f"**{og_rows} vs DuckDB {rows}**"
+        print(f"| `{name}` | {og_ms:.1f} | {duck_ms:.1f} | {og_ms / duck_ms:.2f} | {shown} |")
+    og_total = sum(r[1] for r in rows_out)
+    duck_total = sum(r[2] for r in rows_out)
+    print(f"| all views | {og_total:.1f} | {duck_total:.1f} | {og_total / duck_total:.2f} | |")
+    # ru_maxrss is in KiB on Linux.
+    duck_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"\nDuckDB process peak memory {duck_peak:.0f} MiB; "
+        f"ordergraph bench peak {ordergraph['peak_rss_mib']:.0f} MiB"
+    )
+
+    (args.export / "views-duckdb.json").write_text(
+        json.dumps(
+            {
+                "duckdb": duckdb.__version__,
+                "threads": args.threads,
+                "load_s": load_s,
+                "peak_rss_mib": duck_peak,
+                "views": [
+                    {"name": r[0], "median_ms": r[2], "rows": r[4]} for r in rows_out
+                ],
+            },
+            indent=2,
+        )
+    )
+    if mismatches:
+        print("\nROW COUNT MISMATCHES (ordergraph vs DuckDB):", file=sys.stderr)
+        for name, og_rows, rows in mismatches:
+            print(f"  {name}: {og_rows} vs {rows}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
