@@ -13,6 +13,9 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
+/// Rows per slice a scan hands to a partition.
+const SCAN_SLICE_ROWS: usize = 65_536;
+
 /// Produces a table's rows at scan time, for the scanning session.
 pub(crate) type Rows = Arc<dyn Fn(&dyn Session) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
@@ -128,14 +131,24 @@ impl TableProvider for SnapshotTable {
             Some((lookup, channel, order_id)) => lookup(channel, order_id)?,
             None => (self.rows)(state)?,
         };
-        // Spread batches over the session's partitions so scans use every core.
+        // Spread slices of the batches over the session's partitions, so a
+        // table stored as one huge batch (one bulk ingest) is still read by
+        // every core. Slicing copies nothing.
+        let slices: Vec<RecordBatch> = batches
+            .iter()
+            .flat_map(|b| {
+                (0..b.num_rows())
+                    .step_by(SCAN_SLICE_ROWS)
+                    .map(|at| b.slice(at, SCAN_SLICE_ROWS.min(b.num_rows() - at)))
+            })
+            .collect();
         let n = state
             .config()
             .target_partitions()
             .max(1)
-            .min(batches.len().max(1));
+            .min(slices.len().max(1));
         let mut partitions = vec![Vec::new(); n];
-        for (i, b) in batches.into_iter().enumerate() {
+        for (i, b) in slices.into_iter().enumerate() {
             partitions[i % n].push(b);
         }
         Ok(MemorySourceConfig::try_new_exec(
