@@ -1,6 +1,8 @@
 -- drift_scenarios_monthly: the top 5 ways systems disagree, per month (UTC,
 -- 'YYYY-MM') in which the disagreement started.
 -- Grain: (month, rank). Inputs: status_events, system_owners, report_config.
+-- UDFs: status_episodes (the replay below; DuckDB runs the same view as
+-- windows, benches/duckdb/views/drift_scenarios_monthly.sql).
 -- Each order's systems are replayed in event time (updated_at; status codes
 -- compared trimmed and lower-case). An episode runs from the first moment
 -- two systems that have reported disagree to the moment all agree again
@@ -14,66 +16,27 @@
 -- episodes only (NULL if none); unrepaired counts episodes still open at
 -- report_config.now. Ranked by orders, then scenario.
 CREATE VIEW drift_scenarios_monthly AS
-WITH events AS (
-    SELECT channel, order_id, system, lower(trim(status_code)) AS status, updated_at AS at
+WITH replayed AS (
+    -- status_episodes is the replay described above, one pass per order.
+    SELECT channel, order_id,
+           unnest(status_episodes(array_agg(named_struct(
+               'system', system,
+               'status', lower(trim(status_code)),
+               'at', updated_at)))) AS e
     FROM status_events
-), states AS (
-    -- Each system's status, and when it got it, as of each event time.
-    SELECT DISTINCT channel, order_id, at,
-           last_value(CASE WHEN system = 'platform' THEN status END) IGNORE NULLS OVER w AS platform,
-           last_value(CASE WHEN system = 'platform' THEN at END) IGNORE NULLS OVER w AS platform_at,
-           last_value(CASE WHEN system = 'erp' THEN status END) IGNORE NULLS OVER w AS erp,
-           last_value(CASE WHEN system = 'erp' THEN at END) IGNORE NULLS OVER w AS erp_at,
-           last_value(CASE WHEN system = 'wms' THEN status END) IGNORE NULLS OVER w AS wms,
-           last_value(CASE WHEN system = 'wms' THEN at END) IGNORE NULLS OVER w AS wms_at,
-           last_value(CASE WHEN system = 'crm' THEN status END) IGNORE NULLS OVER w AS crm,
-           last_value(CASE WHEN system = 'crm' THEN at END) IGNORE NULLS OVER w AS crm_at
-    FROM events
-    WINDOW w AS (PARTITION BY channel, order_id ORDER BY at
-                 RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-), pairs AS (
-    -- The first disagreeing pair; NULL <> x is not a disagreement.
-    SELECT *,
-           CASE WHEN platform <> erp OR platform <> wms OR platform <> crm THEN 'platform'
-                WHEN erp <> wms OR erp <> crm THEN 'erp'
-                WHEN wms <> crm THEN 'wms' END AS system_a,
-           CASE WHEN platform <> erp THEN 'erp'
-                WHEN platform <> wms OR erp <> wms THEN 'wms'
-                WHEN platform <> crm OR erp <> crm OR wms <> crm THEN 'crm' END AS system_b
-    FROM states
-), points AS (
-    SELECT channel, order_id, at, system_a, system_b,
-           system_a IS NOT NULL AS disagree,
-           CASE system_a WHEN 'platform' THEN platform WHEN 'erp' THEN erp ELSE wms END AS status_a,
-           CASE system_a WHEN 'platform' THEN platform_at WHEN 'erp' THEN erp_at ELSE wms_at END AS at_a,
-           CASE system_b WHEN 'erp' THEN erp WHEN 'wms' THEN wms ELSE crm END AS status_b,
-           CASE system_b WHEN 'erp' THEN erp_at WHEN 'wms' THEN wms_at ELSE crm_at END AS at_b,
-           lag(system_a IS NOT NULL) OVER o AS disagreed_before,
-           lead(at) OVER o AS next_at
-    FROM pairs
-    WINDOW o AS (PARTITION BY channel, order_id ORDER BY at)
-), numbered AS (
-    SELECT *,
-           sum(CASE WHEN disagree AND NOT coalesce(disagreed_before, FALSE) THEN 1 ELSE 0 END)
-               OVER (PARTITION BY channel, order_id ORDER BY at ROWS UNBOUNDED PRECEDING) AS episode
-    FROM points
-), episode_ends AS (
-    SELECT *,
-           min(at) OVER (PARTITION BY channel, order_id, episode) AS started_at,
-           row_number() OVER (PARTITION BY channel, order_id, episode ORDER BY at DESC) AS from_end
-    FROM numbered
-    WHERE disagree
+    GROUP BY channel, order_id
 ), episodes AS (
-    -- next_at of the last disagreeing moment is when all agreed again.
-    SELECT e.channel, e.order_id, e.started_at, e.next_at AS repaired_at,
-           CASE WHEN e.at_a >= e.at_b THEN e.system_a ELSE e.system_b END AS ahead,
-           CASE WHEN e.at_a >= e.at_b THEN e.status_a ELSE e.status_b END AS ahead_status,
-           CASE WHEN e.at_a >= e.at_b THEN e.system_b ELSE e.system_a END AS behind,
-           CASE WHEN e.at_a >= e.at_b THEN e.status_b ELSE e.status_a END AS behind_status,
-           date_part('epoch', coalesce(e.next_at, c.now)) - date_part('epoch', e.started_at) AS lasted_seconds
-    FROM episode_ends e
+    SELECT r.channel, r.order_id,
+           r.e['started_at'] AS started_at,
+           r.e['repaired_at'] AS repaired_at,
+           CASE WHEN r.e['at_a'] >= r.e['at_b'] THEN r.e['system_a'] ELSE r.e['system_b'] END AS ahead,
+           CASE WHEN r.e['at_a'] >= r.e['at_b'] THEN r.e['status_a'] ELSE r.e['status_b'] END AS ahead_status,
+           CASE WHEN r.e['at_a'] >= r.e['at_b'] THEN r.e['system_b'] ELSE r.e['system_a'] END AS behind,
+           CASE WHEN r.e['at_a'] >= r.e['at_b'] THEN r.e['status_b'] ELSE r.e['status_a'] END AS behind_status,
+           date_part('epoch', coalesce(r.e['repaired_at'], c.now))
+               - date_part('epoch', r.e['started_at']) AS lasted_seconds
+    FROM replayed r
     CROSS JOIN report_config c
-    WHERE e.from_end = 1
 ), drifts AS (
     SELECT e.*
     FROM episodes e

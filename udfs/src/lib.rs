@@ -1,5 +1,6 @@
-//! Identity UDFs for ordergraph: normalization of phones, emails and device
-//! ids, and the xxh3 identity keys and printable MCIDs built from them.
+//! ordergraph's UDFs: normalization of phones, emails and device ids, the
+//! xxh3 identity keys and printable MCIDs built from them, and the replay of
+//! an order's status events from several systems.
 //!
 //! Each function is a plain Rust kernel (usable without Arrow, as the engine
 //! does when it resolves identities in bulk) and a thin DataFusion wrapper.
@@ -16,6 +17,7 @@ mod normalize_email;
 mod normalize_phone;
 mod phone;
 mod phone_kind;
+mod status_episodes;
 mod strings;
 
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
@@ -30,6 +32,9 @@ pub use phone::{
 };
 pub use phone_kind::PhoneKindFunc;
 pub use rlibphonenumber::enums::Region;
+pub use status_episodes::{
+    Episode, STATUS_SYSTEMS, StatusEpisodesFunc, StatusEvent, SystemStatus, status_episodes,
+};
 
 /// Every ordergraph UDF, ready to register on a session.
 pub fn all() -> Vec<Arc<ScalarUDF>> {
@@ -40,6 +45,7 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(NormalizeDeviceIdFunc::new())),
         Arc::new(ScalarUDF::from(IdentityKeyFunc::new())),
         Arc::new(ScalarUDF::from(McidOfFunc::new())),
+        Arc::new(ScalarUDF::from(StatusEpisodesFunc::new())),
     ]
 }
 
