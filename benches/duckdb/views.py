@@ -65,6 +65,12 @@ REWRITES = [
         "DuckDB wants IGNORE NULLS inside the call: last_value(x IGNORE NULLS)",
     ),
     (
+        r"\bfirst_value\(",
+        "first(",
+        "first_value is only a window function in DuckDB; its ordered aggregate is first(x ORDER BY ..)"
+        " (no view uses first_value as a window)",
+    ),
+    (
         r"\bat\b",
         '"at"',
         "AT is a keyword in DuckDB (AT TIME ZONE); the column `at` is quoted",
