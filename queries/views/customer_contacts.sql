@@ -5,16 +5,15 @@
 -- Grain: mcid (customers with at least one such identifier). Inputs:
 -- order_identifiers.
 CREATE VIEW customer_contacts AS
+-- first_value(... ORDER BY) has a grouped accumulator; an ordered
+-- array_agg keeps and sorts a list per customer.
 SELECT mcid,
-       array_element(array_agg(CASE WHEN kind = 'phone' THEN value END
-                               ORDER BY ordered_at DESC, value)
-                     FILTER (WHERE kind = 'phone'), 1) AS phone,
-       array_element(array_agg(CASE WHEN kind = 'email' THEN value END
-                               ORDER BY ordered_at DESC, value)
-                     FILTER (WHERE kind = 'email'), 1) AS email,
-       array_element(array_agg(CASE WHEN kind = 'unionid' THEN value END
-                               ORDER BY ordered_at DESC, value)
-                     FILTER (WHERE kind = 'unionid'), 1) AS wechat_unionid
+       first_value(value ORDER BY ordered_at DESC, value)
+           FILTER (WHERE kind = 'phone') AS phone,
+       first_value(value ORDER BY ordered_at DESC, value)
+           FILTER (WHERE kind = 'email') AS email,
+       first_value(value ORDER BY ordered_at DESC, value)
+           FILTER (WHERE kind = 'unionid') AS wechat_unionid
 FROM order_identifiers
 WHERE used AND kind IN ('phone', 'email', 'unionid')
 GROUP BY mcid

@@ -1,6 +1,7 @@
 //! ordergraph's UDFs: normalization of phones, emails and device ids, the
-//! xxh3 identity keys and printable MCIDs built from them, and the replay of
-//! an order's status events from several systems.
+//! xxh3 identity keys and printable MCIDs built from them, the replay of an
+//! order's status events from several systems, and the busiest window of a
+//! customer's orders.
 //!
 //! Each function is a plain Rust kernel (usable without Arrow, as the engine
 //! does when it resolves identities in bulk) and a thin DataFusion wrapper.
@@ -19,6 +20,7 @@ mod phone;
 mod phone_kind;
 mod status_episodes;
 mod strings;
+mod window_peak;
 
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, parse_mcid};
@@ -35,6 +37,7 @@ pub use rlibphonenumber::enums::Region;
 pub use status_episodes::{
     Episode, STATUS_SYSTEMS, StatusEpisodesFunc, StatusEvent, SystemStatus, status_episodes,
 };
+pub use window_peak::{WindowPeak, WindowPeakFunc, window_peak};
 
 /// Every ordergraph UDF, ready to register on a session.
 pub fn all() -> Vec<Arc<ScalarUDF>> {
@@ -46,6 +49,7 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(IdentityKeyFunc::new())),
         Arc::new(ScalarUDF::from(McidOfFunc::new())),
         Arc::new(ScalarUDF::from(StatusEpisodesFunc::new())),
+        Arc::new(ScalarUDF::from(WindowPeakFunc::new())),
     ]
 }
 

@@ -15,12 +15,14 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
+
+use crate::strings::utc_micros;
 
 /// The systems whose statuses are compared, in the order that decides
 /// which pair of a disagreement is reported first.
@@ -168,13 +170,9 @@ impl StatusEpisodesFunc {
     }
 }
 
-fn timestamp_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
 /// The fields of one returned episode.
 fn episode_fields() -> Fields {
-    let ts = timestamp_type();
+    let ts = utc_micros();
     Fields::from(vec![
         Field::new("started_at", ts.clone(), false),
         Field::new("repaired_at", ts.clone(), true),
@@ -206,7 +204,7 @@ fn event_columns(events: &StructArray) -> Result<(ArrayRef, ArrayRef, ArrayRef)>
     Ok((
         column("system", &DataType::Utf8)?,
         column("status", &DataType::Utf8)?,
-        column("at", &timestamp_type())?,
+        column("at", &utc_micros())?,
     ))
 }
 

@@ -52,3 +52,12 @@ pub(crate) fn map_strings<R: AsRef<str>>(
         }
     }
 }
+
+/// The timestamp type ordergraph stores: microseconds, UTC. UDFs that take
+/// times cast to it, and those that return times return it.
+pub(crate) fn utc_micros() -> DataType {
+    DataType::Timestamp(
+        datafusion::arrow::datatypes::TimeUnit::Microsecond,
+        Some("UTC".into()),
+    )
+}
