@@ -119,6 +119,89 @@ impl Default for SourceSettings {
     }
 }
 
+/// `[postgres]`: the Postgres wire protocol listener of `ordergraph serve`,
+/// for BI tools, psql and drivers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// Whether `serve` listens for the Postgres protocol at all.
+    pub enabled: bool,
+    /// Address to listen on.
+    pub listen: std::net::SocketAddr,
+    /// PEM certificate chain and private key (relative to the data
+    /// directory); both set turns TLS on.
+    pub tls_cert: Option<std::path::PathBuf>,
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Connections served at once; more are refused.
+    pub max_connections: usize,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 5433)),
+            tls_cert: None,
+            tls_key: None,
+            max_connections: 64,
+        }
+    }
+}
+
+/// What a user may do. Every SQL surface is read-only for every role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, ingest included.
+    Admin,
+    /// Ingest only; no SQL.
+    Ingest,
+    /// Read-only SQL on every table and view.
+    Analyst,
+    /// The segment views.
+    Marketing,
+    /// Customer look-ups and lineage.
+    Support,
+}
+
+impl Role {
+    /// The role's name as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Ingest => "ingest",
+            Role::Analyst => "analyst",
+            Role::Marketing => "marketing",
+            Role::Support => "support",
+        }
+    }
+
+    /// Whether the role may run SQL queries.
+    pub fn may_query(self) -> bool {
+        self != Role::Ingest
+    }
+}
+
+/// A `[[users]]` entry: a login, its role and its password, stored only as
+/// an Argon2 PHC hash (`ordergraph hash-password` prints one).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for User {
+    // The hash is a secret too: it must never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `[storage]`: when the server writes checkpoints.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -152,6 +235,10 @@ pub struct EngineConfig {
     pub source: SourceSettings,
     /// Checkpoints.
     pub storage: StorageSettings,
+    /// The Postgres wire protocol listener.
+    pub postgres: PostgresSettings,
+    /// Who may connect, and as what.
+    pub users: Vec<User>,
     /// `report.now`, parsed.
     #[serde(skip)]
     pub(crate) report_now: Option<i64>,
@@ -167,6 +254,8 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             source: SourceSettings::default(),
             storage: StorageSettings::default(),
+            postgres: PostgresSettings::default(),
+            users: Vec::new(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),
@@ -216,6 +305,20 @@ impl EngineConfig {
         {
             return Err(bad(
                 "every [limits] value and [storage] checkpoint_interval_s must be positive".into(),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for user in &config.users {
+            if user.name.is_empty() || !names.insert(user.name.as_str()) {
+                return Err(bad(format!(
+                    "[[users]] names must be present and unique ('{}')",
+                    user.name
+                )));
+            }
+        }
+        if config.postgres.tls_cert.is_some() != config.postgres.tls_key.is_some() {
+            return Err(bad(
+                "[postgres] tls_cert and tls_key must be set together".into()
             ));
         }
         if let Some(now) = &config.report.now {

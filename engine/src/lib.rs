@@ -38,7 +38,8 @@ pub mod store;
 pub mod table;
 
 pub use config::{
-    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, SourceSettings, StorageSettings,
+    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, PostgresSettings, Role, SourceSettings,
+    StorageSettings, User,
 };
 pub use decode::{DecodeError, Format};
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
@@ -614,6 +615,16 @@ impl Engine {
             .config_mut()
             .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
         Ok(SessionContext::new_with_state(state))
+    }
+
+    /// Sets the report clock of a session that outlives one query (a
+    /// Postgres connection): each statement then reports as of its own start.
+    pub fn restamp_clock(&self, session: &SessionContext, now: Option<i64>) {
+        session
+            .state_ref()
+            .write()
+            .config_mut()
+            .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
     }
 
     /// The session state every query starts from: UDFs, tables and views.

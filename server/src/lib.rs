@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 
 pub mod encode;
 mod error;
+pub mod pg;
 mod routes;
 
 pub use error::ApiError;

@@ -16,6 +16,7 @@ use ordergraph_datasets::{
 use ordergraph_engine::Engine;
 use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
 use ordergraph_server::encode::{Encoding, encode};
+use ordergraph_server::pg::PgServer;
 use ordergraph_server::{
     AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
 };
@@ -50,7 +51,18 @@ enum Command {
         /// demo dataset (62,000 people, 238,000 orders) first.
         #[arg(long)]
         demo: bool,
+        /// Address of the Postgres protocol listener (default: `[postgres]
+        /// listen` of ordergraph.toml, 127.0.0.1:5433); `off` turns it off.
+        #[arg(long, env = "ORDERGRAPH_PG_LISTEN")]
+        pg_listen: Option<String>,
+        /// Development mode: Postgres logins need no password and get the
+        /// admin role. Never on a shared machine.
+        #[arg(long)]
+        dev: bool,
     },
+    /// Read a password from stdin and print its Argon2 hash, for
+    /// `password_hash` in `[[users]]` of ordergraph.toml.
+    HashPassword,
     /// Ingest CSV, NDJSON or Parquet files (by extension) into a table.
     Ingest {
         /// Table name, e.g. `orders`.
@@ -121,7 +133,12 @@ fn open(data: &Path) -> Result<Arc<Engine>> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            pg_listen,
+            dev,
+        } => {
             let mut engine = open(&cli.data)?;
             if demo && engine.order_count() == 0 {
                 let config = GenConfig::default();
@@ -133,7 +150,28 @@ async fn run(cli: Cli) -> Result<()> {
                 load_demo(&engine, &config, &cli.data)?;
                 engine.checkpoint()?;
             }
-            serve(engine, listen).await
+            let pg_listen = match pg_listen.as_deref() {
+                Some("off") => None,
+                Some(address) => Some(address.parse().with_context(|| {
+                    format!("--pg-listen: '{address}' is not an address or 'off'")
+                })?),
+                None => engine
+                    .config()
+                    .postgres
+                    .enabled
+                    .then_some(engine.config().postgres.listen),
+            };
+            serve(engine, listen, pg_listen, dev).await
+        }
+        Command::HashPassword => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.is_empty() {
+                bail!("no password on stdin");
+            }
+            println!("{}", ordergraph_server::pg::hash_password(password)?);
+            Ok(())
         }
         Command::Ingest { table, files } => {
             let engine = open(&cli.data)?;
@@ -339,7 +377,12 @@ async fn eval(engine: &Arc<Engine>, truth_path: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn serve(engine: Arc<Engine>, listen: SocketAddr) -> Result<()> {
+async fn serve(
+    engine: Arc<Engine>,
+    listen: SocketAddr,
+    pg_listen: Option<SocketAddr>,
+    dev: bool,
+) -> Result<()> {
     // Files dropped while the server was down are taken before it answers.
     let source = {
         let engine = engine.clone();
@@ -356,6 +399,19 @@ async fn serve(engine: Arc<Engine>, listen: SocketAddr) -> Result<()> {
         Duration::from_secs(config.storage.checkpoint_interval_s),
         stopped.clone(),
     ))];
+    if let Some(pg_listen) = pg_listen {
+        let pg = Arc::new(PgServer::new(engine.clone(), dev)?);
+        let listener = tokio::net::TcpListener::bind(pg_listen)
+            .await
+            .with_context(|| format!("binding the Postgres listener {pg_listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, tls = pg.tls(), dev, "postgres listening");
+        if !dev && config.users.is_empty() {
+            tracing::warn!(
+                "no [[users]] in ordergraph.toml: every Postgres login is refused (--dev admits anyone)"
+            );
+        }
+        background.push(tokio::spawn(pg.serve(listener, stopped.clone())));
+    }
     if let Some(source) = source {
         background.push(tokio::spawn(watch_directory(
             source,

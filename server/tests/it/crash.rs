@@ -28,7 +28,7 @@ impl Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ordergraph"))
             .arg("--data")
             .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--pg-listen", "off"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())

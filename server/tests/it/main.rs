@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod http;
 mod limits;
+mod pg;
 mod source;
 
 use std::net::SocketAddr;

@@ -1,0 +1,602 @@
+//! The Postgres wire protocol: psql, BI tools and drivers connect to
+//! ordergraph as to a read-only database.
+//!
+//! datafusion-postgres turns statements into DataFusion plans, Arrow into
+//! Postgres rows, and provides `pg_catalog`. This module adds what it leaves
+//! to the embedder: password logins checked against Argon2 hashes, one
+//! session per connection on the engine's planned tables and views with the
+//! report clock set per statement, and a guard in front of every statement
+//! so that no statement writes, reads files or changes engine settings.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::logical_expr::{ColumnarValue, LogicalPlan, Volatility, create_udf};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{Set, Statement};
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::pgwire::api::auth::{
+    DefaultServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
+    save_startup_parameters_to_metadata,
+};
+use datafusion_postgres::pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
+use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use datafusion_postgres::pgwire::api::results::{Response, Tag};
+use datafusion_postgres::pgwire::api::{
+    ClientInfo, ConnectionManager, METADATA_USER, PgWireConnectionState, PgWireServerHandlers,
+    PidSecretKeyGenerator, RandomPidSecretKeyGenerator,
+};
+use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::startup::Authentication;
+use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use datafusion_postgres::pgwire::tokio::tokio_rustls::rustls;
+use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
+use datafusion_postgres::{DfSessionService, QueryHook};
+use futures::{Sink, SinkExt};
+use ordergraph_engine::{Engine, Role, User, read_only};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+/// The server version clients see: a real PostgreSQL version, because
+/// drivers and BI tools parse it to pick their SQL dialect.
+pub const SERVER_VERSION: &str = "16.6";
+
+/// Failed logins from one address within [`FAILURE_WINDOW`] after which
+/// further attempts are refused without checking the password.
+const MAX_FAILURES: u32 = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Who is logged in on a connection (kept in its session extensions).
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub user: String,
+    pub role: Role,
+}
+
+/// Everything the listener shares between connections.
+pub struct PgServer {
+    engine: Arc<Engine>,
+    /// A session with `pg_catalog` and the Postgres functions; each
+    /// connection gets a copy of its state.
+    base: SessionContext,
+    logins: Arc<Logins>,
+    connections: Arc<ConnectionManager>,
+    tls: Option<TlsAcceptor>,
+    slots: Arc<Semaphore>,
+}
+
+impl Debug for PgServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgServer")
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An Argon2id PHC string of `password` with a random salt, as
+/// `[[users]] password_hash` wants it.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::PasswordHasher;
+    use argon2::password_hash::SaltString;
+    use argon2::password_hash::rand_core::OsRng;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
+}
+
+impl PgServer {
+    /// Whether connections may use TLS.
+    pub fn tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The Postgres side of `serve`, configured by `[postgres]` and
+    /// `[[users]]`. `dev` lets anyone in as admin without a password.
+    pub fn new(engine: Arc<Engine>, dev: bool) -> anyhow::Result<Self> {
+        let config = engine.config().clone();
+        let base = engine.session()?;
+        setup_pg_catalog(&base, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
+        base.register_udf(version_udf());
+        let tls = match (&config.postgres.tls_cert, &config.postgres.tls_key) {
+            (Some(cert), Some(key)) => Some(tls_acceptor(
+                &engine.dir().join(cert),
+                &engine.dir().join(key),
+            )?),
+            _ => None,
+        };
+        Ok(Self {
+            base,
+            logins: Arc::new(Logins::new(&config.users, dev)?),
+            connections: Arc::new(ConnectionManager::new()),
+            tls,
+            slots: Arc::new(Semaphore::new(config.postgres.max_connections.max(1))),
+            engine,
+        })
+    }
+
+    /// Serves connections from `listener` until `stopped` turns true.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, mut stopped: watch::Receiver<bool>) {
+        loop {
+            let (socket, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "postgres accept failed");
+                        continue;
+                    }
+                },
+                _ = stopped.changed() => break,
+            };
+            let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "postgres connection refused: max_connections reached");
+                continue;
+            };
+            let handlers = self.connection_handlers();
+            let tls = self.tls.clone();
+            tokio::spawn(async move {
+                if let Err(error) = process_socket(socket, tls, handlers).await {
+                    tracing::debug!(%peer, %error, "postgres connection ended with an error");
+                }
+                drop(slot);
+            });
+        }
+    }
+
+    /// The handlers of one connection, with its own session.
+    fn connection_handlers(&self) -> ConnectionHandlers {
+        let session = Arc::new(SessionContext::new_with_state(self.base.state()));
+        let hooks: Vec<Arc<dyn QueryHook>> = vec![
+            Arc::new(StatementGuard {
+                engine: self.engine.clone(),
+            }),
+            Arc::new(SetShowHook),
+            Arc::new(TransactionStatementHook),
+        ];
+        ConnectionHandlers {
+            service: Arc::new(DfSessionService::new_with_hooks(session, hooks)),
+            startup: Arc::new(PasswordStartup {
+                logins: self.logins.clone(),
+                connections: self.connections.clone(),
+                parameters: server_parameters(),
+            }),
+            cancel: Arc::new(DefaultCancelHandler::new(self.connections.clone())),
+        }
+    }
+}
+
+fn server_parameters() -> DefaultServerParameterProvider {
+    let mut parameters = DefaultServerParameterProvider::default();
+    parameters.server_version = SERVER_VERSION.to_string();
+    parameters.default_transaction_read_only = true;
+    parameters.is_superuser = false;
+    parameters
+}
+
+/// `version()` as PostgreSQL words it: SQLAlchemy and others parse it.
+fn version_udf() -> datafusion::logical_expr::ScalarUDF {
+    let text = format!(
+        "PostgreSQL {SERVER_VERSION} (ordergraph {} on Apache DataFusion {})",
+        env!("CARGO_PKG_VERSION"),
+        datafusion::DATAFUSION_VERSION
+    );
+    create_udf(
+        "version",
+        vec![],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(move |_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(text.clone()))))),
+    )
+}
+
+/// A TLS acceptor from PEM files; a certificate that does not load stops
+/// the server rather than falling back to plain text.
+fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
+    use anyhow::Context;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("reading [postgres] tls_cert {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("reading [postgres] tls_key {}", key.display()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .context("[postgres] tls_cert and tls_key do not form a usable pair")?;
+    // For clients that open with TLS directly (sslnegotiation=direct).
+    config.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The handlers pgwire asks for once per connection.
+struct ConnectionHandlers {
+    service: Arc<DfSessionService>,
+    startup: Arc<PasswordStartup>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl PgWireServerHandlers for ConnectionHandlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.service.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.service.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// The configured users, and recent failed logins per client address.
+pub struct Logins {
+    users: HashMap<String, (Role, String)>,
+    /// Checked for unknown users, so that a wrong name takes as long as a
+    /// wrong password.
+    dummy: String,
+    dev: bool,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Debug for Logins {
+    // Names only: hashes are secrets too.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logins")
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("dev", &self.dev)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Logins {
+    /// Checks every stored hash parses, so a typo stops start-up instead
+    /// of locking a user out later.
+    pub fn new(users: &[User], dev: bool) -> anyhow::Result<Self> {
+        let mut map = HashMap::new();
+        for user in users {
+            PasswordHash::new(&user.password_hash).map_err(|e| {
+                anyhow::anyhow!(
+                    "[[users]] '{}': password_hash is not an Argon2 PHC string ({e}); \
+                     `ordergraph hash-password` prints one",
+                    user.name
+                )
+            })?;
+            map.insert(user.name.clone(), (user.role, user.password_hash.clone()));
+        }
+        Ok(Self {
+            users: map,
+            dummy: hash_password("not a password")?,
+            dev,
+            failures: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Whether `from` failed too often lately to be heard now.
+    fn throttled(&self, from: IpAddr) -> bool {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures
+            .get(&from)
+            .is_some_and(|(n, at)| *n >= MAX_FAILURES && at.elapsed() < FAILURE_WINDOW)
+    }
+
+    fn record(&self, from: IpAddr, ok: bool) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if ok {
+            failures.remove(&from);
+            return;
+        }
+        let entry = failures.entry(from).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= FAILURE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        entry.1 = Instant::now();
+    }
+
+    /// The role of `user` if `password` is theirs. Unknown users are
+    /// checked against a dummy hash so both answers take as long.
+    pub async fn verify(&self, user: &str, password: &str) -> Option<Role> {
+        let (role, hash) = match self.users.get(user) {
+            Some((role, hash)) => (Some(*role), hash.clone()),
+            None => (None, self.dummy.clone()),
+        };
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        role.filter(|_| ok)
+    }
+}
+
+/// Login: asks for the password (in clear, so it can be checked against an
+/// Argon2 hash; TLS protects it on the wire) unless the server runs with
+/// `--dev`.
+struct PasswordStartup {
+    logins: Arc<Logins>,
+    connections: Arc<ConnectionManager>,
+    parameters: DefaultServerParameterProvider,
+}
+
+fn auth_error(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".to_string(),
+        code.to_string(),
+        message,
+    )))
+}
+
+impl PasswordStartup {
+    async fn admit<C>(&self, client: &mut C, who: LoggedIn) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (pid, secret) = RandomPidSecretKeyGenerator::default().generate(client);
+        client.set_pid_and_secret_key(pid, secret.clone());
+        // Registered so a CancelRequest from the client reaches the query.
+        let (handle, guard) = self.connections.register(pid, secret);
+        client.session_extensions().insert(handle);
+        client.session_extensions().insert(guard);
+        tracing::info!(user = %who.user, role = who.role.as_str(), peer = %client.socket_addr(), "postgres login");
+        client.session_extensions().insert(who);
+        finish_authentication(client, &self.parameters).await
+    }
+}
+
+#[async_trait]
+impl StartupHandler for PasswordStartup {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match message {
+            PgWireFrontendMessage::Startup(ref startup) => {
+                protocol_negotiation(client, startup).await?;
+                save_startup_parameters_to_metadata(client, startup);
+                let user = client
+                    .metadata()
+                    .get(METADATA_USER)
+                    .cloned()
+                    .unwrap_or_default();
+                if self.logins.dev {
+                    return self
+                        .admit(
+                            client,
+                            LoggedIn {
+                                user,
+                                role: Role::Admin,
+                            },
+                        )
+                        .await;
+                }
+                if self.logins.throttled(client.socket_addr().ip()) {
+                    return Err(auth_error(
+                        "28000",
+                        "too many failed logins from this address; try again in a minute".into(),
+                    ));
+                }
+                client.set_state(PgWireConnectionState::AuthenticationInProgress);
+                client
+                    .send(PgWireBackendMessage::Authentication(
+                        Authentication::CleartextPassword,
+                    ))
+                    .await?;
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(password) => {
+                let password = password.into_password()?.password;
+                let user = client
+                    .metadata()
+                    .get(METADATA_USER)
+                    .cloned()
+                    .unwrap_or_default();
+                let role = self.logins.verify(&user, &password).await;
+                self.logins
+                    .record(client.socket_addr().ip(), role.is_some());
+                let Some(role) = role else {
+                    tracing::warn!(%user, peer = %client.socket_addr(), "postgres login failed");
+                    return Err(PgWireError::InvalidPassword(user));
+                };
+                self.admit(client, LoggedIn { user, role }).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// What the guard decides about a statement.
+enum Verdict {
+    /// Let the next hook or DataFusion answer it.
+    Pass,
+    /// Answer it here.
+    Answer(Response),
+    /// Refuse it.
+    Refuse(PgWireError),
+}
+
+fn refusal(code: &str, message: String) -> Verdict {
+    Verdict::Refuse(PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".to_string(),
+        code.to_string(),
+        message,
+    ))))
+}
+
+/// Client settings that datafusion-postgres's SET hook keeps per
+/// connection; other `SET`s are acknowledged and ignored, except the
+/// engine's own (`datafusion.*`), which would change limits shared by all.
+const CLIENT_SETTINGS: &[&str] = &[
+    "statement_timeout",
+    "datestyle",
+    "bytea_output",
+    "intervalstyle",
+    "application_name",
+    "extra_float_digits",
+    "search_path",
+];
+
+/// First hook of every statement: sets the report clock, refuses what the
+/// role may not run and anything that is not read-only, and answers the
+/// session statements BI tools send that DataFusion does not know.
+struct StatementGuard {
+    engine: Arc<Engine>,
+}
+
+impl StatementGuard {
+    async fn judge(
+        &self,
+        statement: &Statement,
+        session: &SessionContext,
+        client: &(dyn ClientInfo + Send + Sync),
+    ) -> Verdict {
+        let role = client
+            .session_extensions()
+            .get::<LoggedIn>()
+            .map(|who| who.role);
+        if !role.is_some_and(Role::may_query) {
+            return refusal(
+                "42501",
+                format!(
+                    "role {} may not run SQL",
+                    role.map_or("(none)", Role::as_str)
+                ),
+            );
+        }
+        match statement {
+            Statement::Set(set) => judge_set(set),
+            Statement::ShowVariable { .. }
+            | Statement::ShowCatalogs { .. }
+            | Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. } => Verdict::Pass,
+            Statement::Discard { .. } => {
+                Verdict::Answer(Response::Execution(Tag::new("DISCARD ALL")))
+            }
+            Statement::Deallocate { .. } => {
+                Verdict::Answer(Response::Execution(Tag::new("DEALLOCATE")))
+            }
+            Statement::Declare { .. } | Statement::Fetch { .. } | Statement::Close { .. } => {
+                refusal(
+                    "0A000",
+                    "cursors are not supported; results are streamed as they are produced".into(),
+                )
+            }
+            // Planned from the text, as the statement will run: the
+            // simple path hands DataFusion the text (whose parser knows
+            // COPY ... TO and CREATE EXTERNAL TABLE), so a statement is
+            // judged by the plan DataFusion would execute.
+            _ => match plan(statement, session).await {
+                Err(e) => refusal("42601", e.to_string()),
+                Ok(plan) => match read_only().verify_plan(&plan) {
+                    Ok(()) => Verdict::Pass,
+                    Err(e) => refusal("25006", format!("ordergraph is read-only over SQL: {e}")),
+                },
+            },
+        }
+    }
+}
+
+async fn plan(
+    statement: &Statement,
+    session: &SessionContext,
+) -> datafusion::error::Result<LogicalPlan> {
+    // What `SessionContext::sql` does with the text, without running it.
+    session
+        .state()
+        .create_logical_plan(&statement.to_string())
+        .await
+}
+
+fn judge_set(set: &Set) -> Verdict {
+    let variable = match set {
+        Set::SingleAssignment { variable, .. } => variable.to_string().to_lowercase(),
+        Set::SetTimeZone { .. } => return Verdict::Pass,
+        _ => String::new(),
+    };
+    if variable.starts_with("datafusion") {
+        refusal(
+            "42501",
+            format!("engine setting {variable} cannot be changed over SQL; see ordergraph.toml"),
+        )
+    } else if CLIENT_SETTINGS.contains(&variable.as_str()) {
+        Verdict::Pass
+    } else {
+        Verdict::Answer(Response::Execution(Tag::new("SET")))
+    }
+}
+
+#[async_trait]
+impl QueryHook for StatementGuard {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        session: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        self.engine.restamp_clock(session, None);
+        match self.judge(statement, session, client).await {
+            Verdict::Pass => None,
+            Verdict::Answer(response) => Some(Ok(response)),
+            Verdict::Refuse(error) => Some(Err(error)),
+        }
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        session: &SessionContext,
+        client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        match self.judge(statement, session, client).await {
+            Verdict::Refuse(error) => Some(Err(error)),
+            Verdict::Pass | Verdict::Answer(_) => None,
+        }
+    }
+
+    async fn handle_extended_query(
+        &self,
+        _statement: &Statement,
+        _plan: &LogicalPlan,
+        _params: &ParamValues,
+        session: &SessionContext,
+        _client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        self.engine.restamp_clock(session, None);
+        None
+    }
+}

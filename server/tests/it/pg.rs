@@ -1,0 +1,337 @@
+//! The Postgres protocol: the real `ordergraph serve` process, real clients
+//! (tokio-postgres, and psql as a BI tool's stand-in), real logins against
+//! Argon2 hashes written by `ordergraph hash-password`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::SystemTime;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, NoTls};
+
+use crate::HEADER;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ordergraph");
+
+/// `ordergraph serve` with the Postgres listener on a free port.
+struct PgProcess {
+    child: Child,
+    pg_port: u16,
+}
+
+impl Drop for PgProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl PgProcess {
+    fn start(data: &Path) -> PgProcess {
+        let mut child = Command::new(BIN)
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["--pg-listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let pg_port = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            if line.contains("postgres listening") {
+                let at = line.find("127.0.0.1:").expect("an address") + "127.0.0.1:".len();
+                let port: String = line[at..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                break port.parse().unwrap();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        PgProcess { child, pg_port }
+    }
+
+    async fn connect(&self, user: &str, password: &str) -> Result<Client, tokio_postgres::Error> {
+        let (client, connection) = tokio_postgres::Config::new()
+            .host("127.0.0.1")
+            .port(self.pg_port)
+            .user(user)
+            .password(password)
+            .dbname("ordergraph")
+            .connect(NoTls)
+            .await?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+
+    fn psql(&self, command: &str) -> String {
+        let out = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "admin", "-d", "ordergraph", "-X"])
+            .args(["-p", &self.pg_port.to_string(), "-c", command])
+            .env("PGPASSWORD", "s3cret admin")
+            .output()
+            .expect("psql (package postgresql-client; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "psql -c '{command}': {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn hash_password(password: &str) -> String {
+    let mut child = Command::new(BIN)
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    hash
+}
+
+/// A data directory with three orders and three users.
+fn prepare(dir: &Path) {
+    let config = format!(
+        "[report]\nnow = \"2026-02-01T00:00:00Z\"\n\n\
+         [[users]]\nname = \"admin\"\nrole = \"admin\"\npassword_hash = \"{}\"\n\n\
+         [[users]]\nname = \"loader\"\nrole = \"ingest\"\npassword_hash = \"{}\"\n",
+        hash_password("s3cret admin"),
+        hash_password("loader pw"),
+    );
+    std::fs::write(dir.join("ordergraph.toml"), config).unwrap();
+    let csv = dir.join("orders.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "{HEADER}\
+             T1,tmall,2026-01-05T10:00:00+08:00,tb_1,13812345678,,,,199.00,paid,上海,,,\n\
+             J1,jd,2026-01-06T10:00:00+08:00,jd_1,+86 138-1234-5678,,,,88.50,shipped,上海,,,\n\
+             P1,pdd,2026-01-07T10:00:00+08:00,pdd_1,13900001111,,,,10.00,created,北京,,,\n"
+        ),
+    )
+    .unwrap();
+    let status = Command::new(BIN)
+        .arg("--data")
+        .arg(dir)
+        .args(["ingest", "orders"])
+        .arg(&csv)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn code(error: &tokio_postgres::Error) -> SqlState {
+    error
+        .code()
+        .cloned()
+        .unwrap_or_else(|| panic!("a server error, got {error}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_clients_query_read_only_with_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let server = PgProcess::start(dir.path());
+
+    // Logins: wrong password, unknown user, then the right one.
+    let wrong = server.connect("admin", "nope").await.unwrap_err();
+    assert_eq!(code(&wrong), SqlState::INVALID_PASSWORD);
+    let unknown = server.connect("mallory", "s3cret admin").await.unwrap_err();
+    assert_eq!(code(&unknown), SqlState::INVALID_PASSWORD);
+    let admin = server.connect("admin", "s3cret admin").await.unwrap();
+
+    // Simple protocol.
+    let rows = admin
+        .simple_query("SELECT count(*) FROM orders")
+        .await
+        .unwrap();
+    let count = rows.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+        _ => None,
+    });
+    assert_eq!(count.as_deref(), Some("3"));
+
+    // Extended protocol: a prepared statement with parameters, and the
+    // types drivers map columns by.
+    let by_key = admin
+        .prepare(
+            "SELECT order_id, amount, ordered_at, mcid, status = 'paid' AS is_paid \
+             FROM orders WHERE channel = $1 AND order_id = $2",
+        )
+        .await
+        .unwrap();
+    let types: Vec<&Type> = by_key.columns().iter().map(|c| c.type_()).collect();
+    assert_eq!(types[1], &Type::NUMERIC, "amount");
+    assert_eq!(types[2], &Type::TIMESTAMPTZ, "ordered_at");
+    assert_eq!(types[4], &Type::BOOL);
+    let rows = admin.query(&by_key, &[&"tmall", &"T1"]).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let ordered_at: SystemTime = rows[0].get(2);
+    let seconds = ordered_at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(seconds, 1_767_578_400, "2026-01-05T02:00:00Z");
+    let tmall_mcid: String = rows[0].get(3);
+    assert!(tmall_mcid.starts_with("MC"));
+    assert!(rows[0].get::<_, bool>(4));
+    // The same phone in another format: the same customer.
+    let rows = admin.query(&by_key, &[&"jd", &"J1"]).await.unwrap();
+    assert_eq!(rows[0].get::<_, String>(3), tmall_mcid);
+
+    let lists = admin
+        .query("SELECT make_array('a', 'b') AS l", &[])
+        .await
+        .unwrap();
+    assert_eq!(lists[0].columns()[0].type_(), &Type::TEXT_ARRAY);
+    assert_eq!(lists[0].get::<_, Vec<String>>(0), ["a", "b"]);
+
+    // Views answer as of the configured report clock.
+    let now: SystemTime = admin
+        .query_one("SELECT now FROM report_config", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        now.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        1_769_904_000
+    );
+
+    // What clients send at connect time, and catalog look-ups.
+    for statement in [
+        "SET extra_float_digits = 3",
+        "SET application_name = 'PostgreSQL JDBC Driver'",
+        "SET client_min_messages = warning",
+        "SET TIME ZONE 'UTC'",
+        "DISCARD ALL",
+        "BEGIN",
+        "COMMIT",
+    ] {
+        admin
+            .batch_execute(statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    let version: String = admin
+        .query_one("SELECT version()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(version.starts_with("PostgreSQL 16"), "{version}");
+    let schema: String = admin
+        .query_one("SELECT current_schema()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(schema, "public");
+    let tables = admin
+        .query(
+            "SELECT c.relname FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relname IN ('orders', 'customers') ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let names: Vec<String> = tables.iter().map(|r| r.get(0)).collect();
+    assert_eq!(names, ["customers", "orders"]);
+    let typname: String = admin
+        .query_one(
+            "SELECT typname FROM pg_catalog.pg_type WHERE oid = 1184",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(typname, "timestamptz");
+
+    // Read-only, whatever the statement.
+    for statement in [
+        "CREATE TABLE t (a INT)",
+        "CREATE VIEW v AS SELECT 1",
+        "INSERT INTO orders (order_id) VALUES ('x')",
+        "DELETE FROM orders",
+        "COPY (SELECT 1) TO '/tmp/ordergraph-pg-copy.csv'",
+        "DROP TABLE orders",
+    ] {
+        let Err(error) = admin.batch_execute(statement).await else {
+            panic!("{statement} was accepted");
+        };
+        assert_eq!(
+            code(&error),
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+            "{statement}: {error}"
+        );
+    }
+    assert!(
+        !Path::new("/tmp/ordergraph-pg-copy.csv").exists(),
+        "COPY wrote nothing"
+    );
+    // Not even parsed by the Postgres dialect.
+    let error = admin
+        .batch_execute("CREATE EXTERNAL TABLE e STORED AS CSV LOCATION '/etc/passwd'")
+        .await
+        .unwrap_err();
+    assert!(error.as_db_error().is_some(), "{error}");
+    let error = admin
+        .batch_execute("SET datafusion.runtime.memory_limit = '1T'")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), SqlState::INSUFFICIENT_PRIVILEGE);
+    // Refused in the extended protocol too.
+    let error = admin.prepare("DROP TABLE orders").await.unwrap_err();
+    assert_eq!(code(&error), SqlState::READ_ONLY_SQL_TRANSACTION);
+    let count: i64 = admin
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 3, "nothing was changed");
+
+    // The ingest role logs in but may not query.
+    let loader = server.connect("loader", "loader pw").await.unwrap();
+    let error = loader.simple_query("SELECT 1").await.unwrap_err();
+    assert_eq!(code(&error), SqlState::INSUFFICIENT_PRIVILEGE);
+
+    // psql's meta-commands run catalog queries of their own.
+    let listing = server.psql("\\dt");
+    assert!(listing.contains("orders"), "{listing}");
+    let described = server.psql("\\d orders");
+    assert!(described.contains("mcid"), "{described}");
+    assert!(
+        described.contains("timestamp with time zone"),
+        "{described}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failed_logins_are_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let server = PgProcess::start(dir.path());
+    for _ in 0..5 {
+        let error = server.connect("admin", "guess").await.unwrap_err();
+        assert_eq!(code(&error), SqlState::INVALID_PASSWORD);
+    }
+    // Now even the right password is not checked for a while.
+    let error = server.connect("admin", "s3cret admin").await.unwrap_err();
+    assert_eq!(code(&error), SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
+}
