@@ -21,7 +21,11 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, LogicalPlan, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{Set, Statement};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser as SqlParser;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
 use datafusion_postgres::hooks::HookClient;
@@ -32,17 +36,21 @@ use datafusion_postgres::pgwire::api::auth::{
     save_startup_parameters_to_metadata,
 };
 use datafusion_postgres::pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
+use datafusion_postgres::pgwire::api::portal::{Format, Portal};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use datafusion_postgres::pgwire::api::results::{Response, Tag};
+use datafusion_postgres::pgwire::api::results::{FieldInfo, Response, Tag};
+use datafusion_postgres::pgwire::api::stmt::QueryParser;
+use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::api::{
-    ClientInfo, ConnectionManager, METADATA_USER, PgWireConnectionState, PgWireServerHandlers,
-    PidSecretKeyGenerator, RandomPidSecretKeyGenerator,
+    ClientInfo, ClientPortalStore, ConnectionManager, METADATA_USER, PgWireConnectionState,
+    PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
 };
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::startup::Authentication;
 use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use datafusion_postgres::pgwire::tokio::tokio_rustls::rustls;
 use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
+use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt};
 use ordergraph_engine::{Engine, Role, User, read_only};
@@ -159,15 +167,25 @@ impl PgServer {
     /// The handlers of one connection, with its own session.
     fn connection_handlers(&self) -> ConnectionHandlers {
         let session = Arc::new(SessionContext::new_with_state(self.base.state()));
+        let guard = Arc::new(StatementGuard {
+            engine: self.engine.clone(),
+        });
         let hooks: Vec<Arc<dyn QueryHook>> = vec![
-            Arc::new(StatementGuard {
-                engine: self.engine.clone(),
-            }),
+            guard.clone(),
             Arc::new(SetShowHook),
             Arc::new(TransactionStatementHook),
         ];
+        let inner = Arc::new(DfSessionService::new_with_hooks(session.clone(), hooks));
         ConnectionHandlers {
-            service: Arc::new(DfSessionService::new_with_hooks(session, hooks)),
+            service: Arc::new(Service {
+                parser: Arc::new(DirectFirstParser {
+                    inner: inner.query_parser(),
+                    session: session.clone(),
+                }),
+                inner,
+                session,
+                guard,
+            }),
             startup: Arc::new(PasswordStartup {
                 logins: self.logins.clone(),
                 connections: self.connections.clone(),
@@ -227,7 +245,7 @@ fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
 
 /// The handlers pgwire asks for once per connection.
 struct ConnectionHandlers {
-    service: Arc<DfSessionService>,
+    service: Arc<Service>,
     startup: Arc<PasswordStartup>,
     cancel: Arc<DefaultCancelHandler>,
 }
@@ -449,12 +467,16 @@ enum Verdict {
     Refuse(PgWireError),
 }
 
-fn refusal(code: &str, message: String) -> Verdict {
-    Verdict::Refuse(PgWireError::UserError(Box::new(ErrorInfo::new(
+fn user_error(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
         "ERROR".to_string(),
         code.to_string(),
         message,
-    ))))
+    )))
+}
+
+fn refusal(code: &str, message: String) -> Verdict {
+    Verdict::Refuse(user_error(code, message))
 }
 
 /// Client settings that datafusion-postgres's SET hook keeps per
@@ -478,24 +500,39 @@ struct StatementGuard {
 }
 
 impl StatementGuard {
+    /// Refuses a client whose role may not run SQL.
+    fn may_query(client: &(dyn ClientInfo + Send + Sync)) -> Result<(), PgWireError> {
+        let role = client
+            .session_extensions()
+            .get::<LoggedIn>()
+            .map(|who| who.role);
+        if role.is_some_and(Role::may_query) {
+            return Ok(());
+        }
+        Err(user_error(
+            "42501",
+            format!(
+                "role {} may not run SQL",
+                role.map_or("(none)", Role::as_str)
+            ),
+        ))
+    }
+
+    /// Refuses a plan that is not read-only.
+    fn verify(plan: &LogicalPlan) -> Result<(), PgWireError> {
+        read_only()
+            .verify_plan(plan)
+            .map_err(|e| user_error("25006", format!("ordergraph is read-only over SQL: {e}")))
+    }
+
     async fn judge(
         &self,
         statement: &Statement,
         session: &SessionContext,
         client: &(dyn ClientInfo + Send + Sync),
     ) -> Verdict {
-        let role = client
-            .session_extensions()
-            .get::<LoggedIn>()
-            .map(|who| who.role);
-        if !role.is_some_and(Role::may_query) {
-            return refusal(
-                "42501",
-                format!(
-                    "role {} may not run SQL",
-                    role.map_or("(none)", Role::as_str)
-                ),
-            );
+        if let Err(e) = Self::may_query(client) {
+            return Verdict::Refuse(e);
         }
         match statement {
             Statement::Set(set) => judge_set(set),
@@ -522,9 +559,9 @@ impl StatementGuard {
             // judged by the plan DataFusion would execute.
             _ => match plan(statement, session).await {
                 Err(e) => refusal("42601", e.to_string()),
-                Ok(plan) => match read_only().verify_plan(&plan) {
+                Ok(plan) => match Self::verify(&plan) {
                     Ok(()) => Verdict::Pass,
-                    Err(e) => refusal("25006", format!("ordergraph is read-only over SQL: {e}")),
+                    Err(e) => Verdict::Refuse(e),
                 },
             },
         }
@@ -598,5 +635,148 @@ impl QueryHook for StatementGuard {
     ) -> Option<PgWireResult<Response>> {
         self.engine.restamp_clock(session, None);
         None
+    }
+}
+
+/// A query DataFusion runs as sent, or `None` for one that takes
+/// datafusion-postgres's compatibility path.
+///
+/// That path rewrites every statement for PostgreSQL's catalog dialect
+/// before planning, and one of its rewrites replaces a correlated scalar
+/// subquery in a SELECT list with NULL: a silently wrong answer (seen:
+/// `SELECT (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) FROM
+/// orders o` gave NULLs). So a single query that names nothing of the
+/// Postgres catalog is planned by DataFusion from the text as sent; catalog
+/// queries from psql and BI tools, and whatever DataFusion cannot plan,
+/// still take the compatibility path.
+fn direct_query(sql: &str) -> Option<Statement> {
+    let lower = sql.to_ascii_lowercase();
+    if lower.contains("pg_") || lower.contains("information_schema") {
+        return None;
+    }
+    let mut statements = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let statement = statements.pop()?;
+    (statements.is_empty() && matches!(statement, Statement::Query(_))).then_some(statement)
+}
+
+async fn plan_direct(
+    statement: &Statement,
+    session: &SessionContext,
+) -> datafusion::error::Result<LogicalPlan> {
+    session
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
+        .await
+}
+
+fn api_error(e: datafusion::error::DataFusionError) -> PgWireError {
+    PgWireError::ApiError(Box::new(e))
+}
+
+/// One connection's query service: plain queries straight to DataFusion
+/// (see [`direct_query`]), everything else through datafusion-postgres.
+struct Service {
+    inner: Arc<DfSessionService>,
+    parser: Arc<DirectFirstParser>,
+    session: Arc<SessionContext>,
+    guard: Arc<StatementGuard>,
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Service {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Some(statement) = direct_query(query) else {
+            return SimpleQueryHandler::do_query(self.inner.as_ref(), client, query).await;
+        };
+        let Ok(plan) = plan_direct(&statement, &self.session).await else {
+            return SimpleQueryHandler::do_query(self.inner.as_ref(), client, query).await;
+        };
+        StatementGuard::may_query(&*client)?;
+        StatementGuard::verify(&plan)?;
+        self.guard.engine.restamp_clock(&self.session, None);
+        let frame = self
+            .session
+            .execute_logical_plan(plan)
+            .await
+            .map_err(api_error)?;
+        let format = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        let rows = encode_dataframe(frame, &Format::UnifiedText, Some(format)).await?;
+        Ok(vec![Response::Query(rows)])
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Service {
+    type Statement = <DfSessionService as ExtendedQueryHandler>::Statement;
+    type QueryParser = DirectFirstParser;
+
+    fn query_parser(&self) -> Arc<DirectFirstParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // The portal holds the plan the parser below made; execution is
+        // datafusion-postgres's (parameters, hooks, encoding).
+        ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows).await
+    }
+}
+
+/// The extended protocol's parser: plain queries planned by DataFusion as
+/// sent (see [`direct_query`]), the rest by datafusion-postgres's parser.
+struct DirectFirstParser {
+    inner: Arc<datafusion_postgres::Parser>,
+    session: Arc<SessionContext>,
+}
+
+#[async_trait]
+impl QueryParser for DirectFirstParser {
+    type Statement = <DfSessionService as ExtendedQueryHandler>::Statement;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        if let Some(statement) = direct_query(sql)
+            && let Ok(plan) = plan_direct(&statement, &self.session).await
+        {
+            StatementGuard::may_query(client)?;
+            StatementGuard::verify(&plan)?;
+            return Ok(Some((sql.to_string(), Some((statement, plan)))));
+        }
+        self.inner.parse_sql(client, sql, types).await
+    }
+
+    fn get_parameter_types(&self, statement: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        self.inner.get_parameter_types(statement)
+    }
+
+    fn get_result_schema(
+        &self,
+        statement: &Self::Statement,
+        format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        self.inner.get_result_schema(statement, format)
     }
 }

@@ -202,6 +202,23 @@ async fn postgres_clients_query_read_only_with_passwords() {
     assert_eq!(lists[0].columns()[0].type_(), &Type::TEXT_ARRAY);
     assert_eq!(lists[0].get::<_, Vec<String>>(0), ["a", "b"]);
 
+    // A correlated scalar subquery is answered, not replaced by NULL (as
+    // datafusion-postgres's compatibility rewrite would), in both protocols.
+    let correlated = "SELECT o.order_id, (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) AS n \
+                      FROM orders o ORDER BY o.order_id";
+    let rows = admin.query(correlated, &[]).await.unwrap();
+    let counts: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        counts,
+        [("J1".into(), 2), ("P1".into(), 1), ("T1".into(), 2)]
+    );
+    let simple = admin.simple_query(correlated).await.unwrap();
+    let first = simple.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(1).map(str::to_string),
+        _ => None,
+    });
+    assert_eq!(first.as_deref(), Some("2"));
+
     // Views answer as of the configured report clock.
     let now: SystemTime = admin
         .query_one("SELECT now FROM report_config", &[])
