@@ -58,6 +58,37 @@ pub const VIEWS: &[View] = &[
     view!("order_snapshots"),
 ];
 
+/// A segment: a view of customers (one row per `mcid`) that marketing
+/// exports through `GET /v1/segments/{name}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment {
+    /// The view.
+    pub name: &'static str,
+    /// What its members have in common.
+    pub description: &'static str,
+    /// The column holding when a customer entered the segment (`?since=`).
+    pub entered_at: &'static str,
+    /// Whether the view carries `phone`, `email` and `wechat_unionid`
+    /// itself; if not, the export joins `customer_contacts`.
+    pub has_contacts: bool,
+}
+
+/// The segment views.
+pub const SEGMENTS: &[Segment] = &[
+    Segment {
+        name: "high_value_prospects",
+        description: "customers with at least prospect_min_orders orders inside one prospect_window_days window",
+        entered_at: "qualified_at",
+        has_contacts: true,
+    },
+    Segment {
+        name: "new_customer_coupon_abuse",
+        description: "customers who used a new-customer coupon more than once, across channels and accounts",
+        entered_at: "flagged_at",
+        has_contacts: false,
+    },
+];
+
 /// Creates every view on `ctx`.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for v in VIEWS {

@@ -2,7 +2,8 @@
 -- (report_config.new_customer_coupons, compared trimmed and upper-case)
 -- more than once, on any channels and accounts. Cancelled orders (their
 -- coupon goes back) do not count.
--- Grain: mcid. Inputs: orders, report_config.
+-- Grain: mcid. Inputs: orders, report_config. flagged_at: the second
+-- claim, when the customer entered this segment.
 CREATE VIEW new_customer_coupon_abuse AS
 WITH claims AS (
     SELECT o.mcid, o.channel, o.order_id, o.ordered_at, o.account_id,
@@ -19,6 +20,8 @@ SELECT mcid,
        count(DISTINCT channel || ':' || account_id) AS accounts,
        min(ordered_at) AS first_claim_at,
        max(ordered_at) AS last_claim_at,
+       -- The second claim made the customer an abuser.
+       array_element(array_agg(ordered_at ORDER BY ordered_at), 2) AS flagged_at,
        array_to_string(array_agg(channel || ':' || order_id ORDER BY ordered_at, channel, order_id), ',') AS orders,
        array_to_string(array_sort(array_agg(DISTINCT coupon)), ',') AS coupons
 FROM claims

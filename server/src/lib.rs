@@ -76,6 +76,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/v1/sql", post(routes::sql::sql))
+        .route("/v1/segments", get(routes::segments::list))
+        .route("/v1/segments/{name}", get(routes::segments::export))
         .route(
             "/v1/ingest/{table}",
             post(routes::ingest::ingest).route_layer(middleware::from_fn_with_state(

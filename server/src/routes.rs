@@ -6,6 +6,7 @@ use crate::ApiError;
 
 pub(crate) mod health;
 pub(crate) mod ingest;
+pub(crate) mod segments;
 pub(crate) mod sql;
 
 /// Unknown paths answer JSON like every other error.

@@ -5,6 +5,7 @@ mod crash;
 mod http;
 mod limits;
 mod pg;
+mod segments;
 mod source;
 
 use std::net::SocketAddr;

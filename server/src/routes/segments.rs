@@ -1,0 +1,185 @@
+//! `GET /v1/segments` and `GET /v1/segments/{name}`: the customer segments
+//! marketing pulls into its campaign tools, with their contacts, in a
+//! stable order (by MCID), a page at a time.
+//!
+//! A segment is computed when it is asked for, on the current MCIDs, so a
+//! merge or split of customers shows in the next export.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ordergraph_queries::{SEGMENTS, Segment};
+use serde::Deserialize;
+
+use crate::encode::{Encoding, encode};
+use crate::{ApiError, AppState};
+
+/// Rows per page unless `limit` says otherwise, and the most it may say.
+const DEFAULT_LIMIT: usize = 1_000;
+const MAX_LIMIT: usize = 100_000;
+
+/// Lists the segments.
+pub(crate) async fn list() -> Json<serde_json::Value> {
+    let segments: Vec<_> = SEGMENTS
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "description": s.description,
+                "entered_at_column": s.entered_at,
+                "href": format!("/v1/segments/{}", s.name),
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "segments": segments }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Page {
+    /// Only members who entered at or after this time (RFC 3339).
+    since: Option<String>,
+    /// The `X-Next-Cursor` of the previous page.
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+fn bad_request(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// The query for one page; every value spliced in is validated first.
+fn page_sql(segment: &Segment, since: Option<i64>, cursor: Option<&str>, limit: usize) -> String {
+    let contacts = if segment.has_contacts {
+        String::new()
+    } else {
+        ", k.phone, k.email, k.wechat_unionid".to_string()
+    };
+    let join = if segment.has_contacts {
+        ""
+    } else {
+        " LEFT JOIN customer_contacts k ON k.mcid = s.mcid"
+    };
+    let mut conditions = Vec::new();
+    if let Some(since) = since {
+        conditions.push(format!(
+            "s.{} >= to_timestamp_micros({since})",
+            segment.entered_at
+        ));
+    }
+    if let Some(cursor) = cursor {
+        conditions.push(format!("s.mcid > '{cursor}'"));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    // One row more than the page tells whether there is a next page.
+    format!(
+        "SELECT s.*{contacts} FROM {} s{join}{filter} ORDER BY s.mcid LIMIT {}",
+        segment.name,
+        limit + 1
+    )
+}
+
+/// Exports one page of a segment as JSON, CSV or Arrow (by `Accept`). The
+/// next page's cursor is in `X-Next-Cursor` and a `Link: rel="next"`
+/// header, absent on the last page.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(page) = page.map_err(|e| bad_request(e.body_text()))?;
+    let segment = SEGMENTS.iter().find(|s| s.name == name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no segment '{name}'; GET /v1/segments lists them"),
+        )
+    })?;
+    let encoding =
+        Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
+    let limit = page.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let since = page
+        .since
+        .as_deref()
+        .map(ordergraph_engine::decode::parse_timestamp)
+        .transpose()
+        .map_err(|e| bad_request(format!("since: {e}")))?;
+    // A cursor is an MCID: letters and digits only, so it can be quoted.
+    if let Some(cursor) = &page.cursor
+        && (cursor.is_empty()
+            || cursor.len() > 32
+            || !cursor.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(bad_request(format!(
+            "cursor '{cursor}' is not one this API gave out"
+        )));
+    }
+
+    let sql = page_sql(segment, since, page.cursor.as_deref(), limit);
+    let run = async {
+        let df = state.engine.query(&sql).await?;
+        let schema = df.schema().inner().clone();
+        let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
+        Ok::<_, ApiError>((schema, batches))
+    };
+    let (schema, batches) = tokio::time::timeout(state.query_timeout, run)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("segment ran longer than {:?}", state.query_timeout),
+            )
+        })??;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let (batches, next) = if rows > limit {
+        let all = datafusion::arrow::compute::concat_batches(&schema, &batches)
+            .map_err(ApiError::internal)?;
+        let mcids = datafusion::arrow::compute::cast(
+            all.column_by_name("mcid").expect("segments have an mcid"),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .map_err(ApiError::internal)?;
+        let next = datafusion::arrow::array::AsArray::as_string::<i32>(&mcids)
+            .value(limit - 1)
+            .to_string();
+        (vec![all.slice(0, limit)], Some(next))
+    } else {
+        (batches, None)
+    };
+    let body = encode(encoding, &schema, &batches).map_err(ApiError::internal)?;
+    let mut response = ([(header::CONTENT_TYPE, encoding.content_type())], body).into_response();
+    if let Some(next) = next {
+        let mut link = format!("/v1/segments/{name}?cursor={next}&limit={limit}");
+        if let Some(since) = &page.since {
+            link.push_str(&format!("&since={}", urlencode(since)));
+        }
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&next) {
+            headers.insert("x-next-cursor", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("<{link}>; rel=\"next\"")) {
+            headers.insert(header::LINK, v);
+        }
+    }
+    Ok(response)
+}
+
+/// Percent-encodes the characters of an RFC 3339 time that a query string
+/// would misread.
+fn urlencode(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('+', "%2B")
+        .replace(':', "%3A")
+}
