@@ -127,21 +127,7 @@ pub(crate) async fn export(
     }
 
     let sql = page_sql(segment, since, page.cursor.as_deref(), limit);
-    let run = async {
-        let df = state.engine.query(&sql).await?;
-        let schema = df.schema().inner().clone();
-        let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
-        Ok::<_, ApiError>((schema, batches))
-    };
-    let (schema, batches) = tokio::time::timeout(state.query_timeout, run)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
-                format!("segment ran longer than {:?}", state.query_timeout),
-            )
-        })??;
+    let (schema, batches) = super::sql::collect(&state, &sql, None).await?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let (batches, next) = if rows > limit {
         let all = datafusion::arrow::compute::concat_batches(&schema, &batches)

@@ -5,6 +5,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 
 use crate::encode::{Encoding, encode};
 use crate::{ApiError, AppState};
@@ -66,13 +68,25 @@ pub(crate) async fn sql(
         .map(|n| ordergraph_engine::decode::parse_timestamp(&n))
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
+    let (schema, batches) = collect(&state, &sql, now).await?;
+    let body = encode(encoding, &schema, &batches).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, encoding.content_type())], body).into_response())
+}
+
+/// Runs one read-only query to completion within the query timeout (408
+/// beyond it).
+pub(crate) async fn collect(
+    state: &AppState,
+    sql: &str,
+    now: Option<i64>,
+) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
     let run = async {
-        let df = state.engine.query_at(&sql, now).await?;
+        let df = state.engine.query_at(sql, now).await?;
         let schema = df.schema().inner().clone();
         let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
         Ok::<_, ApiError>((schema, batches))
     };
-    let (schema, batches) = tokio::time::timeout(state.query_timeout, run)
+    tokio::time::timeout(state.query_timeout, run)
         .await
         .map_err(|_| {
             ApiError::new(
@@ -80,7 +94,5 @@ pub(crate) async fn sql(
                 "timeout",
                 format!("query ran longer than {:?}", state.query_timeout),
             )
-        })??;
-    let body = encode(encoding, &schema, &batches).map_err(ApiError::internal)?;
-    Ok(([(header::CONTENT_TYPE, encoding.content_type())], body).into_response())
+        })?
 }
