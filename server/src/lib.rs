@@ -76,6 +76,11 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/v1/sql", post(routes::sql::sql))
+        .route("/v1/customers", get(routes::customers::lookup))
+        .route(
+            "/v1/customers/{mcid}/lineage",
+            get(routes::customers::lineage),
+        )
         .route("/v1/segments", get(routes::segments::list))
         .route("/v1/segments/{name}", get(routes::segments::export))
         .route(

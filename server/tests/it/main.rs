@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod customers;
 mod http;
 mod limits;
 mod pg;
