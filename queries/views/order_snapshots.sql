@@ -14,18 +14,29 @@ WITH stages AS (
                           (4, 'signed', 'signed'),
                           (5, 'after_sale', 'refunded')) AS s(stage_order, stage, status)
 ), firsts AS (
-    SELECT v.channel, v.order_id, s.stage_order, s.stage,
-           v.version, v.status, v.amount, v.coupon, v.ordered_at, v.arrived_at,
-           row_number() OVER (PARTITION BY v.channel, v.order_id, s.stage_order
-                              ORDER BY v.version) AS nth
+    -- The first version at each stage, and below each stage the previous
+    -- one present: aggregates and joins on the order key. (Windows
+    -- partitioned by order, row_number and lag, cost DataFusion per
+    -- partition: 67 s at 2.38M orders against DuckDB's 3.6 s.)
+    SELECT v.channel, v.order_id, s.stage_order, s.stage, min(v.version) AS version
     FROM order_versions v
     JOIN stages s ON s.status IS NULL OR s.status = v.status
+    GROUP BY v.channel, v.order_id, s.stage_order, s.stage
 ), snapshots AS (
-    SELECT * FROM firsts WHERE nth = 1
+    SELECT f.channel, f.order_id, f.stage_order, f.stage, f.version,
+           v.status, v.amount, v.coupon, v.arrived_at
+    FROM firsts f
+    JOIN order_versions v
+      ON v.channel = f.channel AND v.order_id = f.order_id AND v.version = f.version
+), previous AS (
+    SELECT a.channel, a.order_id, a.stage_order, max(b.stage_order) AS prev_stage
+    FROM firsts a JOIN firsts b
+      ON b.channel = a.channel AND b.order_id = a.order_id AND b.stage_order < a.stage_order
+    GROUP BY a.channel, a.order_id, a.stage_order
 )
-SELECT channel, order_id, stage, stage_order, version, status, amount, coupon, arrived_at,
-       amount - lag(amount) OVER w AS amount_change,
-       (lag(stage_order) OVER w IS NOT NULL)
-           AND (coupon IS DISTINCT FROM lag(coupon) OVER w) AS coupon_changed
-FROM snapshots
-WINDOW w AS (PARTITION BY channel, order_id ORDER BY stage_order)
+SELECT s.channel, s.order_id, s.stage, s.stage_order, s.version, s.status, s.amount, s.coupon, s.arrived_at,
+       s.amount - p.amount AS amount_change,
+       (p.stage_order IS NOT NULL) AND (s.coupon IS DISTINCT FROM p.coupon) AS coupon_changed
+FROM snapshots s
+LEFT JOIN previous pr ON pr.channel = s.channel AND pr.order_id = s.order_id AND pr.stage_order = s.stage_order
+LEFT JOIN snapshots p ON p.channel = s.channel AND p.order_id = s.order_id AND p.stage_order = pr.prev_stage
