@@ -14,6 +14,7 @@ use ordergraph_engine::Engine;
 use ordergraph_engine::source::DirectorySource;
 use tokio::sync::Semaphore;
 
+pub mod auth;
 pub mod encode;
 mod error;
 pub mod pg;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub query_timeout: Duration,
     /// One permit per ingest request being received or applied.
     pub ingest_slots: Arc<Semaphore>,
+    /// Who may call what; `None` admits every request (tests, embedding).
+    pub logins: Option<Arc<auth::Logins>>,
 }
 
 impl AppState {
@@ -43,7 +46,62 @@ impl AppState {
             max_body: limits.max_body_mib << 20,
             query_timeout: Duration::from_secs(limits.query_timeout_seconds),
             ingest_slots: Arc::new(Semaphore::new(limits.max_pending_ingests)),
+            logins: None,
         }
+    }
+
+    /// The same state, checking every request against `logins`.
+    pub fn with_logins(mut self, logins: Arc<auth::Logins>) -> Self {
+        self.logins = Some(logins);
+        self
+    }
+}
+
+/// Lets a request through only with credentials whose role may call its
+/// path (see [`auth::role_allows`]); `/healthz` is open.
+async fn require_login(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(logins) = &state.logins else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path().to_string();
+    if path == "/healthz" {
+        return next.run(request).await;
+    }
+    let from = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let authorization = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match logins.admit_http(authorization, from, &path).await {
+        Ok(_) => next.run(request).await,
+        Err(auth::Refused::Unauthenticated) => {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in with HTTP Basic (curl -u user:password) or Authorization: Bearer user:password",
+            )
+            .into_response();
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"ordergraph\""),
+            );
+            response
+        }
+        Err(auth::Refused::Throttled) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failed_logins",
+            "too many failed logins from this address; try again in a minute",
+        )
+        .into_response(),
+        Err(auth::Refused::Forbidden(role)) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("role {} may not call {path}", role.as_str()),
+        )
+        .into_response(),
     }
 }
 
@@ -91,6 +149,7 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .fallback(routes::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), require_login))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

@@ -15,6 +15,7 @@ use ordergraph_datasets::{
 };
 use ordergraph_engine::Engine;
 use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
+use ordergraph_server::auth::Logins;
 use ordergraph_server::encode::{Encoding, encode};
 use ordergraph_server::pg::PgServer;
 use ordergraph_server::{
@@ -170,7 +171,7 @@ async fn run(cli: Cli) -> Result<()> {
             if password.is_empty() {
                 bail!("no password on stdin");
             }
-            println!("{}", ordergraph_server::pg::hash_password(password)?);
+            println!("{}", ordergraph_server::auth::hash_password(password)?);
             Ok(())
         }
         Command::Ingest { table, files } => {
@@ -399,8 +400,16 @@ async fn serve(
         Duration::from_secs(config.storage.checkpoint_interval_s),
         stopped.clone(),
     ))];
+    let logins = Arc::new(Logins::new(&config.users, dev)?);
+    if dev {
+        tracing::warn!("--dev: every request and login is admitted as admin");
+    } else if !logins.has_users() {
+        tracing::warn!(
+            "no [[users]] in ordergraph.toml: the HTTP API is open to anyone who can reach it, and every Postgres login is refused (--dev admits anyone)"
+        );
+    }
     if let Some(pg_listen) = pg_listen {
-        let pg = Arc::new(PgServer::new(engine.clone(), dev)?);
+        let pg = Arc::new(PgServer::new(engine.clone(), logins.clone())?);
         let listener = tokio::net::TcpListener::bind(pg_listen)
             .await
             .with_context(|| format!("binding the Postgres listener {pg_listen}"))?;
@@ -421,9 +430,14 @@ async fn serve(
     }
     // On SIGTERM: stop accepting, finish the requests in flight, then the
     // background work, then write a checkpoint so the next start is fast.
-    axum::serve(listener, app(AppState::new(engine.clone())))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let app = app(AppState::new(engine.clone()).with_logins(logins));
+    // Peer addresses let failed logins be counted per address.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop.send(true);
     for task in background {
         let _ = task.await;

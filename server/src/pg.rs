@@ -8,14 +8,10 @@
 //! report clock set per statement, and a guard in front of every statement
 //! so that no statement writes, reads files or changes engine settings.
 
-use std::collections::HashMap;
 use std::fmt::Debug;
-use std::net::IpAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{ParamValues, ScalarValue};
@@ -53,18 +49,15 @@ use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt};
-use ordergraph_engine::{Engine, Role, User, read_only};
+use ordergraph_engine::{Engine, Role, read_only};
+
+use crate::auth::Logins;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 /// The server version clients see: a real PostgreSQL version, because
 /// drivers and BI tools parse it to pick their SQL dialect.
 pub const SERVER_VERSION: &str = "16.6";
-
-/// Failed logins from one address within [`FAILURE_WINDOW`] after which
-/// further attempts are refused without checking the password.
-const MAX_FAILURES: u32 = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Who is logged in on a connection (kept in its session extensions).
 #[derive(Debug, Clone)]
@@ -93,19 +86,6 @@ impl Debug for PgServer {
     }
 }
 
-/// An Argon2id PHC string of `password` with a random salt, as
-/// `[[users]] password_hash` wants it.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    use argon2::PasswordHasher;
-    use argon2::password_hash::SaltString;
-    use argon2::password_hash::rand_core::OsRng;
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
-}
-
 impl PgServer {
     /// Whether connections may use TLS.
     pub fn tls(&self) -> bool {
@@ -113,8 +93,8 @@ impl PgServer {
     }
 
     /// The Postgres side of `serve`, configured by `[postgres]` and
-    /// `[[users]]`. `dev` lets anyone in as admin without a password.
-    pub fn new(engine: Arc<Engine>, dev: bool) -> anyhow::Result<Self> {
+    /// `[[users]]`, checking logins with `logins`.
+    pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
         let config = engine.config().clone();
         let base = engine.session()?;
         setup_pg_catalog(&base, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
@@ -128,7 +108,7 @@ impl PgServer {
         };
         Ok(Self {
             base,
-            logins: Arc::new(Logins::new(&config.users, dev)?),
+            logins,
             connections: Arc::new(ConnectionManager::new()),
             tls,
             slots: Arc::new(Semaphore::new(config.postgres.max_connections.max(1))),
@@ -268,92 +248,6 @@ impl PgWireServerHandlers for ConnectionHandlers {
     }
 }
 
-/// The configured users, and recent failed logins per client address.
-pub struct Logins {
-    users: HashMap<String, (Role, String)>,
-    /// Checked for unknown users, so that a wrong name takes as long as a
-    /// wrong password.
-    dummy: String,
-    dev: bool,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-impl Debug for Logins {
-    // Names only: hashes are secrets too.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Logins")
-            .field("users", &self.users.keys().collect::<Vec<_>>())
-            .field("dev", &self.dev)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Logins {
-    /// Checks every stored hash parses, so a typo stops start-up instead
-    /// of locking a user out later.
-    pub fn new(users: &[User], dev: bool) -> anyhow::Result<Self> {
-        let mut map = HashMap::new();
-        for user in users {
-            PasswordHash::new(&user.password_hash).map_err(|e| {
-                anyhow::anyhow!(
-                    "[[users]] '{}': password_hash is not an Argon2 PHC string ({e}); \
-                     `ordergraph hash-password` prints one",
-                    user.name
-                )
-            })?;
-            map.insert(user.name.clone(), (user.role, user.password_hash.clone()));
-        }
-        Ok(Self {
-            users: map,
-            dummy: hash_password("not a password")?,
-            dev,
-            failures: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// Whether `from` failed too often lately to be heard now.
-    fn throttled(&self, from: IpAddr) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures
-            .get(&from)
-            .is_some_and(|(n, at)| *n >= MAX_FAILURES && at.elapsed() < FAILURE_WINDOW)
-    }
-
-    fn record(&self, from: IpAddr, ok: bool) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if ok {
-            failures.remove(&from);
-            return;
-        }
-        let entry = failures.entry(from).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= FAILURE_WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-        entry.1 = Instant::now();
-    }
-
-    /// The role of `user` if `password` is theirs. Unknown users are
-    /// checked against a dummy hash so both answers take as long.
-    pub async fn verify(&self, user: &str, password: &str) -> Option<Role> {
-        let (role, hash) = match self.users.get(user) {
-            Some((role, hash)) => (Some(*role), hash.clone()),
-            None => (None, self.dummy.clone()),
-        };
-        let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|hash| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-        })
-        .await
-        .unwrap_or(false);
-        role.filter(|_| ok)
-    }
-}
-
 /// Login: asks for the password (in clear, so it can be checked against an
 /// Argon2 hash; TLS protects it on the wire) unless the server runs with
 /// `--dev`.
@@ -411,7 +305,7 @@ impl StartupHandler for PasswordStartup {
                     .get(METADATA_USER)
                     .cloned()
                     .unwrap_or_default();
-                if self.logins.dev {
+                if self.logins.dev() {
                     return self
                         .admit(
                             client,

@@ -1,5 +1,6 @@
 //! Server tests: a real server on a free port, a real HTTP client, real files.
 
+mod auth;
 mod cli;
 mod crash;
 mod customers;
@@ -30,13 +31,26 @@ pub(crate) struct TestServer {
 
 impl TestServer {
     pub(crate) async fn start(data: &Path) -> TestServer {
+        Self::start_with(data, None).await
+    }
+
+    /// A server checking every request against `logins`.
+    pub(crate) async fn start_with(
+        data: &Path,
+        logins: Option<Arc<ordergraph_server::auth::Logins>>,
+    ) -> TestServer {
         let engine: Arc<Engine> = Engine::open(data, vec![ordergraph_queries::hook()]).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = engine.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app(AppState::new(served)))
+            let state = AppState::new(served);
+            let state = match logins {
+                Some(logins) => state.with_logins(logins),
+                None => state,
+            };
+            axum::serve(listener, app(state))
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })

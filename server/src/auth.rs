@@ -1,0 +1,227 @@
+//! Who may use the server: the `[[users]]` of ordergraph.toml, their
+//! Argon2 password hashes, and a brake on guessing. Shared by the HTTP API
+//! and the Postgres protocol.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::{BuildHasher, RandomState};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use ordergraph_engine::{Role, User};
+
+/// Failed logins from one address within [`FAILURE_WINDOW`] after which
+/// further attempts are refused without checking the password.
+const MAX_FAILURES: u32 = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// An Argon2id PHC string of `password` with a random salt, as
+/// `[[users]] password_hash` wants it.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::PasswordHasher;
+    use argon2::password_hash::SaltString;
+    use argon2::password_hash::rand_core::OsRng;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
+}
+
+/// The configured users, and recent failed logins per client address.
+pub struct Logins {
+    users: HashMap<String, (Role, String)>,
+    /// Checked for unknown users, so that a wrong name takes as long as a
+    /// wrong password.
+    dummy: String,
+    dev: bool,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// HTTP credentials already verified, by a keyed hash of the header, so
+    /// Argon2 (tens of milliseconds by design) runs once per credential
+    /// rather than on every request.
+    verified: Mutex<HashMap<u64, (String, Role)>>,
+    keys: RandomState,
+}
+
+impl Debug for Logins {
+    // Names only: hashes are secrets too.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logins")
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("dev", &self.dev)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Logins {
+    /// Whether the server runs in `--dev` mode (no passwords).
+    pub fn dev(&self) -> bool {
+        self.dev
+    }
+
+    /// Whether any user is configured.
+    pub fn has_users(&self) -> bool {
+        !self.users.is_empty()
+    }
+
+    /// Checks every stored hash parses, so a typo stops start-up instead
+    /// of locking a user out later.
+    pub fn new(users: &[User], dev: bool) -> anyhow::Result<Self> {
+        let mut map = HashMap::new();
+        for user in users {
+            PasswordHash::new(&user.password_hash).map_err(|e| {
+                anyhow::anyhow!(
+                    "[[users]] '{}': password_hash is not an Argon2 PHC string ({e}); \
+                     `ordergraph hash-password` prints one",
+                    user.name
+                )
+            })?;
+            map.insert(user.name.clone(), (user.role, user.password_hash.clone()));
+        }
+        Ok(Self {
+            users: map,
+            dummy: hash_password("not a password")?,
+            dev,
+            failures: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
+            keys: RandomState::new(),
+        })
+    }
+
+    /// Whether `from` failed too often lately to be heard now.
+    pub fn throttled(&self, from: IpAddr) -> bool {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures
+            .get(&from)
+            .is_some_and(|(n, at)| *n >= MAX_FAILURES && at.elapsed() < FAILURE_WINDOW)
+    }
+
+    /// Counts a failed login from `from`, or forgets its failures.
+    pub fn record(&self, from: IpAddr, ok: bool) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if ok {
+            failures.remove(&from);
+            return;
+        }
+        let entry = failures.entry(from).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= FAILURE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        entry.1 = Instant::now();
+    }
+
+    /// The role of `user` if `password` is theirs. Unknown users are
+    /// checked against a dummy hash so both answers take as long.
+    pub async fn verify(&self, user: &str, password: &str) -> Option<Role> {
+        let (role, hash) = match self.users.get(user) {
+            Some((role, hash)) => (Some(*role), hash.clone()),
+            None => (None, self.dummy.clone()),
+        };
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        role.filter(|_| ok)
+    }
+}
+
+/// Verified HTTP credentials kept at most; beyond, the cache starts over.
+const MAX_VERIFIED: usize = 4096;
+
+/// The user and password of an `Authorization` header: `Basic` (base64 of
+/// `user:password`, what `curl -u` sends) or `Bearer user:password`.
+fn credentials(header: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let (scheme, value) = header.trim().split_once(' ')?;
+    let pair = if scheme.eq_ignore_ascii_case("basic") {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()?;
+        String::from_utf8(bytes).ok()?
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        value.trim().to_string()
+    } else {
+        return None;
+    };
+    let (user, password) = pair.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// Which API paths a role may call. `/healthz` is open to all.
+pub fn role_allows(role: Role, path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    match role {
+        Role::Admin => true,
+        Role::Ingest => under("/v1/ingest"),
+        Role::Analyst => under("/v1/sql"),
+        Role::Marketing => under("/v1/segments"),
+        Role::Support => under("/v1/customers"),
+    }
+}
+
+/// Why a request was not let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// No or wrong credentials: 401.
+    Unauthenticated,
+    /// Too many failures from the address lately: 429.
+    Throttled,
+    /// The role may not call this path: 403.
+    Forbidden(Role),
+}
+
+impl Logins {
+    /// The user behind an HTTP request's `Authorization` header, if the
+    /// role may call `path`. With `--dev`, or no users configured, every
+    /// request is admitted as admin.
+    pub async fn admit_http(
+        &self,
+        authorization: Option<&str>,
+        from: IpAddr,
+        path: &str,
+    ) -> Result<(String, Role), Refused> {
+        if self.dev || self.users.is_empty() {
+            return Ok((String::new(), Role::Admin));
+        }
+        let header = authorization.ok_or(Refused::Unauthenticated)?;
+        let key = self.keys.hash_one(header);
+        let cached = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let (user, role) = match cached {
+            Some(found) => found,
+            None => {
+                if self.throttled(from) {
+                    return Err(Refused::Throttled);
+                }
+                let (user, password) = credentials(header).ok_or(Refused::Unauthenticated)?;
+                let role = self.verify(&user, &password).await;
+                self.record(from, role.is_some());
+                let role = role.ok_or(Refused::Unauthenticated)?;
+                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                if verified.len() >= MAX_VERIFIED {
+                    verified.clear();
+                }
+                verified.insert(key, (user.clone(), role));
+                (user, role)
+            }
+        };
+        if role_allows(role, path) {
+            Ok((user, role))
+        } else {
+            Err(Refused::Forbidden(role))
+        }
+    }
+}
