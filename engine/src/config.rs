@@ -176,6 +176,11 @@ impl Role {
         }
     }
 
+    /// Whether the role sees phones and emails masked (`138****5678`).
+    pub fn sees_contacts_masked(self) -> bool {
+        self == Role::Analyst
+    }
+
     /// Whether the role may run SQL queries.
     pub fn may_query(self) -> bool {
         self != Role::Ingest

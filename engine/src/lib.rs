@@ -30,6 +30,7 @@ pub mod decode;
 mod evidence;
 pub mod identity;
 mod log;
+mod mask;
 mod provider;
 mod refund;
 mod report;
@@ -168,6 +169,8 @@ pub struct Engine {
     runtime: Arc<RuntimeEnv>,
     /// What every session starts from; set once at open.
     base: OnceLock<SessionState>,
+    /// The same, with contact details masked (see [`mask`]).
+    restricted_base: OnceLock<SessionState>,
     store: RwLock<OrderStore>,
     /// The append-only input tables, by name.
     inputs: HashMap<&'static str, RwLock<AppendTable>>,
@@ -313,6 +316,7 @@ impl Engine {
             refund_template,
             runtime,
             base: OnceLock::new(),
+            restricted_base: OnceLock::new(),
             store: RwLock::new(store),
             inputs,
             ingest: Mutex::new(()),
@@ -325,8 +329,10 @@ impl Engine {
         // Plan every table and view once, here, so a template condition
         // naming an unknown column, or a broken view, stops start-up with
         // its cause, and queries do not plan views again.
-        let base = engine.base_state()?;
+        let base = engine.base_state(false)?;
         let _ = engine.base.set(base);
+        let restricted = engine.base_state(true)?;
+        let _ = engine.restricted_base.set(restricted);
         Ok(engine)
     }
 
@@ -606,10 +612,25 @@ impl Engine {
     /// epoch, UTC): for tests and back-dated reports. Sessions share the
     /// tables and views planned once at open; only the clock is their own.
     pub fn session_at(self: &Arc<Self>, now: Option<i64>) -> Result<SessionContext> {
-        let mut state = self
-            .base
+        self.session_as(now, false)
+    }
+
+    /// [`Engine::session_at`] for a reader who may or may not see contact
+    /// details: with `restricted`, every phone and email is masked
+    /// (`138****5678`, `z***@qq.com`) in every table and view.
+    pub fn session_as(
+        self: &Arc<Self>,
+        now: Option<i64>,
+        restricted: bool,
+    ) -> Result<SessionContext> {
+        let base = if restricted {
+            &self.restricted_base
+        } else {
+            &self.base
+        };
+        let mut state = base
             .get()
-            .expect("the base session is built at open")
+            .expect("the base sessions are built at open")
             .clone();
         state
             .config_mut()
@@ -629,7 +650,8 @@ impl Engine {
 
     /// The session state every query starts from: UDFs, tables and views.
     /// Tables hold the engine weakly, so the engine can be dropped.
-    fn base_state(self: &Arc<Self>) -> Result<SessionState> {
+    /// With `restricted`, phone and email columns come out masked.
+    fn base_state(self: &Arc<Self>, restricted: bool) -> Result<SessionState> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(self.config.target_partitions)
@@ -643,6 +665,13 @@ impl Engine {
         for udf in ordergraph_udfs::all() {
             ctx.register_udf(udf.as_ref().clone());
         }
+        let shown = |name: &str, table: Arc<dyn datafusion::catalog::TableProvider>| {
+            if restricted {
+                mask::restricted(name, table)
+            } else {
+                Ok(table)
+            }
+        };
         let weak = Arc::downgrade(self);
         let rows = |read: fn(&Engine) -> datafusion::error::Result<Vec<RecordBatch>>| -> Rows {
             let weak = weak.clone();
@@ -696,7 +725,7 @@ impl Engine {
                     rows.map_err(|e| DataFusionError::External(Box::new(e)))
                 }));
             }
-            ctx.register_table(name, Arc::new(table))?;
+            ctx.register_table(name, shown(name, Arc::new(table))?)?;
         }
         // The one row of thresholds, at the clock of the scanning session.
         let settings = self.config.report.clone();
@@ -729,7 +758,10 @@ impl Engine {
                     .unwrap_or_else(|e| e.into_inner())
                     .batches())
             });
-            ctx.register_table(name, Arc::new(SnapshotTable::new(schema, rows)))?;
+            ctx.register_table(
+                name,
+                shown(name, Arc::new(SnapshotTable::new(schema, rows)))?,
+            )?;
         }
         let template = refund::refund_nodes_batch(&self.refund_template)?;
         let template_rows: Rows = Arc::new(move |_| Ok(vec![template.clone()]));
@@ -759,7 +791,18 @@ impl Engine {
 
     /// [`Engine::query`] with views reporting as of `now`.
     pub async fn query_at(self: &Arc<Self>, sql: &str, now: Option<i64>) -> Result<DataFrame> {
-        let ctx = self.session_at(now)?;
+        self.query_as(sql, now, false).await
+    }
+
+    /// [`Engine::query_at`] in a restricted session if `restricted` (see
+    /// [`Engine::session_as`]).
+    pub async fn query_as(
+        self: &Arc<Self>,
+        sql: &str,
+        now: Option<i64>,
+        restricted: bool,
+    ) -> Result<DataFrame> {
+        let ctx = self.session_as(now, restricted)?;
         Ok(ctx.sql_with_options(sql, read_only()).await?)
     }
 }

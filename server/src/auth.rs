@@ -156,6 +156,20 @@ fn credentials(header: &str) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
+/// Who made a request (an extension of requests that logged in).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: String,
+    pub role: Role,
+}
+
+impl Caller {
+    /// Whether the caller sees phones and emails masked.
+    pub fn restricted(&self) -> bool {
+        self.role.sees_contacts_masked()
+    }
+}
+
 /// Which API paths a role may call. `/healthz` is open to all.
 pub fn role_allows(role: Role, path: &str) -> bool {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));

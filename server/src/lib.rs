@@ -59,7 +59,11 @@ impl AppState {
 
 /// Lets a request through only with credentials whose role may call its
 /// path (see [`auth::role_allows`]); `/healthz` is open.
-async fn require_login(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn require_login(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(logins) = &state.logins else {
         return next.run(request).await;
     };
@@ -76,7 +80,10 @@ async fn require_login(State(state): State<AppState>, request: Request, next: Ne
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     match logins.admit_http(authorization, from, &path).await {
-        Ok(_) => next.run(request).await,
+        Ok((user, role)) => {
+            request.extensions_mut().insert(auth::Caller { user, role });
+            next.run(request).await
+        }
         Err(auth::Refused::Unauthenticated) => {
             let mut response = ApiError::new(
                 StatusCode::UNAUTHORIZED,

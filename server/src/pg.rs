@@ -69,9 +69,11 @@ pub struct LoggedIn {
 /// Everything the listener shares between connections.
 pub struct PgServer {
     engine: Arc<Engine>,
-    /// A session with `pg_catalog` and the Postgres functions; each
-    /// connection gets a copy of its state.
+    /// Sessions with `pg_catalog` and the Postgres functions, clear and
+    /// with contact details masked; each connection gets a copy of both
+    /// and uses the one its login's role calls for.
     base: SessionContext,
+    restricted_base: SessionContext,
     logins: Arc<Logins>,
     connections: Arc<ConnectionManager>,
     tls: Option<TlsAcceptor>,
@@ -96,9 +98,14 @@ impl PgServer {
     /// `[[users]]`, checking logins with `logins`.
     pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
         let config = engine.config().clone();
-        let base = engine.session()?;
-        setup_pg_catalog(&base, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
-        base.register_udf(version_udf());
+        let postgres_session = |restricted: bool| -> anyhow::Result<SessionContext> {
+            let session = engine.session_as(None, restricted)?;
+            setup_pg_catalog(&session, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
+            session.register_udf(version_udf());
+            Ok(session)
+        };
+        let base = postgres_session(false)?;
+        let restricted_base = postgres_session(true)?;
         let tls = match (&config.postgres.tls_cert, &config.postgres.tls_key) {
             (Some(cert), Some(key)) => Some(tls_acceptor(
                 &engine.dir().join(cert),
@@ -108,6 +115,7 @@ impl PgServer {
         };
         Ok(Self {
             base,
+            restricted_base,
             logins,
             connections: Arc::new(ConnectionManager::new()),
             tls,
@@ -146,24 +154,33 @@ impl PgServer {
 
     /// The handlers of one connection, with its own session.
     fn connection_handlers(&self) -> ConnectionHandlers {
-        let session = Arc::new(SessionContext::new_with_state(self.base.state()));
         let guard = Arc::new(StatementGuard {
             engine: self.engine.clone(),
         });
-        let hooks: Vec<Arc<dyn QueryHook>> = vec![
-            guard.clone(),
-            Arc::new(SetShowHook),
-            Arc::new(TransactionStatementHook),
-        ];
-        let inner = Arc::new(DfSessionService::new_with_hooks(session.clone(), hooks));
+        let lane = |base: &SessionContext| {
+            let session = Arc::new(SessionContext::new_with_state(base.state()));
+            let hooks: Vec<Arc<dyn QueryHook>> = vec![
+                guard.clone(),
+                Arc::new(SetShowHook),
+                Arc::new(TransactionStatementHook),
+            ];
+            let service = Arc::new(DfSessionService::new_with_hooks(session.clone(), hooks));
+            Lane {
+                parser: service.query_parser(),
+                service,
+                session,
+            }
+        };
+        let lanes = Arc::new(Lanes {
+            clear: lane(&self.base),
+            restricted: lane(&self.restricted_base),
+        });
         ConnectionHandlers {
             service: Arc::new(Service {
                 parser: Arc::new(DirectFirstParser {
-                    inner: inner.query_parser(),
-                    session: session.clone(),
+                    lanes: lanes.clone(),
                 }),
-                inner,
-                session,
+                lanes,
                 guard,
             }),
             startup: Arc::new(PasswordStartup {
@@ -567,12 +584,37 @@ fn api_error(e: datafusion::error::DataFusionError) -> PgWireError {
     PgWireError::ApiError(Box::new(e))
 }
 
-/// One connection's query service: plain queries straight to DataFusion
-/// (see [`direct_query`]), everything else through datafusion-postgres.
-struct Service {
-    inner: Arc<DfSessionService>,
-    parser: Arc<DirectFirstParser>,
+/// One session of a connection and datafusion-postgres's service on it.
+struct Lane {
+    service: Arc<DfSessionService>,
+    parser: Arc<datafusion_postgres::Parser>,
     session: Arc<SessionContext>,
+}
+
+/// A connection's two sessions: clear, and with contact details masked.
+struct Lanes {
+    clear: Lane,
+    restricted: Lane,
+}
+
+impl Lanes {
+    /// The session a client's role calls for; masked unless the login's
+    /// role may see contact details.
+    fn of(&self, client: &(dyn ClientInfo + Send + Sync)) -> &Lane {
+        let clear = client
+            .session_extensions()
+            .get::<LoggedIn>()
+            .is_some_and(|who| !who.role.sees_contacts_masked());
+        if clear { &self.clear } else { &self.restricted }
+    }
+}
+
+/// One connection's query service: plain queries straight to DataFusion
+/// (see [`direct_query`]), everything else through datafusion-postgres, in
+/// the session the login's role calls for.
+struct Service {
+    lanes: Arc<Lanes>,
+    parser: Arc<DirectFirstParser>,
     guard: Arc<StatementGuard>,
 }
 
@@ -585,16 +627,17 @@ impl SimpleQueryHandler for Service {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let lane = self.lanes.of(&*client);
         let Some(statement) = direct_query(query) else {
-            return SimpleQueryHandler::do_query(self.inner.as_ref(), client, query).await;
+            return SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await;
         };
-        let Ok(plan) = plan_direct(&statement, &self.session).await else {
-            return SimpleQueryHandler::do_query(self.inner.as_ref(), client, query).await;
+        let Ok(plan) = plan_direct(&statement, &lane.session).await else {
+            return SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await;
         };
         StatementGuard::may_query(&*client)?;
         StatementGuard::verify(&plan)?;
-        self.guard.engine.restamp_clock(&self.session, None);
-        let frame = self
+        self.guard.engine.restamp_clock(&lane.session, None);
+        let frame = lane
             .session
             .execute_logical_plan(plan)
             .await
@@ -628,15 +671,15 @@ impl ExtendedQueryHandler for Service {
     {
         // The portal holds the plan the parser below made; execution is
         // datafusion-postgres's (parameters, hooks, encoding).
-        ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows).await
+        let lane = self.lanes.of(&*client);
+        ExtendedQueryHandler::do_query(lane.service.as_ref(), client, portal, max_rows).await
     }
 }
 
 /// The extended protocol's parser: plain queries planned by DataFusion as
 /// sent (see [`direct_query`]), the rest by datafusion-postgres's parser.
 struct DirectFirstParser {
-    inner: Arc<datafusion_postgres::Parser>,
-    session: Arc<SessionContext>,
+    lanes: Arc<Lanes>,
 }
 
 #[async_trait]
@@ -652,18 +695,20 @@ impl QueryParser for DirectFirstParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        let lane = self.lanes.of(client);
         if let Some(statement) = direct_query(sql)
-            && let Ok(plan) = plan_direct(&statement, &self.session).await
+            && let Ok(plan) = plan_direct(&statement, &lane.session).await
         {
             StatementGuard::may_query(client)?;
             StatementGuard::verify(&plan)?;
             return Ok(Some((sql.to_string(), Some((statement, plan)))));
         }
-        self.inner.parse_sql(client, sql, types).await
+        lane.parser.parse_sql(client, sql, types).await
     }
 
     fn get_parameter_types(&self, statement: &Self::Statement) -> PgWireResult<Vec<Type>> {
-        self.inner.get_parameter_types(statement)
+        // Derived from the plan alone: either lane's parser answers alike.
+        self.lanes.clear.parser.get_parameter_types(statement)
     }
 
     fn get_result_schema(
@@ -671,6 +716,6 @@ impl QueryParser for DirectFirstParser {
         statement: &Self::Statement,
         format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
-        self.inner.get_result_schema(statement, format)
+        self.lanes.clear.parser.get_result_schema(statement, format)
     }
 }

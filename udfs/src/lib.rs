@@ -12,6 +12,7 @@ use std::sync::Arc;
 use datafusion::logical_expr::ScalarUDF;
 
 mod identity_key;
+mod mask;
 mod mcid_of;
 mod normalize_device_id;
 mod normalize_email;
@@ -23,6 +24,7 @@ mod strings;
 mod window_peak;
 
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
+pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
 pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, parse_mcid};
 pub use normalize_device_id::{
     DeviceId, NormalizeDeviceIdFunc, ZERO_DEVICE_ID, classify_device_id, normalize_device_id,
@@ -48,6 +50,8 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(NormalizeDeviceIdFunc::new())),
         Arc::new(ScalarUDF::from(IdentityKeyFunc::new())),
         Arc::new(ScalarUDF::from(McidOfFunc::new())),
+        Arc::new(ScalarUDF::from(MaskPhoneFunc::new())),
+        Arc::new(ScalarUDF::from(MaskEmailFunc::new())),
         Arc::new(ScalarUDF::from(StatusEpisodesFunc::new())),
         Arc::new(ScalarUDF::from(WindowPeakFunc::new())),
     ]

@@ -57,6 +57,7 @@ fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<(String, Option<String>)
 /// Runs one read-only query.
 pub(crate) async fn sql(
     State(state): State<AppState>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -68,7 +69,8 @@ pub(crate) async fn sql(
         .map(|n| ordergraph_engine::decode::parse_timestamp(&n))
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
-    let (schema, batches) = collect(&state, &sql, now).await?;
+    let restricted = caller.is_some_and(|c| c.restricted());
+    let (schema, batches) = collect_as(&state, &sql, now, restricted).await?;
     let body = encode(encoding, &schema, &batches).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, encoding.content_type())], body).into_response())
 }
@@ -80,8 +82,18 @@ pub(crate) async fn collect(
     sql: &str,
     now: Option<i64>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
+    collect_as(state, sql, now, false).await
+}
+
+/// [`collect`] in a session with contact details masked if `restricted`.
+pub(crate) async fn collect_as(
+    state: &AppState,
+    sql: &str,
+    now: Option<i64>,
+    restricted: bool,
+) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
     let run = async {
-        let df = state.engine.query_at(sql, now).await?;
+        let df = state.engine.query_as(sql, now, restricted).await?;
         let schema = df.schema().inner().clone();
         let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
         Ok::<_, ApiError>((schema, batches))

@@ -37,7 +37,7 @@ async fn roles_reach_only_their_part_of_the_api() {
         }
         if path.starts_with("/v1/ingest") {
             request = request.header("content-type", "text/csv").body(format!(
-                "{HEADER}X1,tmall,2026-01-01T00:00:00Z,,13811114001,,,,1.00,paid,,,,\n"
+                "{HEADER}X1,tmall,2026-01-01T00:00:00Z,,13811114001,Zhang.San@qq.com,,,1.00,paid,,,,\n"
             ));
         } else if path == "/v1/sql" {
             request = request.body("SELECT count(*) AS n FROM orders");
@@ -82,6 +82,58 @@ async fn roles_reach_only_their_part_of_the_api() {
             r.text().await.unwrap()
         );
     }
+    // The analyst sees contact details masked, whatever the query shape;
+    // the admin sees them clear.
+    let sql_as = |role: &str, sql: &str| {
+        let request = s
+            .client
+            .post(s.url("/v1/sql"))
+            .basic_auth(format!("{role}-user"), Some(format!("{role} secret")))
+            .body(sql.to_string());
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let shapes = [
+        ("SELECT phone, email FROM orders", "phone", "138****4001"),
+        ("SELECT phone, email FROM orders", "email", "z***@qq.com"),
+        (
+            "SELECT upper(CAST(phone AS VARCHAR)) AS phone FROM orders",
+            "phone",
+            "138****4001",
+        ),
+        (
+            "SELECT value FROM identity_links WHERE kind = 'phone'",
+            "value",
+            "138****4001",
+        ),
+        (
+            "SELECT phone FROM customer_contacts",
+            "phone",
+            "138****4001",
+        ),
+        (
+            "SELECT o.email FROM orders o JOIN order_versions v USING (channel, order_id)",
+            "email",
+            "z***@qq.com",
+        ),
+    ];
+    for (sql, column, masked) in shapes {
+        let rows = sql_as("analyst", sql).await;
+        assert_eq!(rows[0][column], masked, "{sql}");
+        let clear = sql_as("admin", sql).await;
+        assert_ne!(clear[0][column], masked, "{sql}");
+    }
+    // No probing for a clear value either.
+    let probe = sql_as(
+        "analyst",
+        "SELECT count(*) AS n FROM orders WHERE phone = '13811114001' OR normalize_phone(phone) IS NOT NULL",
+    )
+    .await;
+    assert_eq!(probe[0]["n"], 0);
+
     // Bearer user:password works too.
     let bearer = s
         .client

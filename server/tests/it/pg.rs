@@ -109,9 +109,11 @@ fn prepare(dir: &Path) {
     let config = format!(
         "[report]\nnow = \"2026-02-01T00:00:00Z\"\n\n\
          [[users]]\nname = \"admin\"\nrole = \"admin\"\npassword_hash = \"{}\"\n\n\
-         [[users]]\nname = \"loader\"\nrole = \"ingest\"\npassword_hash = \"{}\"\n",
+         [[users]]\nname = \"loader\"\nrole = \"ingest\"\npassword_hash = \"{}\"\n\n\
+         [[users]]\nname = \"ana\"\nrole = \"analyst\"\npassword_hash = \"{}\"\n",
         hash_password("s3cret admin"),
         hash_password("loader pw"),
+        hash_password("analyst pw"),
     );
     std::fs::write(dir.join("ordergraph.toml"), config).unwrap();
     let csv = dir.join("orders.csv");
@@ -327,6 +329,25 @@ async fn postgres_clients_query_read_only_with_passwords() {
     let loader = server.connect("loader", "loader pw").await.unwrap();
     let error = loader.simple_query("SELECT 1").await.unwrap_err();
     assert_eq!(code(&error), SqlState::INSUFFICIENT_PRIVILEGE);
+
+    // The analyst sees phones masked in both protocols and on the catalog
+    // compatibility path (a query naming pg_*); the admin sees them clear.
+    let analyst = server.connect("ana", "analyst pw").await.unwrap();
+    let by_phone = "SELECT phone FROM orders WHERE order_id = 'J1'";
+    let via_catalog = "SELECT o.phone FROM orders o WHERE o.order_id = 'J1' \
+                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace)";
+    for sql in [by_phone, via_catalog] {
+        let phone: String = analyst.query_one(sql, &[]).await.unwrap().get(0);
+        assert_eq!(phone, "138****5678", "{sql}");
+        let simple = analyst.simple_query(sql).await.unwrap();
+        let phone = simple.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        });
+        assert_eq!(phone.as_deref(), Some("138****5678"), "{sql}");
+        let clear: String = admin.query_one(sql, &[]).await.unwrap().get(0);
+        assert_eq!(clear, "+86 138-1234-5678", "{sql}");
+    }
 
     // psql's meta-commands run catalog queries of their own.
     let listing = server.psql("\\dt");
