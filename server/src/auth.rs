@@ -182,6 +182,50 @@ pub fn role_allows(role: Role, path: &str) -> bool {
     }
 }
 
+/// Tables and views the support role reads on SQL: a customer's orders,
+/// identifiers and after-sale records.
+const SUPPORT_READS: &[&str] = &[
+    "customers",
+    "customer_contacts",
+    "identity_links",
+    "identity_evidence",
+    "order_identifiers",
+    "mcid_aliases",
+    "orders",
+    "order_versions",
+    "order_lines",
+    "order_snapshots",
+    "status_consistency",
+    "order_risk",
+    "refunds",
+    "refund_requests",
+    "refund_paths",
+    "refund_node_dwell",
+    "fulfillment_promise",
+    "report_config",
+];
+
+/// Whether `role` may read `table` on SQL. The catalogs
+/// (`information_schema`, `pg_catalog`) are open to every role that may
+/// query, so tools can connect and list what there is; marketing reads the
+/// segment views and contacts, support the customer records above.
+pub fn role_may_read(role: Role, table: &datafusion::common::TableReference) -> bool {
+    if matches!(table.schema(), Some("information_schema" | "pg_catalog")) {
+        return role.may_query();
+    }
+    let name = table.table();
+    match role {
+        Role::Admin | Role::Analyst => true,
+        Role::Ingest => false,
+        Role::Marketing => {
+            name == "customer_contacts"
+                || name == "report_config"
+                || ordergraph_queries::SEGMENTS.iter().any(|s| s.name == name)
+        }
+        Role::Support => SUPPORT_READS.contains(&name),
+    }
+}
+
 /// Why a request was not let in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {

@@ -9,16 +9,18 @@
 //! so that no statement writes, reads files or changes engine settings.
 
 use std::fmt::Debug;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::TableReference;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, LogicalPlan, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{Set, Statement};
+use datafusion::sql::sqlparser::ast::{Set, Statement, visit_relations};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser as SqlParser;
 use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
@@ -51,7 +53,7 @@ use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt};
 use ordergraph_engine::{Engine, Role, read_only};
 
-use crate::auth::Logins;
+use crate::auth::{Logins, role_may_read};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -436,6 +438,49 @@ impl StatementGuard {
             .map_err(|e| user_error("25006", format!("ordergraph is read-only over SQL: {e}")))
     }
 
+    /// Refuses a statement naming a table or view the client's role may
+    /// not read (see [`role_may_read`]). Checked on the statement as
+    /// written, not the plan: views are inlined into plans, so a plan of
+    /// an allowed view shows the tables under it.
+    fn may_read(
+        statement: &Statement,
+        client: &(dyn ClientInfo + Send + Sync),
+    ) -> Result<(), PgWireError> {
+        let Some(role) = client
+            .session_extensions()
+            .get::<LoggedIn>()
+            .map(|w| w.role)
+        else {
+            return Err(user_error("42501", "not logged in".into()));
+        };
+        let mut refused = None;
+        let _ = visit_relations(statement, |name| {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
+                .collect();
+            let table = match parts.as_slice() {
+                [.., schema, table] => TableReference::partial(schema.as_str(), table.as_str()),
+                [table] => TableReference::bare(table.as_str()),
+                [] => return ControlFlow::Continue(()),
+            };
+            if role_may_read(role, &table) {
+                ControlFlow::Continue(())
+            } else {
+                refused = Some(table.to_string());
+                ControlFlow::Break(())
+            }
+        });
+        match refused {
+            Some(table) => Err(user_error(
+                "42501",
+                format!("role {} may not read {table}", role.as_str()),
+            )),
+            None => Ok(()),
+        }
+    }
+
     async fn judge(
         &self,
         statement: &Statement,
@@ -470,7 +515,7 @@ impl StatementGuard {
             // judged by the plan DataFusion would execute.
             _ => match plan(statement, session).await {
                 Err(e) => refusal("42601", e.to_string()),
-                Ok(plan) => match Self::verify(&plan) {
+                Ok(plan) => match Self::verify(&plan).and(Self::may_read(statement, client)) {
                     Ok(()) => Verdict::Pass,
                     Err(e) => Verdict::Refuse(e),
                 },
@@ -636,6 +681,7 @@ impl SimpleQueryHandler for Service {
         };
         StatementGuard::may_query(&*client)?;
         StatementGuard::verify(&plan)?;
+        StatementGuard::may_read(&statement, &*client)?;
         self.guard.engine.restamp_clock(&lane.session, None);
         let frame = lane
             .session
@@ -701,6 +747,7 @@ impl QueryParser for DirectFirstParser {
         {
             StatementGuard::may_query(client)?;
             StatementGuard::verify(&plan)?;
+            StatementGuard::may_read(&statement, client)?;
             return Ok(Some((sql.to_string(), Some((statement, plan)))));
         }
         lane.parser.parse_sql(client, sql, types).await

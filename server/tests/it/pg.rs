@@ -110,10 +110,14 @@ fn prepare(dir: &Path) {
         "[report]\nnow = \"2026-02-01T00:00:00Z\"\n\n\
          [[users]]\nname = \"admin\"\nrole = \"admin\"\npassword_hash = \"{}\"\n\n\
          [[users]]\nname = \"loader\"\nrole = \"ingest\"\npassword_hash = \"{}\"\n\n\
-         [[users]]\nname = \"ana\"\nrole = \"analyst\"\npassword_hash = \"{}\"\n",
+         [[users]]\nname = \"ana\"\nrole = \"analyst\"\npassword_hash = \"{}\"\n\n\
+         [[users]]\nname = \"mkt\"\nrole = \"marketing\"\npassword_hash = \"{}\"\n\n\
+         [[users]]\nname = \"sup\"\nrole = \"support\"\npassword_hash = \"{}\"\n",
         hash_password("s3cret admin"),
         hash_password("loader pw"),
         hash_password("analyst pw"),
+        hash_password("mkt pw"),
+        hash_password("sup pw"),
     );
     std::fs::write(dir.join("ordergraph.toml"), config).unwrap();
     let csv = dir.join("orders.csv");
@@ -348,6 +352,71 @@ async fn postgres_clients_query_read_only_with_passwords() {
         let clear: String = admin.query_one(sql, &[]).await.unwrap().get(0);
         assert_eq!(clear, "+86 138-1234-5678", "{sql}");
     }
+
+    // Marketing reads the segments and contacts, support the customer
+    // records; each may list the catalog, neither reads beyond its views.
+    let marketing = server.connect("mkt", "mkt pw").await.unwrap();
+    let support = server.connect("sup", "sup pw").await.unwrap();
+    for (client, allowed, refused) in [
+        (
+            &marketing,
+            "SELECT count(*) FROM high_value_prospects",
+            "SELECT phone FROM orders",
+        ),
+        (
+            &marketing,
+            "SELECT count(*) FROM customer_contacts",
+            "SELECT count(*) FROM customers",
+        ),
+        (
+            &support,
+            "SELECT count(*) FROM customers",
+            "SELECT count(*) FROM stock_forecast",
+        ),
+        (
+            &support,
+            "SELECT phone FROM orders",
+            "SELECT count(*) FROM high_value_prospects",
+        ),
+    ] {
+        client
+            .query(allowed, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{allowed}: {:?}", e.as_db_error()));
+        let error = client.query(refused, &[]).await.unwrap_err();
+        assert_eq!(
+            code(&error),
+            SqlState::INSUFFICIENT_PRIVILEGE,
+            "{refused}: {error}"
+        );
+        let error = client.simple_query(refused).await.unwrap_err();
+        assert_eq!(
+            code(&error),
+            SqlState::INSUFFICIENT_PRIVILEGE,
+            "{refused}: {error}"
+        );
+        // A view it may read does not open the tables under it to a join.
+        let error = client
+            .query(
+                &format!("SELECT * FROM ({allowed}) a CROSS JOIN orders"),
+                &[],
+            )
+            .await;
+        if refused.contains("FROM orders") {
+            assert!(error.is_err());
+        }
+    }
+    let tables = marketing
+        .query(
+            "SELECT table_name FROM information_schema.tables WHERE table_name = 'orders'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tables.len(), 1, "the catalog lists what exists");
+    // Support sees contacts clear.
+    let phone: String = support.query_one(by_phone, &[]).await.unwrap().get(0);
+    assert_eq!(phone, "+86 138-1234-5678");
 
     // psql's meta-commands run catalog queries of their own.
     let listing = server.psql("\\dt");
