@@ -84,8 +84,11 @@ pub struct Limits {
     /// Ingest requests being received or applied at once; more are refused
     /// with 503 and `Retry-After`.
     pub max_pending_ingests: usize,
-    /// Longest a query may run.
+    /// Longest a query may run, rows streamed to the client included.
     pub query_timeout_seconds: u64,
+    /// Most rows one Postgres query may return; 0 means no limit. Beyond
+    /// it the query ends with an error after the rows sent (SQLSTATE 54000).
+    pub max_result_rows: u64,
 }
 
 impl Default for Limits {
@@ -95,6 +98,7 @@ impl Default for Limits {
             max_body_mib: 256,
             max_pending_ingests: 16,
             query_timeout_seconds: 300,
+            max_result_rows: 0,
         }
     }
 }

@@ -50,7 +50,7 @@ use datafusion_postgres::pgwire::tokio::tokio_rustls::rustls;
 use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, QueryHook};
-use futures::{Sink, SinkExt};
+use futures::{Sink, SinkExt, StreamExt};
 use ordergraph_engine::{Engine, Role, read_only};
 
 use crate::auth::{Logins, role_may_read};
@@ -672,12 +672,22 @@ impl SimpleQueryHandler for Service {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let started = tokio::time::Instant::now();
+        let engine = &self.guard.engine;
         let lane = self.lanes.of(&*client);
+        let compatible = async |client: &mut C| {
+            let responses =
+                SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await?;
+            Ok(responses
+                .into_iter()
+                .map(|r| bounded(r, engine, started))
+                .collect())
+        };
         let Some(statement) = direct_query(query) else {
-            return SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await;
+            return compatible(client).await;
         };
         let Ok(plan) = plan_direct(&statement, &lane.session).await else {
-            return SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await;
+            return compatible(client).await;
         };
         StatementGuard::may_query(&*client)?;
         StatementGuard::verify(&plan)?;
@@ -690,7 +700,7 @@ impl SimpleQueryHandler for Service {
             .map_err(api_error)?;
         let format = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
         let rows = encode_dataframe(frame, &Format::UnifiedText, Some(format)).await?;
-        Ok(vec![Response::Query(rows)])
+        Ok(vec![bounded(Response::Query(rows), engine, started)])
     }
 }
 
@@ -717,8 +727,11 @@ impl ExtendedQueryHandler for Service {
     {
         // The portal holds the plan the parser below made; execution is
         // datafusion-postgres's (parameters, hooks, encoding).
+        let started = tokio::time::Instant::now();
         let lane = self.lanes.of(&*client);
-        ExtendedQueryHandler::do_query(lane.service.as_ref(), client, portal, max_rows).await
+        let response =
+            ExtendedQueryHandler::do_query(lane.service.as_ref(), client, portal, max_rows).await?;
+        Ok(bounded(response, &self.guard.engine, started))
     }
 }
 
@@ -765,4 +778,51 @@ impl QueryParser for DirectFirstParser {
     ) -> PgWireResult<Vec<FieldInfo>> {
         self.lanes.clear.parser.get_result_schema(statement, format)
     }
+}
+
+/// A query's answer held to the `[limits]`: rows stop with an error once
+/// `query_timeout_seconds` have passed since the statement started (the
+/// work happens while rows are pulled, so this bounds the whole query), or
+/// after `max_result_rows`. The error follows the rows already sent, which
+/// the protocol makes unambiguous (an ErrorResponse, no CommandComplete).
+fn bounded(response: Response, engine: &Engine, started: tokio::time::Instant) -> Response {
+    let Response::Query(mut query) = response else {
+        return response;
+    };
+    let limits = &engine.config().limits;
+    let deadline = started + std::time::Duration::from_secs(limits.query_timeout_seconds);
+    let max_rows = (limits.max_result_rows > 0).then_some(limits.max_result_rows);
+    let timeout_seconds = limits.query_timeout_seconds;
+    let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
+    let limited = futures::stream::unfold(
+        (Some(rows), 0u64, false),
+        move |(mut rows, sent, ended)| async move {
+            if ended {
+                return None;
+            }
+            let refuse = |code: &str, message: String| {
+                Some((Err(user_error(code, message)), (None, sent, true)))
+            };
+            let stream = rows.as_mut()?;
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Err(_) => refuse(
+                    "57014",
+                    format!(
+                        "canceling statement: it ran longer than query_timeout_seconds ({timeout_seconds} s)"
+                    ),
+                ),
+                Ok(None) => None,
+                Ok(Some(Ok(_))) if max_rows.is_some_and(|max| sent >= max) => refuse(
+                    "54000",
+                    format!(
+                        "the result has more than max_result_rows ({}) rows",
+                        max_rows.unwrap_or(0)
+                    ),
+                ),
+                Ok(Some(row)) => Some((row, (rows, sent + 1, false))),
+            }
+        },
+    );
+    query.data_rows = Box::pin(limited);
+    Response::Query(query)
 }

@@ -442,3 +442,43 @@ async fn repeated_failed_logins_are_throttled() {
     let error = server.connect("admin", "s3cret admin").await.unwrap_err();
     assert_eq!(code(&error), SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runaway_queries_and_huge_results_end_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let config = dir.path().join("ordergraph.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[limits]\nquery_timeout_seconds = 1\nmax_result_rows = 5\n");
+    std::fs::write(&config, text).unwrap();
+    let server = PgProcess::start(dir.path());
+    let admin = server.connect("admin", "s3cret admin").await.unwrap();
+
+    // Within the limits.
+    let rows = admin
+        .query("SELECT value FROM generate_series(1, 5) AS t(value)", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 5);
+    // One row too many: an error, in both protocols.
+    let six = "SELECT value FROM generate_series(1, 6) AS t(value)";
+    let error = admin.query(six, &[]).await.unwrap_err();
+    assert_eq!(code(&error), SqlState::PROGRAM_LIMIT_EXCEEDED, "{error}");
+    let error = admin.simple_query(six).await.unwrap_err();
+    assert_eq!(code(&error), SqlState::PROGRAM_LIMIT_EXCEEDED, "{error}");
+    // A query that would run for minutes is cancelled after the timeout,
+    // and the connection and server go on.
+    let started = std::time::Instant::now();
+    let error = admin
+        .simple_query("SELECT count(*) FROM generate_series(1, 100000000000)")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), SqlState::QUERY_CANCELED, "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let count: i64 = admin
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 3);
+}
