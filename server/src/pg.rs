@@ -492,6 +492,9 @@ impl StatementGuard {
         }
         match statement {
             Statement::Set(set) => judge_set(set),
+            Statement::Rollback {
+                savepoint: Some(_), ..
+            } => Verdict::Answer(Response::Execution(Tag::new("ROLLBACK"))),
             Statement::ShowVariable { .. }
             | Statement::ShowCatalogs { .. }
             | Statement::StartTransaction { .. }
@@ -499,6 +502,14 @@ impl StatementGuard {
             | Statement::Rollback { .. } => Verdict::Pass,
             Statement::Discard { .. } => {
                 Verdict::Answer(Response::Execution(Tag::new("DISCARD ALL")))
+            }
+            // Nothing a read-only session does needs undoing: drivers that
+            // wrap catalog look-ups in savepoints (psycopg) get them as no-ops.
+            Statement::Savepoint { .. } => {
+                Verdict::Answer(Response::Execution(Tag::new("SAVEPOINT")))
+            }
+            Statement::ReleaseSavepoint { .. } => {
+                Verdict::Answer(Response::Execution(Tag::new("RELEASE")))
             }
             Statement::Deallocate { .. } => {
                 Verdict::Answer(Response::Execution(Tag::new("DEALLOCATE")))

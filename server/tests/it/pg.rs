@@ -246,6 +246,10 @@ async fn postgres_clients_query_read_only_with_passwords() {
         "SET TIME ZONE 'UTC'",
         "DISCARD ALL",
         "BEGIN",
+        "SAVEPOINT _pg3_1",
+        "RELEASE SAVEPOINT _pg3_1",
+        "SAVEPOINT b",
+        "ROLLBACK TO SAVEPOINT b",
         "COMMIT",
     ] {
         admin
