@@ -104,6 +104,8 @@ impl PgServer {
             let session = engine.session_as(None, restricted)?;
             setup_pg_catalog(&session, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
             session.register_udf(version_udf());
+            session.register_udf(to_regtype_udf());
+            session.register_udf(no_serial_sequence_udf());
             Ok(session)
         };
         let base = postgres_session(false)?;
@@ -216,6 +218,75 @@ fn version_udf() -> datafusion::logical_expr::ScalarUDF {
         DataType::Utf8,
         Volatility::Immutable,
         Arc::new(move |_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(text.clone()))))),
+    )
+}
+
+/// `to_regtype(name)`: the OID of a built-in type by name, NULL for a type
+/// that does not exist here (drivers probe for extension types such as
+/// hstore this way: psycopg, so SQLAlchemy).
+fn to_regtype_udf() -> datafusion::logical_expr::ScalarUDF {
+    const TYPES: &[(&str, i64)] = &[
+        ("bool", 16),
+        ("boolean", 16),
+        ("bytea", 17),
+        ("int8", 20),
+        ("bigint", 20),
+        ("int2", 21),
+        ("smallint", 21),
+        ("int4", 23),
+        ("integer", 23),
+        ("text", 25),
+        ("oid", 26),
+        ("json", 114),
+        ("float4", 700),
+        ("real", 700),
+        ("float8", 701),
+        ("double precision", 701),
+        ("varchar", 1043),
+        ("character varying", 1043),
+        ("date", 1082),
+        ("time", 1083),
+        ("timestamp", 1114),
+        ("timestamptz", 1184),
+        ("timestamp with time zone", 1184),
+        ("interval", 1186),
+        ("numeric", 1700),
+        ("uuid", 2950),
+        ("jsonb", 3802),
+    ];
+    create_udf(
+        "to_regtype",
+        vec![DataType::Utf8],
+        DataType::Int64,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let names = args[0].to_array(1)?;
+            let names = datafusion::arrow::compute::cast(&names, &DataType::Utf8)?;
+            let names = datafusion::arrow::array::AsArray::as_string::<i32>(&names);
+            let oids: datafusion::arrow::array::Int64Array = names
+                .iter()
+                .map(|name| {
+                    let name = name?
+                        .trim()
+                        .trim_start_matches("pg_catalog.")
+                        .to_lowercase();
+                    TYPES.iter().find(|(n, _)| *n == name).map(|(_, oid)| *oid)
+                })
+                .collect();
+            Ok(ColumnarValue::Array(Arc::new(oids)))
+        }),
+    )
+}
+
+/// `pg_get_serial_sequence(table, column)`: always NULL, as no column here
+/// is backed by a sequence (SQLAlchemy asks while reflecting columns).
+fn no_serial_sequence_udf() -> datafusion::logical_expr::ScalarUDF {
+    create_udf(
+        "pg_get_serial_sequence",
+        vec![DataType::Utf8, DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
     )
 }
 

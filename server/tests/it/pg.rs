@@ -486,3 +486,27 @@ async fn runaway_queries_and_huge_results_end_with_an_error() {
         .get(0);
     assert_eq!(count, 3);
 }
+
+/// psycopg, SQLAlchemy and pandas, the clients of analysts' scripts and of
+/// Superset (`server/tests/python/pg_clients.py`; .ci/run installs them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_clients_connect_and_query() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let server = PgProcess::start(dir.path());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/pg_clients.py");
+    // The server is another process, so waiting here blocks nothing of it.
+    let out = Command::new("python3")
+        .arg(script)
+        .env("PG_PORT", server.pg_port.to_string())
+        .env("PG_USER", "admin")
+        .env("PG_PASSWORD", "s3cret admin")
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

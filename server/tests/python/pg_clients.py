@@ -1,0 +1,38 @@
+"""Python clients against a running `ordergraph serve` (run by
+server/tests/it/pg.rs with PG_PORT set): psycopg with parameters,
+SQLAlchemy's connect-time probes and table listing, pandas read_sql.
+Exits non-zero on the first mismatch."""
+
+import os
+
+import pandas
+import psycopg
+import sqlalchemy
+
+port = int(os.environ["PG_PORT"])
+user, password = os.environ["PG_USER"], os.environ["PG_PASSWORD"]
+
+with psycopg.connect(
+    host="127.0.0.1", port=port, user=user, password=password, dbname="ordergraph"
+) as conn:
+    rows = conn.execute(
+        "SELECT order_id, amount FROM orders WHERE channel = %s ORDER BY order_id", ("tmall",)
+    ).fetchall()
+    assert [r[0] for r in rows] == ["T1"], rows
+    assert str(rows[0][1]) == "199.00", rows
+
+url = sqlalchemy.engine.URL.create(
+    "postgresql+psycopg", username=user, password=password,
+    host="127.0.0.1", port=port, database="ordergraph",
+)
+engine = sqlalchemy.create_engine(url)
+tables = sqlalchemy.inspect(engine).get_table_names()
+assert "orders" in tables, tables
+
+frame = pandas.read_sql(
+    "SELECT channel, count(*) AS n, sum(amount) AS total FROM orders GROUP BY channel ORDER BY channel",
+    engine,
+)
+assert list(frame["channel"]) == ["jd", "pdd", "tmall"], frame
+assert list(frame["n"]) == [1, 1, 1], frame
+print("python clients ok")
