@@ -117,9 +117,6 @@ pub(crate) async fn lineage(
         .await?
         .ok_or_else(|| not_found(format!("no customer {requested}")))?;
     let m = literal(&mcid);
-    // The customer's orders, for joining the per-order views.
-    let mine = format!("(SELECT channel, order_id FROM orders WHERE mcid = {m}) mine");
-    let on = "x.channel = mine.channel AND x.order_id = mine.order_id";
 
     let summary = rows(&state, &format!("SELECT * FROM customers WHERE mcid = {m}")).await?;
     let identifiers = rows(
@@ -145,9 +142,30 @@ pub(crate) async fn lineage(
         ),
     )
     .await?;
+    // The customer's order keys as literals: a filter on the grouping
+    // keys of a view reaches below its aggregates, where a join with the
+    // customer's orders would make it compute every order first
+    // (status_consistency: 2.1 s -> a few ms at 238k orders in debug).
+    let mine = orders
+        .iter()
+        .map(|o| {
+            let (channel, order_id) = order_key(o);
+            format!(
+                "(x.channel = {} AND x.order_id = {})",
+                literal(&channel),
+                literal(&order_id)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let mine = if mine.is_empty() {
+        "FALSE".to_string()
+    } else {
+        mine
+    };
     let per_order = |select: &str, from: &str, order: &str| {
         format!(
-            "SELECT x.channel, x.order_id, {select} FROM {from} x JOIN {mine} ON {on} ORDER BY {order}"
+            "SELECT x.channel, x.order_id, {select} FROM {from} x WHERE {mine} ORDER BY {order}"
         )
     };
     let mut items = by_order(
@@ -173,7 +191,7 @@ pub(crate) async fn lineage(
             "SELECT n.refund_id, n.node, n.position, n.entered_at, n.left_at, n.dwell_hours, \
              n.open, n.outcome, n.note, n.decided_by, n.rejections, n.escalations \
              FROM refund_node_dwell n JOIN refund_requests x ON x.refund_id = n.refund_id \
-             JOIN {mine} ON {on} ORDER BY n.refund_id, n.position"
+             WHERE {mine} ORDER BY n.refund_id, n.position"
         ),
     )
     .await?
@@ -210,7 +228,9 @@ pub(crate) async fn lineage(
     // (a UNION) under an ORDER BY ("does not satisfy order requirements").
     let mut risk_rows = rows(
         &state,
-        &format!("SELECT x.channel, x.order_id, x.rule, x.detail, x.held FROM order_risk x JOIN {mine} ON {on}"),
+        &format!(
+            "SELECT x.channel, x.order_id, x.rule, x.detail, x.held FROM order_risk x WHERE {mine}"
+        ),
     )
     .await?;
     risk_rows.sort_by(|a, b| a["rule"].as_str().cmp(&b["rule"].as_str()));
