@@ -16,9 +16,14 @@ use crate::strings::map_strings;
 /// A phone number with all but its first three and last four national
 /// digits hidden: `+86 138-1234-5678` -> `138****5678`. China's country
 /// code is dropped; other countries' stay among the first three digits.
-/// Fewer than eight digits show nothing: `****`.
+/// Fewer than eight digits show nothing (`****`), unless the platform
+/// masked the number already (`138****5678` shows no more than the mask
+/// would): that stays as it is.
 pub fn mask_phone(raw: &str) -> String {
     let digits: String = raw.nfkc().filter(char::is_ascii_digit).collect();
+    if raw.contains('*') && digits.len() <= 7 {
+        return raw.trim().to_string();
+    }
     let national = ["0086", "86"]
         .iter()
         .find_map(|cc| {
@@ -167,9 +172,14 @@ mod tests {
         }
         assert_eq!(mask_phone("+852 5404 6490"), "852****6490");
         assert_eq!(
-            mask_phone("138****5678"),
-            "****",
-            "already masked: 7 digits"
+            mask_phone(" 138****5678"),
+            "138****5678",
+            "masked by the platform"
+        );
+        assert_eq!(
+            mask_phone("13812345678*"),
+            "138****5678",
+            "a star does not unmask"
         );
         assert_eq!(mask_phone("12345"), "****");
         assert_eq!(mask_phone(""), "****");
