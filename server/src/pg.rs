@@ -876,32 +876,38 @@ fn bounded(response: Response, engine: &Engine, started: tokio::time::Instant) -
     let max_rows = (limits.max_result_rows > 0).then_some(limits.max_result_rows);
     let timeout_seconds = limits.query_timeout_seconds;
     let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
+    // One timer for the whole stream, not one per row; the rows end (None)
+    // after an error.
+    let timer = Box::pin(tokio::time::sleep_until(deadline));
     let limited = futures::stream::unfold(
-        (Some(rows), 0u64, false),
-        move |(mut rows, sent, ended)| async move {
-            if ended {
-                return None;
-            }
-            let refuse = |code: &str, message: String| {
-                Some((Err(user_error(code, message)), (None, sent, true)))
-            };
+        (Some(rows), 0u64, timer),
+        move |(mut rows, sent, mut timer)| async move {
             let stream = rows.as_mut()?;
-            match tokio::time::timeout_at(deadline, stream.next()).await {
-                Err(_) => refuse(
+            let refuse = |code: &str, message: String, timer| {
+                Some((Err(user_error(code, message)), (None, sent, timer)))
+            };
+            let next = tokio::select! {
+                biased;
+                _ = timer.as_mut() => return refuse(
                     "57014",
                     format!(
                         "canceling statement: it ran longer than query_timeout_seconds ({timeout_seconds} s)"
                     ),
+                    timer,
                 ),
-                Ok(None) => None,
-                Ok(Some(Ok(_))) if max_rows.is_some_and(|max| sent >= max) => refuse(
+                next = stream.next() => next,
+            };
+            match next {
+                None => None,
+                Some(Ok(_)) if max_rows.is_some_and(|max| sent >= max) => refuse(
                     "54000",
                     format!(
                         "the result has more than max_result_rows ({}) rows",
                         max_rows.unwrap_or(0)
                     ),
+                    timer,
                 ),
-                Ok(Some(row)) => Some((row, (rows, sent + 1, false))),
+                Some(row) => Some((row, (rows, sent + 1, timer))),
             }
         },
     );
