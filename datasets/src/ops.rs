@@ -77,6 +77,8 @@ pub enum OpsTable {
     Inbound,
     /// `suppliers`: who supplies each SKU.
     Suppliers,
+    /// `products`: each SKU's product name and category.
+    Products,
     /// `purchase_confirmations`: suppliers confirming reorder requests.
     PurchaseConfirmations,
     /// `accounts`: when each buyer account was registered.
@@ -95,7 +97,7 @@ pub enum OpsTable {
 
 impl OpsTable {
     /// Every table, in the order they are written.
-    pub const ALL: [OpsTable; 15] = [
+    pub const ALL: [OpsTable; 16] = [
         OpsTable::OrderLines,
         OpsTable::StatusEvents,
         OpsTable::SystemOwners,
@@ -104,6 +106,7 @@ impl OpsTable {
         OpsTable::Inventory,
         OpsTable::Inbound,
         OpsTable::Suppliers,
+        OpsTable::Products,
         OpsTable::PurchaseConfirmations,
         OpsTable::Accounts,
         OpsTable::BrowseEvents,
@@ -124,6 +127,7 @@ impl OpsTable {
             OpsTable::Inventory => "inventory",
             OpsTable::Inbound => "inbound",
             OpsTable::Suppliers => "suppliers",
+            OpsTable::Products => "products",
             OpsTable::PurchaseConfirmations => "purchase_confirmations",
             OpsTable::Accounts => "accounts",
             OpsTable::BrowseEvents => "browse_events",
@@ -177,6 +181,7 @@ impl OpsTable {
                 "lead_time_days",
                 "min_order_qty",
             ],
+            OpsTable::Products => &["sku", "name", "category"],
             OpsTable::PurchaseConfirmations => &["request_id", "supplier", "confirmed_at"],
             OpsTable::Accounts => &["channel", "account_id", "created_at"],
             OpsTable::BrowseEvents => &["channel", "account_id", "at"],
@@ -218,7 +223,7 @@ pub(crate) trait Sink {
 struct CsvSink {
     /// Indexed by [`OpsTable::index`]; `None` for tables of the other pass.
     writers: Vec<Option<BufWriter<File>>>,
-    rows: [u64; 15],
+    rows: [u64; OpsTable::ALL.len()],
 }
 
 impl CsvSink {
@@ -233,7 +238,7 @@ impl CsvSink {
         }
         Ok(Self {
             writers,
-            rows: [0; 15],
+            rows: [0; OpsTable::ALL.len()],
         })
     }
 

@@ -43,6 +43,8 @@ pub use config::{
     StorageSettings, User,
 };
 pub use decode::{DecodeError, Format};
+/// The UDF crate, for the MCID helpers (`mcid_of`, `parse_mcid`).
+pub use ordergraph_udfs as udfs;
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;
 pub use store::IngestReport;
@@ -299,6 +301,7 @@ impl Engine {
         for def in table::tables()
             .into_iter()
             .filter(|t| t.name != table::ORDERS.name)
+            .chain(table::recorded_tables())
         {
             let rows = match &loaded {
                 Some(c) => Some((
@@ -372,7 +375,7 @@ impl Engine {
             .logs
             .insert(table::ORDERS.name.to_string(), orders_seq);
         for (name, seq, batches) in &inputs {
-            let def = table::table(name).expect("inputs are tables");
+            let def = table::stored_table(name).expect("inputs are tables");
             writing.rows(name, &append::stored_schema(def), batches)?;
             manifest.logs.insert(name.to_string(), *seq);
         }
@@ -440,6 +443,11 @@ impl Engine {
         self.read().graph().customers()
     }
 
+    /// The MCID of an order's customer now; `None` if there is no such order.
+    pub fn order_mcid(&self, channel: &str, order_id: &str) -> Option<String> {
+        self.read().order_mcid(channel, order_id)
+    }
+
     /// Decodes and ingests `data` into `table`. Either every row is accepted
     /// or, on the first bad value, none is.
     pub fn ingest(
@@ -468,9 +476,31 @@ impl Engine {
         if table::table(table).is_none() {
             return Err(Error::UnknownTable(table.to_string()));
         }
-        let Some(input) = self.inputs.get(table) else {
-            return self.ingest_orders(batches);
-        };
+        match self.inputs.get(table) {
+            Some(input) => self.append(input, batches),
+            None => self.ingest_orders(batches),
+        }
+    }
+
+    /// Records the outcome of an API action (a write-back acknowledgement,
+    /// a sync command) in one of [`table::recorded_tables`]: NDJSON rows,
+    /// durable when this returns. A row identical to a stored one is a
+    /// repeat and changes nothing.
+    pub fn record(&self, table: &str, ndjson: Bytes) -> Result<IngestReport> {
+        let def = table::recorded_tables()
+            .into_iter()
+            .find(|t| t.name == table)
+            .ok_or_else(|| Error::UnknownTable(table.to_string()))?;
+        let batches = decode::decode(def, Format::Ndjson, "request", ndjson)?;
+        self.append(&self.inputs[def.name], batches)
+    }
+
+    /// Checks, logs and applies rows of an append-only table.
+    fn append(
+        &self,
+        input: &RwLock<AppendTable>,
+        batches: Vec<RecordBatch>,
+    ) -> Result<IngestReport> {
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let arrived_at = chrono::Utc::now().timestamp_micros();
         let prepared = {
@@ -748,7 +778,8 @@ impl Engine {
         )?;
         for &name in self.inputs.keys() {
             let weak = weak.clone();
-            let schema = append::stored_schema(table::table(name).expect("inputs are tables"));
+            let schema =
+                append::stored_schema(table::stored_table(name).expect("inputs are tables"));
             let rows: Rows = Arc::new(move |_| {
                 let engine = weak.upgrade().ok_or_else(|| {
                     DataFusionError::Execution("the engine has been closed".into())

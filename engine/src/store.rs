@@ -617,6 +617,13 @@ impl OrderStore {
         Ok(out)
     }
 
+    /// The MCID of an order's customer; `None` if there is no such order.
+    pub fn order_mcid(&self, channel: &str, order_id: &str) -> Option<String> {
+        let order = self.order_number(channel, order_id)?;
+        let key = self.graph.mcid_of_order(order)?;
+        Some(String::from_utf8_lossy(&mcid_bytes(key)).into_owned())
+    }
+
     /// The current version of one order, with its MCID: no rows if there
     /// is no such order.
     pub fn current_row(&self, channel: &str, order_id: &str) -> Result<Vec<RecordBatch>> {

@@ -322,6 +322,12 @@ pub static WAREHOUSES: TableDef = TableDef::new(
     &[req("warehouse", Text), req("orders_per_hour", Int)],
 );
 
+/// `products`: the catalog, so a lineage shows what was bought, not a SKU.
+pub static PRODUCTS: TableDef = TableDef::new(
+    "products",
+    &[req("sku", Text), req("name", Text), col("category", Text)],
+);
+
 /// Email deliverability states.
 pub const EMAIL_STATES: &[&str] = &["bounced", "disabled", "ok"];
 
@@ -336,7 +342,7 @@ pub static EMAIL_STATUS: TableDef = TableDef::new(
 );
 
 /// Every ingestible table: `orders`, then the append-only input tables.
-pub fn tables() -> [&'static TableDef; 16] {
+pub fn tables() -> [&'static TableDef; 17] {
     [
         &ORDERS,
         &ORDER_LINES,
@@ -354,12 +360,79 @@ pub fn tables() -> [&'static TableDef; 16] {
         &WMS_QUEUE,
         &WAREHOUSES,
         &EMAIL_STATUS,
+        &PRODUCTS,
     ]
 }
 
 /// Looks up an ingestible table by name.
 pub fn table(name: &str) -> Option<&'static TableDef> {
     tables().into_iter().find(|t| t.name == name)
+}
+
+/// How a connector or person acted through the API; `arrived_at` is when.
+const ACTOR: [ColumnDef; 2] = [req("actor", Text), col("role", Text)];
+
+/// `writeback_acks`: a connector confirming that it wrote an order's MCID
+/// into the platform's order note.
+pub static WRITEBACK_ACKS: TableDef = TableDef::new(
+    "writeback_acks",
+    &[
+        req("channel", Text),
+        req("order_id", Text),
+        req("mcid", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
+/// `sync_commands`: "make every system show this status", with the
+/// shipping evidence it was given or waived, who asked and why.
+pub static SYNC_COMMANDS: TableDef = TableDef::new(
+    "sync_commands",
+    &[
+        req("command_id", Text),
+        req("channel", Text),
+        req("order_id", Text),
+        req("status", Enum(ORDER_STATUSES)),
+        col("tracking_no", Text),
+        col("wms_outbound_id", Text),
+        col("crm_delivery_node", Text),
+        col("waived", Text),
+        req("reason", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
+/// What a connector did with a sync command on one system.
+pub const SYNC_OUTCOMES: &[&str] = &["applied", "failed"];
+
+/// `sync_acks`: a connector reporting a sync command applied (or failed)
+/// on one system.
+pub static SYNC_ACKS: TableDef = TableDef::new(
+    "sync_acks",
+    &[
+        req("command_id", Text),
+        req("system", Enum(SYSTEMS)),
+        req("outcome", Enum(SYNC_OUTCOMES)),
+        col("detail", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
+/// Tables written by the API's actions (write-back, force-sync), never by
+/// ingest: an action cannot be forged by posting rows.
+pub fn recorded_tables() -> [&'static TableDef; 3] {
+    [&WRITEBACK_ACKS, &SYNC_COMMANDS, &SYNC_ACKS]
+}
+
+/// Looks up a stored table, ingestible or recorded, by name.
+pub fn stored_table(name: &str) -> Option<&'static TableDef> {
+    tables()
+        .into_iter()
+        .chain(recorded_tables())
+        .find(|t| t.name == name)
 }
 
 #[cfg(test)]

@@ -56,6 +56,10 @@ pub const VIEWS: &[View] = &[
     view!("credential_health"),
     view!("fulfillment_promise"),
     view!("order_snapshots"),
+    view!("product_catalog"),
+    view!("mcid_writeback"),
+    view!("sync_command_status"),
+    view!("audit_log"),
 ];
 
 /// A segment: a view of customers (one row per `mcid`) that marketing
@@ -73,8 +77,19 @@ pub struct Segment {
     pub has_contacts: bool,
 }
 
-/// The segment views.
-pub const SEGMENTS: &[Segment] = &[
+include!(concat!(env!("OUT_DIR"), "/segments.rs"));
+
+/// The segment views: the two built in, then those of `segments/*.sql`.
+pub fn segments() -> impl Iterator<Item = &'static Segment> {
+    BUILT_IN_SEGMENTS.iter().chain(FILE_SEGMENTS)
+}
+
+/// Every view: [`VIEWS`], then the segment files' views.
+pub fn all_views() -> impl Iterator<Item = &'static View> {
+    VIEWS.iter().chain(SEGMENT_VIEWS)
+}
+
+const BUILT_IN_SEGMENTS: &[Segment] = &[
     Segment {
         name: "high_value_prospects",
         description: "customers with at least prospect_min_orders orders inside one prospect_window_days window",
@@ -91,7 +106,7 @@ pub const SEGMENTS: &[Segment] = &[
 
 /// Creates every view on `ctx`.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
-    for v in VIEWS {
+    for v in all_views() {
         ctx.sql(v.sql).await?;
     }
     Ok(())

@@ -7,7 +7,17 @@
 //! <CSV with header>
 //! ```
 //!
-//! which ingests the CSV through the engine's real ingest path, and
+//! which ingests the CSV through the engine's real ingest path,
+//!
+//! ```text
+//! statement ok
+//! RECORD <table>
+//! <NDJSON rows>
+//! ```
+//!
+//! which records API actions (write-back acknowledgements, sync commands)
+//! the way the server does; `RECORD <table> AS <query>` records the rows
+//! of a query instead (values such as MCIDs that a test cannot spell), and
 //!
 //! ```text
 //! statement ok
@@ -75,6 +85,41 @@ impl Db {
             )
             .map_err(|e| TestError(e.to_string()))?;
         Ok(DBOutput::StatementComplete(report.rows as u64))
+    }
+
+    async fn record(&self, command: &str) -> Result<DBOutput<DefaultColumnType>, TestError> {
+        let (first, ndjson) = command.split_once('\n').unwrap_or((command, ""));
+        let table = first
+            .trim()
+            .strip_prefix("RECORD")
+            .unwrap_or_default()
+            .trim();
+        let (table, ndjson) = match table.split_once(" AS ") {
+            Some((table, query)) => (table.trim(), self.query_ndjson(query).await?),
+            None => (table, format!("{ndjson}\n").into_bytes()),
+        };
+        let report = self
+            .engine
+            .record(table, bytes::Bytes::from(ndjson))
+            .map_err(|e| TestError(e.to_string()))?;
+        Ok(DBOutput::StatementComplete(report.rows as u64))
+    }
+
+    /// The rows of a query as NDJSON.
+    async fn query_ndjson(&self, sql: &str) -> Result<Vec<u8>, TestError> {
+        let err = |e: &dyn std::fmt::Display| TestError(e.to_string());
+        let df = self
+            .engine
+            .query_at(sql, self.now)
+            .await
+            .map_err(|e| err(&e))?;
+        let batches = df.collect().await.map_err(|e| err(&e))?;
+        let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(Vec::new());
+        for b in &batches {
+            writer.write(b).map_err(|e| err(&e))?;
+        }
+        writer.finish().map_err(|e| err(&e))?;
+        Ok(writer.into_inner())
     }
 }
 
@@ -147,6 +192,9 @@ impl AsyncDB for Db {
         if sql.trim_start().starts_with("INGEST") {
             return self.ingest(sql.trim_start());
         }
+        if sql.trim_start().starts_with("RECORD") {
+            return self.record(sql.trim_start()).await;
+        }
         if let Some(now) = sql.trim().strip_prefix("NOW ") {
             let now = ordergraph_engine::decode::parse_timestamp(now.trim()).map_err(TestError)?;
             self.now = Some(now);
@@ -189,8 +237,7 @@ fn untested_views(files: &[PathBuf]) -> Vec<String> {
         .iter()
         .map(|f| std::fs::read_to_string(f).expect("slt file"))
         .collect();
-    let untested: Vec<String> = ordergraph_queries::VIEWS
-        .iter()
+    let untested: Vec<String> = ordergraph_queries::all_views()
         .filter(|v| !text.contains(&format!("FROM {}", v.name)))
         .map(|v| format!("untested view {}", v.name))
         .collect();

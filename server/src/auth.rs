@@ -175,10 +175,15 @@ pub fn role_allows(role: Role, path: &str) -> bool {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
     match role {
         Role::Admin => true,
-        Role::Ingest => under("/v1/ingest"),
+        // Connectors: orders in, MCIDs and sync commands out.
+        Role::Ingest => under("/v1/ingest") || under("/v1/writeback") || under("/v1/sync-commands"),
         Role::Analyst => under("/v1/sql"),
         Role::Marketing => under("/v1/segments"),
-        Role::Support => under("/v1/customers"),
+        // Support agents answer customers, and push an order's true status.
+        Role::Support => {
+            under("/v1/customers")
+                || (path.starts_with("/v1/orders/") && path.ends_with("/force-sync"))
+        }
     }
 }
 
@@ -220,7 +225,7 @@ pub fn role_may_read(role: Role, table: &datafusion::common::TableReference) -> 
         Role::Marketing => {
             name == "customer_contacts"
                 || name == "report_config"
-                || ordergraph_queries::SEGMENTS.iter().any(|s| s.name == name)
+                || ordergraph_queries::segments().any(|s| s.name == name)
         }
         Role::Support => SUPPORT_READS.contains(&name),
     }

@@ -15,6 +15,8 @@ pub struct ApiError {
     message: String,
     /// Where in the input, for bad input.
     location: Option<serde_json::Value>,
+    /// What exactly was wrong, for errors about many things at once.
+    detail: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -25,7 +27,14 @@ impl ApiError {
             code,
             message: message.into(),
             location: None,
+            detail: None,
         }
+    }
+
+    /// The same error with `detail` in its body.
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
     }
 
     /// A 500 whose detail is logged, not returned.
@@ -121,6 +130,9 @@ impl IntoResponse for ApiError {
         let mut body = json!({"error": self.code, "message": self.message});
         if let Some(location) = self.location {
             body["location"] = location;
+        }
+        if let Some(detail) = self.detail {
+            body["detail"] = detail;
         }
         (self.status, Json(body)).into_response()
     }

@@ -17,6 +17,8 @@ use tokio::sync::Semaphore;
 pub mod auth;
 pub mod encode;
 mod error;
+mod lineage_pdf;
+mod pdf;
 pub mod pg;
 mod routes;
 
@@ -145,6 +147,21 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/customers/{mcid}/lineage",
             get(routes::customers::lineage),
+        )
+        .route(
+            "/v1/customers/{mcid}/lineage.pdf",
+            get(routes::customers::lineage_pdf),
+        )
+        .route("/v1/writeback", get(routes::actions::writeback_outbox))
+        .route("/v1/writeback/ack", post(routes::actions::writeback_ack))
+        .route(
+            "/v1/orders/{channel}/{order_id}/force-sync",
+            post(routes::actions::force_sync),
+        )
+        .route("/v1/sync-commands", get(routes::actions::sync_commands))
+        .route(
+            "/v1/sync-commands/{command_id}/ack",
+            post(routes::actions::sync_ack),
         )
         .route("/v1/segments", get(routes::segments::list))
         .route("/v1/segments/{name}", get(routes::segments::export))

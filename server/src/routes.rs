@@ -4,6 +4,7 @@ use axum::http::{StatusCode, Uri};
 
 use crate::ApiError;
 
+pub(crate) mod actions;
 pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod ingest;

@@ -21,6 +21,83 @@ pub(super) const CATEGORIES: [(&str, u64, u64, u32); 6] = [
     ("家居", 19, 999, 12),
 ];
 
+/// Product names per category, in the same order as [`CATEGORIES`]: a
+/// SKU's name is picked by its number, not drawn, so adding names never
+/// shifts the random draws of the other tables.
+const PRODUCT_NAMES: [&[&str]; 6] = [
+    &[
+        "玻尿酸保湿精华液",
+        "氨基酸洁面乳",
+        "丝绒哑光口红",
+        "清透防晒乳 SPF50+",
+        "烟酰胺美白面膜",
+        "修护舒缓面霜",
+        "控油散粉",
+        "卸妆洁颜油",
+    ],
+    &[
+        "纯棉圆领T恤",
+        "羊毛针织开衫",
+        "高腰直筒牛仔裤",
+        "轻薄羽绒服",
+        "真丝印花连衣裙",
+        "运动速干卫衣",
+        "商务休闲衬衫",
+        "加绒保暖打底裤",
+    ],
+    &[
+        "每日坚果混合装",
+        "云南小粒咖啡豆",
+        "低糖全麦面包",
+        "东北五常大米",
+        "手工牛肉干",
+        "冻干草莓脆",
+        "西湖龙井茶",
+        "黑芝麻核桃粉",
+    ],
+    &[
+        "无线降噪蓝牙耳机",
+        "65W氮化镓快充头",
+        "机械键盘 青轴",
+        "智能运动手环",
+        "4K高清网络摄像头",
+        "磁吸无线充电宝",
+        "便携投影仪",
+        "电竞游戏鼠标",
+    ],
+    &[
+        "婴儿纸尿裤 L码",
+        "有机婴幼儿米粉",
+        "宝宝恒温奶瓶",
+        "儿童安全座椅",
+        "婴儿纯棉连体衣",
+        "孕妇叶酸片",
+        "宝宝洗发沐浴露",
+        "婴儿推车",
+    ],
+    &[
+        "乳胶记忆枕",
+        "全棉四件套",
+        "不粘炒锅",
+        "北欧陶瓷餐具套装",
+        "香薰加湿器",
+        "折叠收纳箱",
+        "吸水珊瑚绒浴巾",
+        "LED护眼台灯",
+    ],
+];
+
+/// The product name of SKU number `index` (0-based) in `category`.
+fn product_name(index: usize, category: usize) -> String {
+    let names = PRODUCT_NAMES[category];
+    let name = names[index % names.len()];
+    match index / names.len() % 3 {
+        0 => name.to_string(),
+        1 => format!("{name}（升级款）"),
+        _ => format!("{name}（家庭装）"),
+    }
+}
+
 /// Supplier trade per category, in the same order as [`CATEGORIES`].
 const TRADES: [&str; 6] = ["化妆品", "服饰", "食品", "电子科技", "母婴用品", "家居用品"];
 const SUPPLIER_CITIES: &[&str] = &[
@@ -235,9 +312,19 @@ impl Catalog {
         }
     }
 
-    /// Writes the catalog's own tables: suppliers, warehouses, system owners
-    /// and credentials.
+    /// Writes the catalog's own tables: products, suppliers, warehouses,
+    /// system owners and credentials.
     pub(super) fn write<S: Sink>(&self, sink: &mut S, clock: Clock) -> Result<()> {
+        for (i, s) in self.skus.iter().enumerate() {
+            sink.row(
+                OpsTable::Products,
+                &[
+                    Value::Str(&s.id),
+                    Value::Str(&product_name(i, s.category)),
+                    Value::Str(CATEGORIES[s.category].0),
+                ],
+            )?;
+        }
         for s in &self.skus {
             sink.row(
                 OpsTable::Suppliers,

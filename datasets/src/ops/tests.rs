@@ -234,6 +234,17 @@ fn every_table_has_rows_in_its_contract() {
     assert_eq!(f.t(OpsTable::Warehouses).len(), 4);
     assert_eq!(f.t(OpsTable::Credentials).len(), 20);
     assert_eq!(f.t(OpsTable::Suppliers).len(), super::catalog::SKUS);
+    assert_eq!(f.t(OpsTable::Products).len(), super::catalog::SKUS);
+    for p in f.t(OpsTable::Products).iter() {
+        assert!(p.text("sku").starts_with("SKU-"));
+        // Chinese names: the lineage PDF must render them.
+        assert!(
+            p.text("name")
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        );
+        assert!(CATEGORIES.iter().any(|c| c.0 == p.text("category")));
+    }
     for w in f.t(OpsTable::Warehouses).iter() {
         assert!((200..=1500).contains(&w.int("orders_per_hour")));
     }

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ordergraph_queries::{SEGMENTS, Segment};
+use ordergraph_queries::{Segment, segments};
 use serde::Deserialize;
 
 use crate::encode::{Encoding, encode};
@@ -21,8 +21,7 @@ const MAX_LIMIT: usize = 100_000;
 
 /// Lists the segments.
 pub(crate) async fn list() -> Json<serde_json::Value> {
-    let segments: Vec<_> = SEGMENTS
-        .iter()
+    let segments: Vec<_> = segments()
         .map(|s| {
             serde_json::json!({
                 "name": s.name,
@@ -43,6 +42,18 @@ pub(crate) struct Page {
     /// The `X-Next-Cursor` of the previous page.
     cursor: Option<String>,
     limit: Option<usize>,
+}
+
+/// The rows per page a request asks for: [`DEFAULT_LIMIT`] unless it says,
+/// at most [`MAX_LIMIT`].
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    Ok(limit)
 }
 
 fn bad_request(message: String) -> ApiError {
@@ -94,7 +105,7 @@ pub(crate) async fn export(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Query(page) = page.map_err(|e| bad_request(e.body_text()))?;
-    let segment = SEGMENTS.iter().find(|s| s.name == name).ok_or_else(|| {
+    let segment = segments().find(|s| s.name == name).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -103,12 +114,7 @@ pub(crate) async fn export(
     })?;
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
-    let limit = page.limit.unwrap_or(DEFAULT_LIMIT);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(bad_request(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(page.limit)?;
     let since = page
         .since
         .as_deref()

@@ -8,7 +8,7 @@ use ordergraph_server::auth::{Logins, hash_password};
 
 use crate::{HEADER, TestServer};
 
-fn users() -> Vec<User> {
+pub(crate) fn users() -> Vec<User> {
     [
         Role::Admin,
         Role::Ingest,

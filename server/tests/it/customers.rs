@@ -4,18 +4,6 @@ use serde_json::Value;
 
 use crate::{HEADER, TestServer};
 
-async fn ingest(s: &TestServer, table: &str, csv: String) {
-    let r = s
-        .client
-        .post(s.url(&format!("/v1/ingest/{table}")))
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{table}: {}", r.text().await.unwrap());
-}
-
 async fn get(s: &TestServer, path: &str) -> (u16, Value) {
     let r = s.client.get(s.url(path)).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
@@ -36,8 +24,7 @@ async fn lineage_follows_merges_and_nests_items_refunds_and_identifiers() {
     )
     .unwrap();
     let s = TestServer::start(dir.path()).await;
-    ingest(
-        &s,
+    s.ingest(
         "orders",
         format!(
             "{HEADER}A1,tmall,2026-01-01T00:00:00Z,,13811113001,,,,100.00,signed,上海,,,\n\
@@ -49,8 +36,7 @@ async fn lineage_follows_merges_and_nests_items_refunds_and_identifiers() {
     assert_ne!(by_phone, by_email);
 
     // An order carrying both merges them; one MCID retires.
-    ingest(
-        &s,
+    s.ingest(
         "orders",
         format!(
             "{HEADER}A3,tmall,2026-01-09T00:00:00Z,,13811113001,a3@qq.com,,,20.00,created,上海,,,\n"
@@ -63,22 +49,18 @@ async fn lineage_follows_merges_and_nests_items_refunds_and_identifiers() {
     } else {
         &by_phone
     };
-    ingest(
-        &s,
+    s.ingest(
         "order_lines",
         "channel,order_id,sku,qty,unit_price\ntmall,A1,绿茶礼盒,2,50.00\n".to_string(),
     )
     .await;
-    ingest(
-        &s,
-        "refunds",
+    s.ingest("refunds",
         "refund_id,channel,order_id,requested_at,amount,reason,sku_category,member_level,cross_border\n\
          R1,tmall,A1,2026-01-10T00:00:00Z,50.00,破损,tea,gold,false\n"
             .to_string(),
     )
     .await;
-    ingest(
-        &s,
+    s.ingest(
         "refund_events",
         "refund_id,node,action,actor,actor_role,at,note\n\
          R1,apply,enter,bot,system,2026-01-10T00:00:00Z,\n\

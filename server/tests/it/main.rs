@@ -1,11 +1,13 @@
 //! Server tests: a real server on a free port, a real HTTP client, real files.
 
+mod actions;
 mod auth;
 mod cli;
 mod crash;
 mod customers;
 mod http;
 mod limits;
+mod lineage_pdf;
 mod pg;
 mod segments;
 mod source;
@@ -78,6 +80,19 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             task.await.unwrap();
         }
+    }
+
+    /// Ingests CSV into `table` over HTTP; anything but 200 fails the test.
+    pub(crate) async fn ingest(&self, table: &str, csv: String) {
+        let r = self
+            .client
+            .post(self.url(&format!("/v1/ingest/{table}")))
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{table}: {}", r.text().await.unwrap());
     }
 
     pub(crate) async fn sql_json(&self, sql: &str) -> serde_json::Value {

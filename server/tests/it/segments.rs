@@ -58,7 +58,15 @@ async fn segments_page_by_cursor_filter_by_since_and_follow_merges() {
         .iter()
         .map(|v| v["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["high_value_prospects", "new_customer_coupon_abuse"]);
+    // The two built in, then the files under queries/segments/.
+    assert_eq!(
+        names,
+        [
+            "high_value_prospects",
+            "new_customer_coupon_abuse",
+            "lapsed_big_spenders"
+        ]
+    );
 
     // Three prospects, qualifying on Jan 11, 12 and 13.
     ingest(

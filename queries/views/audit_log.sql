@@ -1,0 +1,23 @@
+-- audit_log: every action taken through the API, who took it (user and
+-- role) and when: force-sync commands, their acknowledgements, MCID
+-- write-back acknowledgements. Each action is one durable row of its own
+-- table, so an action and its audit entry cannot part: this view reads
+-- them, it keeps no copy. A repeated identical request is no new action.
+-- Grain: one row per action. Inputs: sync_commands, sync_acks,
+-- writeback_acks.
+CREATE VIEW audit_log AS
+SELECT arrived_at AS at, actor, role, 'force_sync' AS action,
+       channel || ':' || order_id AS target,
+       concat_ws(' ', 'command=' || command_id, 'status=' || status,
+                 'tracking_no=' || tracking_no, 'wms_outbound_id=' || wms_outbound_id,
+                 'crm_delivery_node=' || crm_delivery_node, 'waived=' || waived,
+                 'reason=' || reason) AS detail
+FROM sync_commands
+UNION ALL
+SELECT arrived_at, actor, role, 'sync_ack', command_id,
+       concat_ws(' ', 'system=' || system, 'outcome=' || outcome, 'detail=' || detail)
+FROM sync_acks
+UNION ALL
+SELECT arrived_at, actor, role, 'writeback_ack', channel || ':' || order_id,
+       'note=MCID:' || mcid
+FROM writeback_acks

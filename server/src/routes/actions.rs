@@ -1,0 +1,485 @@
+//! Actions that change what other systems show, each recorded durably with
+//! who took it (the `audit_log` view reads them):
+//!
+//! - MCID write-back: `GET /v1/writeback` pages through the outbox view
+//!   `mcid_writeback`; `POST /v1/writeback/ack` records what a connector
+//!   wrote into the platforms' order notes (`MCID:<mcid>`).
+//! - Force-sync: `POST /v1/orders/{channel}/{order_id}/force-sync` records
+//!   "make every system show status X" in `sync_commands`;
+//!   `GET /v1/sync-commands` is the connectors' outbox (`sync_command_status`)
+//!   and `POST /v1/sync-commands/{id}/ack` their answer per system.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ordergraph_engine::Role;
+use ordergraph_engine::table::{ORDER_STATUSES, SYNC_OUTCOMES, SYSTEMS};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::customers::rows;
+use crate::auth::Caller;
+use crate::encode::{Encoding, encode};
+use crate::{ApiError, AppState};
+
+/// Acknowledgements one request may carry.
+const MAX_ACKS: usize = 100_000;
+
+fn bad_request(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+fn unprocessable(code: &'static str, message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// A SQL string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Who acts: the logged-in user, or `anonymous` (as admin) on a server
+/// without users.
+fn actor(caller: Option<&Caller>) -> (String, Role) {
+    caller.map_or(("anonymous".to_string(), Role::Admin), |c| {
+        (c.user.clone(), c.role)
+    })
+}
+
+/// Records `rows` (JSON objects) in a recorded table, off the runtime.
+async fn record(state: &AppState, table: &'static str, rows: &[Value]) -> Result<usize, ApiError> {
+    let mut ndjson = Vec::new();
+    for row in rows {
+        serde_json::to_writer(&mut ndjson, row).map_err(ApiError::internal)?;
+        ndjson.push(b'\n');
+    }
+    let engine = state.engine.clone();
+    let report = tokio::task::spawn_blocking(move || engine.record(table, ndjson.into()))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(report.inserted)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutboxPage {
+    /// Only this channel's orders (a connector serves one platform).
+    channel: Option<String>,
+    /// The `X-Next-Cursor` of the previous page.
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// A page of the write-back outbox, ordered by `(channel, order_id)`, as
+/// JSON, CSV or Arrow by `Accept`; the next page's cursor is in
+/// `X-Next-Cursor`.
+pub(crate) async fn writeback_outbox(
+    State(state): State<AppState>,
+    page: Result<Query<OutboxPage>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(page) = page.map_err(|e| bad_request(e.body_text()))?;
+    let encoding =
+        Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
+    let limit = super::segments::page_limit(page.limit)?;
+    let mut conditions = Vec::new();
+    if let Some(channel) = &page.channel {
+        conditions.push(format!("channel = {}", literal(channel)));
+    }
+    if let Some(cursor) = &page.cursor {
+        let (channel, order_id) = cursor.split_once(':').ok_or_else(|| {
+            bad_request(format!("cursor '{cursor}' is not one this API gave out"))
+        })?;
+        conditions.push(format!(
+            "(channel > {c} OR (channel = {c} AND order_id > {o}))",
+            c = literal(channel),
+            o = literal(order_id)
+        ));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    // One row more than the page tells whether there is a next page.
+    let sql = format!(
+        "SELECT channel, order_id, mcid, note, written_mcid, written_at FROM mcid_writeback{filter} \
+         ORDER BY channel, order_id LIMIT {}",
+        limit + 1
+    );
+    let (schema, batches) = super::sql::collect(&state, &sql, None).await?;
+    let all = datafusion::arrow::compute::concat_batches(&schema, &batches)
+        .map_err(ApiError::internal)?;
+    let next = (all.num_rows() > limit).then(|| {
+        let text = |i: usize| {
+            datafusion::arrow::array::AsArray::as_string::<i32>(all.column(i))
+                .value(limit - 1)
+                .to_string()
+        };
+        format!("{}:{}", text(0), text(1))
+    });
+    let page_rows = all.slice(0, all.num_rows().min(limit));
+    let body = encode(encoding, &schema, &[page_rows]).map_err(ApiError::internal)?;
+    let mut response = ([(header::CONTENT_TYPE, encoding.content_type())], body).into_response();
+    if let Some(next) = next
+        && let Ok(v) = HeaderValue::from_str(&next)
+    {
+        response.headers_mut().insert("x-next-cursor", v);
+    }
+    Ok(response)
+}
+
+/// One order's MCID as a connector wrote it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WritebackAck {
+    channel: String,
+    order_id: String,
+    mcid: String,
+}
+
+/// Records acknowledgements of MCID write-back: a JSON array of
+/// `{channel, order_id, mcid}`. Idempotent: an acknowledgement sent again
+/// changes nothing. Unknown orders refuse the whole request (422, with
+/// their positions); an acknowledgement of an MCID that is no longer the
+/// order's is recorded (it is what the note says) and listed as `stale`:
+/// the order stays in the outbox.
+pub(crate) async fn writeback_ack(
+    State(state): State<AppState>,
+    caller: Option<axum::Extension<Caller>>,
+    body: Result<Json<Vec<WritebackAck>>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(acks) = body.map_err(|e| {
+        bad_request(format!(
+            "expected a JSON array of {{\"channel\", \"order_id\", \"mcid\"}}: {}",
+            e.body_text()
+        ))
+    })?;
+    if acks.len() > MAX_ACKS {
+        return Err(bad_request(format!(
+            "at most {MAX_ACKS} acknowledgements per request"
+        )));
+    }
+    let (user, role) = actor(caller.as_deref());
+    let mut unknown = Vec::new();
+    let mut stale = Vec::new();
+    let mut records = Vec::with_capacity(acks.len());
+    for (i, ack) in acks.iter().enumerate() {
+        let Some(mcid) = ordergraph_engine::udfs::parse_mcid(&ack.mcid) else {
+            return Err(unprocessable(
+                "bad_mcid",
+                format!("acknowledgement {i}: '{}' is not an MCID", ack.mcid),
+            ));
+        };
+        let written = ordergraph_engine::udfs::mcid_of(mcid);
+        match state.engine.order_mcid(&ack.channel, &ack.order_id) {
+            None => {
+                unknown.push(json!({"index": i, "channel": ack.channel, "order_id": ack.order_id}))
+            }
+            Some(current) => {
+                if current != written {
+                    stale.push(json!({"channel": ack.channel, "order_id": ack.order_id, "written": written, "current": current}));
+                }
+                records.push(json!({
+                    "channel": ack.channel,
+                    "order_id": ack.order_id,
+                    "mcid": written,
+                    "actor": user,
+                    "role": role.as_str(),
+                }));
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unprocessable(
+            "unknown_orders",
+            format!(
+                "{} acknowledgement(s) name orders that do not exist; nothing was recorded",
+                unknown.len()
+            ),
+        )
+        .with_detail(json!({ "unknown": unknown })));
+    }
+    let recorded = record(&state, "writeback_acks", &records).await?;
+    Ok(Json(json!({
+        "acknowledged": acks.len(),
+        "recorded": recorded,
+        "repeated": acks.len() - recorded,
+        "stale": stale,
+    })))
+}
+
+/// What a force-sync asks for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForceSync {
+    /// The status every system should show.
+    status: String,
+    /// Why: kept in the audit log.
+    reason: String,
+    tracking_no: Option<String>,
+    wms_outbound_id: Option<String>,
+    crm_delivery_node: Option<String>,
+    /// Evidence of shipping not given on purpose (admins only), by name:
+    /// `tracking_no`, `wms_outbound_id`, `crm_delivery_node`.
+    #[serde(default)]
+    waive: Vec<String>,
+    /// A key of the caller's choosing: the same key again answers with the
+    /// command it made, instead of making another.
+    request_id: Option<String>,
+}
+
+/// The evidence a `shipped` command needs: the seed's guard against
+/// marking shipped what the warehouse never shipped.
+const SHIPPING_EVIDENCE: [&str; 3] = ["tracking_no", "wms_outbound_id", "crm_delivery_node"];
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Records a command making every system show one status for an order.
+/// 201 with the command; 200 with the existing one for a repeated
+/// `request_id`; 422 when `shipped` lacks evidence that is not waived.
+pub(crate) async fn force_sync(
+    State(state): State<AppState>,
+    caller: Option<axum::Extension<Caller>>,
+    Path((channel, order_id)): Path<(String, String)>,
+    body: Result<Json<ForceSync>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(command) = body.map_err(|e| {
+        bad_request(format!(
+            "expected {{\"status\", \"reason\", \"tracking_no\", \"wms_outbound_id\", \"crm_delivery_node\", \"waive\": [...], \"request_id\"}}: {}",
+            e.body_text()
+        ))
+    })?;
+    let (user, role) = actor(caller.as_deref());
+    if !ORDER_STATUSES.contains(&command.status.as_str()) {
+        return Err(bad_request(format!(
+            "status '{}' is not one of {}",
+            command.status,
+            ORDER_STATUSES.join(", ")
+        )));
+    }
+    if command.reason.trim().is_empty() {
+        return Err(bad_request(
+            "a reason is required: it goes into the audit log".into(),
+        ));
+    }
+    if let Some(w) = command
+        .waive
+        .iter()
+        .find(|w| !SHIPPING_EVIDENCE.contains(&w.as_str()))
+    {
+        return Err(bad_request(format!(
+            "cannot waive '{w}': only {}",
+            SHIPPING_EVIDENCE.join(", ")
+        )));
+    }
+    if !command.waive.is_empty() && role != Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "role {} may not waive shipping evidence; an admin may",
+                role.as_str()
+            ),
+        ));
+    }
+    if state.engine.order_mcid(&channel, &order_id).is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no order {channel}:{order_id}"),
+        ));
+    }
+    let evidence = [
+        given(&command.tracking_no),
+        given(&command.wms_outbound_id),
+        given(&command.crm_delivery_node),
+    ];
+    if command.status == "shipped" {
+        let missing: Vec<&str> = SHIPPING_EVIDENCE
+            .iter()
+            .zip(evidence)
+            .filter(|(name, value)| value.is_none() && !command.waive.iter().any(|w| w == *name))
+            .map(|(name, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            tracing::warn!(actor = %user, order = %format!("{channel}:{order_id}"), ?missing, "force-sync to shipped refused: evidence missing");
+            return Err(unprocessable(
+                "shipping_evidence_missing",
+                format!(
+                    "marking {channel}:{order_id} shipped needs {} (or an admin's explicit \"waive\")",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+    let command_id = command_id(&user, command.request_id.as_deref(), &channel, &order_id);
+    if command.request_id.is_some() {
+        let existing = rows(
+            &state,
+            &format!(
+                "SELECT command_id, channel, order_id, status, arrived_at AS requested_at FROM sync_commands \
+                 WHERE command_id = {}",
+                literal(&command_id)
+            ),
+        )
+        .await?;
+        if let Some(existing) = existing.into_iter().next() {
+            return Ok((
+                StatusCode::OK,
+                Json(json!({"command": existing, "repeated": true})),
+            )
+                .into_response());
+        }
+    }
+    let mut waived = command.waive.clone();
+    waived.sort();
+    waived.dedup();
+    let row = json!({
+        "command_id": command_id,
+        "channel": channel,
+        "order_id": order_id,
+        "status": command.status,
+        "tracking_no": evidence[0],
+        "wms_outbound_id": evidence[1],
+        "crm_delivery_node": evidence[2],
+        "waived": (!waived.is_empty()).then(|| waived.join(",")),
+        "reason": command.reason.trim(),
+        "actor": user,
+        "role": role.as_str(),
+    });
+    record(&state, "sync_commands", std::slice::from_ref(&row)).await?;
+    let mut location = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/sync-commands?command_id={command_id}")) {
+        location.insert(header::LOCATION, v);
+    }
+    Ok((
+        StatusCode::CREATED,
+        location,
+        Json(json!({"command": row, "repeated": false})),
+    )
+        .into_response())
+}
+
+/// A command's id: from the caller's `request_id` when given (so a retry
+/// names the same command), else unique to this moment.
+fn command_id(user: &str, request_id: Option<&str>, channel: &str, order_id: &str) -> String {
+    let seed = match request_id {
+        Some(r) => format!("{user}\u{0}{r}"),
+        None => format!(
+            "{user}\u{0}{channel}\u{0}{order_id}\u{0}{}",
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ),
+    };
+    format!("SC{:016X}", xxhash_rust::xxh3::xxh3_64(seed.as_bytes()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommandFilter {
+    /// Only this system's part (`platform`, `erp`, `wms`, `crm`).
+    system: Option<String>,
+    /// One command, whatever its state.
+    command_id: Option<String>,
+}
+
+/// The connectors' outbox: each command's part on each system that is not
+/// applied yet (pending or failed), oldest first; or one command's parts.
+pub(crate) async fn sync_commands(
+    State(state): State<AppState>,
+    filter: Result<Query<CommandFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    let mut conditions = Vec::new();
+    match &filter.command_id {
+        Some(id) => conditions.push(format!("command_id = {}", literal(id))),
+        None => conditions.push("state <> 'applied'".to_string()),
+    }
+    if let Some(system) = &filter.system {
+        if !SYSTEMS.contains(&system.as_str()) {
+            return Err(bad_request(format!(
+                "system '{system}' is not one of {}",
+                SYSTEMS.join(", ")
+            )));
+        }
+        conditions.push(format!("system = {}", literal(system)));
+    }
+    let commands = rows(
+        &state,
+        &format!(
+            "SELECT * FROM sync_command_status WHERE {} ORDER BY requested_at, command_id, system",
+            conditions.join(" AND ")
+        ),
+    )
+    .await?;
+    Ok(Json(json!({ "commands": commands })))
+}
+
+/// A connector's answer to one command on one system.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SyncAck {
+    system: String,
+    /// `applied` or `failed`.
+    outcome: String,
+    detail: Option<String>,
+}
+
+/// Records a connector's answer to a sync command on one system;
+/// idempotent like every acknowledgement.
+pub(crate) async fn sync_ack(
+    State(state): State<AppState>,
+    caller: Option<axum::Extension<Caller>>,
+    Path(command_id): Path<String>,
+    body: Result<Json<SyncAck>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(ack) = body.map_err(|e| {
+        bad_request(format!(
+            "expected {{\"system\", \"outcome\": \"applied\" | \"failed\", \"detail\"}}: {}",
+            e.body_text()
+        ))
+    })?;
+    if !SYSTEMS.contains(&ack.system.as_str()) {
+        return Err(bad_request(format!(
+            "system '{}' is not one of {}",
+            ack.system,
+            SYSTEMS.join(", ")
+        )));
+    }
+    if !SYNC_OUTCOMES.contains(&ack.outcome.as_str()) {
+        return Err(bad_request(format!(
+            "outcome '{}' is not one of {}",
+            ack.outcome,
+            SYNC_OUTCOMES.join(", ")
+        )));
+    }
+    let known = rows(
+        &state,
+        &format!(
+            "SELECT 1 AS known FROM sync_commands WHERE command_id = {}",
+            literal(&command_id)
+        ),
+    )
+    .await?;
+    if known.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no sync command {command_id}"),
+        ));
+    }
+    let (user, role) = actor(caller.as_deref());
+    let row = json!({
+        "command_id": command_id,
+        "system": ack.system,
+        "outcome": ack.outcome,
+        "detail": ack.detail,
+        "actor": user,
+        "role": role.as_str(),
+    });
+    let recorded = record(&state, "sync_acks", std::slice::from_ref(&row)).await?;
+    Ok(Json(json!({"ack": row, "repeated": recorded == 0})))
+}
