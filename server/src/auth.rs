@@ -137,15 +137,21 @@ impl Logins {
 /// Verified HTTP credentials kept at most; beyond, the cache starts over.
 const MAX_VERIFIED: usize = 4096;
 
+/// Base64 with or without `=` padding: Go's HTTP clients (the ADBC Flight
+/// SQL driver among them) leave it out.
+const BASIC: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
 /// The user and password of an `Authorization` header: `Basic` (base64 of
 /// `user:password`, what `curl -u` sends) or `Bearer user:password`.
 fn credentials(header: &str) -> Option<(String, String)> {
     use base64::Engine as _;
     let (scheme, value) = header.trim().split_once(' ')?;
     let pair = if scheme.eq_ignore_ascii_case("basic") {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(value.trim())
-            .ok()?;
+        let bytes = BASIC.decode(value.trim()).ok()?;
         String::from_utf8(bytes).ok()?
     } else if scheme.eq_ignore_ascii_case("bearer") {
         value.trim().to_string()
@@ -286,5 +292,24 @@ impl Logins {
         } else {
             Err(Refused::Forbidden(role))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_decode_with_or_without_padding() {
+        // base64("ana:analyst pw") is 20 characters, the last one padding.
+        let padded = "Basic YW5hOmFuYWx5c3QgcHc=";
+        let unpadded = "Basic YW5hOmFuYWx5c3QgcHc";
+        let expected = Some(("ana".to_string(), "analyst pw".to_string()));
+        assert_eq!(credentials(padded), expected);
+        assert_eq!(credentials(unpadded), expected);
+        assert_eq!(credentials("bearer ana:analyst pw"), expected);
+        assert_eq!(credentials("Basic !!!"), None);
+        assert_eq!(credentials("Basic YW5h"), None, "no colon");
+        assert_eq!(credentials("Digest abc"), None);
     }
 }
