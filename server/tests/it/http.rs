@@ -292,3 +292,73 @@ async fn data_survives_a_server_restart() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn parameters_are_values_never_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start(dir.path()).await;
+    s.ingest(
+        "orders",
+        format!(
+            "{HEADER}P1,tmall,2026-01-01T00:00:00Z,,13811117001,,,,10.00,paid,青岛市,,,\n\
+             P2,jd,2026-02-01T00:00:00Z,,13811117002,,,,20.50,signed,上海市,,,\n"
+        ),
+    )
+    .await;
+    let query = |body: Value| {
+        let request = s.client.post(s.url("/v1/sql")).json(&body);
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // A string, a number and a time, each compared as its column's type.
+    let (status, rows) = query(json!({
+        "sql": "SELECT order_id FROM orders WHERE ship_city = $1 AND amount > $2 AND ordered_at >= $3",
+        "params": ["上海市", 20, "2026-01-15T00:00:00+08:00"],
+    }))
+    .await;
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!(rows, json!([{"order_id": "P2"}]));
+    // A value that looks like SQL stays a value.
+    let (status, rows) = query(json!({
+        "sql": "SELECT count(*) AS n FROM orders WHERE order_id = $1",
+        "params": ["P1' OR '1'='1"],
+    }))
+    .await;
+    assert_eq!((status, rows), (200, json!([{"n": 0}])));
+    let (status, rows) = query(json!({
+        "sql": "SELECT count(*) AS n FROM orders WHERE status = $1 OR $1 IS NULL",
+        "params": [null],
+    }))
+    .await;
+    assert_eq!((status, rows), (200, json!([{"n": 2}])));
+
+    for (body, why) in [
+        (
+            json!({"sql": "SELECT * FROM orders WHERE order_id = $1"}),
+            "missing",
+        ),
+        (
+            json!({"sql": "SELECT * FROM orders WHERE order_id = $1", "params": ["P1", "P2"]}),
+            "too many",
+        ),
+        (
+            json!({"sql": "SELECT * FROM orders WHERE amount > $1", "params": ["lots"]}),
+            "not a number",
+        ),
+        (
+            json!({"sql": "SELECT * FROM orders WHERE order_id = $1", "params": [["P1"]]}),
+            "an array",
+        ),
+        (json!({"sql": "SELECT 1", "params": "P1"}), "not a list"),
+    ] {
+        let (status, err) = query(body).await;
+        assert_eq!(status, 400, "{why}: {err}");
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{why}: {err}"
+        );
+    }
+    s.stop().await;
+}
