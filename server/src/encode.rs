@@ -1,5 +1,6 @@
-//! Result encodings: JSON (an array of objects), CSV with a header, and the
-//! Arrow IPC stream format.
+//! Result encodings: JSON (an array of objects), NDJSON, CSV with a
+//! header, and the Arrow IPC stream format; whole ([`encode`]) or a batch
+//! at a time ([`StreamEncoder`]).
 
 use axum::http::StatusCode;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use crate::ApiError;
 pub enum Encoding {
     /// `application/json`: an array of objects, NULLs included.
     Json,
+    /// `application/x-ndjson`: one object per line.
+    Ndjson,
     /// `text/csv` with a header row.
     Csv,
     /// `application/vnd.apache.arrow.stream`.
@@ -33,6 +36,7 @@ impl Encoding {
             match part.split(';').next().unwrap_or("").trim() {
                 "application/json" | "*/*" | "application/*" | "" => return Ok(Encoding::Json),
                 "text/csv" | "text/*" => return Ok(Encoding::Csv),
+                "application/x-ndjson" | "application/jsonl" => return Ok(Encoding::Ndjson),
                 "application/vnd.apache.arrow.stream" => return Ok(Encoding::Arrow),
                 _ => {}
             }
@@ -41,7 +45,7 @@ impl Encoding {
             StatusCode::NOT_ACCEPTABLE,
             "not_acceptable",
             format!(
-                "cannot answer as '{accept}': use application/json, text/csv or application/vnd.apache.arrow.stream"
+                "cannot answer as '{accept}': use application/json, application/x-ndjson, text/csv or application/vnd.apache.arrow.stream"
             ),
         ))
     }
@@ -50,6 +54,7 @@ impl Encoding {
     pub fn content_type(self) -> &'static str {
         match self {
             Encoding::Json => "application/json",
+            Encoding::Ndjson => "application/x-ndjson",
             Encoding::Csv => "text/csv; charset=utf-8",
             Encoding::Arrow => "application/vnd.apache.arrow.stream",
         }
@@ -62,8 +67,18 @@ pub fn encode(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<Vec<u8>, ArrowError> {
+    if encoding == Encoding::Ndjson {
+        let mut encoder = StreamEncoder::new(encoding, schema.clone())?;
+        let mut out = Vec::new();
+        for b in batches {
+            out.extend(encoder.batch(b)?);
+        }
+        out.extend(encoder.finish()?);
+        return Ok(out);
+    }
     let mut out = Vec::new();
     match encoding {
+        Encoding::Ndjson => unreachable!("encoded above"),
         Encoding::Json => {
             let mut w = json::WriterBuilder::new()
                 .with_explicit_nulls(true)
@@ -99,6 +114,120 @@ pub fn encode(
         }
     }
     Ok(out)
+}
+
+/// Encodes a result a batch at a time, for answers streamed while the query
+/// runs: [`StreamEncoder::batch`] gives the bytes of each batch,
+/// [`StreamEncoder::finish`] the closing bytes. Together they are the bytes
+/// [`encode`] writes for the whole result.
+pub struct StreamEncoder {
+    encoding: Encoding,
+    schema: SchemaRef,
+    /// Rows written so far (JSON needs the comma, CSV the header once).
+    rows: usize,
+    arrow: Option<ipc::writer::StreamWriter<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for StreamEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamEncoder")
+            .field("encoding", &self.encoding)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamEncoder {
+    /// An encoder of results with `schema`.
+    pub fn new(encoding: Encoding, schema: SchemaRef) -> Result<Self, ArrowError> {
+        let arrow = match encoding {
+            Encoding::Arrow => Some(ipc::writer::StreamWriter::try_new(Vec::new(), &schema)?),
+            _ => None,
+        };
+        Ok(Self {
+            encoding,
+            schema,
+            rows: 0,
+            arrow,
+        })
+    }
+
+    /// The bytes of one batch (and of what precedes the first).
+    pub fn batch(&mut self, batch: &RecordBatch) -> Result<Vec<u8>, ArrowError> {
+        // An empty batch adds nothing (and must not write a second header).
+        if batch.num_rows() == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        match self.encoding {
+            Encoding::Json => {
+                if self.rows == 0 {
+                    out.push(b'[');
+                }
+                let mut w = json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, json::writer::LineDelimited>(&mut out);
+                // Objects one per line, then the lines joined by commas.
+                let start = w.get_mut().len();
+                w.write(batch)?;
+                w.finish()?;
+                drop(w);
+                let lines = out.split_off(start);
+                for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    if self.rows > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(line);
+                    self.rows += 1;
+                }
+                return Ok(out);
+            }
+            Encoding::Ndjson => {
+                let mut w = json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, json::writer::LineDelimited>(&mut out);
+                w.write(batch)?;
+                w.finish()?;
+            }
+            Encoding::Csv => {
+                let mut w = csv::WriterBuilder::new()
+                    .with_header(self.rows == 0)
+                    .build(&mut out);
+                w.write(&flatten_nested(batch)?)?;
+            }
+            Encoding::Arrow => {
+                let w = self.arrow.as_mut().expect("an Arrow writer");
+                w.write(batch)?;
+                out = std::mem::take(w.get_mut());
+            }
+        }
+        self.rows += batch.num_rows();
+        Ok(out)
+    }
+
+    /// The closing bytes, after the last batch.
+    pub fn finish(mut self) -> Result<Vec<u8>, ArrowError> {
+        Ok(match self.encoding {
+            Encoding::Json if self.rows == 0 => b"[]".to_vec(),
+            Encoding::Json => b"]".to_vec(),
+            Encoding::Ndjson => Vec::new(),
+            Encoding::Csv if self.rows == 0 => {
+                let header: Vec<&str> = self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
+                format!("{}\n", header.join(",")).into_bytes()
+            }
+            Encoding::Csv => Vec::new(),
+            Encoding::Arrow => {
+                let mut w = self.arrow.take().expect("an Arrow writer");
+                w.finish()?;
+                w.into_inner()?
+            }
+        })
+    }
 }
 
 /// CSV has no lists or structs: such columns are written as their text form

@@ -125,15 +125,24 @@ impl From<axum::extract::rejection::BytesRejection> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body of the error: `{"error": code, "message": ...}` and,
+    /// where known, `location` and `detail`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut body = json!({"error": self.code, "message": self.message});
+        if let Some(location) = &self.location {
+            body["location"] = location.clone();
+        }
+        if let Some(detail) = &self.detail {
+            body["detail"] = detail.clone();
+        }
+        body
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": self.code, "message": self.message});
-        if let Some(location) = self.location {
-            body["location"] = location;
-        }
-        if let Some(detail) = self.detail {
-            body["detail"] = detail;
-        }
+        let body = self.to_json();
         (self.status, Json(body)).into_response()
     }
 }

@@ -12,7 +12,7 @@ use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use serde_json::Value;
 
-use crate::encode::{Encoding, encode};
+use crate::encode::{Encoding, StreamEncoder};
 use crate::{ApiError, AppState};
 
 /// A query as the request gives it.
@@ -121,7 +121,7 @@ fn param_values(df: &DataFrame, params: &[Value]) -> Result<Vec<ScalarValue>, Ap
         .collect()
 }
 
-/// Runs one read-only query.
+/// Runs one read-only query, streaming its result.
 pub(crate) async fn sql(
     State(state): State<AppState>,
     caller: Option<axum::Extension<crate::auth::Caller>>,
@@ -137,9 +137,121 @@ pub(crate) async fn sql(
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
     let restricted = caller.is_some_and(|c| c.restricted());
-    let (schema, batches) = collect_with(&state, &sql, now, restricted, &params).await?;
-    let body = encode(encoding, &schema, &batches).map_err(ApiError::internal)?;
-    Ok(([(header::CONTENT_TYPE, encoding.content_type())], body).into_response())
+    let deadline = tokio::time::Instant::now() + state.query_timeout;
+    let df = state.engine.query_as(&sql, now, restricted).await?;
+    let values = param_values(&df, &params)?;
+    let df = if values.is_empty() {
+        df
+    } else {
+        df.with_param_values(values)?
+    };
+    let stream = tokio::time::timeout_at(deadline, df.execute_stream())
+        .await
+        .map_err(|_| timed_out(state.query_timeout))??;
+    let max_rows = state.engine.config().limits.max_result_rows;
+    let mut result = Streaming {
+        encoder: Some(StreamEncoder::new(encoding, stream.schema()).map_err(ApiError::internal)?),
+        stream,
+        encoding,
+        rows: 0,
+        max_rows: (max_rows > 0).then_some(max_rows),
+        deadline,
+        timeout: state.query_timeout,
+    };
+    // Errors up to the first bytes are ordinary error answers.
+    let first = result.next_chunk().await?;
+    use futures::StreamExt;
+    let body = futures::stream::once(async move { Ok(Bytes::from(first.unwrap_or_default())) })
+        .chain(futures::stream::unfold(result, Streaming::next_body_chunk));
+    Ok((
+        [(header::CONTENT_TYPE, encoding.content_type())],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn timed_out(timeout: std::time::Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "timeout",
+        format!("query ran longer than {timeout:?}"),
+    )
+}
+
+/// A result being streamed: a batch is encoded and sent as soon as it is
+/// computed, so memory stays at about one batch however large the result.
+///
+/// After the first bytes the status (200) cannot change any more, so an
+/// error then (the query fails, runs past the timeout, or exceeds
+/// `max_result_rows`) ends the answer unmistakably: NDJSON ends with the
+/// line `{"error": ..., "message": ...}` (a reader checks the last line);
+/// JSON, CSV and Arrow are cut off without
+/// their end (the chunked transfer is aborted), which HTTP clients report
+/// as an incomplete body, never as a complete, shorter result.
+struct Streaming {
+    stream: datafusion::physical_plan::SendableRecordBatchStream,
+    /// `None` once the closing bytes are out.
+    encoder: Option<StreamEncoder>,
+    encoding: Encoding,
+    rows: u64,
+    max_rows: Option<u64>,
+    deadline: tokio::time::Instant,
+    timeout: std::time::Duration,
+}
+
+impl Streaming {
+    /// The next bytes of the answer; `None` after the closing bytes.
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+        use futures::StreamExt;
+        loop {
+            let Some(encoder) = self.encoder.as_mut() else {
+                return Ok(None);
+            };
+            let next = tokio::time::timeout_at(self.deadline, self.stream.next())
+                .await
+                .map_err(|_| timed_out(self.timeout))?;
+            let Some(batch) = next.transpose()? else {
+                let encoder = self.encoder.take().expect("checked above");
+                return encoder.finish().map(Some).map_err(ApiError::internal);
+            };
+            self.rows += batch.num_rows() as u64;
+            if let Some(max) = self.max_rows
+                && self.rows > max
+            {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "too_many_rows",
+                    format!(
+                        "the result has more than max_result_rows ({max}) rows: add a LIMIT or narrow the query"
+                    ),
+                ));
+            }
+            let bytes = encoder.batch(&batch).map_err(ApiError::internal)?;
+            if !bytes.is_empty() {
+                return Ok(Some(bytes));
+            }
+        }
+    }
+
+    /// [`Streaming::next_chunk`] as a body stream, ending in an error
+    /// record (NDJSON) or an abort on failure.
+    async fn next_body_chunk(mut self) -> Option<(Result<Bytes, std::io::Error>, Self)> {
+        match self.next_chunk().await {
+            Ok(Some(bytes)) => Some((Ok(Bytes::from(bytes)), self)),
+            Ok(None) => None,
+            Err(e) => {
+                let record = e.to_json();
+                tracing::warn!(error = %record, rows_sent = self.rows, "query failed while its result was streaming; the answer is cut off");
+                // Nothing follows: the next poll ends the body.
+                self.encoder = None;
+                if self.encoding == Encoding::Ndjson {
+                    Some((Ok(Bytes::from(format!("{record}\n"))), self))
+                } else {
+                    Some((Err(std::io::Error::other(record.to_string())), self))
+                }
+            }
+        }
+    }
 }
 
 /// Runs one read-only query to completion within the query timeout (408
@@ -159,36 +271,13 @@ pub(crate) async fn collect_as(
     now: Option<i64>,
     restricted: bool,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
-    collect_with(state, sql, now, restricted, &[]).await
-}
-
-/// [`collect_as`] with values for the query's `$1`, `$2`, ...
-async fn collect_with(
-    state: &AppState,
-    sql: &str,
-    now: Option<i64>,
-    restricted: bool,
-    params: &[Value],
-) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
     let run = async {
         let df = state.engine.query_as(sql, now, restricted).await?;
-        let values = param_values(&df, params)?;
-        let df = if values.is_empty() {
-            df
-        } else {
-            df.with_param_values(values)?
-        };
         let schema = df.schema().inner().clone();
         let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
         Ok::<_, ApiError>((schema, batches))
     };
     tokio::time::timeout(state.query_timeout, run)
         .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
-                format!("query ran longer than {:?}", state.query_timeout),
-            )
-        })?
+        .map_err(|_| timed_out(state.query_timeout))?
 }

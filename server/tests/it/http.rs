@@ -362,3 +362,112 @@ async fn parameters_are_values_never_sql() {
     }
     s.stop().await;
 }
+
+/// Reads a streamed answer chunk by chunk: the bytes received, and whether
+/// the body ended properly (false when the server cut it off).
+async fn read_stream(mut r: reqwest::Response) -> (String, bool) {
+    let mut body = Vec::new();
+    loop {
+        match r.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return (String::from_utf8_lossy(&body).into_owned(), true),
+            Err(_) => return (String::from_utf8_lossy(&body).into_owned(), false),
+        }
+    }
+}
+
+#[tokio::test]
+async fn results_stream_and_a_late_error_never_looks_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        "[limits]\nmax_result_rows = 300000\n",
+    )
+    .unwrap();
+    let s = TestServer::start(dir.path()).await;
+    let post = |accept: &str, sql: &str| {
+        s.client
+            .post(s.url("/v1/sql"))
+            .header("accept", accept)
+            .body(sql.to_string())
+            .send()
+    };
+
+    // A large result arrives whole, one object per line.
+    let r = post("application/x-ndjson", "SELECT value FROM range(250000)")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let (body, complete) = read_stream(r).await;
+    assert!(complete);
+    let values: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(values.len(), 250_000);
+    assert_eq!(values[249_999], json!({"value": 249_999}));
+
+    // The same rows as one JSON array and as CSV, each complete.
+    let r = post("application/json", "SELECT value FROM range(20000)")
+        .await
+        .unwrap();
+    let rows: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(rows.len(), 20_000);
+    let r = post("text/csv", "SELECT value FROM range(20000)")
+        .await
+        .unwrap();
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 20_001, "a header and every row");
+    let r = post("application/json", "SELECT value FROM range(0)")
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "[]");
+
+    // A query failing in its last rows, after earlier rows went out: NDJSON
+    // ends with an error record, the other encodings do not end properly.
+    let failing = "SELECT 10 / (199999 - value) AS x FROM range(200000)";
+    let r = post("application/x-ndjson", failing).await.unwrap();
+    assert_eq!(r.status(), 200, "rows were on their way");
+    let (body, complete) = read_stream(r).await;
+    assert!(complete, "NDJSON ends with its error record");
+    let last: Value = serde_json::from_str(body.lines().last().unwrap()).unwrap();
+    assert!(
+        last["error"].is_string() && last["message"].as_str().unwrap().contains("ivide"),
+        "{last}"
+    );
+    assert!(body.lines().count() > 1);
+    for accept in [
+        "text/csv",
+        "application/json",
+        "application/vnd.apache.arrow.stream",
+    ] {
+        let r = post(accept, failing).await.unwrap();
+        let (_, complete) = read_stream(r).await;
+        assert!(
+            !complete,
+            "{accept}: a failed result must not end like a whole one"
+        );
+    }
+
+    // Past max_result_rows: the same, with the limit named.
+    let r = post("application/x-ndjson", "SELECT value FROM range(400000)")
+        .await
+        .unwrap();
+    let (body, complete) = read_stream(r).await;
+    assert!(complete, "NDJSON ends with its error record");
+    let last: Value = serde_json::from_str(body.lines().last().unwrap()).unwrap();
+    assert_eq!(last["error"], "too_many_rows", "{last}");
+    assert!(body.lines().count() <= 300_001);
+    let r = post("text/csv", "SELECT value FROM range(400000)")
+        .await
+        .unwrap();
+    let (_, complete) = read_stream(r).await;
+    assert!(!complete, "CSV past the limit is cut off");
+    // An error before the first bytes is an ordinary error answer.
+    let r = post("application/x-ndjson", "SELECT 1 / 0 AS x")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    s.stop().await;
+}
