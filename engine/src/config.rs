@@ -86,9 +86,51 @@ pub struct Limits {
     pub max_pending_ingests: usize,
     /// Longest a query may run, rows streamed to the client included.
     pub query_timeout_seconds: u64,
-    /// Most rows one Postgres query may return; 0 means no limit. Beyond
-    /// it the query ends with an error after the rows sent (SQLSTATE 54000).
+    /// Most rows one query (HTTP or Postgres) may return; 0 means no
+    /// limit. Beyond it the query ends with an error after the rows sent.
     pub max_result_rows: u64,
+    /// Per-role overrides of `query_timeout_seconds` and
+    /// `max_result_rows`: `[limits.roles.analyst]`, ...
+    pub roles: std::collections::HashMap<Role, RoleLimits>,
+}
+
+/// A role's own query limits, `[limits.roles.<role>]`; what is not set
+/// comes from `[limits]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoleLimits {
+    /// Longest one of the role's queries may run.
+    pub query_timeout_seconds: Option<u64>,
+    /// Most rows one of the role's queries may return; 0 means no limit.
+    pub max_result_rows: Option<u64>,
+}
+
+/// The limits one query runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Longest it may run, rows streamed to the client included.
+    pub timeout: std::time::Duration,
+    /// Most rows it may return.
+    pub max_rows: Option<u64>,
+}
+
+impl Limits {
+    /// The limits of a query by `role` (`None`: no login, as on a server
+    /// without users): the role's own where set, else `[limits]`.
+    pub fn for_role(&self, role: Option<Role>) -> QueryLimits {
+        let own = role
+            .and_then(|r| self.roles.get(&r))
+            .copied()
+            .unwrap_or_default();
+        let seconds = own
+            .query_timeout_seconds
+            .unwrap_or(self.query_timeout_seconds);
+        let rows = own.max_result_rows.unwrap_or(self.max_result_rows);
+        QueryLimits {
+            timeout: std::time::Duration::from_secs(seconds),
+            max_rows: (rows > 0).then_some(rows),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -99,6 +141,7 @@ impl Default for Limits {
             max_pending_ingests: 16,
             query_timeout_seconds: 300,
             max_result_rows: 0,
+            roles: Default::default(),
         }
     }
 }
@@ -153,7 +196,7 @@ impl Default for PostgresSettings {
 }
 
 /// What a user may do. Every SQL surface is read-only for every role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, ingest included.
@@ -353,5 +396,42 @@ impl EngineConfig {
             max_addresses: self.identity.max_addresses,
             handover_gap: i64::from(self.identity.handover_gap_days) * 86_400_000_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_role_overrides_the_query_limits_it_sets() {
+        let config: EngineConfig = toml::from_str(
+            "[limits]\nquery_timeout_seconds = 60\nmax_result_rows = 1000\n\
+             [limits.roles.analyst]\nmax_result_rows = 10\n\
+             [limits.roles.admin]\nquery_timeout_seconds = 600\nmax_result_rows = 0\n",
+        )
+        .unwrap();
+        let limits = |role| config.limits.for_role(role);
+        assert_eq!(
+            limits(Some(Role::Analyst)),
+            QueryLimits {
+                timeout: Duration::from_secs(60),
+                max_rows: Some(10)
+            }
+        );
+        assert_eq!(
+            limits(Some(Role::Admin)),
+            QueryLimits {
+                timeout: Duration::from_secs(600),
+                max_rows: None
+            }
+        );
+        assert_eq!(limits(Some(Role::Support)), limits(None));
+        assert_eq!(limits(None).max_rows, Some(1000));
+        let bad = toml::from_str::<EngineConfig>("[limits.roles.analyst]\nmax_rows = 1\n");
+        assert!(bad.is_err(), "unknown keys are refused");
+        let bad = toml::from_str::<EngineConfig>("[limits.roles.janitor]\nmax_result_rows = 1\n");
+        assert!(bad.is_err(), "unknown roles are refused");
     }
 }

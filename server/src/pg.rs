@@ -51,7 +51,7 @@ use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt, StreamExt};
-use ordergraph_engine::{Engine, Role, read_only};
+use ordergraph_engine::{Engine, QueryLimits, Role, read_only};
 
 use crate::auth::{Logins, role_may_read};
 use tokio::net::TcpListener;
@@ -755,14 +755,14 @@ impl SimpleQueryHandler for Service {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let started = tokio::time::Instant::now();
-        let engine = &self.guard.engine;
+        let limits = query_limits(&self.guard.engine, &*client);
         let lane = self.lanes.of(&*client);
         let compatible = async |client: &mut C| {
             let responses =
                 SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await?;
             Ok(responses
                 .into_iter()
-                .map(|r| bounded(r, engine, started))
+                .map(|r| bounded(r, limits, started))
                 .collect())
         };
         let Some(statement) = direct_query(query) else {
@@ -782,7 +782,7 @@ impl SimpleQueryHandler for Service {
             .map_err(api_error)?;
         let format = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
         let rows = encode_dataframe(frame, &Format::UnifiedText, Some(format)).await?;
-        Ok(vec![bounded(Response::Query(rows), engine, started)])
+        Ok(vec![bounded(Response::Query(rows), limits, started)])
     }
 }
 
@@ -810,11 +810,21 @@ impl ExtendedQueryHandler for Service {
         // The portal holds the plan the parser below made; execution is
         // datafusion-postgres's (parameters, hooks, encoding).
         let started = tokio::time::Instant::now();
+        let limits = query_limits(&self.guard.engine, &*client);
         let lane = self.lanes.of(&*client);
         let response =
             ExtendedQueryHandler::do_query(lane.service.as_ref(), client, portal, max_rows).await?;
-        Ok(bounded(response, &self.guard.engine, started))
+        Ok(bounded(response, limits, started))
     }
+}
+
+/// The query limits of the client's role (`[limits]`, `[limits.roles.*]`).
+fn query_limits(engine: &Engine, client: &(dyn ClientInfo + Send + Sync)) -> QueryLimits {
+    let role = client
+        .session_extensions()
+        .get::<LoggedIn>()
+        .map(|who| who.role);
+    engine.config().limits.for_role(role)
 }
 
 /// The extended protocol's parser: plain queries planned by DataFusion as
@@ -867,14 +877,13 @@ impl QueryParser for DirectFirstParser {
 /// work happens while rows are pulled, so this bounds the whole query), or
 /// after `max_result_rows`. The error follows the rows already sent, which
 /// the protocol makes unambiguous (an ErrorResponse, no CommandComplete).
-fn bounded(response: Response, engine: &Engine, started: tokio::time::Instant) -> Response {
+fn bounded(response: Response, limits: QueryLimits, started: tokio::time::Instant) -> Response {
     let Response::Query(mut query) = response else {
         return response;
     };
-    let limits = &engine.config().limits;
-    let deadline = started + std::time::Duration::from_secs(limits.query_timeout_seconds);
-    let max_rows = (limits.max_result_rows > 0).then_some(limits.max_result_rows);
-    let timeout_seconds = limits.query_timeout_seconds;
+    let deadline = started + limits.timeout;
+    let max_rows = limits.max_rows;
+    let timeout_seconds = limits.timeout.as_secs();
     let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
     // One timer for the whole stream, not one per row; the rows end (None)
     // after an error.

@@ -136,8 +136,13 @@ pub(crate) async fn sql(
         .map(|n| ordergraph_engine::decode::parse_timestamp(&n))
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
-    let restricted = caller.is_some_and(|c| c.restricted());
-    let deadline = tokio::time::Instant::now() + state.query_timeout;
+    let restricted = caller.as_ref().is_some_and(|c| c.restricted());
+    let limits = state
+        .engine
+        .config()
+        .limits
+        .for_role(caller.map(|c| c.role));
+    let deadline = tokio::time::Instant::now() + limits.timeout;
     let df = state.engine.query_as(&sql, now, restricted).await?;
     let values = param_values(&df, &params)?;
     let df = if values.is_empty() {
@@ -147,16 +152,15 @@ pub(crate) async fn sql(
     };
     let stream = tokio::time::timeout_at(deadline, df.execute_stream())
         .await
-        .map_err(|_| timed_out(state.query_timeout))??;
-    let max_rows = state.engine.config().limits.max_result_rows;
+        .map_err(|_| timed_out(limits.timeout))??;
     let mut result = Streaming {
         encoder: Some(StreamEncoder::new(encoding, stream.schema()).map_err(ApiError::internal)?),
         stream,
         encoding,
         rows: 0,
-        max_rows: (max_rows > 0).then_some(max_rows),
+        max_rows: limits.max_rows,
         deadline,
-        timeout: state.query_timeout,
+        timeout: limits.timeout,
     };
     // Errors up to the first bytes are ordinary error answers.
     let first = result.next_chunk().await?;

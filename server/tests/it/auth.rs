@@ -170,3 +170,31 @@ async fn roles_reach_only_their_part_of_the_api() {
     assert_eq!(call(M::POST, "/v1/sql", Some("admin")).await.status(), 200);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn each_role_has_its_own_query_limits_on_http() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        "[limits]\nmax_result_rows = 100\n[limits.roles.analyst]\nmax_result_rows = 2\n",
+    )
+    .unwrap();
+    let logins = Arc::new(Logins::new(&users(), false).unwrap());
+    let s = TestServer::start_with(dir.path(), Some(logins)).await;
+    let query = |role: &str| {
+        s.client
+            .post(s.url("/v1/sql"))
+            .basic_auth(format!("{role}-user"), Some(format!("{role} secret")))
+            .body("SELECT value FROM range(3)")
+            .send()
+    };
+    let analyst = query("analyst").await.unwrap();
+    assert_eq!(analyst.status(), 400);
+    let error: serde_json::Value = analyst.json().await.unwrap();
+    assert_eq!(error["error"], "too_many_rows", "{error}");
+    let admin = query("admin").await.unwrap();
+    assert_eq!(admin.status(), 200);
+    let rows: Vec<serde_json::Value> = admin.json().await.unwrap();
+    assert_eq!(rows.len(), 3);
+    s.stop().await;
+}

@@ -453,7 +453,10 @@ async fn runaway_queries_and_huge_results_end_with_an_error() {
     prepare(dir.path());
     let config = dir.path().join("ordergraph.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("\n[limits]\nquery_timeout_seconds = 1\nmax_result_rows = 5\n");
+    text.push_str(
+        "\n[limits]\nquery_timeout_seconds = 1\nmax_result_rows = 5\n\
+         [limits.roles.analyst]\nmax_result_rows = 2\n",
+    );
     std::fs::write(&config, text).unwrap();
     let server = PgProcess::start(dir.path());
     let admin = server.connect("admin", "s3cret admin").await.unwrap();
@@ -470,6 +473,12 @@ async fn runaway_queries_and_huge_results_end_with_an_error() {
     assert_eq!(code(&error), SqlState::PROGRAM_LIMIT_EXCEEDED, "{error}");
     let error = admin.simple_query(six).await.unwrap_err();
     assert_eq!(code(&error), SqlState::PROGRAM_LIMIT_EXCEEDED, "{error}");
+    // The analyst role has its own, lower limit.
+    let analyst = server.connect("ana", "analyst pw").await.unwrap();
+    let three = "SELECT value FROM generate_series(1, 3) AS t(value)";
+    let error = analyst.query(three, &[]).await.unwrap_err();
+    assert_eq!(code(&error), SqlState::PROGRAM_LIMIT_EXCEEDED, "{error}");
+    assert_eq!(admin.query(three, &[]).await.unwrap().len(), 3);
     // A query that would run for minutes is cancelled after the timeout,
     // and the connection and server go on.
     let started = std::time::Instant::now();
