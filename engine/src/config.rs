@@ -195,6 +195,26 @@ impl Default for PostgresSettings {
     }
 }
 
+/// `[flight]`: the Arrow Flight SQL listener, for columnar clients (ADBC,
+/// Flight SQL JDBC/ODBC drivers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlightSettings {
+    /// Whether `serve` listens for Flight SQL at all.
+    pub enabled: bool,
+    /// Address to listen on (gRPC, plaintext).
+    pub listen: std::net::SocketAddr,
+}
+
+impl Default for FlightSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 32010)),
+        }
+    }
+}
+
 /// What a user may do. Every SQL surface is read-only for every role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -289,6 +309,8 @@ pub struct EngineConfig {
     pub storage: StorageSettings,
     /// The Postgres wire protocol listener.
     pub postgres: PostgresSettings,
+    /// The Arrow Flight SQL listener.
+    pub flight: FlightSettings,
     /// Who may connect, and as what.
     pub users: Vec<User>,
     /// `report.now`, parsed.
@@ -307,6 +329,7 @@ impl Default for EngineConfig {
             source: SourceSettings::default(),
             storage: StorageSettings::default(),
             postgres: PostgresSettings::default(),
+            flight: FlightSettings::default(),
             users: Vec::new(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -39,8 +39,8 @@ pub mod store;
 pub mod table;
 
 pub use config::{
-    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, PostgresSettings, QueryLimits, Role,
-    RoleLimits, SourceSettings, StorageSettings, User,
+    CONFIG_FILE, EngineConfig, FlightSettings, IdentitySettings, Limits, PostgresSettings,
+    QueryLimits, Role, RoleLimits, SourceSettings, StorageSettings, User,
 };
 pub use decode::{DecodeError, Format};
 /// The UDF crate, for the MCID helpers (`mcid_of`, `parse_mcid`).

@@ -237,6 +237,38 @@ pub fn role_may_read(role: Role, table: &datafusion::common::TableReference) -> 
     }
 }
 
+/// The first table or view `statement` names that `role` may not read
+/// (see [`role_may_read`]). Checked on the statement as written, not the
+/// plan: views are inlined into plans, so a plan of an allowed view shows
+/// the tables under it.
+pub fn first_unreadable(
+    role: Role,
+    statement: &datafusion::sql::sqlparser::ast::Statement,
+) -> Option<String> {
+    use datafusion::common::TableReference;
+    use std::ops::ControlFlow;
+    let mut refused = None;
+    let _ = datafusion::sql::sqlparser::ast::visit_relations(statement, |name| {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
+            .collect();
+        let table = match parts.as_slice() {
+            [.., schema, table] => TableReference::partial(schema.as_str(), table.as_str()),
+            [table] => TableReference::bare(table.as_str()),
+            [] => return ControlFlow::Continue(()),
+        };
+        if role_may_read(role, &table) {
+            ControlFlow::Continue(())
+        } else {
+            refused = Some(table.to_string());
+            ControlFlow::Break(())
+        }
+    });
+    refused
+}
+
 /// Why a request was not let in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -258,6 +290,22 @@ impl Logins {
         from: IpAddr,
         path: &str,
     ) -> Result<(String, Role), Refused> {
+        let (user, role) = self.admit(authorization, from).await?;
+        if role_allows(role, path) {
+            Ok((user, role))
+        } else {
+            Err(Refused::Forbidden(role))
+        }
+    }
+
+    /// The user behind an `Authorization` value (HTTP header or gRPC
+    /// metadata): `Basic` or `Bearer user:password`. With `--dev`, or no
+    /// users configured, everyone is admin.
+    pub async fn admit(
+        &self,
+        authorization: Option<&str>,
+        from: IpAddr,
+    ) -> Result<(String, Role), Refused> {
         if self.dev || self.users.is_empty() {
             return Ok((String::new(), Role::Admin));
         }
@@ -269,29 +317,22 @@ impl Logins {
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
             .cloned();
-        let (user, role) = match cached {
-            Some(found) => found,
-            None => {
-                if self.throttled(from) {
-                    return Err(Refused::Throttled);
-                }
-                let (user, password) = credentials(header).ok_or(Refused::Unauthenticated)?;
-                let role = self.verify(&user, &password).await;
-                self.record(from, role.is_some());
-                let role = role.ok_or(Refused::Unauthenticated)?;
-                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-                if verified.len() >= MAX_VERIFIED {
-                    verified.clear();
-                }
-                verified.insert(key, (user.clone(), role));
-                (user, role)
-            }
-        };
-        if role_allows(role, path) {
-            Ok((user, role))
-        } else {
-            Err(Refused::Forbidden(role))
+        if let Some(found) = cached {
+            return Ok(found);
         }
+        if self.throttled(from) {
+            return Err(Refused::Throttled);
+        }
+        let (user, password) = credentials(header).ok_or(Refused::Unauthenticated)?;
+        let role = self.verify(&user, &password).await;
+        self.record(from, role.is_some());
+        let role = role.ok_or(Refused::Unauthenticated)?;
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(key, (user.clone(), role));
+        Ok((user, role))
     }
 }
 

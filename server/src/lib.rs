@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 pub mod auth;
 pub mod encode;
 mod error;
+pub mod flight;
 mod lineage_pdf;
 mod pdf;
 pub mod pg;

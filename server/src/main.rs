@@ -17,6 +17,7 @@ use ordergraph_engine::Engine;
 use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
 use ordergraph_server::auth::Logins;
 use ordergraph_server::encode::{Encoding, encode};
+use ordergraph_server::flight::FlightServer;
 use ordergraph_server::pg::PgServer;
 use ordergraph_server::{
     AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
@@ -56,6 +57,10 @@ enum Command {
         /// listen` of ordergraph.toml, 127.0.0.1:5433); `off` turns it off.
         #[arg(long, env = "ORDERGRAPH_PG_LISTEN")]
         pg_listen: Option<String>,
+        /// Address of the Arrow Flight SQL listener (default: `[flight]
+        /// listen` of ordergraph.toml, 127.0.0.1:32010); `off` turns it off.
+        #[arg(long, env = "ORDERGRAPH_FLIGHT_LISTEN")]
+        flight_listen: Option<String>,
         /// Development mode: Postgres logins need no password and get the
         /// admin role. Never on a shared machine.
         #[arg(long)]
@@ -138,6 +143,7 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             demo,
             pg_listen,
+            flight_listen,
             dev,
         } => {
             let mut engine = open(&cli.data)?;
@@ -151,18 +157,16 @@ async fn run(cli: Cli) -> Result<()> {
                 load_demo(&engine, &config, &cli.data)?;
                 engine.checkpoint()?;
             }
-            let pg_listen = match pg_listen.as_deref() {
-                Some("off") => None,
-                Some(address) => Some(address.parse().with_context(|| {
-                    format!("--pg-listen: '{address}' is not an address or 'off'")
-                })?),
-                None => engine
-                    .config()
-                    .postgres
-                    .enabled
-                    .then_some(engine.config().postgres.listen),
-            };
-            serve(engine, listen, pg_listen, dev).await
+            let pg = &engine.config().postgres;
+            let pg_listen = listener_address("--pg-listen", pg_listen, pg.enabled, pg.listen)?;
+            let flight = &engine.config().flight;
+            let flight_listen = listener_address(
+                "--flight-listen",
+                flight_listen,
+                flight.enabled,
+                flight.listen,
+            )?;
+            serve(engine, listen, pg_listen, flight_listen, dev).await
         }
         Command::HashPassword => {
             let mut password = String::new();
@@ -378,10 +382,28 @@ async fn eval(engine: &Arc<Engine>, truth_path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A listener's address: the option's (`off` for none), else the
+/// configured one if enabled.
+fn listener_address(
+    option: &str,
+    given: Option<String>,
+    enabled: bool,
+    configured: SocketAddr,
+) -> Result<Option<SocketAddr>> {
+    match given.as_deref() {
+        Some("off") => Ok(None),
+        Some(address) => Ok(Some(address.parse().with_context(|| {
+            format!("{option}: '{address}' is not an address or 'off'")
+        })?)),
+        None => Ok(enabled.then_some(configured)),
+    }
+}
+
 async fn serve(
     engine: Arc<Engine>,
     listen: SocketAddr,
     pg_listen: Option<SocketAddr>,
+    flight_listen: Option<SocketAddr>,
     dev: bool,
 ) -> Result<()> {
     // Files dropped while the server was down are taken before it answers.
@@ -420,6 +442,14 @@ async fn serve(
             );
         }
         background.push(tokio::spawn(pg.serve(listener, stopped.clone())));
+    }
+    if let Some(flight_listen) = flight_listen {
+        let flight = Arc::new(FlightServer::new(engine.clone(), logins.clone()));
+        let listener = tokio::net::TcpListener::bind(flight_listen)
+            .await
+            .with_context(|| format!("binding the Flight SQL listener {flight_listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, dev, "flight listening");
+        background.push(tokio::spawn(flight.serve(listener, stopped.clone())));
     }
     if let Some(source) = source {
         background.push(tokio::spawn(watch_directory(

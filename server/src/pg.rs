@@ -9,18 +9,16 @@
 //! so that no statement writes, reads files or changes engine settings.
 
 use std::fmt::Debug;
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::TableReference;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, LogicalPlan, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{Set, Statement, visit_relations};
+use datafusion::sql::sqlparser::ast::{Set, Statement};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser as SqlParser;
 use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
@@ -53,7 +51,7 @@ use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt, StreamExt};
 use ordergraph_engine::{Engine, QueryLimits, Role, read_only};
 
-use crate::auth::{Logins, role_may_read};
+use crate::auth::{Logins, first_unreadable};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -510,9 +508,7 @@ impl StatementGuard {
     }
 
     /// Refuses a statement naming a table or view the client's role may
-    /// not read (see [`role_may_read`]). Checked on the statement as
-    /// written, not the plan: views are inlined into plans, so a plan of
-    /// an allowed view shows the tables under it.
+    /// not read (see [`first_unreadable`]).
     fn may_read(
         statement: &Statement,
         client: &(dyn ClientInfo + Send + Sync),
@@ -524,26 +520,7 @@ impl StatementGuard {
         else {
             return Err(user_error("42501", "not logged in".into()));
         };
-        let mut refused = None;
-        let _ = visit_relations(statement, |name| {
-            let parts: Vec<String> = name
-                .0
-                .iter()
-                .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
-                .collect();
-            let table = match parts.as_slice() {
-                [.., schema, table] => TableReference::partial(schema.as_str(), table.as_str()),
-                [table] => TableReference::bare(table.as_str()),
-                [] => return ControlFlow::Continue(()),
-            };
-            if role_may_read(role, &table) {
-                ControlFlow::Continue(())
-            } else {
-                refused = Some(table.to_string());
-                ControlFlow::Break(())
-            }
-        });
-        match refused {
+        match first_unreadable(role, statement) {
             Some(table) => Err(user_error(
                 "42501",
                 format!("role {} may not read {table}", role.as_str()),

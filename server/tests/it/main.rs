@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod crash;
 mod customers;
+mod flight;
 mod http;
 mod limits;
 mod lineage_pdf;

@@ -15,10 +15,12 @@ use crate::HEADER;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ordergraph");
 
-/// `ordergraph serve` with the Postgres listener on a free port.
-struct PgProcess {
+/// `ordergraph serve` with the Postgres and Flight SQL listeners on free
+/// ports.
+pub(crate) struct PgProcess {
     child: Child,
-    pg_port: u16,
+    pub(crate) pg_port: u16,
+    pub(crate) flight_port: u16,
 }
 
 impl Drop for PgProcess {
@@ -29,12 +31,13 @@ impl Drop for PgProcess {
 }
 
 impl PgProcess {
-    fn start(data: &Path) -> PgProcess {
+    pub(crate) fn start(data: &Path) -> PgProcess {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(["--pg-listen", "127.0.0.1:0"])
+            .args(["--flight-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -42,22 +45,37 @@ impl PgProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let pg_port = loop {
+        let port = |line: &str| -> u16 {
+            let at = line.find("127.0.0.1:").expect("an address") + "127.0.0.1:".len();
+            let port: String = line[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            port.parse().unwrap()
+        };
+        let (mut pg_port, mut flight_port) = (None, None);
+        while pg_port.is_none() || flight_port.is_none() {
             let line = lines
                 .next()
                 .expect("the server exited before listening")
                 .unwrap();
             if line.contains("postgres listening") {
-                let at = line.find("127.0.0.1:").expect("an address") + "127.0.0.1:".len();
-                let port: String = line[at..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                break port.parse().unwrap();
+                pg_port = Some(port(&line));
+            } else if line.contains("flight listening") {
+                flight_port = Some(port(&line));
             }
-        };
+        }
         std::thread::spawn(move || for _ in lines {});
-        PgProcess { child, pg_port }
+        PgProcess {
+            child,
+            pg_port: pg_port.expect("read above"),
+            flight_port: flight_port.expect("read above"),
+        }
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     async fn connect(&self, user: &str, password: &str) -> Result<Client, tokio_postgres::Error> {
@@ -104,8 +122,8 @@ fn hash_password(password: &str) -> String {
     hash
 }
 
-/// A data directory with three orders and three users.
-fn prepare(dir: &Path) {
+/// A data directory with three orders and a user of each role.
+pub(crate) fn prepare(dir: &Path) {
     let config = format!(
         "[report]\nnow = \"2026-02-01T00:00:00Z\"\n\n\
          [[users]]\nname = \"admin\"\nrole = \"admin\"\npassword_hash = \"{}\"\n\n\
