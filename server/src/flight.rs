@@ -8,6 +8,9 @@
 //! is one read-only statement whose tables the role may read, planned in
 //! the role's (masked or clear) session.
 //!
+//! The catalog calls (GetCatalogs, GetDbSchemas, GetTables, GetTableTypes)
+//! list only what the caller's role may read.
+//!
 //! Stateless: a prepared statement's handle and a ticket carry the SQL and
 //! its bound parameters (Arrow IPC), and are checked again, with the
 //! caller's role, whenever they are used; a forged handle is only SQL its
@@ -20,11 +23,14 @@ use std::sync::Arc;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-    ActionCreatePreparedStatementResult, Any, CommandPreparedStatementQuery, CommandStatementQuery,
-    DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
+    ActionCreatePreparedStatementResult, Any, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
+    CommandStatementQuery, DoPutPreparedStatementResult, ProstMessageExt, SqlInfo,
+    TicketStatementQuery,
 };
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
@@ -140,6 +146,14 @@ fn datafusion_status(e: datafusion::error::DataFusionError) -> Status {
     status_of(ordergraph_engine::Error::from(e))
 }
 
+/// A table or view a caller may read.
+struct Readable {
+    catalog: String,
+    schema: String,
+    name: String,
+    table: Arc<dyn datafusion::catalog::TableProvider>,
+}
+
 /// A logged-in caller.
 struct Caller {
     role: Role,
@@ -237,6 +251,46 @@ impl FlightServer {
         } else {
             df.with_param_values(values).map_err(datafusion_status)
         }
+    }
+
+    /// Every table and view the caller's role may read, in the role's
+    /// session.
+    async fn readable(&self, caller: &Caller) -> Result<Vec<Readable>, Status> {
+        let session = self
+            .engine
+            .session_as(None, caller.role.sees_contacts_masked())
+            .map_err(status_of)?;
+        let mut found = Vec::new();
+        for catalog_name in session.catalog_names() {
+            let Some(catalog) = session.catalog(&catalog_name) else {
+                continue;
+            };
+            for schema_name in catalog.schema_names() {
+                let Some(schema) = catalog.schema(&schema_name) else {
+                    continue;
+                };
+                let mut names = schema.table_names();
+                names.sort();
+                for name in names {
+                    let reference = datafusion::common::TableReference::partial(
+                        schema_name.as_str(),
+                        name.as_str(),
+                    );
+                    if !crate::auth::role_may_read(caller.role, &reference) {
+                        continue;
+                    }
+                    if let Some(table) = schema.table(&name).await.map_err(datafusion_status)? {
+                        found.push(Readable {
+                            catalog: catalog_name.clone(),
+                            schema: schema_name.clone(),
+                            name,
+                            table,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The FlightInfo of a statement: its schema and one ticket to fetch
@@ -454,5 +508,173 @@ impl FlightSqlService for FlightServer {
         )))
     }
 
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.caller(&request).await?;
+        let schema = query.clone().into_builder(sql_info()).schema();
+        metadata_info(&query.as_any(), &schema, request.into_inner())
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.caller(&request).await?;
+        let builder = query.into_builder(sql_info());
+        metadata_stream(builder.schema(), builder.build())
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.caller(&request).await?;
+        let schema = query.into_builder().schema();
+        metadata_info(&query.as_any(), &schema, request.into_inner())
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let caller = self.caller(&request).await?;
+        let mut builder = query.into_builder();
+        let mut seen = std::collections::BTreeSet::new();
+        for r in self.readable(&caller).await? {
+            if seen.insert(r.catalog.clone()) {
+                builder.append(r.catalog);
+            }
+        }
+        metadata_stream(builder.schema(), builder.build())
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.caller(&request).await?;
+        let schema = query.clone().into_builder().schema();
+        metadata_info(&query.as_any(), &schema, request.into_inner())
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let caller = self.caller(&request).await?;
+        let mut builder = query.into_builder();
+        let mut seen = std::collections::BTreeSet::new();
+        for r in self.readable(&caller).await? {
+            if seen.insert((r.catalog.clone(), r.schema.clone())) {
+                builder.append(r.catalog, r.schema);
+            }
+        }
+        metadata_stream(builder.schema(), builder.build())
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.caller(&request).await?;
+        let schema = query.clone().into_builder().schema();
+        metadata_info(&query.as_any(), &schema, request.into_inner())
+    }
+
+    /// The tables and views the caller's role may read, with their
+    /// schemas if asked (as the role sees them: masked columns included).
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let caller = self.caller(&request).await?;
+        let mut builder = query.into_builder();
+        for r in self.readable(&caller).await? {
+            let kind = match r.table.table_type() {
+                datafusion::datasource::TableType::View => "VIEW",
+                _ => "TABLE",
+            };
+            builder
+                .append(&r.catalog, &r.schema, &r.name, kind, &r.table.schema())
+                .map_err(|e| Status::internal(e.to_string()))?;
+        }
+        metadata_stream(builder.schema(), builder.build())
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.caller(&request).await?;
+        let schema = query.into_builder().schema();
+        metadata_info(&query.as_any(), &schema, request.into_inner())
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.caller(&request).await?;
+        let mut builder = query.into_builder();
+        builder.append("TABLE");
+        builder.append("VIEW");
+        metadata_stream(builder.schema(), builder.build())
+    }
+
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+/// What this server says of itself (GetSqlInfo).
+fn sql_info() -> &'static SqlInfoData {
+    static INFO: std::sync::OnceLock<SqlInfoData> = std::sync::OnceLock::new();
+    INFO.get_or_init(|| {
+        let mut builder = SqlInfoDataBuilder::new();
+        builder.append(SqlInfo::FlightSqlServerName, "ordergraph");
+        builder.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
+        builder.append(SqlInfo::FlightSqlServerArrowVersion, "1.3");
+        builder.append(SqlInfo::FlightSqlServerReadOnly, true);
+        builder.append(SqlInfo::FlightSqlServerSql, true);
+        builder.append(SqlInfo::FlightSqlServerSubstrait, false);
+        builder.build().expect("a valid SqlInfo table")
+    })
+}
+
+/// The FlightInfo of a metadata command: its schema and one ticket (the
+/// command itself) to fetch it from this server.
+fn metadata_info(
+    command: &Any,
+    schema: &datafusion::arrow::datatypes::Schema,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
+    let info = FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(command.encode_to_vec())))
+        .with_descriptor(descriptor);
+    Ok(Response::new(info))
+}
+
+/// One metadata batch as a DoGet stream.
+fn metadata_stream<E: std::fmt::Display>(
+    schema: SchemaRef,
+    batch: Result<RecordBatch, E>,
+) -> Result<Response<<FlightServer as FlightService>::DoGetStream>, Status> {
+    let batch = batch.map_err(|e| Status::internal(e.to_string()))?;
+    let stream = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .build(futures::stream::once(async { Ok(batch) }))
+        .map_err(Status::from);
+    Ok(Response::new(Box::pin(stream)))
 }

@@ -63,6 +63,29 @@ with connect("admin", "s3cret admin") as conn, conn.cursor() as cur:
     for sql in ("CREATE TABLE t AS SELECT 1", "INSERT INTO orders SELECT * FROM orders"):
         refused(lambda: cur.execute(sql), sql)
 
+# What a role may read, as catalog calls list it (GetTables, GetDbSchemas).
+def tables_of(conn):
+    objects = conn.adbc_get_objects(depth="tables").read_all().to_pylist()
+    return {
+        (schema["db_schema_name"], table["table_name"])
+        for catalog in objects
+        for schema in catalog["catalog_db_schemas"] or []
+        for table in schema["db_schema_tables"] or []
+    }
+
+
+with connect("admin", "s3cret admin") as conn:
+    tables = tables_of(conn)
+    assert ("public", "orders") in tables and ("public", "audit_log") in tables, tables
+    schema = conn.adbc_get_table_schema("orders", db_schema_filter="public")
+    assert "mcid" in schema.names and "phone" in schema.names, schema
+    info = conn.adbc_get_info()
+    assert info["vendor_name"] == "ordergraph", info
+with connect("mkt", "mkt pw") as conn:
+    tables = tables_of(conn)
+    assert ("public", "high_value_prospects") in tables, tables
+    assert ("public", "orders") not in tables, "marketing sees orders listed"
+
 # The analyst sees contacts masked (a 14-byte login: Basic without padding).
 with connect("ana", "analyst pw") as conn, conn.cursor() as cur:
     cur.execute("SELECT phone FROM orders WHERE order_id = 'T1'")
