@@ -34,7 +34,9 @@ use datafusion_postgres::pgwire::api::auth::{
 use datafusion_postgres::pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use datafusion_postgres::pgwire::api::portal::{Format, Portal};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use datafusion_postgres::pgwire::api::results::{FieldInfo, Response, Tag};
+use datafusion_postgres::pgwire::api::results::{
+    DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag,
+};
 use datafusion_postgres::pgwire::api::stmt::QueryParser;
 use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::api::{
@@ -543,8 +545,14 @@ impl StatementGuard {
             Statement::Rollback {
                 savepoint: Some(_), ..
             } => Verdict::Answer(Response::Execution(Tag::new("ROLLBACK"))),
-            Statement::ShowVariable { .. }
-            | Statement::ShowCatalogs { .. }
+            Statement::ShowVariable { variable } => match fixed_setting(variable) {
+                Some((name, value)) => match show_response(name, &value) {
+                    Ok(response) => Verdict::Answer(response),
+                    Err(e) => Verdict::Refuse(e),
+                },
+                None => Verdict::Pass,
+            },
+            Statement::ShowCatalogs { .. }
             | Statement::StartTransaction { .. }
             | Statement::Commit { .. }
             | Statement::Rollback { .. } => Verdict::Pass,
@@ -581,6 +589,62 @@ impl StatementGuard {
             },
         }
     }
+}
+
+/// Settings whose value ordergraph fixes, in PostgreSQL's wording (tools
+/// compare these strings): `SHOW` answers them here, the rest goes to
+/// datafusion-postgres (client settings such as `DateStyle`, `TimeZone`).
+fn fixed_setting(
+    variable: &[datafusion::sql::sqlparser::ast::Ident],
+) -> Option<(&'static str, String)> {
+    let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let (name, value) = match words.as_slice() {
+        ["transaction", "isolation", "level"] | ["transaction_isolation"] => {
+            ("transaction_isolation", "read committed")
+        }
+        ["default_transaction_isolation"] => ("default_transaction_isolation", "read committed"),
+        // Every session is read-only, and says so.
+        ["transaction_read_only"] => ("transaction_read_only", "on"),
+        ["default_transaction_read_only"] => ("default_transaction_read_only", "on"),
+        ["server_version"] => ("server_version", SERVER_VERSION),
+        ["server_version_num"] => return Some(("server_version_num", server_version_num())),
+        ["standard_conforming_strings"] => ("standard_conforming_strings", "on"),
+        ["server_encoding"] => ("server_encoding", "UTF8"),
+        ["client_encoding"] => ("client_encoding", "UTF8"),
+        ["integer_datetimes"] => ("integer_datetimes", "on"),
+        ["max_identifier_length"] => ("max_identifier_length", "63"),
+        _ => return None,
+    };
+    Some((name, value.to_string()))
+}
+
+/// [`SERVER_VERSION`] as PostgreSQL's `server_version_num` (16.6 -> 160006).
+fn server_version_num() -> String {
+    let mut parts = SERVER_VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major * 10_000 + minor).to_string()
+}
+
+/// The one-row answer of `SHOW name`.
+fn show_response(name: &str, value: &str) -> PgWireResult<Response> {
+    let fields = Arc::new(vec![FieldInfo::new(
+        name.to_string(),
+        None,
+        None,
+        Type::TEXT,
+        FieldFormat::Text,
+    )]);
+    let mut encoder = DataRowEncoder::new(fields.clone());
+    encoder.encode_field(&Some(value))?;
+    let row = encoder.take_row();
+    Ok(Response::Query(QueryResponse::new(
+        fields,
+        Box::pin(futures::stream::once(async move { Ok(row) })),
+    )))
 }
 
 async fn plan(
@@ -642,13 +706,17 @@ impl QueryHook for StatementGuard {
 
     async fn handle_extended_query(
         &self,
-        _statement: &Statement,
+        statement: &Statement,
         _plan: &LogicalPlan,
         _params: &ParamValues,
         session: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
         self.engine.restamp_clock(session, None);
+        if let Statement::ShowVariable { variable } = statement {
+            let (name, value) = fixed_setting(variable)?;
+            return Some(show_response(name, &value));
+        }
         None
     }
 }

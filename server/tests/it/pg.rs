@@ -191,6 +191,25 @@ async fn postgres_clients_query_read_only_with_passwords() {
     });
     assert_eq!(count.as_deref(), Some("3"));
 
+    // Settings tools read, in PostgreSQL's wording, in both protocols.
+    for (show, expected) in [
+        ("SHOW TRANSACTION ISOLATION LEVEL", "read committed"),
+        ("SHOW transaction_isolation", "read committed"),
+        ("SHOW transaction_read_only", "on"),
+        ("SHOW server_version", "16.6"),
+        ("SHOW server_version_num", "160006"),
+        ("SHOW standard_conforming_strings", "on"),
+    ] {
+        let rows = admin.simple_query(show).await.unwrap();
+        let value = rows.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        });
+        assert_eq!(value.as_deref(), Some(expected), "{show}");
+        let row = admin.query_one(show, &[]).await.unwrap();
+        assert_eq!(row.get::<_, String>(0), expected, "{show} (extended)");
+    }
+
     // Extended protocol: a prepared statement with parameters, and the
     // types drivers map columns by.
     let by_key = admin
