@@ -18,7 +18,7 @@ use ordergraph_engine::table::{ORDER_STATUSES, SYNC_OUTCOMES, SYSTEMS};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::customers::rows;
+use super::customers::{literal, rows};
 use crate::auth::Caller;
 use crate::encode::{Encoding, encode};
 use crate::{ApiError, AppState};
@@ -32,11 +32,6 @@ fn bad_request(message: String) -> ApiError {
 
 fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-}
-
-/// A SQL string literal.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Who acts: the logged-in user, or `anonymous` (as admin) on a server

@@ -42,7 +42,7 @@ fn clean_mcid(text: &str) -> Result<String, ApiError> {
 }
 
 /// A SQL string literal.
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -177,16 +177,15 @@ async fn lineage_of(
     requested: &str,
     restricted: bool,
 ) -> Result<Value, ApiError> {
-    let state = state.clone();
     let requested = clean_mcid(requested)?;
-    let mcid = surviving(&state, &requested)
+    let mcid = surviving(state, &requested)
         .await?
         .ok_or_else(|| not_found(format!("no customer {requested}")))?;
     let m = literal(&mcid);
 
-    let summary = rows(&state, &format!("SELECT * FROM customers WHERE mcid = {m}")).await?;
+    let summary = rows(state, &format!("SELECT * FROM customers WHERE mcid = {m}")).await?;
     let identifiers = rows_as(
-        &state,
+        state,
         &format!(
             "SELECT kind, value, decision, rule, detail, first_seen, last_seen, orders, order_keys \
              FROM identity_evidence WHERE mcid = {m} ORDER BY kind, value"
@@ -195,14 +194,14 @@ async fn lineage_of(
     )
     .await?;
     let merged = rows(
-        &state,
+        state,
         &format!(
             "SELECT old_mcid, at, reason FROM mcid_aliases WHERE new_mcid = {m} ORDER BY at, old_mcid"
         ),
     )
     .await?;
     let orders = rows_as(
-        &state,
+        state,
         &format!(
             "SELECT channel, order_id, ordered_at, account_id, amount, status, coupon, ship_city, \
              ship_address FROM orders WHERE mcid = {m} ORDER BY ordered_at, channel, order_id"
@@ -239,7 +238,7 @@ async fn lineage_of(
     };
     let mut items = by_order(
         rows(
-            &state,
+            state,
             &per_order(
                 "x.sku, p.name, p.category, x.qty, x.unit_price",
                 "order_lines x LEFT JOIN product_catalog p ON p.sku = x.sku",
@@ -249,7 +248,7 @@ async fn lineage_of(
         .await?,
     );
     let refund_rows = rows(
-        &state,
+        state,
         &per_order(
             "x.refund_id, x.requested_at, x.amount, x.reason, x.cross_border",
             "refund_requests x",
@@ -259,7 +258,7 @@ async fn lineage_of(
     .await?;
     let mut nodes: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for mut node in rows(
-        &state,
+        state,
         &format!(
             "SELECT n.refund_id, n.node, n.position, n.entered_at, n.left_at, n.dwell_hours, \
              n.open, n.outcome, n.note, n.decided_by, n.rejections, n.escalations \
@@ -287,7 +286,7 @@ async fn lineage_of(
     );
     let mut drift = by_order(
         rows(
-            &state,
+            state,
             &per_order(
                 "x.consistent, x.max_skew_seconds, x.drift, x.platform_status, x.erp_status, \
                  x.wms_status, x.crm_status",
@@ -300,7 +299,7 @@ async fn lineage_of(
     // Sorted here: DataFusion 55.2 fails to plan this join of order_risk
     // (a UNION) under an ORDER BY ("does not satisfy order requirements").
     let mut risk_rows = rows(
-        &state,
+        state,
         &format!(
             "SELECT x.channel, x.order_id, x.rule, x.detail, x.held FROM order_risk x WHERE {mine}"
         ),
@@ -310,7 +309,7 @@ async fn lineage_of(
     let mut risk = by_order(risk_rows);
     let mut snapshots = by_order(
         rows(
-            &state,
+            state,
             &per_order(
                 "x.stage, x.version, x.status, x.amount, x.coupon, x.arrived_at, x.amount_change, \
                  x.coupon_changed",
