@@ -303,11 +303,13 @@ impl Engine {
             .filter(|t| t.name != table::ORDERS.name)
             .chain(table::recorded_tables())
         {
+            // A table added after the checkpoint was written (an upgrade)
+            // has no rows in it: it starts from its log alone.
             let rows = match &loaded {
-                Some(c) => Some((
-                    c.manifest.logs.get(def.name).copied().unwrap_or(0),
-                    c.rows(def.name, &append::stored_schema(def))?,
-                )),
+                Some(c) => match c.manifest.logs.get(def.name) {
+                    Some(&seq) => Some((seq, c.rows(def.name, &append::stored_schema(def))?)),
+                    None => None,
+                },
                 None => None,
             };
             inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def, rows)?));
