@@ -89,8 +89,12 @@ pub struct Limits {
     /// Most rows one query (HTTP or Postgres) may return; 0 means no
     /// limit. Beyond it the query ends with an error after the rows sent.
     pub max_result_rows: u64,
-    /// Per-role overrides of `query_timeout_seconds` and
-    /// `max_result_rows`: `[limits.roles.analyst]`, ...
+    /// Most memory one query may hold, in MiB, out of the shared
+    /// `memory_limit_mib`; 0 means no cap of its own. Beyond it the query
+    /// spills where it can, else fails with an error.
+    pub query_memory_mib: usize,
+    /// Per-role overrides of `query_timeout_seconds`, `max_result_rows`
+    /// and `query_memory_mib`: `[limits.roles.analyst]`, ...
     pub roles: std::collections::HashMap<Role, RoleLimits>,
 }
 
@@ -103,6 +107,9 @@ pub struct RoleLimits {
     pub query_timeout_seconds: Option<u64>,
     /// Most rows one of the role's queries may return; 0 means no limit.
     pub max_result_rows: Option<u64>,
+    /// Most memory one of the role's queries may hold, in MiB; 0 means no
+    /// cap of its own.
+    pub query_memory_mib: Option<usize>,
 }
 
 /// The limits one query runs under.
@@ -112,6 +119,8 @@ pub struct QueryLimits {
     pub timeout: std::time::Duration,
     /// Most rows it may return.
     pub max_rows: Option<u64>,
+    /// Most memory it may hold, in bytes (the shared pool bounds it too).
+    pub memory: Option<usize>,
 }
 
 impl Limits {
@@ -126,9 +135,11 @@ impl Limits {
             .query_timeout_seconds
             .unwrap_or(self.query_timeout_seconds);
         let rows = own.max_result_rows.unwrap_or(self.max_result_rows);
+        let memory_mib = own.query_memory_mib.unwrap_or(self.query_memory_mib);
         QueryLimits {
             timeout: std::time::Duration::from_secs(seconds),
             max_rows: (rows > 0).then_some(rows),
+            memory: (memory_mib > 0).then_some(memory_mib << 20),
         }
     }
 }
@@ -141,6 +152,7 @@ impl Default for Limits {
             max_pending_ingests: 16,
             query_timeout_seconds: 300,
             max_result_rows: 0,
+            query_memory_mib: 0,
             roles: Default::default(),
         }
     }
@@ -202,8 +214,12 @@ impl Default for PostgresSettings {
 pub struct FlightSettings {
     /// Whether `serve` listens for Flight SQL at all.
     pub enabled: bool,
-    /// Address to listen on (gRPC, plaintext).
+    /// Address to listen on (gRPC).
     pub listen: std::net::SocketAddr,
+    /// PEM certificate chain and private key (relative to the data
+    /// directory); both set turns TLS on (`grpc+tls://`).
+    pub tls_cert: Option<std::path::PathBuf>,
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl Default for FlightSettings {
@@ -211,6 +227,8 @@ impl Default for FlightSettings {
         Self {
             enabled: true,
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 32010)),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -396,6 +414,11 @@ impl EngineConfig {
                 "[postgres] tls_cert and tls_key must be set together".into()
             ));
         }
+        if config.flight.tls_cert.is_some() != config.flight.tls_key.is_some() {
+            return Err(bad(
+                "[flight] tls_cert and tls_key must be set together".into()
+            ));
+        }
         if let Some(now) = &config.report.now {
             config.report_now = Some(
                 crate::decode::parse_timestamp(now).map_err(|e| bad(format!("report.now: {e}")))?,
@@ -430,9 +453,10 @@ mod tests {
     #[test]
     fn a_role_overrides_the_query_limits_it_sets() {
         let config: EngineConfig = toml::from_str(
-            "[limits]\nquery_timeout_seconds = 60\nmax_result_rows = 1000\n\
-             [limits.roles.analyst]\nmax_result_rows = 10\n\
-             [limits.roles.admin]\nquery_timeout_seconds = 600\nmax_result_rows = 0\n",
+            "[limits]\nquery_timeout_seconds = 60\nmax_result_rows = 1000\nquery_memory_mib = 512\n\
+             [limits.roles.analyst]\nmax_result_rows = 10\nquery_memory_mib = 64\n\
+             [limits.roles.admin]\nquery_timeout_seconds = 600\nmax_result_rows = 0\n\
+             query_memory_mib = 0\n",
         )
         .unwrap();
         let limits = |role| config.limits.for_role(role);
@@ -440,18 +464,21 @@ mod tests {
             limits(Some(Role::Analyst)),
             QueryLimits {
                 timeout: Duration::from_secs(60),
-                max_rows: Some(10)
+                max_rows: Some(10),
+                memory: Some(64 << 20),
             }
         );
         assert_eq!(
             limits(Some(Role::Admin)),
             QueryLimits {
                 timeout: Duration::from_secs(600),
-                max_rows: None
+                max_rows: None,
+                memory: None,
             }
         );
         assert_eq!(limits(Some(Role::Support)), limits(None));
         assert_eq!(limits(None).max_rows, Some(1000));
+        assert_eq!(limits(None).memory, Some(512 << 20));
         let bad = toml::from_str::<EngineConfig>("[limits.roles.analyst]\nmax_rows = 1\n");
         assert!(bad.is_err(), "unknown keys are refused");
         let bad = toml::from_str::<EngineConfig>("[limits.roles.janitor]\nmax_result_rows = 1\n");

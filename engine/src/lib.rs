@@ -31,6 +31,7 @@ mod evidence;
 pub mod identity;
 mod log;
 mod mask;
+mod memory;
 mod provider;
 mod refund;
 mod report;
@@ -43,6 +44,7 @@ pub use config::{
     QueryLimits, Role, RoleLimits, SourceSettings, StorageSettings, User,
 };
 pub use decode::{DecodeError, Format};
+pub use memory::{QUERY_CAP_EXCEEDED, QueryPool, cap_query_memory};
 /// The UDF crate, for the MCID helpers (`mcid_of`, `parse_mcid`).
 pub use ordergraph_udfs as udfs;
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
@@ -660,14 +662,23 @@ impl Engine {
         } else {
             &self.base
         };
-        let mut state = base
+        let base = base
             .get()
             .expect("the base sessions are built at open")
             .clone();
+        // Its own pool in front of the shared one, for a per-query cap.
+        let mut state = memory::with_own_pool(base, &self.runtime)?;
         state
             .config_mut()
             .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
         Ok(SessionContext::new_with_state(state))
+    }
+
+    /// `state` with a memory pool of its own in front of the shared one, so
+    /// that [`cap_query_memory`] can cap its queries: for a session that
+    /// outlives one query (a Postgres connection's).
+    pub fn with_own_memory(&self, state: SessionState) -> Result<SessionState> {
+        Ok(memory::with_own_pool(state, &self.runtime)?)
     }
 
     /// Sets the report clock of a session that outlives one query (a
@@ -824,18 +835,21 @@ impl Engine {
 
     /// [`Engine::query`] with views reporting as of `now`.
     pub async fn query_at(self: &Arc<Self>, sql: &str, now: Option<i64>) -> Result<DataFrame> {
-        self.query_as(sql, now, false).await
+        self.query_as(sql, now, false, None).await
     }
 
     /// [`Engine::query_at`] in a restricted session if `restricted` (see
-    /// [`Engine::session_as`]).
+    /// [`Engine::session_as`]), holding at most `memory_cap` bytes of the
+    /// shared pool (see [`cap_query_memory`]).
     pub async fn query_as(
         self: &Arc<Self>,
         sql: &str,
         now: Option<i64>,
         restricted: bool,
+        memory_cap: Option<usize>,
     ) -> Result<DataFrame> {
         let ctx = self.session_as(now, restricted)?;
+        cap_query_memory(&ctx, memory_cap);
         Ok(ctx.sql_with_options(sql, read_only()).await?)
     }
 }

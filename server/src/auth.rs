@@ -353,4 +353,23 @@ mod tests {
         assert_eq!(credentials("Basic YW5h"), None, "no colon");
         assert_eq!(credentials("Digest abc"), None);
     }
+
+    proptest::proptest! {
+        /// Any header text parses or is refused; a pair encoded either way
+        /// comes back as it was.
+        #[test]
+        fn credentials_round_trip_and_never_panic(
+            header in "\\PC{0,80}",
+            user in "[^:]{0,20}",
+            password in "\\PC{0,30}",
+        ) {
+            use base64::Engine as _;
+            let _ = credentials(&header);
+            let pair = Some((user.clone(), password.clone()));
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            proptest::prop_assert_eq!(credentials(&format!("Basic {encoded}")), pair.clone());
+            let unpadded = encoded.trim_end_matches('=');
+            proptest::prop_assert_eq!(credentials(&format!("basic {unpadded}")), pair);
+        }
+    }
 }

@@ -83,6 +83,18 @@ impl From<EngineError> for ApiError {
 impl From<&datafusion::error::DataFusionError> for ApiError {
     fn from(e: &datafusion::error::DataFusionError) -> Self {
         if let datafusion::error::DataFusionError::ResourcesExhausted(message) = e.find_root() {
+            if message.starts_with(ordergraph_engine::QUERY_CAP_EXCEEDED) {
+                // The query itself is too big for its role's cap: asking
+                // again will not help, a smaller query will.
+                return ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "query_memory_limit",
+                    format!(
+                        "the query needs more memory than [limits] query_memory_mib allows \
+                         one query of this role: {message}"
+                    ),
+                );
+            }
             // The shared query memory is used up: this query is refused,
             // the server goes on.
             return ApiError::new(

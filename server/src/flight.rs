@@ -56,6 +56,7 @@ use crate::auth::{Logins, Refused, first_unreadable};
 pub struct FlightServer {
     engine: Arc<Engine>,
     logins: Arc<Logins>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl std::fmt::Debug for FlightServer {
@@ -162,9 +163,42 @@ struct Caller {
 }
 
 impl FlightServer {
-    /// The service over `engine`, checking callers against `logins`.
-    pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> Self {
-        Self { engine, logins }
+    /// The service over `engine`, checking callers against `logins`, with
+    /// TLS if `[flight]` names a certificate and key: a pair that does not
+    /// load stops start-up rather than falling back to plain text.
+    pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let settings = &engine.config().flight;
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => {
+                let read = |path: &std::path::Path, what: &str| {
+                    let path = engine.dir().join(path);
+                    std::fs::read(&path)
+                        .with_context(|| format!("reading [flight] {what} {}", path.display()))
+                };
+                let identity = tonic::transport::Identity::from_pem(
+                    read(cert, "tls_cert")?,
+                    read(key, "tls_key")?,
+                );
+                let config = tonic::transport::ServerTlsConfig::new().identity(identity);
+                // Checked now, so a bad pair stops start-up.
+                tonic::transport::Server::builder()
+                    .tls_config(config.clone())
+                    .context("[flight] tls_cert and tls_key do not form a usable pair")?;
+                Some(config)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            engine,
+            logins,
+            tls,
+        })
+    }
+
+    /// Whether callers connect with TLS.
+    pub fn tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Serves Flight SQL on `listener` until `stopped` turns true.
@@ -175,7 +209,17 @@ impl FlightServer {
     ) {
         let incoming =
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-        let served = tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = self.tls.clone() {
+            builder = match builder.tls_config(tls) {
+                Ok(builder) => builder,
+                Err(e) => {
+                    tracing::error!(error = %e, "[flight] tls_cert and tls_key do not form a usable pair");
+                    return;
+                }
+            };
+        }
+        let served = builder
             .add_service(FlightServiceServer::from_arc(self))
             .serve_with_incoming_shutdown(incoming, async move {
                 let _ = stopped.changed().await;
@@ -242,7 +286,16 @@ impl FlightServer {
         }
         let df = self
             .engine
-            .query_as(&sql, None, caller.role.sees_contacts_masked())
+            .query_as(
+                &sql,
+                None,
+                caller.role.sees_contacts_masked(),
+                self.engine
+                    .config()
+                    .limits
+                    .for_role(Some(caller.role))
+                    .memory,
+            )
             .await
             .map_err(status_of)?;
         let values = handle.values()?;

@@ -21,6 +21,8 @@ pub mod flight;
 mod lineage_pdf;
 mod pdf;
 pub mod pg;
+mod pg_compat;
+mod pg_rewrite;
 mod routes;
 
 pub use error::ApiError;

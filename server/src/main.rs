@@ -444,11 +444,11 @@ async fn serve(
         background.push(tokio::spawn(pg.serve(listener, stopped.clone())));
     }
     if let Some(flight_listen) = flight_listen {
-        let flight = Arc::new(FlightServer::new(engine.clone(), logins.clone()));
+        let flight = Arc::new(FlightServer::new(engine.clone(), logins.clone())?);
         let listener = tokio::net::TcpListener::bind(flight_listen)
             .await
             .with_context(|| format!("binding the Flight SQL listener {flight_listen}"))?;
-        tracing::info!(address = %listener.local_addr()?, dev, "flight listening");
+        tracing::info!(address = %listener.local_addr()?, tls = flight.tls(), dev, "flight listening");
         background.push(tokio::spawn(flight.serve(listener, stopped.clone())));
     }
     if let Some(source) = source {

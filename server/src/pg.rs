@@ -13,9 +13,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{ParamValues, ScalarValue};
-use datafusion::logical_expr::{ColumnarValue, LogicalPlan, Volatility, create_udf};
+use datafusion::common::ParamValues;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{Set, Statement};
@@ -54,6 +54,7 @@ use futures::{Sink, SinkExt, StreamExt};
 use ordergraph_engine::{Engine, QueryLimits, Role, read_only};
 
 use crate::auth::{Logins, first_unreadable};
+use crate::pg_compat::fixed_setting;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -103,9 +104,7 @@ impl PgServer {
         let postgres_session = |restricted: bool| -> anyhow::Result<SessionContext> {
             let session = engine.session_as(None, restricted)?;
             setup_pg_catalog(&session, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
-            session.register_udf(version_udf());
-            session.register_udf(to_regtype_udf());
-            session.register_udf(no_serial_sequence_udf());
+            crate::pg_compat::register(&session);
             Ok(session)
         };
         let base = postgres_session(false)?;
@@ -145,7 +144,13 @@ impl PgServer {
                 tracing::warn!(%peer, "postgres connection refused: max_connections reached");
                 continue;
             };
-            let handlers = self.connection_handlers();
+            let handlers = match self.connection_handlers() {
+                Ok(handlers) => handlers,
+                Err(error) => {
+                    tracing::error!(%peer, %error, "postgres connection refused");
+                    continue;
+                }
+            };
             let tls = self.tls.clone();
             tokio::spawn(async move {
                 if let Err(error) = process_socket(socket, tls, handlers).await {
@@ -157,29 +162,31 @@ impl PgServer {
     }
 
     /// The handlers of one connection, with its own session.
-    fn connection_handlers(&self) -> ConnectionHandlers {
+    fn connection_handlers(&self) -> anyhow::Result<ConnectionHandlers> {
         let guard = Arc::new(StatementGuard {
             engine: self.engine.clone(),
         });
-        let lane = |base: &SessionContext| {
-            let session = Arc::new(SessionContext::new_with_state(base.state()));
+        let lane = |base: &SessionContext| -> anyhow::Result<Lane> {
+            // Its own memory pool, so a per-query cap holds its statements.
+            let state = self.engine.with_own_memory(base.state())?;
+            let session = Arc::new(SessionContext::new_with_state(state));
             let hooks: Vec<Arc<dyn QueryHook>> = vec![
                 guard.clone(),
                 Arc::new(SetShowHook),
                 Arc::new(TransactionStatementHook),
             ];
             let service = Arc::new(DfSessionService::new_with_hooks(session.clone(), hooks));
-            Lane {
+            Ok(Lane {
                 parser: service.query_parser(),
                 service,
                 session,
-            }
+            })
         };
         let lanes = Arc::new(Lanes {
-            clear: lane(&self.base),
-            restricted: lane(&self.restricted_base),
+            clear: lane(&self.base)?,
+            restricted: lane(&self.restricted_base)?,
         });
-        ConnectionHandlers {
+        Ok(ConnectionHandlers {
             service: Arc::new(Service {
                 parser: Arc::new(DirectFirstParser {
                     lanes: lanes.clone(),
@@ -193,7 +200,7 @@ impl PgServer {
                 parameters: server_parameters(),
             }),
             cancel: Arc::new(DefaultCancelHandler::new(self.connections.clone())),
-        }
+        })
     }
 }
 
@@ -203,91 +210,6 @@ fn server_parameters() -> DefaultServerParameterProvider {
     parameters.default_transaction_read_only = true;
     parameters.is_superuser = false;
     parameters
-}
-
-/// `version()` as PostgreSQL words it: SQLAlchemy and others parse it.
-fn version_udf() -> datafusion::logical_expr::ScalarUDF {
-    let text = format!(
-        "PostgreSQL {SERVER_VERSION} (ordergraph {} on Apache DataFusion {})",
-        env!("CARGO_PKG_VERSION"),
-        datafusion::DATAFUSION_VERSION
-    );
-    create_udf(
-        "version",
-        vec![],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(move |_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(text.clone()))))),
-    )
-}
-
-/// `to_regtype(name)`: the OID of a built-in type by name, NULL for a type
-/// that does not exist here (drivers probe for extension types such as
-/// hstore this way: psycopg, so SQLAlchemy).
-fn to_regtype_udf() -> datafusion::logical_expr::ScalarUDF {
-    const TYPES: &[(&str, i64)] = &[
-        ("bool", 16),
-        ("boolean", 16),
-        ("bytea", 17),
-        ("int8", 20),
-        ("bigint", 20),
-        ("int2", 21),
-        ("smallint", 21),
-        ("int4", 23),
-        ("integer", 23),
-        ("text", 25),
-        ("oid", 26),
-        ("json", 114),
-        ("float4", 700),
-        ("real", 700),
-        ("float8", 701),
-        ("double precision", 701),
-        ("varchar", 1043),
-        ("character varying", 1043),
-        ("date", 1082),
-        ("time", 1083),
-        ("timestamp", 1114),
-        ("timestamptz", 1184),
-        ("timestamp with time zone", 1184),
-        ("interval", 1186),
-        ("numeric", 1700),
-        ("uuid", 2950),
-        ("jsonb", 3802),
-    ];
-    create_udf(
-        "to_regtype",
-        vec![DataType::Utf8],
-        DataType::Int64,
-        Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
-            let names = args[0].to_array(1)?;
-            let names = datafusion::arrow::compute::cast(&names, &DataType::Utf8)?;
-            let names = datafusion::arrow::array::AsArray::as_string::<i32>(&names);
-            let oids: datafusion::arrow::array::Int64Array = names
-                .iter()
-                .map(|name| {
-                    let name = name?
-                        .trim()
-                        .trim_start_matches("pg_catalog.")
-                        .to_lowercase();
-                    TYPES.iter().find(|(n, _)| *n == name).map(|(_, oid)| *oid)
-                })
-                .collect();
-            Ok(ColumnarValue::Array(Arc::new(oids)))
-        }),
-    )
-}
-
-/// `pg_get_serial_sequence(table, column)`: always NULL, as no column here
-/// is backed by a sequence (SQLAlchemy asks while reflecting columns).
-fn no_serial_sequence_udf() -> datafusion::logical_expr::ScalarUDF {
-    create_udf(
-        "pg_get_serial_sequence",
-        vec![DataType::Utf8, DataType::Utf8],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
-    )
 }
 
 /// A TLS acceptor from PEM files; a certificate that does not load stops
@@ -459,6 +381,33 @@ fn user_error(code: &str, message: String) -> PgWireError {
     )))
 }
 
+/// A query refused for memory, with PostgreSQL's code for it: 54000 when
+/// it needs more than its role's `query_memory_mib` (a smaller query will
+/// do), 53200 when the shared pool is used up (later may do); other errors
+/// as they are.
+fn memory_error(error: PgWireError) -> PgWireError {
+    let PgWireError::ApiError(inner) = &error else {
+        return error;
+    };
+    let Some(DataFusionError::ResourcesExhausted(message)) = inner
+        .downcast_ref::<DataFusionError>()
+        .map(DataFusionError::find_root)
+    else {
+        return error;
+    };
+    if message.starts_with(ordergraph_engine::QUERY_CAP_EXCEEDED) {
+        user_error(
+            "54000",
+            format!("{message} ([limits] query_memory_mib of the role)"),
+        )
+    } else {
+        user_error(
+            "53200",
+            format!("{message} ([limits] memory_limit_mib, shared by all queries)"),
+        )
+    }
+}
+
 fn refusal(code: &str, message: String) -> Verdict {
     Verdict::Refuse(user_error(code, message))
 }
@@ -545,7 +494,7 @@ impl StatementGuard {
             Statement::Rollback {
                 savepoint: Some(_), ..
             } => Verdict::Answer(Response::Execution(Tag::new("ROLLBACK"))),
-            Statement::ShowVariable { variable } => match fixed_setting(variable) {
+            Statement::ShowVariable { variable } => match fixed_setting(&setting_name(variable)) {
                 Some((name, value)) => match show_response(name, &value) {
                     Ok(response) => Verdict::Answer(response),
                     Err(e) => Verdict::Refuse(e),
@@ -591,42 +540,10 @@ impl StatementGuard {
     }
 }
 
-/// Settings whose value ordergraph fixes, in PostgreSQL's wording (tools
-/// compare these strings): `SHOW` answers them here, the rest goes to
-/// datafusion-postgres (client settings such as `DateStyle`, `TimeZone`).
-fn fixed_setting(
-    variable: &[datafusion::sql::sqlparser::ast::Ident],
-) -> Option<(&'static str, String)> {
+/// The name `SHOW` was given, as [`fixed_setting`] looks it up.
+fn setting_name(variable: &[datafusion::sql::sqlparser::ast::Ident]) -> String {
     let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let (name, value) = match words.as_slice() {
-        ["transaction", "isolation", "level"] | ["transaction_isolation"] => {
-            ("transaction_isolation", "read committed")
-        }
-        ["default_transaction_isolation"] => ("default_transaction_isolation", "read committed"),
-        // Every session is read-only, and says so.
-        ["transaction_read_only"] => ("transaction_read_only", "on"),
-        ["default_transaction_read_only"] => ("default_transaction_read_only", "on"),
-        ["server_version"] => ("server_version", SERVER_VERSION),
-        ["server_version_num"] => return Some(("server_version_num", server_version_num())),
-        ["standard_conforming_strings"] => ("standard_conforming_strings", "on"),
-        ["server_encoding"] => ("server_encoding", "UTF8"),
-        ["client_encoding"] => ("client_encoding", "UTF8"),
-        ["integer_datetimes"] => ("integer_datetimes", "on"),
-        ["max_identifier_length"] => ("max_identifier_length", "63"),
-        _ => return None,
-    };
-    Some((name, value.to_string()))
-}
-
-/// [`SERVER_VERSION`] as PostgreSQL's `server_version_num` (16.6 -> 160006).
-fn server_version_num() -> String {
-    let mut parts = SERVER_VERSION
-        .split('.')
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let major = parts.next().unwrap_or(0);
-    let minor = parts.next().unwrap_or(0);
-    (major * 10_000 + minor).to_string()
+    words.join(" ")
 }
 
 /// The one-row answer of `SHOW name`.
@@ -714,7 +631,7 @@ impl QueryHook for StatementGuard {
     ) -> Option<PgWireResult<Response>> {
         self.engine.restamp_clock(session, None);
         if let Statement::ShowVariable { variable } = statement {
-            let (name, value) = fixed_setting(variable)?;
+            let (name, value) = fixed_setting(&setting_name(variable))?;
             return Some(show_response(name, &value));
         }
         None
@@ -802,7 +719,10 @@ impl SimpleQueryHandler for Service {
         let started = tokio::time::Instant::now();
         let limits = query_limits(&self.guard.engine, &*client);
         let lane = self.lanes.of(&*client);
+        ordergraph_engine::cap_query_memory(&lane.session, limits.memory);
         let compatible = async |client: &mut C| {
+            let rewritten = crate::pg_rewrite::rewrite(query);
+            let query = rewritten.as_deref().unwrap_or(query);
             let responses =
                 SimpleQueryHandler::do_query(lane.service.as_ref(), client, query).await?;
             Ok(responses
@@ -857,6 +777,7 @@ impl ExtendedQueryHandler for Service {
         let started = tokio::time::Instant::now();
         let limits = query_limits(&self.guard.engine, &*client);
         let lane = self.lanes.of(&*client);
+        ordergraph_engine::cap_query_memory(&lane.session, limits.memory);
         let response =
             ExtendedQueryHandler::do_query(lane.service.as_ref(), client, portal, max_rows).await?;
         Ok(bounded(response, limits, started))
@@ -900,6 +821,8 @@ impl QueryParser for DirectFirstParser {
             StatementGuard::may_read(&statement, client)?;
             return Ok(Some((sql.to_string(), Some((statement, plan)))));
         }
+        let rewritten = crate::pg_rewrite::rewrite(sql);
+        let sql = rewritten.as_deref().unwrap_or(sql);
         lane.parser.parse_sql(client, sql, types).await
     }
 
@@ -961,6 +884,7 @@ fn bounded(response: Response, limits: QueryLimits, started: tokio::time::Instan
                     ),
                     timer,
                 ),
+                Some(Err(e)) => Some((Err(memory_error(e)), (None, sent, timer))),
                 Some(row) => Some((row, (rows, sent + 1, timer))),
             }
         },

@@ -58,4 +58,6 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

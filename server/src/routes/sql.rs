@@ -143,7 +143,10 @@ pub(crate) async fn sql(
         .limits
         .for_role(caller.map(|c| c.role));
     let deadline = tokio::time::Instant::now() + limits.timeout;
-    let df = state.engine.query_as(&sql, now, restricted).await?;
+    let df = state
+        .engine
+        .query_as(&sql, now, restricted, limits.memory)
+        .await?;
     let values = param_values(&df, &params)?;
     let df = if values.is_empty() {
         df
@@ -276,7 +279,7 @@ pub(crate) async fn collect_as(
     restricted: bool,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
     let run = async {
-        let df = state.engine.query_as(sql, now, restricted).await?;
+        let df = state.engine.query_as(sql, now, restricted, None).await?;
         let schema = df.schema().inner().clone();
         let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
         Ok::<_, ApiError>((schema, batches))

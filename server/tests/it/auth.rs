@@ -198,3 +198,53 @@ async fn each_role_has_its_own_query_limits_on_http() {
     assert_eq!(rows.len(), 3);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn each_role_has_its_own_query_memory_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        "[limits]\nmemory_limit_mib = 512\n[limits.roles.analyst]\nquery_memory_mib = 1\n",
+    )
+    .unwrap();
+    let logins = Arc::new(Logins::new(&users(), false).unwrap());
+    let s = TestServer::start_with(dir.path(), Some(logins)).await;
+    // A hash join's build side cannot spill: half a million keys need far
+    // more than 1 MiB, and far less than 512.
+    let join =
+        "SELECT count(*) AS n FROM range(0, 500000) a(x) JOIN range(0, 500000) b(y) ON x = y";
+    let query = |role: &str| {
+        s.client
+            .post(s.url("/v1/sql"))
+            .basic_auth(format!("{role}-user"), Some(format!("{role} secret")))
+            .body(join)
+            .send()
+    };
+    let analyst = query("analyst").await.unwrap();
+    assert_eq!(analyst.status(), 422);
+    let error: serde_json::Value = analyst.json().await.unwrap();
+    assert_eq!(error["error"], "query_memory_limit", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("query_memory_mib"),
+        "{error}"
+    );
+    let admin = query("admin").await.unwrap();
+    assert_eq!(admin.status(), 200);
+    let rows: Vec<serde_json::Value> = admin.json().await.unwrap();
+    assert_eq!(rows[0]["n"], 500000);
+    // The refused query gave its memory back: the analyst's small queries
+    // still run.
+    let small = s
+        .client
+        .post(s.url("/v1/sql"))
+        .basic_auth("analyst-user", Some("analyst secret"))
+        .body("SELECT count(*) AS n FROM range(10)")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+    s.stop().await;
+}

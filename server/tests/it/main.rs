@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod customers;
 mod flight;
+mod hostile;
 mod http;
 mod limits;
 mod lineage_pdf;
@@ -107,4 +108,15 @@ impl TestServer {
         assert_eq!(r.status(), 200, "{sql}");
         r.json().await.unwrap()
     }
+}
+
+/// A client program (psql, a Python script) ran without error; its output
+/// otherwise.
+pub(crate) fn assert_succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

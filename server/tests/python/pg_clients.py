@@ -1,6 +1,7 @@
 """Python clients against a running `ordergraph serve` (run by
 server/tests/it/pg.rs with PG_PORT set): psycopg with parameters,
-SQLAlchemy's connect-time probes and table listing, pandas read_sql.
+SQLAlchemy's connect-time probes and reflection (schemas, tables, views,
+columns with types, keys, indexes), pandas read_sql.
 Exits non-zero on the first mismatch."""
 
 import os
@@ -26,8 +27,18 @@ url = sqlalchemy.engine.URL.create(
     host="127.0.0.1", port=port, database="ordergraph",
 )
 engine = sqlalchemy.create_engine(url)
-tables = sqlalchemy.inspect(engine).get_table_names()
+inspector = sqlalchemy.inspect(engine)
+tables = inspector.get_table_names()
 assert "orders" in tables, tables
+# What Superset reflects when a dataset is added: schemas, views, columns
+# with their types, keys, indexes, comments.
+assert "public" in inspector.get_schema_names()
+views = inspector.get_view_names()
+assert "customers" in views or "customers" in tables, (views, tables)
+assert inspector.get_pk_constraint("orders")["constrained_columns"] == []
+assert inspector.get_foreign_keys("orders") == []
+assert inspector.get_indexes("orders") == []
+inspector.get_table_comment("orders")
 
 frame = pandas.read_sql(
     "SELECT channel, count(*) AS n, sum(amount) AS total FROM orders GROUP BY channel ORDER BY channel",
