@@ -721,6 +721,7 @@ impl SimpleQueryHandler for Service {
         let lane = self.lanes.of(&*client);
         ordergraph_engine::cap_query_memory(&lane.session, limits.memory);
         let compatible = async |client: &mut C| {
+            // Catalog queries in a form DataFusion can plan (see pg_rewrite).
             let rewritten = crate::pg_rewrite::rewrite(query);
             let query = rewritten.as_deref().unwrap_or(query);
             let responses =

@@ -26,6 +26,93 @@ pub(crate) fn register(session: &SessionContext) {
     session.register_udf(ScalarUDF::new_from_impl(JsonBuildObject::new()));
     session.register_udf(like_escape_udf());
     session.register_udf(collation_is_visible_udf());
+    session.register_udf(ScalarUDF::new_from_impl(Format::new()));
+    session.register_udf(udt_name_udf());
+    session.register_udf(no_comment_udf("col_description", 2));
+    session.register_udf(no_comment_udf("obj_description", 2));
+}
+
+/// `col_description(table, column)` / `obj_description(object, catalog)`:
+/// NULL, as nothing in ordergraph has a comment.
+fn no_comment_udf(name: &'static str, arity: usize) -> ScalarUDF {
+    ScalarUDF::new_from_impl(NoComment {
+        name,
+        signature: Signature::any(arity, Volatility::Stable),
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NoComment {
+    name: &'static str,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for NoComment {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        Ok(ColumnarValue::Array(
+            datafusion::arrow::array::new_null_array(&DataType::Utf8, args.number_rows),
+        ))
+    }
+}
+
+/// `pg_udt_name(data_type)`: the PostgreSQL type name (`udt_name` of
+/// information_schema.columns) of an Arrow type as DataFusion's
+/// information_schema writes it, as the Postgres protocol sends it.
+fn udt_name_udf() -> ScalarUDF {
+    fn udt(arrow: &str) -> &'static str {
+        let base = arrow.split('(').next().unwrap_or(arrow);
+        match base {
+            "Utf8" | "LargeUtf8" | "Utf8View" => "text",
+            "Int64" | "UInt64" | "UInt32" => "int8",
+            "Int32" | "UInt16" => "int4",
+            "Int16" | "Int8" | "UInt8" => "int2",
+            "Float64" => "float8",
+            "Float32" | "Float16" => "float4",
+            "Boolean" => "bool",
+            "Decimal128" | "Decimal256" => "numeric",
+            "Timestamp"
+                if arrow.contains("Some(") || arrow.contains("UTC") || arrow.contains('+') =>
+            {
+                "timestamptz"
+            }
+            "Timestamp" => "timestamp",
+            "Date32" | "Date64" => "date",
+            "List" | "LargeList" | "ListView" if arrow.contains("Utf8") => "_text",
+            "Binary" | "LargeBinary" | "BinaryView" => "bytea",
+            _ => "text",
+        }
+    }
+    create_udf(
+        "pg_udt_name",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let scalars = matches!(args[0], ColumnarValue::Scalar(_));
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let types = arrays[0].as_string::<i32>();
+            let out: StringArray = types.iter().map(|t| t.map(udt)).collect();
+            if scalars {
+                return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
+            }
+            Ok(ColumnarValue::Array(Arc::new(out)))
+        }),
+    )
 }
 
 /// `pg_collation_is_visible(oid)`: true, as ordergraph has one schema
@@ -395,6 +482,126 @@ impl ScalarUDFImpl for JsonBuildObject {
     }
 }
 
+/// `format(template, args...)`, PostgreSQL's: `%s` the argument as text
+/// (NULL as nothing), `%I` quoted as an identifier where needed, `%L` as a
+/// literal (NULL as `NULL`), `%%` a percent sign. Metabase builds
+/// qualified table names with it while syncing fields.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Format {
+    signature: Signature,
+}
+
+impl Format {
+    fn new() -> Self {
+        Self {
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+}
+
+/// `text` as an identifier: bare if lower-case letters, digits and
+/// underscores (not starting with a digit), else double-quoted.
+fn quote_ident(text: &str) -> String {
+    let plain = text
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    }
+}
+
+/// The template filled in, or why not.
+fn format_row(template: &str, args: &[Option<String>]) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut next = args.iter();
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let spec = chars.next().ok_or("unterminated format() type specifier")?;
+        if spec == '%' {
+            out.push('%');
+            continue;
+        }
+        let arg = next.next().ok_or("too few arguments for format()")?;
+        match (spec, arg) {
+            ('s', Some(v)) => out.push_str(v),
+            ('s', None) => {}
+            ('I', Some(v)) => out.push_str(&quote_ident(v)),
+            ('I', None) => {
+                return Err("null values cannot be formatted as an SQL identifier".into());
+            }
+            ('L', Some(v)) => out.push_str(&format!("'{}'", v.replace('\'', "''"))),
+            ('L', None) => out.push_str("NULL"),
+            (other, _) => return Err(format!("unrecognized format() type specifier \"{other}\"")),
+        }
+    }
+    Ok(out)
+}
+
+impl ScalarUDFImpl for Format {
+    fn name(&self) -> &str {
+        "format"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let scalars = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays: Vec<_> = ColumnarValue::values_to_arrays(&args.args)?
+            .iter()
+            .map(|a| datafusion::arrow::compute::cast(a, &DataType::Utf8))
+            .collect::<Result<_, _>>()?;
+        let Some((template, rest)) = arrays.split_first() else {
+            return exec_err!("format() needs a template");
+        };
+        let template = template.as_string::<i32>();
+        let rest: Vec<_> = rest.iter().map(|a| a.as_string::<i32>()).collect();
+        let mut out = Vec::with_capacity(template.len());
+        for row in 0..template.len() {
+            if template.is_null(row) {
+                out.push(None);
+                continue;
+            }
+            let values: Vec<Option<String>> = rest
+                .iter()
+                .map(|a| a.is_valid(row).then(|| a.value(row).to_string()))
+                .collect();
+            match format_row(template.value(row), &values) {
+                Ok(text) => out.push(Some(text)),
+                Err(e) => return exec_err!("{e}"),
+            }
+        }
+        let values = StringArray::from(out);
+        if scalars {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &values, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(Arc::new(values)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +663,16 @@ mod tests {
         )
         .await;
         assert_eq!(n.as_deref(), Some("2"));
+    }
+
+    #[tokio::test]
+    async fn format_fills_in_text_identifiers_and_literals() {
+        let got = one("SELECT format('%I.%I = %L (%s%%)', 'public', 'Orders', 'it''s', NULL)")
+            .await
+            .unwrap();
+        assert_eq!(got.as_deref(), Some(r#"public."Orders" = 'it''s' (%)"#));
+        let error = one("SELECT format('%s %s', 'one')").await.unwrap_err();
+        assert!(error.to_string().contains("too few arguments"), "{error}");
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
     GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, Statement,
-    TableFactor, TableWithJoins, Value, VisitMut, VisitorMut,
+    TableAlias, TableFactor, TableWithJoins, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -71,7 +71,12 @@ pub(crate) fn rewrite(sql: &str) -> Option<String> {
     if let Some(empty) = empty_answer(query) {
         return Some(empty);
     }
-    let mut rewrites = Rewrites { changed: false };
+    let mut rewrites = Rewrites {
+        changed: false,
+        // Only where it is needed: datafusion-pg-catalog answers some
+        // tools' queries over information_schema.columns by their text.
+        pg_columns: PG_ONLY_COLUMNS.iter().any(|c| lower.contains(c)),
+    };
     let _ = query.visit(&mut rewrites);
     rewrites.changed.then(|| query.to_string())
 }
@@ -103,28 +108,69 @@ fn empty_answer(query: &Query) -> Option<String> {
         .collect();
     // The client binds a value to each of the query's placeholders: they
     // stay, with their types, under a condition that is never true.
-    let mut placeholders = Vec::new();
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions(query, |e| {
-        match e {
-            Expr::Cast { expr, .. } if matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Placeholder(_))) =>
-            {
-                placeholders.push(e.to_string());
-            }
-            Expr::Value(v) if matches!(v.value, Value::Placeholder(_)) => {
-                let text = e.to_string();
-                if !placeholders.iter().any(|p: &String| p.starts_with(&text)) {
-                    placeholders.push(text);
-                }
-            }
-            _ => {}
-        }
-        ControlFlow::<()>::Continue(())
-    });
-    let kept: String = placeholders
+    let kept: String = placeholders(query)
         .iter()
         .map(|p| format!(" AND {p} IS NULL"))
         .collect();
     Some(format!("SELECT {} WHERE false{kept}", columns.join(", ")))
+}
+
+/// The placeholders (`$1`, or `$1::VARCHAR` where cast) of a query.
+fn placeholders(query: &Query) -> Vec<Expr> {
+    placeholders_of(|f| {
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions(query, |e| {
+            f(e);
+            ControlFlow::<()>::Continue(())
+        });
+    })
+}
+
+/// The placeholders among the expressions `walk` shows: each once, with
+/// its cast where it has one (clients bind by the declared type).
+fn placeholders_of(walk: impl FnOnce(&mut dyn FnMut(&Expr))) -> Vec<Expr> {
+    let name = |e: &Expr| match e {
+        Expr::Value(v) => match &v.value {
+            Value::Placeholder(p) => Some(p.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut cast: Vec<(String, Expr)> = Vec::new();
+    let mut bare: Vec<(String, Expr)> = Vec::new();
+    walk(&mut |e| match e {
+        Expr::Cast { expr, .. } if name(expr).is_some() => {
+            cast.push((name(expr).unwrap_or_default(), e.clone()));
+        }
+        _ => {
+            if let Some(n) = name(e) {
+                bare.push((n, e.clone()));
+            }
+        }
+    });
+    let mut found: Vec<(String, Expr)> = Vec::new();
+    for (n, e) in cast.into_iter().chain(bare) {
+        if !found.iter().any(|(f, _)| *f == n) {
+            found.push((n, e));
+        }
+    }
+    found.into_iter().map(|(_, e)| e).collect()
+}
+
+/// NULL, in an expression that still names `placeholders`, so the values a
+/// client binds to them have somewhere to go.
+fn keeping(placeholders: Vec<Expr>) -> Expr {
+    use datafusion::sql::sqlparser::ast::CaseWhen;
+    use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+    Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: None,
+        conditions: vec![CaseWhen {
+            condition: Expr::value(Value::Boolean(false)),
+            result: call("concat", placeholders),
+        }],
+        else_result: None,
+    }
 }
 
 fn surely_empty(select: &Select) -> bool {
@@ -209,12 +255,67 @@ fn column_name(item: &SelectItem) -> Option<String> {
 /// and identities, Npgsql's type loading).
 struct Rewrites {
     changed: bool,
+    /// Whether information_schema.columns needs PostgreSQL's own columns.
+    pg_columns: bool,
 }
 
 impl VisitorMut for Rewrites {
     type Break = ();
 
+    fn post_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // A derived table with no rows, wherever it is joined: its columns,
+        // empty (Metabase's primary-key look-up over
+        // information_schema.table_constraints, left-joined).
+        if let TableFactor::Derived { subquery, .. } = factor
+            && let Some(empty) = empty_answer(subquery)
+            && let Ok(mut parsed) = Parser::parse_sql(&PostgreSqlDialect {}, &empty)
+            && let Some(Statement::Query(query)) = parsed.pop()
+        {
+            *subquery = query;
+            self.changed = true;
+        }
+        // information_schema.columns with PostgreSQL's columns that
+        // DataFusion's lacks (udt_name, is_identity, ...).
+        if let TableFactor::Table { name, alias, .. } = factor
+            && self.pg_columns
+            && is_information_schema_columns(name)
+            && let Ok(mut parsed) = Parser::parse_sql(&PostgreSqlDialect {}, PG_COLUMNS)
+            && let Some(Statement::Query(query)) = parsed.pop()
+        {
+            let alias = alias.clone().unwrap_or_else(|| TableAlias {
+                explicit: true,
+                name: Ident::new("columns"),
+                columns: vec![],
+                at: None,
+            });
+            *factor = TableFactor::Derived {
+                lateral: false,
+                subquery: query,
+                alias: Some(alias),
+                sample: None,
+            };
+            self.changed = true;
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Subquery(subquery) = expr
+            && let SetExpr::Select(select) = subquery.body.as_ref()
+            && surely_empty(select)
+        {
+            // No rows: NULL, what PostgreSQL gives (the correlations of
+            // such look-ups, e.g. SQLAlchemy's column defaults and
+            // identities, are more than DataFusion decorrelates).
+            let placeholders = placeholders(subquery);
+            *expr = if placeholders.is_empty() {
+                Expr::value(Value::Null)
+            } else {
+                keeping(placeholders)
+            };
+            self.changed = true;
+            return ControlFlow::Continue(());
+        }
         if let Expr::Subquery(subquery) = expr
             && let SetExpr::Select(select) = subquery.body.as_mut()
             && let [item] = select.projection.as_mut_slice()
@@ -228,6 +329,35 @@ impl VisitorMut for Rewrites {
             *inner = call("max", vec![inner.clone()]);
             self.changed = true;
             return ControlFlow::Continue(());
+        }
+        // Nothing has a comment: the call is NULL whatever its arguments
+        // (Metabase's cast a formatted name to regclass, which the catalog
+        // emulation cannot).
+        if let Expr::Function(f) = expr
+            && f.name
+                .0
+                .last()
+                .and_then(ObjectNamePart::as_ident)
+                .is_some_and(|i| COMMENT_FUNCTIONS.contains(&i.value.to_lowercase().as_str()))
+        {
+            let found = placeholders_of(|visit| {
+                let _ = datafusion::sql::sqlparser::ast::visit_expressions(&*f, |e| {
+                    visit(e);
+                    ControlFlow::<()>::Continue(())
+                });
+            });
+            *expr = if found.is_empty() {
+                Expr::value(Value::Null)
+            } else {
+                keeping(found)
+            };
+            self.changed = true;
+            return ControlFlow::Continue(());
+        }
+        if let Expr::BinaryOp { left, op, right } = expr
+            && *op == datafusion::sql::sqlparser::ast::BinaryOperator::Eq
+        {
+            self.changed |= regproc_by_name(left, right) || regproc_by_name(right, left);
         }
         let (Expr::Like {
             pattern,
@@ -256,6 +386,79 @@ impl VisitorMut for Rewrites {
         *escape_char = None;
         self.changed = true;
         ControlFlow::Continue(())
+    }
+}
+
+/// information_schema.columns as PostgreSQL has it: DataFusion's, plus the
+/// columns tools read that it lacks.
+const PG_COLUMNS: &str = "SELECT table_catalog, table_schema, table_name, column_name, \
+    ordinal_position, column_default, is_nullable, data_type, character_maximum_length, \
+    character_octet_length, numeric_precision, numeric_precision_radix, numeric_scale, \
+    datetime_precision, interval_type, 'pg_catalog' AS udt_schema, \
+    pg_udt_name(data_type) AS udt_name, 'NO' AS is_identity, 'NEVER' AS is_generated, \
+    table_catalog AS udt_catalog FROM information_schema.columns";
+
+/// Columns of PostgreSQL's information_schema.columns that DataFusion's
+/// lacks.
+const PG_ONLY_COLUMNS: &[&str] = &[
+    "udt_name",
+    "udt_schema",
+    "udt_catalog",
+    "is_identity",
+    "is_generated",
+];
+
+fn is_information_schema_columns(name: &ObjectName) -> bool {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .filter_map(ObjectNamePart::as_ident)
+        .map(|i| i.value.to_lowercase())
+        .collect();
+    matches!(
+        parts
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        [.., "information_schema", "columns"]
+    )
+}
+
+/// Functions answering an object's comment.
+const COMMENT_FUNCTIONS: &[&str] = &["col_description", "obj_description", "shobj_description"];
+
+/// Columns of type `regproc` (a function, shown by name): the catalog
+/// emulation holds their names, not their oids.
+const REGPROC_COLUMNS: &[&str] = &[
+    "typinput",
+    "typoutput",
+    "typreceive",
+    "typsend",
+    "typmodin",
+    "typmodout",
+    "typanalyze",
+];
+
+/// `proc.oid = t.typreceive` compares an oid with a regproc: joined on the
+/// function's name instead (`proc.proname = t.typreceive`), as Npgsql
+/// (Power BI) loads its types. Returns whether `function` was changed.
+fn regproc_by_name(function: &mut Expr, regproc: &Expr) -> bool {
+    let Expr::CompoundIdentifier(regproc) = regproc else {
+        return false;
+    };
+    let Expr::CompoundIdentifier(parts) = function else {
+        return false;
+    };
+    let is_regproc = regproc
+        .last()
+        .is_some_and(|c| REGPROC_COLUMNS.contains(&c.value.to_lowercase().as_str()));
+    match parts.last_mut() {
+        Some(oid) if is_regproc && oid.value.eq_ignore_ascii_case("oid") => {
+            *oid = Ident::new("proname");
+            true
+        }
+        _ => false,
     }
 }
 
@@ -354,13 +557,24 @@ mod tests {
 
     #[test]
     fn scalar_subqueries_are_aggregated_and_placeholders_kept() {
-        let sql = "SELECT a.attname, (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d \
-                   WHERE d.adrelid = a.attrelid) AS dflt FROM pg_attribute a";
+        let empty = "SELECT a.attname, CASE WHEN a.atthasdef THEN (SELECT pg_get_expr(d.adbin, d.adrelid) \
+                     FROM pg_attrdef d WHERE a.atthasdef AND d.adrelid = a.attrelid) END AS dflt, \
+                     (SELECT json_build_object($1::VARCHAR, s.seqstart) FROM pg_sequence s \
+                     WHERE s.seqrelid = a.attrelid) AS ident FROM pg_attribute a";
+        assert_eq!(
+            rewrite(empty).as_deref(),
+            Some(
+                "SELECT a.attname, CASE WHEN a.atthasdef THEN NULL END AS dflt, \
+                 CASE WHEN false THEN concat($1::VARCHAR) END AS ident FROM pg_attribute a"
+            )
+        );
+        let sql = "SELECT a.attname, (SELECT t.typcollation FROM pg_type t \
+                   WHERE t.oid = a.atttypid) AS c FROM pg_attribute a";
         assert_eq!(
             rewrite(sql).as_deref(),
             Some(
-                "SELECT a.attname, (SELECT max(pg_get_expr(d.adbin, d.adrelid)) FROM pg_attrdef d \
-                 WHERE d.adrelid = a.attrelid) AS dflt FROM pg_attribute a"
+                "SELECT a.attname, (SELECT max(t.typcollation) FROM pg_type t \
+                 WHERE t.oid = a.atttypid) AS c FROM pg_attribute a"
             )
         );
         let keyed = "SELECT i.indkey AS k FROM pg_index i WHERE i.indrelid = $1::OID AND i.x = $2";
@@ -374,5 +588,18 @@ mod tests {
             None,
             "not a catalog query"
         );
+    }
+
+    #[test]
+    fn regproc_columns_join_on_the_function_name() {
+        let sql = "SELECT a.typname FROM pg_type AS a JOIN pg_proc ON pg_proc.oid = a.typreceive";
+        assert_eq!(
+            rewrite(sql).as_deref(),
+            Some(
+                "SELECT a.typname FROM pg_type AS a JOIN pg_proc ON pg_proc.proname = a.typreceive"
+            )
+        );
+        let other = "SELECT c.relname FROM pg_class c JOIN pg_type t ON t.oid = c.reltype";
+        assert_eq!(rewrite(other), None);
     }
 }

@@ -628,13 +628,6 @@ async fn bi_tools_catalog_queries_run() {
     let client = server.connect("admin", "s3cret admin").await.unwrap();
     let recorded = recorded_catalog_queries();
     assert!(recorded.len() >= 20, "{} statements", recorded.len());
-    // Not answered yet (README, "Connect Metabase / Superset / DBeaver /
-    // psql / Python", says what each means for the tool).
-    const KNOWN_GAPS: &[&str] = &[
-        "metabase/describe-fields",
-        "npgsql/load-types",
-        "npgsql4-powerbi/load-types",
-    ];
     let mut failed = Vec::new();
     for r in &recorded {
         // JDBC and Npgsql send everything through the extended protocol,
@@ -653,22 +646,11 @@ async fn bi_tools_catalog_queries_run() {
             failed.push(format!("{} (extended): {}", r.name, reason(&e)));
         }
     }
-    let unexpected: Vec<&String> = failed
-        .iter()
-        .filter(|f| !KNOWN_GAPS.iter().any(|g| f.starts_with(&format!("{g} "))))
-        .collect();
     assert!(
-        unexpected.is_empty(),
+        failed.is_empty(),
         "{} of {} recorded statements failed:\n{}",
-        unexpected.len(),
+        failed.len(),
         recorded.len(),
         failed.join("\n")
     );
-    // A gap that closed is taken off the list.
-    for gap in KNOWN_GAPS {
-        assert!(
-            failed.iter().any(|f| f.starts_with(&format!("{gap} "))),
-            "{gap} works now: take it off KNOWN_GAPS"
-        );
-    }
 }

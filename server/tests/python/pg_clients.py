@@ -35,6 +35,15 @@ assert "orders" in tables, tables
 assert "public" in inspector.get_schema_names()
 views = inspector.get_view_names()
 assert "customers" in views or "customers" in tables, (views, tables)
+columns = {c["name"]: c for c in inspector.get_columns("orders")}
+for name, kind in [
+    ("order_id", sqlalchemy.types.String),
+    ("amount", sqlalchemy.types.Numeric),
+    ("ordered_at", sqlalchemy.types.DateTime),
+    ("mcid", sqlalchemy.types.String),
+]:
+    assert isinstance(columns[name]["type"], kind), (name, columns[name])
+assert columns["ordered_at"]["type"].timezone, columns["ordered_at"]
 assert inspector.get_pk_constraint("orders")["constrained_columns"] == []
 assert inspector.get_foreign_keys("orders") == []
 assert inspector.get_indexes("orders") == []
