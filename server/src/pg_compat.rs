@@ -17,6 +17,20 @@ use datafusion::prelude::SessionContext;
 
 use crate::pg::SERVER_VERSION;
 
+/// Text values as a function's result: a scalar when every argument was
+/// one (a constant folds), else an array.
+fn text_result(
+    values: StringArray,
+    args: &[ColumnarValue],
+) -> datafusion::error::Result<ColumnarValue> {
+    if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+        return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &values, 0,
+        )?));
+    }
+    Ok(ColumnarValue::Array(Arc::new(values)))
+}
+
 /// Registers every function here in a Postgres session.
 pub(crate) fn register(session: &SessionContext) {
     session.register_udf(version_udf());
@@ -103,14 +117,10 @@ fn udt_name_udf() -> ScalarUDF {
         DataType::Utf8,
         Volatility::Immutable,
         Arc::new(|args: &[ColumnarValue]| {
-            let scalars = matches!(args[0], ColumnarValue::Scalar(_));
             let arrays = ColumnarValue::values_to_arrays(args)?;
             let types = arrays[0].as_string::<i32>();
             let out: StringArray = types.iter().map(|t| t.map(udt)).collect();
-            if scalars {
-                return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-            }
-            Ok(ColumnarValue::Array(Arc::new(out)))
+            text_result(out, args)
         }),
     )
 }
@@ -144,7 +154,6 @@ fn like_escape_udf() -> ScalarUDF {
         DataType::Utf8,
         Volatility::Immutable,
         Arc::new(|args: &[ColumnarValue]| {
-            let scalars = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
             let arrays = ColumnarValue::values_to_arrays(args)?;
             let (patterns, escapes) = (arrays[0].as_string::<i32>(), arrays[1].as_string::<i32>());
             let out: StringArray = (0..patterns.len())
@@ -162,10 +171,7 @@ fn like_escape_udf() -> ScalarUDF {
                     })
                 })
                 .collect();
-            if scalars {
-                return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-            }
-            Ok(ColumnarValue::Array(Arc::new(out)))
+            text_result(out, args)
         }),
     )
 }
@@ -373,16 +379,7 @@ impl ScalarUDFImpl for CurrentSetting {
             }
         }
         let values: StringArray = values.into_iter().collect();
-        if args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &values, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(Arc::new(values)))
+        text_result(values, &args.args)
     }
 }
 
@@ -469,16 +466,7 @@ impl ScalarUDFImpl for JsonBuildObject {
             out.push(serde_json::Value::Object(object).to_string());
         }
         let values = StringArray::from(out);
-        if args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &values, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(Arc::new(values)))
+        text_result(values, &args.args)
     }
 }
 
@@ -564,10 +552,6 @@ impl ScalarUDFImpl for Format {
         &self,
         args: ScalarFunctionArgs,
     ) -> datafusion::error::Result<ColumnarValue> {
-        let scalars = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays: Vec<_> = ColumnarValue::values_to_arrays(&args.args)?
             .iter()
             .map(|a| datafusion::arrow::compute::cast(a, &DataType::Utf8))
@@ -593,12 +577,7 @@ impl ScalarUDFImpl for Format {
             }
         }
         let values = StringArray::from(out);
-        if scalars {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &values, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(Arc::new(values)))
+        text_result(values, &args.args)
     }
 }
 
