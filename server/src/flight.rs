@@ -144,6 +144,15 @@ fn status_of(e: ordergraph_engine::Error) -> Status {
 }
 
 fn datafusion_status(e: datafusion::error::DataFusionError) -> Status {
+    if let datafusion::error::DataFusionError::ResourcesExhausted(message) = e.find_root() {
+        // The query's own cap (a smaller query will do) or the shared pool.
+        let limit = if message.starts_with(ordergraph_engine::QUERY_CAP_EXCEEDED) {
+            "[limits] query_memory_mib of the role"
+        } else {
+            "[limits] memory_limit_mib, shared by all queries"
+        };
+        return Status::resource_exhausted(format!("{message} ({limit})"));
+    }
     status_of(ordergraph_engine::Error::from(e))
 }
 

@@ -80,6 +80,16 @@ tls = {**login, fs.DatabaseOptions.TLS_ROOT_CERTS.value: cert}
 with flight_sql.connect(f"grpc+tls://localhost:{port}", db_kwargs=tls, autocommit=True) as conn, conn.cursor() as cur:
     cur.execute("SELECT count(*) FROM orders")
     assert cur.fetchone() == (3,)
+# The analyst's own memory cap holds on Flight SQL too.
+analyst = {"username": "ana", "password": "analyst pw", fs.DatabaseOptions.TLS_ROOT_CERTS.value: cert}
+with flight_sql.connect(f"grpc+tls://localhost:{port}", db_kwargs=analyst, autocommit=True) as conn, conn.cursor() as cur:
+    try:
+        cur.execute("SELECT count(*) FROM range(0, 200000) a(x) JOIN range(0, 200000) b(y) ON x = y")
+        cur.fetchall()
+    except Exception as e:
+        assert "query_memory_mib" in str(e), e
+    else:
+        sys.exit("the analyst's join ran past its memory cap")
 try:
     with flight_sql.connect(f"grpc://127.0.0.1:{port}", db_kwargs=login, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("SELECT 1")
@@ -90,7 +100,7 @@ else:
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flight_sql_and_postgres_speak_tls_with_the_configured_certificate() {
+async fn flight_sql_and_postgres_speak_tls_and_hold_role_memory_caps() {
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
     self_signed(dir.path());
@@ -101,6 +111,7 @@ async fn flight_sql_and_postgres_speak_tls_with_the_configured_certificate() {
             "\n[{section}]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n"
         ));
     }
+    text.push_str("\n[limits.roles.analyst]\nquery_memory_mib = 1\n");
     std::fs::write(&config, text).unwrap();
     let server = PgProcess::start(dir.path());
     let cert = dir.path().join("cert.pem");
