@@ -153,8 +153,19 @@ impl PgServer {
             };
             let tls = self.tls.clone();
             tokio::spawn(async move {
-                if let Err(error) = process_socket(socket, tls, handlers).await {
-                    tracing::debug!(%peer, %error, "postgres connection ended with an error");
+                // pgwire 0.41's decoder panics on some malformed messages (a
+                // Bind whose parameter claims more bytes than the message
+                // has, found by fuzz/): that ends this connection only.
+                let served = std::panic::AssertUnwindSafe(process_socket(socket, tls, handlers));
+                match futures::FutureExt::catch_unwind(served).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::debug!(%peer, %error, "postgres connection ended with an error");
+                    }
+                    Err(_) => tracing::warn!(
+                        %peer,
+                        "postgres connection closed: the client sent a message the protocol decoder could not read"
+                    ),
                 }
                 drop(slot);
             });
