@@ -191,6 +191,9 @@ pub struct PostgresSettings {
     /// directory); both set turns TLS on.
     pub tls_cert: Option<std::path::PathBuf>,
     pub tls_key: Option<std::path::PathBuf>,
+    /// Refuse logins that did not start TLS (needs `tls_cert`), so no
+    /// password crosses the network in the clear.
+    pub require_tls: bool,
     /// Connections served at once; more are refused.
     pub max_connections: usize,
 }
@@ -202,6 +205,7 @@ impl Default for PostgresSettings {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 5433)),
             tls_cert: None,
             tls_key: None,
+            require_tls: false,
             max_connections: 64,
         }
     }
@@ -414,6 +418,11 @@ impl EngineConfig {
                 "[postgres] tls_cert and tls_key must be set together".into()
             ));
         }
+        if config.postgres.require_tls && config.postgres.tls_cert.is_none() {
+            return Err(bad(
+                "[postgres] require_tls needs tls_cert and tls_key".into()
+            ));
+        }
         if config.flight.tls_cert.is_some() != config.flight.tls_key.is_some() {
             return Err(bad(
                 "[flight] tls_cert and tls_key must be set together".into()
@@ -483,5 +492,17 @@ mod tests {
         assert!(bad.is_err(), "unknown keys are refused");
         let bad = toml::from_str::<EngineConfig>("[limits.roles.janitor]\nmax_result_rows = 1\n");
         assert!(bad.is_err(), "unknown roles are refused");
+    }
+
+    #[test]
+    fn require_tls_needs_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[postgres]\nrequire_tls = true\n",
+        )
+        .unwrap();
+        let error = EngineConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("require_tls needs tls_cert"), "{error}");
     }
 }

@@ -209,6 +209,7 @@ impl PgServer {
                 logins: self.logins.clone(),
                 connections: self.connections.clone(),
                 parameters: server_parameters(),
+                require_tls: self.engine.config().postgres.require_tls,
             }),
             cancel: Arc::new(DefaultCancelHandler::new(self.connections.clone())),
         })
@@ -278,6 +279,8 @@ struct PasswordStartup {
     logins: Arc<Logins>,
     connections: Arc<ConnectionManager>,
     parameters: DefaultServerParameterProvider,
+    /// Refuse logins over connections without TLS.
+    require_tls: bool,
 }
 
 fn auth_error(code: &str, message: String) -> PgWireError {
@@ -343,6 +346,14 @@ impl StartupHandler for PasswordStartup {
                     return Err(auth_error(
                         "28000",
                         "too many failed logins from this address; try again in a minute".into(),
+                    ));
+                }
+                // Passwords travel in the clear without TLS: refused before
+                // one is asked for.
+                if self.require_tls && !client.is_secure() {
+                    return Err(auth_error(
+                        "28000",
+                        "this server requires TLS ([postgres] require_tls); connect with sslmode=require".into(),
                     ));
                 }
                 client.set_state(PgWireConnectionState::AuthenticationInProgress);

@@ -110,6 +110,9 @@ async fn flight_sql_and_postgres_speak_tls_and_hold_role_memory_caps() {
         text.push_str(&format!(
             "\n[{section}]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n"
         ));
+        if section == "postgres" {
+            text.push_str("require_tls = true\n");
+        }
     }
     text.push_str("\n[limits.roles.analyst]\nquery_memory_mib = 1\n");
     std::fs::write(&config, text).unwrap();
@@ -142,4 +145,10 @@ async fn flight_sql_and_postgres_speak_tls_and_hold_role_memory_caps() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3");
+    // Without TLS the login is refused before a password is sent.
+    let error = server
+        .connect("admin", "s3cret admin")
+        .await
+        .expect_err("a plain-text login to a require_tls server");
+    assert!(format!("{error:?}").contains("requires TLS"), "{error:?}");
 }
