@@ -4,7 +4,7 @@
 //! interned by their xxh3 [`identity_key`](ordergraph_udfs::identity_key)
 //! into dense numbers with postings (the orders carrying them). Orders linked
 //! by any usable identifier form a *component*; each component is resolved
-//! into customers by [`resolve`](resolve::resolve), which refuses links that
+//! into customers by [`resolve`](resolve::Resolver::resolve), which refuses links that
 //! would join two people. A batch only re-resolves the components it touches,
 //! so the cost of an increment is proportional to the batch, and because
 //! resolution reads event time and status, never arrival order, the partition
@@ -28,7 +28,7 @@ mod persist;
 mod postings;
 mod resolve;
 
-pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract, phone_signature};
+pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract, extract_order, phone_signature};
 pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
 use resolve::{IdentFacts, LocalOrder};
@@ -225,6 +225,43 @@ pub struct IdentityGraph {
 
 const COMPANION_KIND_SHIFT: u32 = 61;
 
+/// Customers found in some components, component after component.
+#[derive(Debug, Default)]
+struct Clusters {
+    /// Orders, cluster after cluster.
+    members: Vec<u32>,
+    /// End in `members` of each cluster.
+    ends: Vec<u32>,
+    /// End in `ends` of each component.
+    components: Vec<u32>,
+}
+
+impl Clusters {
+    /// The clusters of the `k`th component.
+    fn component(&self, k: usize) -> impl Iterator<Item = &[u32]> + Clone {
+        let first = if k == 0 {
+            0
+        } else {
+            self.components[k - 1] as usize
+        };
+        (first..self.components[k] as usize).map(move |i| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+            &self.members[start..self.ends[i] as usize]
+        })
+    }
+}
+
+/// Buffers reused from one component to the next.
+#[derive(Debug, Default)]
+struct ClusterScratch {
+    /// `(ordered_at, order key, order)` of the component's orders.
+    timed: Vec<(i64, u64, u32)>,
+    local: Vec<LocalOrder>,
+    resolver: resolve::Resolver,
+    cluster_of: Vec<u32>,
+    sizes: Vec<u32>,
+}
+
 impl IdentityGraph {
     /// An empty graph.
     pub fn new(config: IdentityConfig) -> Self {
@@ -274,8 +311,10 @@ impl IdentityGraph {
         touched.sort_unstable();
         touched.dedup();
         stats.components = touched.len();
-        for c in touched {
-            stats.retired += self.resolve_component(c, arrived_at);
+        for part in self.cluster_components(&touched) {
+            for k in 0..part.components.len() {
+                stats.retired += self.assign_mcids(part.component(k), arrived_at);
+            }
         }
         stats
     }
@@ -547,54 +586,133 @@ impl IdentityGraph {
         }
     }
 
-    /// Re-resolves one component and assigns MCIDs. Returns how many MCIDs
-    /// were retired.
-    fn resolve_component(&mut self, c: u32, arrived_at: i64) -> usize {
-        let mut members = self.comps[c as usize].clone();
-        members.sort_unstable_by_key(|&o| {
-            let n = self.orders[o as usize].expect("component member is an order");
-            (n.at, n.key)
-        });
-        let local: Vec<LocalOrder> = members
-            .iter()
-            .map(|&o| {
-                let n = self.orders[o as usize].expect("component member is an order");
-                LocalOrder {
-                    at: n.at,
-                    valid: n.valid,
-                    phone_sig: n.phone_sig,
-                    idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
-                }
-            })
-            .collect();
-        let labels = resolve::resolve(&local, &|id| self.facts(id), self.config.handover_gap);
-        // Labels are positions of each customer's earliest order.
-        let mut clusters: Vec<Vec<u32>> = Vec::new();
-        let mut cluster_of_label = vec![u32::MAX; labels.len()];
-        for (i, &label) in labels.iter().enumerate() {
-            let slot = &mut cluster_of_label[label as usize];
-            if *slot == u32::MAX {
-                *slot = clusters.len() as u32;
-                clusters.push(Vec::new());
+    /// Splits the touched components into customers, on several threads
+    /// when there are many: clustering only reads the graph. The clusters
+    /// come back in the order of `touched`.
+    fn cluster_components(&self, touched: &[u32]) -> Vec<Clusters> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let orders: usize = touched.iter().map(|&c| self.comps[c as usize].len()).sum();
+        let cluster_all = |part: &[u32]| {
+            let mut scratch = ClusterScratch::default();
+            let mut out = Clusters::default();
+            for &c in part {
+                self.cluster_component(c, &mut scratch, &mut out);
             }
-            clusters[*slot as usize].push(members[i]);
+            out
+        };
+        // Below this, starting threads costs more than it saves.
+        if threads < 2 || orders < 20_000 {
+            return vec![cluster_all(touched)];
         }
-        self.assign_mcids(&clusters, arrived_at)
+        // Parts of about equal order counts, in `touched` order.
+        let share = orders.div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        let (mut start, mut filled) = (0, 0);
+        for (i, &c) in touched.iter().enumerate() {
+            filled += self.comps[c as usize].len();
+            if filled >= share {
+                parts.push(&touched[start..=i]);
+                (start, filled) = (i + 1, 0);
+            }
+        }
+        if start < touched.len() {
+            parts.push(&touched[start..]);
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(move || cluster_all(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("clustering does not panic"))
+                .collect()
+        })
+    }
+
+    /// Resolves one component into customers, appended to `out`: each
+    /// cluster's orders in event time, clusters by their earliest order.
+    fn cluster_component(&self, c: u32, scratch: &mut ClusterScratch, out: &mut Clusters) {
+        let comp = &self.comps[c as usize];
+        if let [only] = comp.as_slice() {
+            out.members.push(*only);
+            out.ends.push(out.members.len() as u32);
+            out.components.push(out.ends.len() as u32);
+            return;
+        }
+        let timed = &mut scratch.timed;
+        timed.clear();
+        timed.extend(comp.iter().map(|&o| {
+            let n = self.orders[o as usize].expect("component member is an order");
+            (n.at, n.key, o)
+        }));
+        timed.sort_unstable();
+        scratch.local.clear();
+        scratch.local.extend(timed.iter().map(|&(_, _, o)| {
+            let n = self.orders[o as usize].expect("component member is an order");
+            LocalOrder {
+                at: n.at,
+                valid: n.valid,
+                phone_sig: n.phone_sig,
+                idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
+            }
+        }));
+        let labels = scratch.resolver.resolve(
+            &scratch.local,
+            &|id| self.facts(id),
+            self.config.handover_gap,
+        );
+        // Labels are positions of each customer's earliest order: number the
+        // clusters by first appearance, count them, then place the members.
+        let n = labels.len();
+        let cluster_of = &mut scratch.cluster_of;
+        cluster_of.clear();
+        cluster_of.resize(n, u32::MAX);
+        let sizes = &mut scratch.sizes;
+        sizes.clear();
+        for &label in labels {
+            let slot = &mut cluster_of[label as usize];
+            if *slot == u32::MAX {
+                *slot = sizes.len() as u32;
+                sizes.push(0);
+            }
+            sizes[*slot as usize] += 1;
+        }
+        let base = out.members.len();
+        let mut end = base as u32;
+        for size in sizes.iter_mut() {
+            let start = end;
+            end += *size;
+            out.ends.push(end);
+            // From here on: where the cluster's next member goes.
+            *size = start;
+        }
+        out.components.push(out.ends.len() as u32);
+        out.members.resize(end as usize, 0);
+        for (i, &label) in labels.iter().enumerate() {
+            let at = &mut sizes[cluster_of[label as usize] as usize];
+            out.members[*at as usize] = timed[i].2;
+            *at += 1;
+        }
     }
 
     /// Gives each cluster (members in event time, clusters by their earliest
     /// order) an MCID, keeping existing ones where the anchor stays.
-    fn assign_mcids(&mut self, clusters: &[Vec<u32>], arrived_at: i64) -> usize {
+    fn assign_mcids<'c>(
+        &mut self,
+        clusters: impl Iterator<Item = &'c [u32]> + Clone,
+        arrived_at: i64,
+    ) -> usize {
         let mut claimed: HashSet<u64> = HashSet::default();
-        let mut chosen = Vec::with_capacity(clusters.len());
-        for cluster in clusters {
+        let mut chosen = Vec::new();
+        for cluster in clusters.clone() {
             let m = self.choose_mcid(cluster, &claimed);
             claimed.insert(m.0);
             chosen.push(m);
         }
         // Where each old MCID's orders went, to retire the ones left empty.
         let mut moved_to: HashMap<u64, Vec<u64>> = HashMap::default();
-        for (cluster, &(new, anchor)) in clusters.iter().zip(&chosen) {
+        for (cluster, &(new, anchor)) in clusters.zip(&chosen) {
             for &o in cluster {
                 let old = self.mcid[o as usize];
                 if old == new {

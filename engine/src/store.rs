@@ -17,7 +17,9 @@ use datafusion::arrow::array::{
     UInt32Array,
 };
 use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{
+    DataType, Decimal128Type, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+};
 use datafusion::arrow::row::{RowConverter, SortField};
 use ordergraph_udfs::mcid_bytes;
 use roaring::RoaringBitmap;
@@ -25,7 +27,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::codec::{DecodeResult, Reader, Writer};
 use crate::identity::{
-    IdentityConfig, IdentityGraph, OrderInput, RawIdentity, extract, phone_signature,
+    IdentityConfig, IdentityGraph, NONE, OrderInput, RawIdentity, extract_order,
 };
 use crate::log::BatchLog;
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
@@ -97,8 +99,6 @@ pub struct Prepared {
     batch: Option<RecordBatch>,
     /// Order number per accepted row.
     orders: Vec<u32>,
-    /// Content hash per accepted row.
-    content: Vec<u64>,
     /// Keys of orders seen for the first time, with their numbers.
     new_keys: Vec<(u64, u32)>,
     /// Identity input for the last accepted version of each order.
@@ -164,15 +164,14 @@ pub struct OrderStore {
     order_count: usize,
     /// Order -> (segment, row) of its current version.
     location: Vec<(u32, u32)>,
-    /// Order -> content hash of its current version.
-    content: Vec<u64>,
     /// Order -> versions accepted.
     versions: Vec<u32>,
     graph: IdentityGraph,
 }
 
 /// Format version of the encoded store state; bump on any layout change.
-const STATE_VERSION: u8 = 1;
+/// Version 1 also held a content hash per order; it is read and dropped.
+const STATE_VERSION: u8 = 2;
 
 /// The order store's part of a checkpoint being loaded.
 #[derive(Debug)]
@@ -205,13 +204,118 @@ fn arrival_runs(versions: &RecordBatch) -> Vec<RecordBatch> {
     runs
 }
 
-/// The key of `(channel, order_id)`, hashed without building a string.
+/// The key of `(channel, order_id)`: xxh3 of `channel 0x1f order_id`, built
+/// on the stack (the streaming hasher costs more than the hash).
 fn key_hash(channel: &str, order_id: &str) -> u64 {
-    let mut h = Xxh3::new();
-    h.update(channel.as_bytes());
-    h.update(&[0x1f]);
-    h.update(order_id.as_bytes());
-    h.digest()
+    let (c, o) = (channel.as_bytes(), order_id.as_bytes());
+    let mut buf = [0u8; 128];
+    let len = c.len() + 1 + o.len();
+    if len > buf.len() {
+        let mut h = Xxh3::new();
+        h.update(c);
+        h.update(&[0x1f]);
+        h.update(o);
+        return h.digest();
+    }
+    buf[..c.len()].copy_from_slice(c);
+    buf[c.len()] = 0x1f;
+    buf[c.len() + 1..len].copy_from_slice(o);
+    xxh3_64(&buf[..len])
+}
+
+/// An order seen earlier in the same input, at its latest accepted version.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// Position of that version among the accepted rows.
+    position: u32,
+    order: u32,
+    version: u32,
+}
+
+/// The orders of one input by key hash. Entries whose keys share a hash are
+/// chained, so a 64-bit collision cannot merge two orders.
+#[derive(Debug)]
+struct PendingKeys {
+    heads: HashMap<u64, u32>,
+    /// Each entry and the next one with the same hash.
+    entries: Vec<(Pending, u32)>,
+}
+
+impl PendingKeys {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            heads: HashMap::with_capacity_and_hasher(n, Default::default()),
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// The entry under `key` for which `is_same` holds.
+    fn find(&self, key: u64, is_same: impl Fn(&Pending) -> bool) -> Option<Pending> {
+        let mut at = *self.heads.get(&key)?;
+        while at != NONE {
+            let (entry, next) = self.entries[at as usize];
+            if is_same(&entry) {
+                return Some(entry);
+            }
+            at = next;
+        }
+        None
+    }
+
+    /// Records an accepted version: replaces its order's entry, or adds one.
+    fn record(&mut self, key: u64, entry: Pending, is_same: impl Fn(&Pending) -> bool) {
+        let fresh = self.entries.len() as u32;
+        let head = *self.heads.entry(key).or_insert(fresh);
+        let mut at = head;
+        while at != fresh && at != NONE {
+            let (old, next) = &mut self.entries[at as usize];
+            if is_same(old) {
+                *old = entry;
+                return;
+            }
+            at = *next;
+        }
+        let next = if head == fresh { NONE } else { head };
+        self.entries.push((entry, next));
+        self.heads.insert(key, fresh);
+    }
+
+    /// Positions of each order's latest version, ascending.
+    fn last_positions(&self) -> Vec<usize> {
+        let mut positions: Vec<usize> = self
+            .entries
+            .iter()
+            .map(|(p, _)| p.position as usize)
+            .collect();
+        positions.sort_unstable();
+        positions
+    }
+}
+
+/// Whether row `i` of `a` and row `j` of `b` hold the same order content
+/// (the [`ORDERS`] columns, which both batches start with).
+fn same_row(a: &RecordBatch, i: usize, b: &RecordBatch, j: usize) -> bool {
+    (0..ORDERS.columns.len()).all(|col| same_value(a.column(col), i, b.column(col), j))
+}
+
+fn same_value(a: &ArrayRef, i: usize, b: &ArrayRef, j: usize) -> bool {
+    match (a.is_valid(i), b.is_valid(j)) {
+        (false, false) => return true,
+        (true, true) => {}
+        _ => return false,
+    }
+    match a.data_type() {
+        DataType::Utf8 => a.as_string::<i32>().value(i) == b.as_string::<i32>().value(j),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            a.as_primitive::<TimestampMicrosecondType>().value(i)
+                == b.as_primitive::<TimestampMicrosecondType>().value(j)
+        }
+        DataType::Decimal128(..) => {
+            a.as_primitive::<Decimal128Type>().value(i)
+                == b.as_primitive::<Decimal128Type>().value(j)
+        }
+        _ => a.slice(i, 1).to_data() == b.slice(j, 1).to_data(),
+    }
 }
 
 /// Orders whose keys share one hash: almost always exactly one.
@@ -249,7 +353,6 @@ impl OrderStore {
             index: HashMap::default(),
             order_count: 0,
             location: Vec::new(),
-            content: Vec::new(),
             versions: Vec::new(),
             graph: IdentityGraph::new(identity),
         };
@@ -336,7 +439,6 @@ impl OrderStore {
             .map(|&(seg, row)| offsets[seg as usize] + row)
             .collect();
         w.u32s(&location);
-        w.u64s(&self.content);
         w.u32s(&self.versions);
         self.graph.encode(&mut w);
         Ok((self.log.last_seq(), versions, w.buf))
@@ -356,7 +458,7 @@ impl OrderStore {
     fn restore(&mut self, versions: RecordBatch, state: &[u8]) -> DecodeResult<()> {
         let mut r = Reader::new(state);
         let version = r.u8()?;
-        if version != STATE_VERSION {
+        if version != 1 && version != STATE_VERSION {
             return Err(format!(
                 "store state format {version}, expected {STATE_VERSION}"
             ));
@@ -383,17 +485,16 @@ impl OrderStore {
         }
         self.order_count = r.u64()? as usize;
         self.location = r.u32s()?.into_iter().map(|row| (0, row)).collect();
-        self.content = r.u64s()?;
+        if version == 1 {
+            r.u64s()?;
+        }
         self.versions = r.u32s()?;
         self.graph = IdentityGraph::decode(&mut r, self.graph.config().clone())?;
         if !r.is_empty() {
             return Err("trailing bytes after the store state".into());
         }
         let count = self.order_count;
-        if self.location.len() != count
-            || self.content.len() != count
-            || self.versions.len() != count
-        {
+        if self.location.len() != count || self.versions.len() != count {
             return Err("per-order vectors disagree with the order count".into());
         }
         if self
@@ -415,72 +516,87 @@ impl OrderStore {
     /// Checks input batches (in [`ORDERS`] schema) against the current state:
     /// which rows are new orders, new versions, or repeats.
     pub fn prepare(&self, inputs: Vec<RecordBatch>, arrived_at: i64) -> Result<Prepared> {
-        let input = concat_batches(&ORDERS.schema(), &inputs)?;
+        let input = match <[RecordBatch; 1]>::try_from(inputs) {
+            Ok([one]) => one,
+            Err(many) => concat_batches(&ORDERS.schema(), &many)?,
+        };
         let rows = input.num_rows();
         let mut report = IngestReport {
             rows,
             ..Default::default()
         };
-        let hashes = content_hashes(&input)?;
         let order_ids = input.column(c::ORDER_ID).as_string::<i32>();
         let channels = input.column(c::CHANNEL).as_string::<i32>();
-        // Keys seen in this input: (row of first sight, order, content, version).
-        let mut pending: HashMap<u64, Vec<(usize, u32, u64, u32)>> = HashMap::default();
         let same_key = |a: usize, b: usize| {
             channels.value(a) == channels.value(b) && order_ids.value(a) == order_ids.value(b)
         };
+        // The orders of this input so far, one entry each, found by key hash.
+        let mut pending = PendingKeys::with_capacity(rows);
         let mut new_keys = Vec::new();
         let mut outcomes = Vec::with_capacity(rows);
-        let mut accepted = Vec::new();
-        let mut orders = Vec::new();
-        let mut versions = Vec::new();
-        let mut content = Vec::new();
+        let mut accepted: Vec<u32> = Vec::with_capacity(rows);
+        let mut orders = Vec::with_capacity(rows);
+        let mut versions = Vec::with_capacity(rows);
+        let mut keys = Vec::with_capacity(rows);
         let mut next_order = self.location.len() as u32;
-        for (row, &hash) in hashes.iter().enumerate() {
+        for row in 0..rows {
             let key = key_hash(channels.value(row), order_ids.value(row));
-            let in_input = pending
-                .get(&key)
-                .and_then(|entries| entries.iter().find(|e| same_key(e.0, row)))
-                .map(|e| (e.1, e.2, e.3));
-            let known = in_input.or_else(|| {
-                self.lookup(key, channels.value(row), order_ids.value(row))
-                    .map(|o| (o, self.content[o as usize], self.versions[o as usize]))
+            let in_input = pending.find(key, |p| {
+                same_key(accepted[p.position as usize] as usize, row)
             });
-            let (order, version) = match known {
-                Some((_, known_hash, _)) if known_hash == hash => {
-                    report.unchanged += 1;
-                    outcomes.push(RowOutcome::Unchanged);
-                    continue;
+            let (order, version) = match in_input {
+                Some(p) => {
+                    let before = accepted[p.position as usize] as usize;
+                    if same_row(&input, before, &input, row) {
+                        report.unchanged += 1;
+                        outcomes.push(RowOutcome::Unchanged);
+                        continue;
+                    }
+                    (p.order, p.version + 1)
                 }
-                Some((order, _, v)) => {
-                    report.updated += 1;
-                    outcomes.push(RowOutcome::Updated);
-                    (order, v + 1)
-                }
-                None => {
-                    report.inserted += 1;
-                    outcomes.push(RowOutcome::Inserted);
-                    let order = next_order;
-                    next_order += 1;
-                    new_keys.push((key, order));
-                    (order, 1)
-                }
+                None => match self.lookup(key, channels.value(row), order_ids.value(row)) {
+                    Some(order) => {
+                        let (seg, at) = self.location[order as usize];
+                        let stored = &self.segments[seg as usize].batch;
+                        if same_row(stored, at as usize, &input, row) {
+                            report.unchanged += 1;
+                            outcomes.push(RowOutcome::Unchanged);
+                            continue;
+                        }
+                        (order, self.versions[order as usize] + 1)
+                    }
+                    None => {
+                        report.inserted += 1;
+                        outcomes.push(RowOutcome::Inserted);
+                        let order = next_order;
+                        next_order += 1;
+                        new_keys.push((key, order));
+                        (order, 1)
+                    }
+                },
             };
-            let entries = pending.entry(key).or_default();
-            match entries.iter_mut().find(|e| same_key(e.0, row)) {
-                Some(e) => *e = (e.0, order, hash, version),
-                None => entries.push((row, order, hash, version)),
+            if version > 1 {
+                report.updated += 1;
+                outcomes.push(RowOutcome::Updated);
             }
+            pending.record(
+                key,
+                Pending {
+                    position: accepted.len() as u32,
+                    order,
+                    version,
+                },
+                |p| p.order == order,
+            );
             accepted.push(row as u32);
             orders.push(order);
             versions.push(version);
-            content.push(hash);
+            keys.push(key);
         }
         if accepted.is_empty() {
             return Ok(Prepared {
                 batch: None,
                 orders,
-                content,
                 new_keys,
                 identity: Vec::new(),
                 arrived_at,
@@ -488,27 +604,24 @@ impl OrderStore {
                 outcomes,
             });
         }
-        let taken = take_record_batch(&input, &UInt32Array::from(accepted.clone()))?;
-        let mut columns = taken.columns().to_vec();
+        let mut columns = if accepted.len() == rows {
+            input.columns().to_vec()
+        } else {
+            take_record_batch(&input, &UInt32Array::from(accepted.clone()))?
+                .columns()
+                .to_vec()
+        };
         columns.push(Arc::new(UInt32Array::from(versions)) as ArrayRef);
         columns.push(Arc::new(
             TimestampMicrosecondArray::from(vec![arrived_at; accepted.len()]).with_timezone("UTC"),
         ));
         let batch = RecordBatch::try_new(versions_schema(), columns)?;
         // Only each order's last version in this input feeds the graph.
-        let mut by_order: Vec<(u32, usize)> =
-            orders.iter().enumerate().map(|(i, &o)| (o, i)).collect();
-        by_order.sort_unstable();
-        let mut finals: Vec<usize> = by_order
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter_map(|versions| versions.last().map(|v| v.1))
-            .collect();
-        finals.sort_unstable();
-        let identity = identity_inputs(&batch, &finals, &orders, self.graph.config());
+        let finals = pending.last_positions();
+        let identity = identity_inputs(&batch, &finals, &orders, &keys, self.graph.config());
         Ok(Prepared {
             batch: Some(batch),
             orders,
-            content,
             new_keys,
             identity,
             arrived_at,
@@ -543,9 +656,8 @@ impl OrderStore {
         }
         let needed = self.order_count;
         self.location.resize(needed, (u32::MAX, 0));
-        self.content.resize(needed, 0);
         self.versions.resize(needed, 0);
-        for (row, (&order, &hash)) in prepared.orders.iter().zip(&prepared.content).enumerate() {
+        for (row, &order) in prepared.orders.iter().enumerate() {
             let o = order as usize;
             let (old_seg, old_row) = self.location[o];
             if old_seg != u32::MAX {
@@ -556,7 +668,6 @@ impl OrderStore {
                 }
             }
             self.location[o] = (seg, row as u32);
-            self.content[o] = hash;
             self.versions[o] += 1;
         }
         let mut dead = RoaringBitmap::new();
@@ -749,11 +860,11 @@ fn identity_inputs(
     batch: &RecordBatch,
     rows: &[usize],
     orders: &[u32],
+    keys: &[u64],
     config: &IdentityConfig,
 ) -> Vec<OrderInput> {
     let s = |i: usize| batch.column(i).as_string::<i32>();
-    let (ids, channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
-        s(c::ORDER_ID),
+    let (channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
         s(c::CHANNEL),
         s(c::ACCOUNT_ID),
         s(c::PHONE),
@@ -766,7 +877,7 @@ fn identity_inputs(
     let at = batch
         .column(c::ORDERED_AT)
         .as_primitive::<TimestampMicrosecondType>();
-    let one = |row: usize| {
+    let one = |row: usize, scratch: &mut String| {
         let raw = RawIdentity {
             channel: channels.value(row),
             account_id: opt(accounts, row),
@@ -775,25 +886,33 @@ fn identity_inputs(
             wechat_unionid: opt(unions, row),
             device_id: opt(devices, row),
         };
+        let (slots, phone_sig) = extract_order(&raw, config.region, &config.blocklist);
         OrderInput {
             order: orders[row],
-            key: key_hash(channels.value(row), ids.value(row)),
+            key: keys[row],
             at: at.value(row),
             valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
-            address: opt(addresses, row).map(normalized_address_hash),
-            phone_sig: opt(phones, row).and_then(phone_signature),
-            slots: extract(&raw, config.region, &config.blocklist),
+            address: opt(addresses, row).map(|a| normalized_address_hash(a, scratch)),
+            phone_sig,
+            slots,
         }
     };
+    let all = |part: &[usize]| {
+        let mut scratch = String::new();
+        part.iter()
+            .map(|&r| one(r, &mut scratch))
+            .collect::<Vec<_>>()
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if rows.len() < 20_000 || threads < 2 {
-        return rows.iter().map(|&r| one(r)).collect();
+    // Below this, starting threads costs more than it saves.
+    if rows.len() < 2_000 || threads < 2 {
+        return all(rows);
     }
     let chunk = rows.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = rows
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|&r| one(r)).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || all(part)))
             .collect();
         handles
             .into_iter()
@@ -803,13 +922,22 @@ fn identity_inputs(
 }
 
 /// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.
-fn normalized_address_hash(address: &str) -> u64 {
-    let folded: String = address
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect();
-    xxh3_64(folded.as_bytes())
+/// `scratch` holds the folded text, so no address allocates.
+fn normalized_address_hash(address: &str, scratch: &mut String) -> u64 {
+    scratch.clear();
+    for ch in address.chars() {
+        if ch.is_ascii() {
+            if !ch.is_ascii_whitespace() && ch != '\x0b' {
+                scratch.push(ch.to_ascii_lowercase());
+            }
+        } else if matches!(ch, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}') {
+            // CJK ideographs: neither whitespace nor cased.
+            scratch.push(ch);
+        } else if !ch.is_whitespace() {
+            scratch.extend(ch.to_lowercase());
+        }
+    }
+    xxh3_64(scratch.as_bytes())
 }
 
 #[cfg(test)]
@@ -820,6 +948,69 @@ mod tests {
     fn batch(rows: &str) -> Vec<RecordBatch> {
         let csv = format!("order_id,channel,ordered_at\n{rows}");
         decode(&ORDERS, Format::Csv, "t", bytes::Bytes::from(csv)).unwrap()
+    }
+
+    #[test]
+    fn a_pending_hash_shared_by_two_keys_keeps_both() {
+        let mut pending = PendingKeys::with_capacity(4);
+        let entry = |position, order| Pending {
+            position,
+            order,
+            version: 1,
+        };
+        pending.record(7, entry(0, 10), |p| p.order == 10);
+        pending.record(7, entry(1, 11), |p| p.order == 11);
+        pending.record(7, entry(2, 10), |p| p.order == 10);
+        assert_eq!(pending.find(7, |p| p.order == 10).unwrap().position, 2);
+        assert_eq!(pending.find(7, |p| p.order == 11).unwrap().position, 1);
+        assert!(pending.find(7, |p| p.order == 12).is_none());
+        assert!(pending.find(8, |_| true).is_none());
+        assert_eq!(pending.last_positions(), vec![1, 2]);
+    }
+
+    #[test]
+    fn rows_compare_by_every_column_and_null_is_not_a_value() {
+        let csv = "order_id,channel,ordered_at,phone,amount\n\
+                   a,jd,2026-01-01T00:00:00Z,,1.00\n\
+                   a,jd,2026-01-01T00:00:00Z,,1.00\n\
+                   a,jd,2026-01-01T00:00:00Z,x,1.00\n\
+                   a,jd,2026-01-01T00:00:00Z,,1.01\n\
+                   a,jd,2026-01-01T00:00:01Z,,1.00\n";
+        let b = &decode(&ORDERS, Format::Csv, "t", bytes::Bytes::from(csv)).unwrap()[0];
+        assert!(same_row(b, 0, b, 1));
+        for other in 2..5 {
+            assert!(!same_row(b, 0, b, other), "row {other}");
+        }
+    }
+
+    #[test]
+    fn key_hashes_match_the_streaming_hash_at_any_length() {
+        for len in [0, 1, 100, 126, 127, 128, 300] {
+            let id = "9".repeat(len);
+            let mut h = Xxh3::new();
+            h.update(b"tmall\x1f");
+            h.update(id.as_bytes());
+            assert_eq!(key_hash("tmall", &id), h.digest(), "length {len}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn address_folding_drops_whitespace_and_case(address in proptest::prop_oneof![
+            proptest::prelude::any::<String>(),
+            "[ \\t\\x0b\\u{3000}\\u{a0}A-Za-z\u{c0}\u{130}\u{3a3}0-9栋号]{0,30}",
+        ]) {
+            let folded: String = address
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let mut scratch = String::new();
+            proptest::prop_assert_eq!(
+                normalized_address_hash(&address, &mut scratch),
+                xxh3_64(folded.as_bytes())
+            );
+        }
     }
 
     #[test]

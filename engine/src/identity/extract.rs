@@ -1,11 +1,11 @@
 //! Turns an order's raw identifier fields into identifier slots: normalized
 //! and keyed, or refused with the reason.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ordergraph_udfs::{
-    DeviceId, IdentityKind, PhoneKind, Region, ZERO_DEVICE_ID, classify_device_id, classify_phone,
-    identity_key, normalize_email,
+    DeviceId, IdentityKind, PhoneClass, PhoneKind, Region, ZERO_DEVICE_ID, classify_device_id,
+    classify_phone, identity_key, normalize_email,
 };
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -87,7 +87,7 @@ impl Blocklist {
         entries: impl IntoIterator<Item = (IdentityKind, &'a str)>,
         region: Region,
     ) -> Self {
-        let mut keys = HashSet::new();
+        let mut keys = HashSet::default();
         for (kind, raw) in entries {
             let raw = RawIdentity {
                 channel: raw.split_once(':').map(|(c, _)| c).unwrap_or_default(),
@@ -123,6 +123,31 @@ pub fn extract(raw: &RawIdentity<'_>, region: Region, blocklist: &Blocklist) -> 
     IdentityKind::ALL.map(|kind| extract_slot(kind, raw, region, blocklist))
 }
 
+/// [`extract`] and the [`phone_signature`] of the order's phone, classifying
+/// the phone once: the ingest path needs both.
+pub fn extract_order(
+    raw: &RawIdentity<'_>,
+    region: Region,
+    blocklist: &Blocklist,
+) -> ([Slot; 5], Option<u32>) {
+    let Some(raw_phone) = raw.phone else {
+        return (extract(raw, region, blocklist), None);
+    };
+    let class = classify_phone(raw_phone, region);
+    let slots = IdentityKind::ALL.map(|kind| match kind {
+        IdentityKind::Phone => blocked(class.map(|c| phone(raw_phone, c)), blocklist),
+        _ => extract_slot(kind, raw, region, blocklist),
+    });
+    // Signatures read mainland numbers; another default region classifies
+    // the same text differently, so it is classified again for them.
+    let signature = if region == Region::CN {
+        class.and_then(|c| signature_of(raw_phone, c))
+    } else {
+        phone_signature(raw_phone)
+    };
+    (slots, signature)
+}
+
 fn extract_slot(
     kind: IdentityKind,
     raw: &RawIdentity<'_>,
@@ -131,11 +156,18 @@ fn extract_slot(
 ) -> Slot {
     let slot = match kind {
         IdentityKind::Unionid => raw.wechat_unionid.map(unionid),
-        IdentityKind::Phone => raw.phone.map(|p| phone(p, region)),
+        IdentityKind::Phone => raw
+            .phone
+            .and_then(|p| classify_phone(p, region).map(|c| phone(p, c))),
         IdentityKind::Email => raw.email.map(email),
         IdentityKind::Device => raw.device_id.map(device),
         IdentityKind::Account => raw.account_id.map(|a| account(raw.channel, a)),
     };
+    blocked(slot, blocklist)
+}
+
+/// Refuses a blocklisted identifier.
+fn blocked(slot: Option<Slot>, blocklist: &Blocklist) -> Slot {
     match slot {
         Some(Slot::Id { key, value }) if blocklist.contains(key) => Slot::Refused {
             value,
@@ -171,10 +203,7 @@ fn unionid(raw: &str) -> Slot {
     }
 }
 
-fn phone(raw: &str, region: Region) -> Slot {
-    let Some(class) = classify_phone(raw, region) else {
-        return Slot::Empty;
-    };
+fn phone(raw: &str, class: PhoneClass) -> Slot {
     let shown = || {
         class
             .e164
@@ -207,9 +236,8 @@ fn email(raw: &str) -> Slot {
     }
     match normalize_email(raw) {
         Some(e)
-            if PLACEHOLDER_DOMAINS
-                .iter()
-                .any(|d| e.ends_with(&format!("@{d}"))) =>
+            if e.rsplit_once('@')
+                .is_some_and(|(_, domain)| PLACEHOLDER_DOMAINS.contains(&domain)) =>
         {
             refused(e, Refusal::Placeholder)
         }
@@ -242,7 +270,11 @@ fn account(channel: &str, raw: &str) -> Slot {
 /// from a masked number or from a full one. A masked phone cannot link two
 /// orders, but two different signatures on one device prove two people.
 pub fn phone_signature(raw: &str) -> Option<u32> {
-    let class = classify_phone(raw, Region::CN)?;
+    signature_of(raw, classify_phone(raw, Region::CN)?)
+}
+
+/// [`phone_signature`] from a phone already classified as mainland.
+fn signature_of(raw: &str, class: PhoneClass) -> Option<u32> {
     let digits = |s: &str| s.parse::<u32>().ok();
     match class.kind {
         PhoneKind::Mobile | PhoneKind::Placeholder => {

@@ -104,12 +104,12 @@ impl Profile {
     }
 }
 
-struct UnionFind {
-    parent: Vec<u32>,
-    profile: Vec<Profile>,
+struct UnionFind<'a> {
+    parent: &'a mut Vec<u32>,
+    profile: &'a mut Vec<Profile>,
 }
 
-impl UnionFind {
+impl UnionFind<'_> {
     fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {
             let p = self.parent[x as usize];
@@ -138,78 +138,107 @@ impl UnionFind {
     }
 }
 
-/// Resolves a component. `orders` must be sorted by event time, ties broken
-/// by order key. Returns, per
-/// order, the position of the earliest order of its customer.
-pub(crate) fn resolve(
-    orders: &[LocalOrder],
-    facts: &impl Fn(u32) -> IdentFacts,
-    handover_gap: i64,
-) -> Vec<u32> {
-    let n = orders.len();
-    let mut uf = UnionFind {
-        parent: (0..n as u32).collect(),
-        profile: orders.iter().map(initial_profile).collect(),
-    };
-    // Orders of each identifier, in event time: sorting (identifier, order)
-    // pairs groups them without a hash map per component.
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n * 3);
-    for (i, o) in orders.iter().enumerate() {
-        pairs.extend(
-            o.idents
-                .iter()
-                .filter(|&&id| id != NONE)
-                .map(|&id| (id, i as u32)),
-        );
-    }
-    pairs.sort_unstable();
-    let members: Vec<u32> = pairs.iter().map(|p| p.1).collect();
-    // (kind slot, identifier key, range of `members`), in processing order.
-    let mut groups: Vec<(usize, u64, std::ops::Range<usize>)> = Vec::new();
-    let mut start = 0;
-    while start < pairs.len() {
-        let id = pairs[start].0;
-        let end = start + pairs[start..].iter().take_while(|p| p.0 == id).count();
-        let slot = orders[pairs[start].1 as usize]
-            .idents
-            .iter()
-            .position(|&x| x == id)
-            .unwrap_or(0);
-        groups.push((slot, facts(id).key, start..end));
-        start = end;
-    }
-    groups.sort_unstable_by_key(|g| (g.0, g.1));
-    let of_kind = |kind: IdentityKind| {
-        groups
-            .iter()
-            .filter(move |g| g.0 == kind as usize)
-            .map(|g| &members[g.2.clone()])
-    };
+/// Resolves components one after another, reusing its buffers: most
+/// components are a handful of orders, where allocating would cost more
+/// than the work.
+#[derive(Debug, Default)]
+pub(crate) struct Resolver {
+    parent: Vec<u32>,
+    profile: Vec<Profile>,
+    pairs: Vec<(u32, u32)>,
+    members: Vec<u32>,
+    /// (kind slot, identifier key, range of `members`), in processing order.
+    groups: Vec<(usize, u64, std::ops::Range<usize>)>,
+    labels: Vec<u32>,
+}
 
-    // A unionID is one person: its orders join unconditionally.
-    for group in of_kind(IdentityKind::Unionid) {
-        for &o in &group[1..] {
-            uf.union(group[0], o);
+impl Resolver {
+    /// Resolves a component. `orders` must be sorted by event time, ties
+    /// broken by order key. Returns, per order, the position of the earliest
+    /// order of its customer.
+    pub(crate) fn resolve(
+        &mut self,
+        orders: &[LocalOrder],
+        facts: &impl Fn(u32) -> IdentFacts,
+        handover_gap: i64,
+    ) -> &[u32] {
+        let n = orders.len();
+        self.parent.clear();
+        self.parent.extend(0..n as u32);
+        self.profile.clear();
+        self.profile.extend(orders.iter().map(initial_profile));
+        // Orders of each identifier, in event time: sorting (identifier,
+        // order) pairs groups them without a hash map per component.
+        let pairs = &mut self.pairs;
+        pairs.clear();
+        for (i, o) in orders.iter().enumerate() {
+            pairs.extend(
+                o.idents
+                    .iter()
+                    .filter(|&&id| id != NONE)
+                    .map(|&id| (id, i as u32)),
+            );
         }
-    }
-    for kind in [
-        IdentityKind::Account,
-        IdentityKind::Email,
-        IdentityKind::Phone,
-    ] {
-        for group in of_kind(kind) {
-            link_with_owner(&mut uf, group, orders, handover_gap);
+        pairs.sort_unstable();
+        self.members.clear();
+        self.members.extend(pairs.iter().map(|p| p.1));
+        let groups = &mut self.groups;
+        groups.clear();
+        let mut start = 0;
+        while start < pairs.len() {
+            let id = pairs[start].0;
+            let end = start + pairs[start..].iter().take_while(|p| p.0 == id).count();
+            let slot = orders[pairs[start].1 as usize]
+                .idents
+                .iter()
+                .position(|&x| x == id)
+                .unwrap_or(0);
+            groups.push((slot, facts(id).key, start..end));
+            start = end;
         }
-    }
-    // A device seen with two people's exclusive identifiers, or two different
-    // phones (even masked ones), is a shared device (a family iPad): it links
-    // nothing.
-    for group in of_kind(IdentityKind::Device) {
-        if !device_is_ambiguous(group, orders, facts) {
-            link_with_owner(&mut uf, group, orders, handover_gap);
+        groups.sort_unstable_by_key(|g| (g.0, g.1));
+        let members = &self.members;
+        let of_kind = |kind: IdentityKind| {
+            groups
+                .iter()
+                .filter(move |g| g.0 == kind as usize)
+                .map(|g| &members[g.2.clone()])
+        };
+        let mut uf = UnionFind {
+            parent: &mut self.parent,
+            profile: &mut self.profile,
+        };
+
+        // A unionID is one person: its orders join unconditionally.
+        for group in of_kind(IdentityKind::Unionid) {
+            for &o in &group[1..] {
+                uf.union(group[0], o);
+            }
         }
+        for kind in [
+            IdentityKind::Account,
+            IdentityKind::Email,
+            IdentityKind::Phone,
+        ] {
+            for group in of_kind(kind) {
+                link_with_owner(&mut uf, group, orders, handover_gap);
+            }
+        }
+        // A device seen with two people's exclusive identifiers, or two
+        // different phones (even masked ones), is a shared device (a family
+        // iPad): it links nothing.
+        for group in of_kind(IdentityKind::Device) {
+            if !device_is_ambiguous(group, orders, facts) {
+                link_with_owner(&mut uf, group, orders, handover_gap);
+            }
+        }
+        self.labels.clear();
+        for i in 0..n as u32 {
+            let root = uf.find(i);
+            self.labels.push(root);
+        }
+        &self.labels
     }
-    (0..n as u32).map(|i| uf.find(i)).collect()
 }
 
 fn initial_profile(o: &LocalOrder) -> Profile {
@@ -226,7 +255,12 @@ fn initial_profile(o: &LocalOrder) -> Profile {
 /// which carriers reassign a number, and only if it is itself valid. A
 /// conflict without such a gap is one person using several accounts with
 /// one phone (the new-customer-coupon pattern), and joins.
-fn link_with_owner(uf: &mut UnionFind, members: &[u32], orders: &[LocalOrder], handover_gap: i64) {
+fn link_with_owner(
+    uf: &mut UnionFind<'_>,
+    members: &[u32],
+    orders: &[LocalOrder],
+    handover_gap: i64,
+) {
     let mut owner = members[0];
     let mut owner_last = orders[owner as usize].at;
     for &o in &members[1..] {

@@ -642,3 +642,27 @@ fn partition_does_not_depend_on_arrival_order_or_batching() {
         );
     }
 }
+
+proptest::proptest! {
+    /// The ingest path classifies a phone once for both its slot and its
+    /// signature: the same answers as asking for each alone.
+    #[test]
+    fn extract_order_agrees_with_extract_and_phone_signature(
+        phone in "[0-9０-９+*\\- ()]{0,18}",
+        email in proptest::option::of("[a-zA-Z@.]{0,12}"),
+    ) {
+        for region in [Region::CN, ordergraph_udfs::parse_region("HK").unwrap()] {
+            let raw = RawIdentity {
+                channel: "jd",
+                account_id: Some("u1"),
+                phone: Some(&phone),
+                email: email.as_deref(),
+                ..Default::default()
+            };
+            let blocklist = Blocklist::default();
+            let (slots, signature) = extract_order(&raw, region, &blocklist);
+            proptest::prop_assert_eq!(slots, extract(&raw, region, &blocklist));
+            proptest::prop_assert_eq!(signature, phone_signature(&phone));
+        }
+    }
+}
