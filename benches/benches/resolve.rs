@@ -4,14 +4,16 @@
 //! CSV file to queryable, and peak memory.
 //!
 //! `cargo bench -p ordergraph-benches --bench resolve` (release build).
-//! Size with `ORDERS=238000 CUSTOMERS=62000`.
+//! Size with `ORDERS=238000 CUSTOMERS=62000`; `INCREMENTS=5` 10k-order
+//! increments are timed one after another; `STEPS=resolve` stops after them
+//! (for profiling).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use ordergraph_benches::{peak_rss_mib, rss_mib, timed};
 use ordergraph_datasets::{Dataset, GenConfig, generate};
-use ordergraph_engine::identity::{RawIdentity, extract};
+use ordergraph_engine::identity::{RawIdentity, extract_order};
 use ordergraph_engine::store::OrderStore;
 use ordergraph_engine::{Engine, EngineConfig};
 
@@ -54,7 +56,8 @@ fn normalize_all(batches: &[RecordBatch], config: &EngineConfig) -> usize {
                 wechat_unionid: u.as_deref(),
                 device_id: d.as_deref(),
             };
-            ids += extract(&raw, identity.region, &identity.blocklist)
+            ids += extract_order(&raw, identity.region, &identity.blocklist)
+                .0
                 .iter()
                 .filter(|s| matches!(s, ordergraph_engine::identity::Slot::Id { .. }))
                 .count();
@@ -67,17 +70,18 @@ fn main() {
     let orders = env_usize("ORDERS", 2_380_000);
     let customers = env_usize("CUSTOMERS", orders * 62 / 238);
     let increment = 10_000;
+    let increments = env_usize("INCREMENTS", 5).max(1);
     println!(
-        "ordergraph resolve benchmark: {orders} orders of {customers} people (+{increment} increment)"
+        "ordergraph resolve benchmark: {orders} orders of {customers} people (+{increments} increments of {increment})"
     );
     let config = GenConfig {
         customers,
-        orders: orders + increment,
+        orders: orders + increments * increment,
         seed: 1,
         ..GenConfig::default()
     };
     let (dataset, gen_s) = timed(|| generate(&config));
-    let (base, extra) = split(&dataset, orders);
+    let (base, extra) = split(&dataset, orders, increment);
     println!("generate                {gen_s:>8.2} s");
 
     let engine_config = EngineConfig::default();
@@ -100,17 +104,36 @@ fn main() {
         store.graph().customers()
     );
     println!(
+        "largest component       {:>8} orders (re-resolved whole when an increment touches it)",
+        store.graph().largest_component()
+    );
+    println!(
         "memory held by the store  {:>7.0} MiB",
         rss_mib().unwrap_or(0.0) - rss_before
     );
-    let (prepared, prep_s) = timed(|| store.prepare(extra.clone(), 1).unwrap());
-    let ((), apply_s) = timed(|| store.apply(prepared));
+    // Each increment: the next 10k orders of the same people, applied on
+    // top of everything before.
+    let mut runs = Vec::new();
+    for (i, batch) in extra.iter().enumerate().take(increments) {
+        let (prepared, prep_s) =
+            timed(|| store.prepare(vec![batch.clone()], 1 + i as i64).unwrap());
+        let ((), apply_s) = timed(|| store.apply(prepared));
+        runs.push((prep_s + apply_s, prep_s, apply_s));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (total, prep_s, apply_s) = runs[runs.len() / 2];
     println!(
-        "increment of {increment}      {:>8.1} ms  (check+normalize {:.1} ms, graph {:.1} ms)",
-        (prep_s + apply_s) * 1e3,
+        "increment of {increment}      {:>8.1} ms  median of {} (check+normalize {:.1} ms, graph {:.1} ms; fastest {:.1} ms, slowest {:.1} ms)",
+        total * 1e3,
+        runs.len(),
         prep_s * 1e3,
-        apply_s * 1e3
+        apply_s * 1e3,
+        runs[0].0 * 1e3,
+        runs[runs.len() - 1].0 * 1e3,
     );
+    if std::env::var("STEPS").as_deref() == Ok("resolve") {
+        return;
+    }
     drop(store);
 
     let dir = tempfile::tempdir().unwrap();
@@ -121,7 +144,11 @@ fn main() {
         durable_s,
         orders as f64 / durable_s
     );
-    let (_, inc_s) = timed(|| engine.ingest_batches("orders", extra.clone()).unwrap());
+    let (_, inc_s) = timed(|| {
+        engine
+            .ingest_batches("orders", vec![extra[0].clone()])
+            .unwrap()
+    });
     println!("durable increment of {increment} {:>5.1} ms", inc_s * 1e3);
     let customers_before = engine.customer_count();
     drop(engine);
@@ -183,7 +210,8 @@ fn main() {
     );
 }
 
-fn split(dataset: &Dataset, at: usize) -> (Vec<RecordBatch>, Vec<RecordBatch>) {
+/// The first `at` orders as batches, then the rest in batches of `increment`.
+fn split(dataset: &Dataset, at: usize, increment: usize) -> (Vec<RecordBatch>, Vec<RecordBatch>) {
     let head = Dataset {
         rows: dataset.rows[..at].to_vec(),
     };
@@ -192,6 +220,6 @@ fn split(dataset: &Dataset, at: usize) -> (Vec<RecordBatch>, Vec<RecordBatch>) {
     };
     (
         head.to_record_batches(65_536).unwrap(),
-        tail.to_record_batches(65_536).unwrap(),
+        tail.to_record_batches(increment).unwrap(),
     )
 }

@@ -21,6 +21,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ordergraph_udfs::Region;
 use roaring::RoaringBitmap;
+use smallvec::SmallVec;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 mod extract;
@@ -124,8 +125,8 @@ struct IdentNode {
     postings: Postings,
     /// Distinct companion keys, tagged with their kind in the top 3 bits;
     /// bounded: a kind stops being counted once past the limit.
-    companions: Vec<u64>,
-    addresses: Vec<u64>,
+    companions: SmallVec<[u64; 3]>,
+    addresses: SmallVec<[u64; 2]>,
     shared: Option<SharedReason>,
     first_seen: i64,
     last_seen: i64,
@@ -215,7 +216,8 @@ pub struct IdentityGraph {
     live: HashMap<u64, LiveMcid>,
     aliases: Vec<Alias>,
     alias_of: HashMap<u64, u64>,
-    refused: HashMap<(IdentityKind, String), RefusedValue>,
+    /// Refused values by a hash of kind and value (see `note_refused`).
+    refused: HashMap<u64, RefusedValue>,
     /// Orders whose MCID changed since the last [`IdentityGraph::take_changed`].
     changed: Vec<u32>,
     /// Scratch: the BFS round that last expanded each identifier.
@@ -288,7 +290,7 @@ impl IdentityGraph {
         self.index.reserve(inputs.len() * 2);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
-        for input in inputs {
+        for input in &inputs {
             self.apply_order(input, &mut dirty, &mut rebuild, &mut reresolve, &mut stats);
         }
         for c in rebuild {
@@ -321,7 +323,7 @@ impl IdentityGraph {
 
     fn apply_order(
         &mut self,
-        input: OrderInput,
+        input: &OrderInput,
         dirty: &mut Vec<u32>,
         rebuild: &mut HashSet<u32>,
         reresolve: &mut HashSet<u32>,
@@ -334,13 +336,13 @@ impl IdentityGraph {
             self.mcid.resize(o + 1, 0);
         }
         let mut idents = [NONE; 5];
-        for (slot, value) in input.slots.into_iter().enumerate() {
+        for (slot, value) in input.slots.iter().enumerate() {
             match value {
                 Slot::Id { key, value } => {
-                    idents[slot] = self.intern(IdentityKind::ALL[slot], key, value)
+                    idents[slot] = self.intern(IdentityKind::ALL[slot], *key, value)
                 }
                 Slot::Refused { value, why } => {
-                    self.note_refused(IdentityKind::ALL[slot], value, why, input.order, input.at)
+                    self.note_refused(IdentityKind::ALL[slot], value, *why, input.order, input.at)
                 }
                 Slot::Empty => {}
             }
@@ -385,7 +387,7 @@ impl IdentityGraph {
         self.note_companions(&idents, input.address, rebuild, stats);
     }
 
-    fn intern(&mut self, kind: IdentityKind, key: u64, value: String) -> u32 {
+    fn intern(&mut self, kind: IdentityKind, key: u64, value: &str) -> u32 {
         if let Some(&id) = self.index.get(&key) {
             return id;
         }
@@ -393,10 +395,10 @@ impl IdentityGraph {
         self.idents.push(IdentNode {
             kind,
             key,
-            value: value.into_boxed_str(),
+            value: value.into(),
             postings: Postings::default(),
-            companions: Vec::new(),
-            addresses: Vec::new(),
+            companions: SmallVec::new(),
+            addresses: SmallVec::new(),
             shared: None,
             first_seen: i64::MAX,
             last_seen: i64::MIN,
@@ -406,33 +408,38 @@ impl IdentityGraph {
         id
     }
 
-    fn note_refused(
-        &mut self,
-        kind: IdentityKind,
-        value: String,
-        why: Refusal,
-        order: u32,
-        at: i64,
-    ) {
+    fn note_refused(&mut self, kind: IdentityKind, value: &str, why: Refusal, order: u32, at: i64) {
         // Masked and invalid values are per-order noise, not shared values:
         // they are explained per order in `identity_evidence` instead.
         if matches!(why, Refusal::Masked | Refusal::Invalid) {
             return;
         }
-        let entry = self
-            .refused
-            .entry((kind, value))
-            .or_insert_with_key(|(kind, value)| RefusedValue {
-                kind: *kind,
-                value: value.clone(),
-                why,
-                orders: RoaringBitmap::new(),
-                first_seen: at,
-                last_seen: at,
-            });
+        let key = self.refused_key(kind, value);
+        let entry = self.refused.entry(key).or_insert_with(|| RefusedValue {
+            kind,
+            value: value.to_string(),
+            why,
+            orders: RoaringBitmap::new(),
+            first_seen: at,
+            last_seen: at,
+        });
         entry.orders.insert(order);
         entry.first_seen = entry.first_seen.min(at);
         entry.last_seen = entry.last_seen.max(at);
+    }
+
+    /// The key of a refused value in `refused`: a hash of kind and value,
+    /// moved on past other values under the same hash so none are merged.
+    /// Values are never removed, so a lookup passes the same keys its
+    /// insertion did.
+    fn refused_key(&self, kind: IdentityKind, value: &str) -> u64 {
+        let mut key = xxh3_64_with_seed(value.as_bytes(), kind as u64);
+        while let Some(r) = self.refused.get(&key)
+            && (r.kind != kind || r.value != value)
+        {
+            key = key.wrapping_add(1);
+        }
+        key
     }
 
     /// Counts, for each identifier of an order, the distinct other

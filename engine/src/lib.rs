@@ -372,8 +372,8 @@ impl Engine {
         let paused_ms = started.elapsed().as_millis() as u64;
         let writing = checkpoint::Writing::start(&self.dir)?;
         let (orders_seq, versions, state) = orders;
-        let rows = versions.num_rows();
-        writing.rows(table::ORDERS.name, &store::versions_schema(), &[versions])?;
+        let rows = versions.iter().map(RecordBatch::num_rows).sum();
+        writing.rows(table::ORDERS.name, &store::versions_schema(), &versions)?;
         writing.state(checkpoint::ORDERS_STATE, &state)?;
         manifest
             .logs

@@ -410,12 +410,13 @@ impl OrderStore {
 
     /// What a checkpoint saves: the last log file covered, every version
     /// in arrival order, and the encoded index and identity graph.
-    pub(crate) fn checkpoint(&self) -> Result<(u64, RecordBatch, Vec<u8>)> {
-        let batches: Vec<&RecordBatch> = self.segments.iter().map(|s| &s.batch).collect();
-        let versions = concat_batches(&versions_schema(), batches)?;
+    /// The versions are the segments' own batches (shared, not copied), so
+    /// ingest waits only for the state to be encoded.
+    pub(crate) fn checkpoint(&self) -> Result<(u64, Vec<RecordBatch>, Vec<u8>)> {
+        let versions: Vec<RecordBatch> = self.segments.iter().map(|s| s.batch.clone()).collect();
         let mut offsets = Vec::with_capacity(self.segments.len());
         let mut rows = 0u32;
-        let mut orders = Vec::with_capacity(versions.num_rows());
+        let mut orders = Vec::with_capacity(versions.iter().map(RecordBatch::num_rows).sum());
         let mut dead = RoaringBitmap::new();
         for s in &self.segments {
             offsets.push(rows);

@@ -132,12 +132,12 @@ impl IdentityGraph {
             let key = r.u64()?;
             let value = r.str()?.into_boxed_str();
             let postings = match r.u8()? {
-                0 => Postings::Small(r.u32s()?),
-                1 => Postings::Large(r.bitmap()?),
+                0 => Postings::Small(r.u32s()?.into()),
+                1 => Postings::Large(Box::new(r.bitmap()?)),
                 t => return Err(format!("bad postings tag {t}")),
             };
-            let companions = r.u64s()?;
-            let addresses = r.u64s()?;
+            let companions = r.u64s()?.into();
+            let addresses = r.u64s()?.into();
             let shared = match r.u8()? {
                 0 => None,
                 1 => Some(SharedReason::Companions {
@@ -217,7 +217,7 @@ impl IdentityGraph {
             let orders = r.bitmap()?;
             let (first_seen, last_seen) = (r.i64()?, r.i64()?);
             g.refused.insert(
-                (kind, value.clone()),
+                g.refused_key(kind, &value),
                 RefusedValue {
                     kind,
                     value,

@@ -1,24 +1,26 @@
 //! Postings: the set of orders that carry one identifier.
 //!
 //! Almost every identifier is on a handful of orders, where a roaring bitmap
-//! would cost a heap container per identifier; a small sorted vector is kept
-//! until it grows past [`SMALL_LIMIT`], then a roaring bitmap takes over
-//! (heavy buyers, and shared identifiers before they are detected).
+//! would cost a heap container per identifier; a small sorted vector, inline
+//! up to six orders, is kept until it grows past [`SMALL_LIMIT`], then a
+//! roaring bitmap takes over (heavy buyers, and shared identifiers before
+//! they are detected).
 
 use roaring::RoaringBitmap;
+use smallvec::SmallVec;
 
 const SMALL_LIMIT: usize = 32;
 
 /// Orders carrying one identifier, as dense order numbers.
 #[derive(Debug, Clone)]
 pub(crate) enum Postings {
-    Small(Vec<u32>),
-    Large(RoaringBitmap),
+    Small(SmallVec<[u32; 6]>),
+    Large(Box<RoaringBitmap>),
 }
 
 impl Default for Postings {
     fn default() -> Self {
-        Postings::Small(Vec::new())
+        Postings::Small(SmallVec::new())
     }
 }
 
@@ -29,7 +31,7 @@ impl Postings {
                 if let Err(at) = v.binary_search(&order) {
                     v.insert(at, order);
                     if v.len() > SMALL_LIMIT {
-                        *self = Postings::Large(v.iter().copied().collect());
+                        *self = Postings::Large(Box::new(v.iter().copied().collect()));
                     }
                 }
             }
@@ -59,11 +61,15 @@ impl Postings {
         }
     }
 
-    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = u32> + '_> {
-        match self {
-            Postings::Small(v) => Box::new(v.iter().copied()),
-            Postings::Large(b) => Box::new(b.iter()),
-        }
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (small, large) = match self {
+            Postings::Small(v) => (Some(v.iter().copied()), None),
+            Postings::Large(b) => (None, Some(b.iter())),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
     }
 }
 
