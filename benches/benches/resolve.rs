@@ -96,7 +96,7 @@ fn main() {
     let mut store = OrderStore::open(dir.path(), engine_config.identity_config()).unwrap();
     let rss_before = rss_mib().unwrap_or(0.0);
     let (prepared, prep_s) = timed(|| store.prepare(base.clone(), 0).unwrap());
-    let ((), apply_s) = timed(|| store.apply(prepared));
+    let (_, apply_s) = timed(|| store.apply(prepared));
     println!(
         "full resolution         {:>8.2} s  (check+normalize {prep_s:.2} s, graph {apply_s:.2} s)  {:>10.0} orders/s, {} customers",
         prep_s + apply_s,
@@ -117,13 +117,13 @@ fn main() {
     for (i, batch) in extra.iter().enumerate().take(increments) {
         let (prepared, prep_s) =
             timed(|| store.prepare(vec![batch.clone()], 1 + i as i64).unwrap());
-        let ((), apply_s) = timed(|| store.apply(prepared));
-        runs.push((prep_s + apply_s, prep_s, apply_s));
+        let (stats, apply_s) = timed(|| store.apply(prepared));
+        runs.push((prep_s + apply_s, prep_s, apply_s, stats.joined));
     }
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (total, prep_s, apply_s) = runs[runs.len() / 2];
+    let (total, prep_s, apply_s, joined) = runs[runs.len() / 2];
     println!(
-        "increment of {increment}      {:>8.1} ms  median of {} (check+normalize {:.1} ms, graph {:.1} ms; fastest {:.1} ms, slowest {:.1} ms)",
+        "increment of {increment}      {:>8.1} ms  median of {} (check+normalize {:.1} ms, graph {:.1} ms, {joined} joined a known customer directly; fastest {:.1} ms, slowest {:.1} ms)",
         total * 1e3,
         runs.len(),
         prep_s * 1e3,

@@ -188,6 +188,8 @@ pub struct ApplyStats {
     pub retired: usize,
     /// Identifiers newly found shared.
     pub newly_shared: usize,
+    /// New orders that joined a known customer without re-resolving.
+    pub joined: usize,
 }
 
 /// An identifier's linking evidence, for `identity_evidence`.
@@ -304,6 +306,15 @@ impl IdentityGraph {
             self.free_comps.push(c);
             reresolve.remove(&c);
         }
+        // Most orders of an increment are a known customer buying again.
+        dirty.retain(|&o| match self.joins_as_latest(o, &reresolve) {
+            Some((c, m)) => {
+                self.join_customer(o, c, m);
+                stats.joined += 1;
+                false
+            }
+            None => true,
+        });
         let mut touched = self.recomponent(&dirty);
         touched.extend(reresolve);
         let mut touched: Vec<u32> = touched
@@ -507,6 +518,103 @@ impl IdentityGraph {
 
     fn usable(&self, id: u32) -> bool {
         id != NONE && self.idents[id as usize].shared.is_none()
+    }
+
+    /// The component and MCID a new order joins without re-resolving, when
+    /// re-resolving would only add it to one customer and change nothing
+    /// else. That holds when:
+    /// - it is new (never resolved), and later (in event time, then key)
+    ///   than every order of that component, so it comes last in every
+    ///   identifier's walk and every earlier decision is made as before;
+    /// - exactly one usable identifier it carries is also on other orders,
+    ///   all of one customer: it joins that identifier's owner and bridges
+    ///   nothing (two links could merge two partial clusters earlier than a
+    ///   full resolution does, and change a later conflict);
+    /// - it brings no email and no unionID other than that link: its profile
+    ///   is empty or the customer's own, so it conflicts with no one;
+    /// - if the link is its device, the device links with it as without it.
+    fn joins_as_latest(&self, o: u32, reresolve: &HashSet<u32>) -> Option<(u32, u64)> {
+        if self.mcid[o as usize] != 0 {
+            return None;
+        }
+        let node = self.orders[o as usize]?;
+        if self.usable(node.idents[IdentityKind::Email as usize]) {
+            return None;
+        }
+        let mut link = None;
+        for (slot, &id) in node.idents.iter().enumerate() {
+            if !self.usable(id) {
+                continue;
+            }
+            let mut others = self.idents[id as usize].postings.iter().filter(|&p| p != o);
+            let Some(first) = others.next() else {
+                // New here, so linking nothing; a new unionID would still
+                // be a profile that could conflict.
+                if slot == IdentityKind::Unionid as usize {
+                    return None;
+                }
+                continue;
+            };
+            if link.is_some() {
+                return None;
+            }
+            let target = (self.comp_of[first as usize], self.mcid[first as usize]);
+            if target.0 == NONE || target.1 == 0 {
+                return None;
+            }
+            // One MCID means one customer, so one component: comparing
+            // MCIDs alone reads half the memory.
+            if others.any(|p| self.mcid[p as usize] != target.1) {
+                return None;
+            }
+            link = Some((slot, id, target));
+        }
+        let (slot, id, (comp, mcid)) = link?;
+        if reresolve.contains(&comp) {
+            return None;
+        }
+        let later = |q: &u32| {
+            let n = self.orders[*q as usize].expect("component member is an order");
+            (n.at, n.key) < (node.at, node.key)
+        };
+        if !self.comps[comp as usize].iter().all(later) {
+            return None;
+        }
+        if slot == IdentityKind::Device as usize {
+            let local = |q: u32| {
+                let n = self.orders[q as usize].expect("posting is an order");
+                LocalOrder {
+                    at: n.at,
+                    valid: n.valid,
+                    phone_sig: n.phone_sig,
+                    idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
+                }
+            };
+            let mut group: Vec<LocalOrder> = self.idents[id as usize]
+                .postings
+                .iter()
+                .filter(|&p| p != o)
+                .map(local)
+                .collect();
+            let facts = |id| self.facts(id);
+            let before = resolve::device_links(&group, &facts);
+            group.push(local(o));
+            if !before || !resolve::device_links(&group, &facts) {
+                return None;
+            }
+        }
+        Some((comp, mcid))
+    }
+
+    /// Adds a new order to a customer (see [`Self::joins_as_latest`]).
+    fn join_customer(&mut self, o: u32, comp: u32, mcid: u64) {
+        self.comp_of[o as usize] = comp;
+        self.comps[comp as usize].push(o);
+        self.mcid[o as usize] = mcid;
+        self.changed.push(o);
+        if let Some(live) = self.live.get_mut(&mcid) {
+            live.orders += 1;
+        }
     }
 
     /// Finds the components of orders that have none, absorbing the existing

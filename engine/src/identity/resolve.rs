@@ -276,6 +276,13 @@ fn link_with_owner(
     }
 }
 
+/// Whether a device's orders (any order) link through it: see
+/// [`Resolver::resolve`].
+pub(crate) fn device_links(orders: &[LocalOrder], facts: &impl Fn(u32) -> IdentFacts) -> bool {
+    let all: Vec<u32> = (0..orders.len() as u32).collect();
+    !device_is_ambiguous(&all, orders, facts)
+}
+
 fn device_is_ambiguous(
     members: &[u32],
     orders: &[LocalOrder],
