@@ -286,6 +286,7 @@ impl IdentityGraph {
             orders: inputs.len(),
             ..Default::default()
         };
+        let known = self.orders.len();
         let mut dirty: Vec<u32> = Vec::with_capacity(inputs.len());
         self.idents.reserve(inputs.len() * 2);
         self.ident_stamp.reserve(inputs.len() * 2);
@@ -306,14 +307,22 @@ impl IdentityGraph {
             self.free_comps.push(c);
             reresolve.remove(&c);
         }
-        // Most orders of an increment are a known customer buying again.
-        dirty.retain(|&o| match self.joins_as_latest(o, &reresolve) {
-            Some((c, m)) => {
-                self.join_customer(o, c, m);
-                stats.joined += 1;
-                false
+        // Most orders of an increment are a known customer buying again. A
+        // bulk load (more new orders than resolved ones) has few, and would
+        // only pay for looking.
+        let increment = dirty.len() * 2 < known;
+        dirty.retain(|&o| {
+            match increment
+                .then(|| self.joins_as_latest(o, &reresolve))
+                .flatten()
+            {
+                Some((c, m)) => {
+                    self.join_customer(o, c, m);
+                    stats.joined += 1;
+                    false
+                }
+                None => true,
             }
-            None => true,
         });
         let mut touched = self.recomponent(&dirty);
         touched.extend(reresolve);
@@ -581,15 +590,7 @@ impl IdentityGraph {
             return None;
         }
         if slot == IdentityKind::Device as usize {
-            let local = |q: u32| {
-                let n = self.orders[q as usize].expect("posting is an order");
-                LocalOrder {
-                    at: n.at,
-                    valid: n.valid,
-                    phone_sig: n.phone_sig,
-                    idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
-                }
-            };
+            let local = |q: u32| self.local_order(q);
             let mut group: Vec<LocalOrder> = self.idents[id as usize]
                 .postings
                 .iter()
@@ -604,6 +605,17 @@ impl IdentityGraph {
             }
         }
         Some((comp, mcid))
+    }
+
+    /// An order as resolution sees it: shared identifiers link nothing.
+    fn local_order(&self, o: u32) -> LocalOrder {
+        let n = self.orders[o as usize].expect("a resolved order exists");
+        LocalOrder {
+            at: n.at,
+            valid: n.valid,
+            phone_sig: n.phone_sig,
+            idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
+        }
     }
 
     /// Adds a new order to a customer (see [`Self::joins_as_latest`]).
@@ -763,15 +775,9 @@ impl IdentityGraph {
         }));
         timed.sort_unstable();
         scratch.local.clear();
-        scratch.local.extend(timed.iter().map(|&(_, _, o)| {
-            let n = self.orders[o as usize].expect("component member is an order");
-            LocalOrder {
-                at: n.at,
-                valid: n.valid,
-                phone_sig: n.phone_sig,
-                idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
-            }
-        }));
+        scratch
+            .local
+            .extend(timed.iter().map(|&(_, _, o)| self.local_order(o)));
         let labels = scratch.resolver.resolve(
             &scratch.local,
             &|id| self.facts(id),
