@@ -930,15 +930,13 @@ fn identity_inputs(
 /// `scratch` holds the folded text, so no address allocates.
 fn normalized_address_hash(address: &str, scratch: &mut String) -> u64 {
     scratch.clear();
-    for ch in address.chars() {
+    for ch in address.chars().filter(|c| !c.is_whitespace()) {
         if ch.is_ascii() {
-            if !ch.is_ascii_whitespace() && ch != '\x0b' {
-                scratch.push(ch.to_ascii_lowercase());
-            }
+            scratch.push(ch.to_ascii_lowercase());
         } else if matches!(ch, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}') {
-            // CJK ideographs: neither whitespace nor cased.
+            // CJK ideographs have no case: skip the case tables.
             scratch.push(ch);
-        } else if !ch.is_whitespace() {
+        } else {
             scratch.extend(ch.to_lowercase());
         }
     }

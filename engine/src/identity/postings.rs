@@ -61,15 +61,28 @@ impl Postings {
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        let (small, large) = match self {
-            Postings::Small(v) => (Some(v.iter().copied()), None),
-            Postings::Large(b) => (None, Some(b.iter())),
-        };
-        small
-            .into_iter()
-            .flatten()
-            .chain(large.into_iter().flatten())
+    pub(crate) fn iter(&self) -> Iter<'_> {
+        match self {
+            Postings::Small(v) => Iter::Small(v.iter().copied()),
+            Postings::Large(b) => Iter::Large(b.iter()),
+        }
+    }
+}
+
+/// The orders of [`Postings`], ascending.
+pub(crate) enum Iter<'a> {
+    Small(std::iter::Copied<std::slice::Iter<'a, u32>>),
+    Large(roaring::bitmap::Iter<'a>),
+}
+
+impl Iterator for Iter<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            Iter::Small(it) => it.next(),
+            Iter::Large(it) => it.next(),
+        }
     }
 }
 
