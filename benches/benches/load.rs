@@ -46,7 +46,15 @@ fn start_server(data: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(server_binary())
         .arg("--data")
         .arg(data)
-        .args(["serve", "--listen", "127.0.0.1:0", "--pg-listen", "off"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--pg-listen",
+            "off",
+            "--flight-listen",
+            "off",
+        ])
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())

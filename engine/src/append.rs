@@ -33,6 +33,9 @@ pub(crate) fn stored_schema(def: &TableDef) -> SchemaRef {
 pub(crate) struct AppendTable {
     def: &'static TableDef,
     log: BatchLog,
+    /// The last log file whose rows are in `batches`: read with them under
+    /// one lock, it makes a consistent cut without stopping the writer.
+    applied_seq: u64,
     batches: Vec<RecordBatch>,
     seen: HashSet<u64>,
 }
@@ -58,6 +61,7 @@ impl AppendTable {
         let mut table = Self {
             def,
             log,
+            applied_seq: 0,
             batches: Vec::new(),
             seen: HashSet::new(),
         };
@@ -73,12 +77,13 @@ impl AppendTable {
             table.seen.extend(content_hashes(&columns)?);
             table.batches.push(batch);
         }
+        table.applied_seq = table.log.last_seq();
         Ok(table)
     }
 
     /// What a checkpoint saves: the last log file covered and every row.
     pub(crate) fn checkpoint(&self) -> (u64, Vec<RecordBatch>) {
-        (self.log.last_seq(), self.batches.clone())
+        (self.applied_seq, self.batches.clone())
     }
 
     /// Log files written since the last checkpoint.
@@ -87,7 +92,7 @@ impl AppendTable {
     }
 
     /// Removes the log files a durable checkpoint now holds.
-    pub(crate) fn remove_log_through(&mut self, seq: u64) -> Result<()> {
+    pub(crate) fn remove_log_through(&self, seq: u64) -> Result<()> {
         self.log.remove_through(seq)
     }
 
@@ -138,9 +143,11 @@ impl AppendTable {
         }
     }
 
-    /// Makes logged rows visible.
+    /// Makes logged rows visible. The writer holds the engine's ingest
+    /// lock from `log` to here, so the log's last file is this write's.
     pub(crate) fn apply(&mut self, prepared: PreparedRows) {
         let Some(batch) = prepared.batch else { return };
+        self.applied_seq = self.log.last_seq();
         self.seen.extend(prepared.hashes);
         self.batches.push(batch);
     }

@@ -23,7 +23,8 @@ pub(crate) struct BatchLog {
     /// appends themselves are serialized by the engine's ingest lock.
     next_seq: AtomicU64,
     /// Files up to this sequence number are in the current checkpoint.
-    checkpointed: u64,
+    /// Atomic so that a checkpoint can remove them while writers append.
+    checkpointed: AtomicU64,
 }
 
 impl BatchLog {
@@ -33,15 +34,20 @@ impl BatchLog {
     /// and numbering continues after them even once they are removed.
     pub(crate) fn open(dir: &Path, checkpointed: u64) -> Result<Self> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut log = Self {
+        remove_unfinished(dir)?;
+        let last = files(dir)?.last().map_or(0, |(n, _)| *n);
+        Ok(Self::view(dir, checkpointed, last.max(checkpointed)))
+    }
+
+    /// A read-only view of a log that another handle writes to: the files
+    /// after `checkpointed`, up to `through`. Nothing on disk is touched,
+    /// so a write in progress (an unfinished file) is left alone.
+    pub(crate) fn view(dir: &Path, checkpointed: u64, through: u64) -> Self {
+        Self {
             dir: dir.to_path_buf(),
-            next_seq: AtomicU64::new(checkpointed + 1),
-            checkpointed,
-        };
-        if let Some((last, _)) = log.files()?.last() {
-            log.next_seq = AtomicU64::new((last + 1).max(checkpointed + 1));
+            next_seq: AtomicU64::new(through + 1),
+            checkpointed: AtomicU64::new(checkpointed),
         }
-        Ok(log)
     }
 
     /// The sequence number of the last file written.
@@ -51,52 +57,32 @@ impl BatchLog {
 
     /// Files written since the last checkpoint.
     pub(crate) fn unchecked(&self) -> u64 {
-        self.last_seq().saturating_sub(self.checkpointed)
+        self.last_seq()
+            .saturating_sub(self.checkpointed.load(Ordering::SeqCst))
     }
 
     /// Removes the files up to `seq`, now held by a checkpoint.
-    pub(crate) fn remove_through(&mut self, seq: u64) -> Result<()> {
-        for (n, path) in self.files()? {
+    pub(crate) fn remove_through(&self, seq: u64) -> Result<()> {
+        for (n, path) in files(&self.dir)? {
             if n <= seq {
                 fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
             }
         }
-        self.checkpointed = self.checkpointed.max(seq);
+        self.checkpointed.fetch_max(seq, Ordering::SeqCst);
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io(&self.dir, e))
     }
 
-    fn files(&self) -> Result<Vec<(u64, PathBuf)>> {
-        let mut files = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))? {
-            let path = entry.map_err(|e| Error::io(&self.dir, e))?.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            if let Some(seq) = name
-                .strip_suffix(".arrow")
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                files.push((seq, path));
-            } else if name.ends_with(".tmp") {
-                tracing::warn!(file = %path.display(), "removing an unfinished log file");
-                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-            }
-        }
-        files.sort();
-        Ok(files)
-    }
-
-    /// Every logged batch not in the checkpoint, in write order, with the
-    /// file it came from.
+    /// Every logged batch after the checkpoint, up to the last file
+    /// written (or the view's end), in write order, with its file.
     pub(crate) fn read_all(&self, schema: &SchemaRef) -> Result<Vec<(PathBuf, RecordBatch)>> {
         let mut out = Vec::new();
-        for (_, path) in self
-            .files()?
+        let after = self.checkpointed.load(Ordering::SeqCst);
+        let through = self.last_seq();
+        for (_, path) in files(&self.dir)?
             .into_iter()
-            .filter(|(n, _)| *n > self.checkpointed)
+            .filter(|(n, _)| (after + 1..=through).contains(n))
         {
             let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
             let reader = FileReader::try_new(file, None).map_err(|e| Error::corrupt(&path, e))?;
@@ -135,4 +121,35 @@ impl BatchLog {
         self.next_seq.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// The finished log files in `dir`, by sequence number.
+fn files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if let Some(seq) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".arrow"))
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            files.push((seq, path));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Removes the files of writes that never finished: the process died
+/// before their rename, so they were never acknowledged.
+fn remove_unfinished(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "tmp") {
+            tracing::warn!(file = %path.display(), "removing an unfinished log file");
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
 }

@@ -187,6 +187,11 @@ pub(crate) struct StoreCheckpoint {
     pub(crate) state: Option<Vec<u8>>,
 }
 
+/// Where the orders' log lives under the data directory.
+fn log_dir(dir: &Path) -> std::path::PathBuf {
+    dir.join("orders").join("log")
+}
+
 /// Splits versions into the runs that arrived together (one ingest each).
 fn arrival_runs(versions: &RecordBatch) -> Vec<RecordBatch> {
     let arrived = versions
@@ -347,8 +352,33 @@ impl OrderStore {
         checkpoint: Option<StoreCheckpoint>,
     ) -> Result<Self> {
         let covered = checkpoint.as_ref().map_or(0, |c| c.log_seq);
+        let log = BatchLog::open(&log_dir(dir), covered)?;
+        Self::load(log, identity, checkpoint)
+    }
+
+    /// The store as of log file `through`, rebuilt from the checkpoint and
+    /// the log files on disk, beside the live store that owns the log and
+    /// may go on appending to it. Replay applies the same batches in the
+    /// same order as the live store did, so the state is the same.
+    pub(crate) fn rebuild(
+        dir: &Path,
+        identity: IdentityConfig,
+        checkpoint: Option<StoreCheckpoint>,
+        through: u64,
+    ) -> Result<Self> {
+        let covered = checkpoint.as_ref().map_or(0, |c| c.log_seq);
+        let log = BatchLog::view(&log_dir(dir), covered, through);
+        Self::load(log, identity, checkpoint)
+    }
+
+    /// The checkpoint's state, then every batch of `log` after it.
+    fn load(
+        log: BatchLog,
+        identity: IdentityConfig,
+        checkpoint: Option<StoreCheckpoint>,
+    ) -> Result<Self> {
         let mut store = Self {
-            log: BatchLog::open(&dir.join("orders").join("log"), covered)?,
+            log,
             segments: Vec::new(),
             index: HashMap::default(),
             order_count: 0,
@@ -445,13 +475,18 @@ impl OrderStore {
         Ok((self.log.last_seq(), versions, w.buf))
     }
 
+    /// The last log file written.
+    pub(crate) fn last_log_seq(&self) -> u64 {
+        self.log.last_seq()
+    }
+
     /// Log files written since the last checkpoint.
     pub(crate) fn log_files_since_checkpoint(&self) -> u64 {
         self.log.unchecked()
     }
 
     /// Removes the log files a durable checkpoint now holds.
-    pub(crate) fn remove_log_through(&mut self, seq: u64) -> Result<()> {
+    pub(crate) fn remove_log_through(&self, seq: u64) -> Result<()> {
         self.log.remove_through(seq)
     }
 

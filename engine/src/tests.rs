@@ -596,6 +596,83 @@ async fn a_checkpoint_restores_the_same_state_and_compacts_the_log() {
     );
 }
 
+/// Compaction takes no writer lock: it finishes while a writer holds it,
+/// and, run again and again while writers ingest orders and status events,
+/// every checkpoint it writes restarts to the state a never-compacted
+/// engine reaches.
+#[tokio::test]
+async fn compaction_never_stops_writers_and_restarts_to_the_same_state() {
+    use ordergraph_datasets::{GenConfig, generate};
+    let dataset = generate(&GenConfig {
+        customers: 300,
+        orders: 2_400,
+        ..GenConfig::default()
+    });
+    let batches = dataset.to_record_batches(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let reference_dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    let reference = Engine::open(reference_dir.path(), vec![]).unwrap();
+    let status = |i: usize| {
+        Bytes::from(format!(
+            "channel,order_id,system,status_code,updated_at\ntmall,o{i},wms,shipped,2026-01-01T10:00:00+08:00\n"
+        ))
+    };
+    for (i, b) in batches[..2].iter().enumerate() {
+        for e in [&engine, &reference] {
+            e.ingest_batches("orders", vec![b.clone()]).unwrap();
+            e.ingest("status_events", Format::Csv, "s.csv", status(i))
+                .unwrap();
+        }
+    }
+
+    let writer = engine.ingest.lock().unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let compacting = engine.clone();
+    std::thread::spawn(move || done.send(compacting.compact()));
+    let report = finished
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("compaction finishes while a writer holds the lock")
+        .unwrap();
+    drop(writer);
+    assert_eq!((report.orders, report.ingest_paused_ms), (400, 0));
+
+    let writing = engine.clone();
+    let rest = batches[2..].to_vec();
+    let writer = std::thread::spawn(move || {
+        for (i, b) in rest.into_iter().enumerate() {
+            writing.ingest_batches("orders", vec![b]).unwrap();
+            writing
+                .ingest("status_events", Format::Csv, "s.csv", status(i + 2))
+                .unwrap();
+        }
+    });
+    let mut compactions = 0;
+    while !writer.is_finished() {
+        engine.compact().unwrap();
+        compactions += 1;
+    }
+    writer.join().unwrap();
+    for (i, b) in batches[2..].iter().enumerate() {
+        reference.ingest_batches("orders", vec![b.clone()]).unwrap();
+        reference
+            .ingest("status_events", Format::Csv, "s.csv", status(i + 2))
+            .unwrap();
+    }
+    assert!(compactions > 0);
+    let expected = identity_state(&reference).await;
+    assert_eq!(identity_state(&engine).await, expected);
+    drop(engine);
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(identity_state(&engine).await, expected);
+    for sql in [
+        "select count(*) from order_versions",
+        "select count(*) from status_events",
+    ] {
+        assert_eq!(strings(&engine, sql).await, strings(&reference, sql).await);
+    }
+}
+
 #[test]
 fn one_engine_per_data_directory() {
     let dir = tempfile::tempdir().unwrap();

@@ -227,9 +227,10 @@ pub async fn watch_directory(
     }
 }
 
-/// Writes a checkpoint every `interval` when there were writes since the
-/// last one, until `stop` says so. A failed checkpoint is logged; the log
-/// still holds everything, so nothing is lost.
+/// Compacts the log into a new checkpoint every `interval` when there were
+/// writes since the last one, until `stop` says so. Writers and queries go
+/// on meanwhile ([`Engine::compact`]). A failed checkpoint is logged; the
+/// log still holds everything, so nothing is lost.
 pub async fn checkpoint_periodically(
     engine: Arc<Engine>,
     interval: Duration,
@@ -244,7 +245,7 @@ pub async fn checkpoint_periodically(
             continue;
         }
         let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.checkpoint()).await {
+        match tokio::task::spawn_blocking(move || engine.compact()).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "checkpoint failed; the log still holds every write")

@@ -28,7 +28,15 @@ impl Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ordergraph"))
             .arg("--data")
             .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--pg-listen", "off"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--pg-listen",
+                "off",
+                "--flight-listen",
+                "off",
+            ])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -164,8 +172,10 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_row() {
     let client = reqwest::Client::new();
     let mut all_acked = BTreeSet::new();
     for round in 0..rounds {
-        // Kill points spread over the first two seconds of load.
-        let load_for = Duration::from_millis(100 + (round as u64 * 730) % 1900);
+        // Kill points spread over the first three seconds of load: a
+        // compaction starts at one second and takes a while (it replays
+        // the log), so some kills land in one and some after it.
+        let load_for = Duration::from_millis(100 + (round as u64 * 1400) % 2900);
         let process = Process::start(dir.path());
         let (acked, unanswered) = load_then_kill(process, round, 4, load_for).await;
         all_acked.extend(acked.iter().cloned());
