@@ -11,12 +11,14 @@
 //! ```
 //! Settings (env): `RATE` orders/s (20000), `CLIENTS` (8), `BATCH` orders
 //! per request (200), `SECONDS` (30), `PRELOAD` orders ingested before the
-//! clock starts (238000), `ORDERGRAPH_BIN` (default: the release binary in
-//! `$CARGO_TARGET_DIR`).
+//! clock starts (238000), `COMPACT_EVERY` seconds between the server's
+//! background compactions (10, so that the load meets some),
+//! `ORDERGRAPH_BIN` (default: the release binary in `$CARGO_TARGET_DIR`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,8 +43,9 @@ fn server_binary() -> PathBuf {
     target.join("release/ordergraph")
 }
 
-/// Starts `ordergraph serve` on a free port; returns it and its base URL.
-fn start_server(data: &std::path::Path) -> (Child, String) {
+/// Starts `ordergraph serve` on a free port; returns it, its base URL and
+/// the count of checkpoints it has written.
+fn start_server(data: &std::path::Path) -> (Child, String, Arc<AtomicUsize>) {
     let mut child = Command::new(server_binary())
         .arg("--data")
         .arg(data)
@@ -75,8 +78,16 @@ fn start_server(data: &std::path::Path) -> (Child, String) {
                 .collect::<String>();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{address}"))
+    let checkpoints = Arc::new(AtomicUsize::new(0));
+    let counted = checkpoints.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(|l| l.ok()) {
+            if line.contains("checkpoint written") {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (child, format!("http://{address}"), checkpoints)
 }
 
 /// Request bodies: the generated orders as CSV, `batch` rows each.
@@ -238,13 +249,19 @@ async fn main() {
     let batch = env_usize("BATCH", 200);
     let seconds = env_usize("SECONDS", 30);
     let preload = env_usize("PRELOAD", 238_000);
+    let compact_every = env_usize("COMPACT_EVERY", 10);
     let total = preload + (rate as usize) * seconds;
     eprintln!("generating {total} orders");
     let (_, mut bodies) = request_bodies(total, batch);
     let load = bodies.split_off(preload.div_ceil(batch));
 
     let data = tempfile::tempdir().unwrap();
-    let (mut server, base) = start_server(data.path());
+    std::fs::write(
+        data.path().join("ordergraph.toml"),
+        format!("[storage]\ncheckpoint_interval_s = {compact_every}\n"),
+    )
+    .unwrap();
+    let (mut server, base, checkpoints) = start_server(data.path());
     let client = reqwest::Client::new();
     eprintln!("preloading {preload} orders");
     for (body, _, _) in &bodies {
@@ -257,6 +274,7 @@ async fn main() {
     }
 
     eprintln!("load: {rate} orders/s from {clients} clients, {batch} per request, {seconds} s");
+    let checkpoints_before = checkpoints.load(Ordering::SeqCst);
     let samples = Arc::new(Mutex::new(Samples::default()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds as u64);
@@ -286,6 +304,7 @@ async fn main() {
         t.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let compactions = checkpoints.load(Ordering::SeqCst) - checkpoints_before;
     // Let the last freshness probes finish.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let peak = peak_rss_mib_of(server.id());
@@ -302,6 +321,7 @@ async fn main() {
     summary("freshness (2xx to visible)", &mut s.fresh_ms);
     summary("analytic query latency", &mut s.query_ms);
     println!("refused (503)                {}", s.refused);
+    println!("background compactions      {compactions} finished during the load (one every {compact_every} s)");
     if let Some(peak) = peak {
         println!("server peak memory           {peak:.0} MiB");
     }

@@ -76,7 +76,9 @@ fn main() {
     );
     let config = GenConfig {
         customers,
-        orders: orders + increments * increment,
+        // Increments for the in-memory and durable steps, and as many
+        // again to ingest while a compaction runs.
+        orders: orders + 2 * increments * increment,
         seed: 1,
         ..GenConfig::default()
     };
@@ -144,12 +146,25 @@ fn main() {
         durable_s,
         orders as f64 / durable_s
     );
-    let (_, inc_s) = timed(|| {
-        engine
-            .ingest_batches("orders", vec![extra[0].clone()])
-            .unwrap()
-    });
-    println!("durable increment of {increment} {:>5.1} ms", inc_s * 1e3);
+    let mut durable: Vec<f64> = extra[..increments]
+        .iter()
+        .map(|batch| {
+            let (_, s) = timed(|| {
+                engine
+                    .ingest_batches("orders", vec![batch.clone()])
+                    .unwrap()
+            });
+            s * 1e3
+        })
+        .collect();
+    durable.sort_by(f64::total_cmp);
+    println!(
+        "durable increment of {increment} {:>5.1} ms  median of {} (fastest {:.1} ms, slowest {:.1} ms)",
+        durable[durable.len() / 2],
+        durable.len(),
+        durable[0],
+        durable[durable.len() - 1]
+    );
     let customers_before = engine.customer_count();
     drop(engine);
     let (engine, reopen_s) = timed(|| Engine::open(dir.path(), vec![]).unwrap());
@@ -178,7 +193,7 @@ fn main() {
     let compacting = Arc::clone(&reopened);
     let compaction = std::thread::spawn(move || timed(|| compacting.compact().unwrap()));
     let mut during = Vec::new();
-    for batch in extra.iter().skip(1) {
+    for batch in &extra[increments..] {
         if compaction.is_finished() {
             break;
         }
