@@ -321,7 +321,9 @@ async fn main() {
     summary("freshness (2xx to visible)", &mut s.fresh_ms);
     summary("analytic query latency", &mut s.query_ms);
     println!("refused (503)                {}", s.refused);
-    println!("background compactions      {compactions} finished during the load (one every {compact_every} s)");
+    println!(
+        "background compactions      {compactions} finished during the load (one every {compact_every} s)"
+    );
     if let Some(peak) = peak {
         println!("server peak memory           {peak:.0} MiB");
     }

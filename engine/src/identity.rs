@@ -213,6 +213,11 @@ pub struct IdentityGraph {
     orders: Vec<Option<OrderNode>>,
     comp_of: Vec<u32>,
     comps: Vec<Vec<u32>>,
+    /// Per component, a bound at or after its latest order's `(ordered_at,
+    /// key)`: exact while members are only added, raised when a member's
+    /// time changes, reset when the component is emptied. An increment
+    /// reads it to know a new order comes after a whole component.
+    comp_latest: Vec<(i64, u64)>,
     free_comps: Vec<u32>,
     mcid: Vec<u64>,
     live: HashMap<u64, LiveMcid>,
@@ -228,6 +233,9 @@ pub struct IdentityGraph {
 }
 
 const COMPANION_KIND_SHIFT: u32 = 61;
+
+/// The `comp_latest` of a component with no orders.
+const EMPTY_LATEST: (i64, u64) = (i64::MIN, 0);
 
 /// Customers found in some components, component after component.
 #[derive(Debug, Default)]
@@ -304,6 +312,7 @@ impl IdentityGraph {
                 self.comp_of[o as usize] = NONE;
                 dirty.push(o);
             }
+            self.comp_latest[c as usize] = EMPTY_LATEST;
             self.free_comps.push(c);
             reresolve.remove(&c);
         }
@@ -376,10 +385,13 @@ impl IdentityGraph {
         };
         match self.orders[o] {
             Some(old) if old.idents == idents => {
+                let c = self.comp_of[o];
                 if (old.at, old.valid, old.phone_sig) != (node.at, node.valid, node.phone_sig)
-                    && self.comp_of[o] != NONE
+                    && c != NONE
                 {
-                    reresolve.insert(self.comp_of[o]);
+                    reresolve.insert(c);
+                    let latest = &mut self.comp_latest[c as usize];
+                    *latest = (*latest).max((node.at, node.key));
                 }
             }
             Some(old) => {
@@ -582,11 +594,7 @@ impl IdentityGraph {
         if reresolve.contains(&comp) {
             return None;
         }
-        let later = |q: &u32| {
-            let n = self.orders[*q as usize].expect("component member is an order");
-            (n.at, n.key) < (node.at, node.key)
-        };
-        if !self.comps[comp as usize].iter().all(later) {
+        if self.comp_latest[comp as usize] >= (node.at, node.key) {
             return None;
         }
         if slot == IdentityKind::Device as usize {
@@ -620,8 +628,7 @@ impl IdentityGraph {
 
     /// Adds a new order to a customer (see [`Self::joins_as_latest`]).
     fn join_customer(&mut self, o: u32, comp: u32, mcid: u64) {
-        self.comp_of[o as usize] = comp;
-        self.comps[comp as usize].push(o);
+        self.add_member(comp, o);
         self.mcid[o as usize] = mcid;
         self.changed.push(o);
         if let Some(live) = self.live.get_mut(&mcid) {
@@ -658,8 +665,7 @@ impl IdentityGraph {
                     for &y in &reached {
                         match self.comp_of[y as usize] {
                             NONE => {
-                                self.comp_of[y as usize] = c;
-                                self.comps[c as usize].push(y);
+                                self.add_member(c, y);
                                 stack.push(y);
                             }
                             cy if cy != c => c = self.merge_comps(c, cy),
@@ -678,12 +684,21 @@ impl IdentityGraph {
             Some(c) => c,
             None => {
                 self.comps.push(Vec::new());
+                self.comp_latest.push(EMPTY_LATEST);
                 (self.comps.len() - 1) as u32
             }
         };
-        self.comps[c as usize].push(order);
-        self.comp_of[order as usize] = c;
+        self.add_member(c, order);
         c
+    }
+
+    /// Puts an order in a component.
+    fn add_member(&mut self, c: u32, o: u32) {
+        self.comp_of[o as usize] = c;
+        self.comps[c as usize].push(o);
+        let n = self.orders[o as usize].expect("a component member is an order");
+        let latest = &mut self.comp_latest[c as usize];
+        *latest = (*latest).max((n.at, n.key));
     }
 
     /// Merges two components, relabelling the smaller; returns the survivor.
@@ -698,6 +713,9 @@ impl IdentityGraph {
             self.comp_of[o as usize] = big;
         }
         self.comps[big as usize].extend(moved);
+        let small_latest = std::mem::replace(&mut self.comp_latest[small as usize], EMPTY_LATEST);
+        let latest = &mut self.comp_latest[big as usize];
+        *latest = (*latest).max(small_latest);
         self.free_comps.push(small);
         big
     }

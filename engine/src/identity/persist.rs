@@ -232,6 +232,18 @@ impl IdentityGraph {
         if g.comp_of.len() != orders || g.mcid.len() != orders {
             return Err("order vectors disagree in length".into());
         }
+        g.comp_latest = g
+            .comps
+            .iter()
+            .map(|members| {
+                members.iter().try_fold(EMPTY_LATEST, |latest, &o| {
+                    match g.orders.get(o as usize).copied().flatten() {
+                        Some(n) => Ok(latest.max((n.at, n.key))),
+                        None => Err(format!("component member {o} is not an order")),
+                    }
+                })
+            })
+            .collect::<DecodeResult<_>>()?;
         Ok(g)
     }
 }
