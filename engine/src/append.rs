@@ -32,7 +32,7 @@ pub(crate) fn stored_schema(def: &TableDef) -> SchemaRef {
 #[derive(Debug)]
 pub(crate) struct AppendTable {
     def: &'static TableDef,
-    log: BatchLog,
+    log: Arc<BatchLog>,
     /// The last log file whose rows are in `batches`: read with them under
     /// one lock, it makes a consistent cut without stopping the writer.
     applied_seq: u64,
@@ -57,7 +57,7 @@ impl AppendTable {
         checkpoint: Option<(u64, Vec<RecordBatch>)>,
     ) -> Result<Self> {
         let (covered, checkpointed) = checkpoint.unwrap_or_default();
-        let log = BatchLog::open(&dir.join(def.name).join("log"), covered)?;
+        let log = Arc::new(BatchLog::open(&dir.join(def.name).join("log"), covered)?);
         let mut table = Self {
             def,
             log,
@@ -91,9 +91,10 @@ impl AppendTable {
         self.log.unchecked()
     }
 
-    /// Removes the log files a durable checkpoint now holds.
-    pub(crate) fn remove_log_through(&self, seq: u64) -> Result<()> {
-        self.log.remove_through(seq)
+    /// The log, to remove the files a durable checkpoint now holds
+    /// without holding the table meanwhile.
+    pub(crate) fn log_handle(&self) -> Arc<BatchLog> {
+        Arc::clone(&self.log)
     }
 
     /// Finds the rows of `inputs` (in the contract schema) not stored yet.

@@ -213,10 +213,10 @@ pub struct IdentityGraph {
     orders: Vec<Option<OrderNode>>,
     comp_of: Vec<u32>,
     comps: Vec<Vec<u32>>,
-    /// Per component, a bound at or after its latest order's `(ordered_at,
-    /// key)`: exact while members are only added, raised when a member's
-    /// time changes, reset when the component is emptied. An increment
-    /// reads it to know a new order comes after a whole component.
+    /// Per component, its latest order's `(ordered_at, key)`, so that an
+    /// increment knows a new order comes after a whole component without
+    /// reading it. Kept exact (not merely a bound) so that a live graph and
+    /// one loaded from a checkpoint, which recomputes it, decide alike.
     comp_latest: Vec<(i64, u64)>,
     free_comps: Vec<u32>,
     mcid: Vec<u64>,
@@ -383,15 +383,13 @@ impl IdentityGraph {
             phone_sig: input.phone_sig.unwrap_or(0),
             idents,
         };
-        match self.orders[o] {
+        let previous = self.orders[o];
+        match previous {
             Some(old) if old.idents == idents => {
-                let c = self.comp_of[o];
                 if (old.at, old.valid, old.phone_sig) != (node.at, node.valid, node.phone_sig)
-                    && c != NONE
+                    && self.comp_of[o] != NONE
                 {
-                    reresolve.insert(c);
-                    let latest = &mut self.comp_latest[c as usize];
-                    *latest = (*latest).max((node.at, node.key));
+                    reresolve.insert(self.comp_of[o]);
                 }
             }
             Some(old) => {
@@ -409,7 +407,11 @@ impl IdentityGraph {
             }
             None => dirty.push(input.order),
         }
+        let retimed = previous.is_some_and(|p| p.at != node.at) && self.comp_of[o] != NONE;
         self.orders[o] = Some(node);
+        if retimed {
+            self.recompute_latest(self.comp_of[o]);
+        }
         for &id in idents.iter().filter(|&&id| id != NONE) {
             let ident = &mut self.idents[id as usize];
             ident.postings.insert(input.order);
@@ -690,6 +692,18 @@ impl IdentityGraph {
         };
         self.add_member(c, order);
         c
+    }
+
+    /// Recomputes a component's latest order, after one moved in time.
+    fn recompute_latest(&mut self, c: u32) {
+        let latest = self.comps[c as usize]
+            .iter()
+            .map(|&q| {
+                let n = self.orders[q as usize].expect("a component member is an order");
+                (n.at, n.key)
+            })
+            .fold(EMPTY_LATEST, Ord::max);
+        self.comp_latest[c as usize] = latest;
     }
 
     /// Puts an order in a component.

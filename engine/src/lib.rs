@@ -418,13 +418,16 @@ impl Engine {
             manifest.logs.insert(name.to_string(), *seq);
         }
         let dir = writing.commit(&manifest)?;
-        // The checkpoint is durable: the log files it covers can go.
-        self.read().remove_log_through(orders_seq)?;
+        // The checkpoint is durable: the log files it covers can go. No
+        // table is held meanwhile, so writers do not wait on the deletes.
+        let orders_log = self.read().log_handle();
+        orders_log.remove_through(orders_seq)?;
         for (name, seq, _) in &inputs {
-            self.inputs[name]
+            let log = self.inputs[name]
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove_log_through(*seq)?;
+                .log_handle();
+            log.remove_through(*seq)?;
         }
         let report = CheckpointReport {
             orders: rows,

@@ -155,7 +155,7 @@ impl RowReports {
 /// The orders table and its identity graph.
 #[derive(Debug)]
 pub struct OrderStore {
-    log: BatchLog,
+    log: Arc<BatchLog>,
     segments: Vec<Segment>,
     /// Order numbers by [`key_hash`]; a hash hit is confirmed against the
     /// stored row, so a 64-bit collision cannot merge two orders.
@@ -352,7 +352,7 @@ impl OrderStore {
         checkpoint: Option<StoreCheckpoint>,
     ) -> Result<Self> {
         let covered = checkpoint.as_ref().map_or(0, |c| c.log_seq);
-        let log = BatchLog::open(&log_dir(dir), covered)?;
+        let log = Arc::new(BatchLog::open(&log_dir(dir), covered)?);
         Self::load(log, identity, checkpoint)
     }
 
@@ -367,13 +367,13 @@ impl OrderStore {
         through: u64,
     ) -> Result<Self> {
         let covered = checkpoint.as_ref().map_or(0, |c| c.log_seq);
-        let log = BatchLog::view(&log_dir(dir), covered, through);
+        let log = Arc::new(BatchLog::view(&log_dir(dir), covered, through));
         Self::load(log, identity, checkpoint)
     }
 
     /// The checkpoint's state, then every batch of `log` after it.
     fn load(
-        log: BatchLog,
+        log: Arc<BatchLog>,
         identity: IdentityConfig,
         checkpoint: Option<StoreCheckpoint>,
     ) -> Result<Self> {
@@ -485,9 +485,10 @@ impl OrderStore {
         self.log.unchecked()
     }
 
-    /// Removes the log files a durable checkpoint now holds.
-    pub(crate) fn remove_log_through(&self, seq: u64) -> Result<()> {
-        self.log.remove_through(seq)
+    /// The log, to remove the files a durable checkpoint now holds
+    /// without holding the store meanwhile.
+    pub(crate) fn log_handle(&self) -> Arc<BatchLog> {
+        Arc::clone(&self.log)
     }
 
     /// Loads a checkpoint's state over its versions, as one segment.
