@@ -342,9 +342,13 @@ impl IdentityGraph {
         touched.sort_unstable();
         touched.dedup();
         stats.components = touched.len();
+        // MCIDs kept or given in this apply, across components: a customer
+        // whose anchor became shared may fall into several components, all
+        // still carrying the anchor, and only one of them keeps its MCID.
+        let mut claimed = HashSet::default();
         for part in self.cluster_components(&touched) {
             for k in 0..part.components.len() {
-                stats.retired += self.assign_mcids(part.component(k), arrived_at);
+                stats.retired += self.assign_mcids(part.component(k), arrived_at, &mut claimed);
             }
         }
         stats
@@ -855,11 +859,11 @@ impl IdentityGraph {
         &mut self,
         clusters: impl Iterator<Item = &'c [u32]> + Clone,
         arrived_at: i64,
+        claimed: &mut HashSet<u64>,
     ) -> usize {
-        let mut claimed: HashSet<u64> = HashSet::default();
         let mut chosen = Vec::new();
         for cluster in clusters.clone() {
-            let m = self.choose_mcid(cluster, &claimed);
+            let m = self.choose_mcid(cluster, claimed);
             claimed.insert(m.0);
             chosen.push(m);
         }

@@ -245,6 +245,38 @@ fn value_seen_with_many_people_becomes_shared_and_unlinks() {
     assert_eq!(h.graph.customers(), 8);
 }
 
+/// Two orders linked only by a phone that later turns out shared become
+/// two customers, even though the phone was their MCID's anchor: the one
+/// MCID is not kept by both.
+#[test]
+fn an_anchor_that_becomes_shared_splits_its_customer_in_two() {
+    let mut h = Harness::new();
+    let accounts: Vec<String> = (0..7).map(|i| format!("buyer{i}")).collect();
+    let ids: Vec<String> = (0..7).map(|i| format!("y{i}")).collect();
+    let orders: Vec<O> = (0..7)
+        .map(|i| O {
+            channel: [
+                "tmall",
+                "jd",
+                "pdd",
+                "douyin",
+                "dealer",
+                "miniprogram",
+                "shopify",
+            ][i],
+            phone: Some("13512349999"),
+            account: Some(accounts[i].as_str()),
+            ..o(ids[i].as_str(), i as i64)
+        })
+        .collect();
+    h.apply(&orders[..2]);
+    assert!(h.same("y0", "y1"));
+    let stats = h.apply(&orders[2..]);
+    assert_eq!(stats.newly_shared, 1);
+    assert!(!h.same("y0", "y1"));
+    assert_eq!(h.graph.customers(), 7);
+}
+
 #[test]
 fn family_device_does_not_merge_its_users() {
     let mut h = Harness::new();
