@@ -300,8 +300,9 @@ impl std::fmt::Debug for User {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
-    /// Seconds between checks; a checkpoint is written when there were
-    /// writes since the last one (and always at a clean shutdown).
+    /// Seconds between checks; when there were writes since the last
+    /// checkpoint, a background compaction writes the next one (see
+    /// `Engine::compact`). A clean shutdown always writes one.
     pub checkpoint_interval_s: u64,
 }
 
