@@ -319,20 +319,22 @@ impl IdentityGraph {
         // Most orders of an increment are a known customer buying again. A
         // bulk load (more new orders than resolved ones) has few, and would
         // only pay for looking.
-        let increment = dirty.len() * 2 < known;
-        dirty.retain(|&o| {
-            match increment
-                .then(|| self.joins_as_latest(o, &reresolve))
-                .flatten()
-            {
-                Some((c, m)) => {
-                    self.join_customer(o, c, m);
-                    stats.joined += 1;
-                    false
+        if dirty.len() * 2 < known {
+            let joins = self.direct_joins(&dirty, &reresolve);
+            let mut joins = joins.into_iter();
+            dirty.retain(|&o| {
+                match joins.next().flatten() {
+                    // An order of this batch that joined before may be
+                    // later: then this one is not the component's latest.
+                    Some((c, m)) if self.comp_latest[c as usize] < self.order_time(o) => {
+                        self.join_customer(o, c, m);
+                        stats.joined += 1;
+                        false
+                    }
+                    _ => true,
                 }
-                None => true,
-            }
-        });
+            });
+        }
         let mut touched = self.recomponent(&dirty);
         touched.extend(reresolve);
         let mut touched: Vec<u32> = touched
@@ -619,6 +621,41 @@ impl IdentityGraph {
             }
         }
         Some((comp, mcid))
+    }
+
+    /// [`Self::joins_as_latest`] for each order, judged on the graph as it
+    /// is before any of them joins, on several threads when there are many.
+    /// Only the component's latest order can change as they join: an order
+    /// that shares an identifier with another new order never qualifies,
+    /// since that order has no MCID yet.
+    fn direct_joins(&self, orders: &[u32], reresolve: &HashSet<u32>) -> Vec<Option<(u32, u64)>> {
+        let judge = |part: &[u32]| -> Vec<Option<(u32, u64)>> {
+            part.iter()
+                .map(|&o| self.joins_as_latest(o, reresolve))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Below this, starting threads costs more than it saves.
+        if threads < 2 || orders.len() < 2_000 {
+            return judge(orders);
+        }
+        let share = orders.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = orders
+                .chunks(share)
+                .map(|part| scope.spawn(move || judge(part)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("judging does not panic"))
+                .collect()
+        })
+    }
+
+    /// An order's `(ordered_at, key)`, the order of event time.
+    fn order_time(&self, o: u32) -> (i64, u64) {
+        let n = self.orders[o as usize].expect("an applied order exists");
+        (n.at, n.key)
     }
 
     /// An order as resolution sees it: shared identifiers link nothing.
