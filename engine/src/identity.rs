@@ -629,25 +629,9 @@ impl IdentityGraph {
     /// that shares an identifier with another new order never qualifies,
     /// since that order has no MCID yet.
     fn direct_joins(&self, orders: &[u32], reresolve: &HashSet<u32>) -> Vec<Option<(u32, u64)>> {
-        let judge = |part: &[u32]| -> Vec<Option<(u32, u64)>> {
+        crate::parallel::map_parts(orders, 2_000, |part| {
             part.iter()
                 .map(|&o| self.joins_as_latest(o, reresolve))
-                .collect()
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // Below this, starting threads costs more than it saves.
-        if threads < 2 || orders.len() < 2_000 {
-            return judge(orders);
-        }
-        let share = orders.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = orders
-                .chunks(share)
-                .map(|part| scope.spawn(move || judge(part)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("judging does not panic"))
                 .collect()
         })
     }

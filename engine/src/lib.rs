@@ -32,6 +32,7 @@ pub mod identity;
 mod log;
 mod mask;
 mod memory;
+mod parallel;
 mod provider;
 mod refund;
 mod report;

@@ -938,27 +938,9 @@ fn identity_inputs(
             slots,
         }
     };
-    let all = |part: &[usize]| {
+    crate::parallel::map_parts(rows, 2_000, |part| {
         let mut scratch = String::new();
-        part.iter()
-            .map(|&r| one(r, &mut scratch))
-            .collect::<Vec<_>>()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Below this, starting threads costs more than it saves.
-    if rows.len() < 2_000 || threads < 2 {
-        return all(rows);
-    }
-    let chunk = rows.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || all(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("normalization does not panic"))
-            .collect()
+        part.iter().map(|&r| one(r, &mut scratch)).collect()
     })
 }
 
