@@ -138,7 +138,7 @@ impl DirectorySource {
         let mut note = moved.into_os_string();
         note.push(".error.txt");
         let note = PathBuf::from(note);
-        fs::write(&note, format!("{error}\n")).map_err(|e| Error::io(&note, e))?;
+        write_whole(&note, format!("{error}\n").as_bytes())?;
         tracing::warn!(file = %file.display(), %error, "quarantined a dropped file");
         Ok(FileOutcome::Quarantined {
             file: file.to_path_buf(),
@@ -218,6 +218,17 @@ fn waiting_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files.into_iter().map(|(_, _, p)| p).collect())
+}
+
+/// Writes `path` so that a reader sees either no file or all of it: the
+/// bytes go to a hidden temporary name first, then are renamed into place.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut hidden = std::ffi::OsString::from(".");
+    hidden.push(path.file_name().unwrap_or_default());
+    hidden.push(".tmp");
+    let tmp = path.with_file_name(hidden);
+    fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 /// Moves `file` into `dir` (created if missing) under its own name, or with

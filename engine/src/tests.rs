@@ -441,6 +441,16 @@ async fn dropped_files_are_ingested_once_and_bad_ones_quarantined() {
     );
     let note = std::fs::read_to_string(orders.join("quarantine/b.csv.error.txt")).unwrap();
     assert!(note.contains("b.csv: line 2, column amount"), "{note}");
+    let mut quarantined: Vec<String> = std::fs::read_dir(orders.join("quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    quarantined.sort();
+    assert_eq!(
+        quarantined,
+        ["b.csv", "b.csv.error.txt", "d.txt", "d.txt.error.txt"],
+        "the notes are written whole, with no temporary file left"
+    );
     assert!(orders.join("done/a.csv").exists());
     assert!(orders.join("c.csv.tmp").exists(), "unfinished files wait");
     assert!(source.scan().unwrap().is_empty());

@@ -38,7 +38,8 @@ async fn a_dropped_file_is_queryable_and_a_bad_one_quarantined() {
     let body = format!("{HEADER}1,tmall,2026-01-01T10:00:00+08:00,,13812345678,,,,1.00,paid,,,,\n");
     std::fs::write(inbox.join(".a.csv"), &body).unwrap();
     std::fs::rename(inbox.join(".a.csv"), inbox.join("a.csv")).unwrap();
-    std::fs::write(inbox.join("bad.csv"), "order_id,channel\n2,tmall\n").unwrap();
+    std::fs::write(inbox.join(".bad.csv"), "order_id,channel\n2,tmall\n").unwrap();
+    std::fs::rename(inbox.join(".bad.csv"), inbox.join("bad.csv")).unwrap();
     let started = Instant::now();
     while s.sql_json("select count(*) as n from orders").await[0]["n"] != 2 {
         assert!(
