@@ -1,5 +1,7 @@
 //! Splitting read-only work over the cores.
 
+use std::ops::Range;
+
 /// Maps `items` in equal parts, one per core, and concatenates the parts'
 /// results in order. With fewer than `min` items, or one core, it maps
 /// them on the calling thread: starting threads would cost more than it
@@ -9,19 +11,39 @@ pub(crate) fn map_parts<T: Sync, R: Send>(
     min: usize,
     map: impl Fn(&[T]) -> Vec<R> + Sync,
 ) -> Vec<R> {
+    map_ranges(items.len(), min, |range| map(&items[range]))
+}
+
+/// [`map_parts`] over the indexes `0..len`.
+pub(crate) fn map_ranges<R: Send>(
+    len: usize,
+    min: usize,
+    map: impl Fn(Range<usize>) -> Vec<R> + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < min.max(2) {
-        return map(items);
+    if threads < 2 || len < min.max(2) {
+        return map(0..len);
     }
     let map = &map;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || map(part)))
+    let step = len.div_ceil(threads);
+    let parts: Vec<Vec<R>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..len)
+            .step_by(step)
+            .map(|start| scope.spawn(move || map(start..(start + step).min(len))))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    })
+    });
+    // Extending the first part in place: growing a large vector moves its
+    // pages rather than copying them.
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    let rest: Vec<Vec<R>> = parts.collect();
+    all.reserve(rest.iter().map(Vec::len).sum());
+    for part in rest {
+        all.extend(part);
+    }
+    all
 }

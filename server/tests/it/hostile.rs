@@ -356,7 +356,7 @@ async fn play(port: u16, case: &Hostile) {
         return;
     }
     stream.write_all(&startup("admin")).await.unwrap();
-    let ready = read_until_ready(&mut stream, true, Duration::from_secs(10)).await;
+    let ready = read_until_ready(&mut stream, true, Duration::from_secs(30)).await;
     assert_eq!(ready, Some(b'Z'), "login");
     let mut out = Vec::new();
     match case {

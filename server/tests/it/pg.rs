@@ -500,7 +500,7 @@ async fn runaway_queries_and_huge_results_end_with_an_error() {
     let config = dir.path().join("ordergraph.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(
-        "\n[limits]\nquery_timeout_seconds = 1\nmax_result_rows = 5\n\
+        "\n[limits]\nquery_timeout_seconds = 5\nmax_result_rows = 5\n\
          [limits.roles.analyst]\nmax_result_rows = 2\nquery_memory_mib = 1\n",
     );
     std::fs::write(&config, text).unwrap();
