@@ -25,11 +25,13 @@ use smallvec::SmallVec;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 mod extract;
+mod key_index;
 mod persist;
 mod postings;
 mod resolve;
 
 pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract, extract_order, phone_signature};
+use key_index::{KeyIndex, prefetch_lines};
 pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
 use resolve::{IdentFacts, LocalOrder};
@@ -208,7 +210,7 @@ pub enum Edge {
 #[derive(Debug, Default)]
 pub struct IdentityGraph {
     config: IdentityConfig,
-    index: HashMap<u64, u32>,
+    index: KeyIndex,
     idents: Vec<IdentNode>,
     orders: Vec<Option<OrderNode>>,
     comp_of: Vec<u32>,
@@ -233,6 +235,11 @@ pub struct IdentityGraph {
 }
 
 const COMPANION_KIND_SHIFT: u32 = 61;
+
+/// How many orders ahead of the one being applied its successors' index
+/// slots are prefetched (their nodes at half the distance): far enough for
+/// a miss to arrive, near enough not to be evicted before use.
+const PREFETCH_AHEAD: usize = 16;
 
 /// The `comp_latest` of a component with no orders.
 const EMPTY_LATEST: (i64, u64) = (i64::MIN, 0);
@@ -301,7 +308,15 @@ impl IdentityGraph {
         self.index.reserve(inputs.len() * 2);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
-        for input in &inputs {
+        for (i, input) in inputs.iter().enumerate() {
+            // Each order's identifiers are cache misses (index slot, then
+            // node) on a large graph: ask for them a few orders ahead.
+            if let Some(ahead) = inputs.get(i + PREFETCH_AHEAD) {
+                self.prefetch_index(ahead);
+            }
+            if let Some(near) = inputs.get(i + PREFETCH_AHEAD / 2) {
+                self.prefetch_idents(near);
+            }
             self.apply_order(input, &mut dirty, &mut rebuild, &mut reresolve, &mut stats);
         }
         for c in rebuild {
@@ -427,8 +442,28 @@ impl IdentityGraph {
         self.note_companions(&idents, input.address, rebuild, stats);
     }
 
+    fn prefetch_index(&self, input: &OrderInput) {
+        for slot in &input.slots {
+            if let Slot::Id { key, .. } = slot {
+                self.index.prefetch(*key);
+            }
+        }
+    }
+
+    /// Prefetches the nodes of an order's known identifiers; their index
+    /// slots were asked for earlier.
+    fn prefetch_idents(&self, input: &OrderInput) {
+        for slot in &input.slots {
+            if let Slot::Id { key, .. } = slot
+                && let Some(id) = self.index.get(*key)
+            {
+                prefetch_lines(&self.idents[id as usize]);
+            }
+        }
+    }
+
     fn intern(&mut self, kind: IdentityKind, key: u64, value: &str) -> u32 {
-        if let Some(&id) = self.index.get(&key) {
+        if let Some(id) = self.index.get(key) {
             return id;
         }
         let id = self.idents.len() as u32;
