@@ -36,8 +36,8 @@ pub(crate) fn map_ranges<R: Send>(
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    // Extending the first part in place: growing a large vector moves its
-    // pages rather than copying them.
+    // The first part grows once to the full length and takes the others;
+    // collecting into a new vector grew it by doubling and copied it.
     let mut parts = parts.into_iter();
     let mut all = parts.next().unwrap_or_default();
     let rest: Vec<Vec<R>> = parts.collect();
