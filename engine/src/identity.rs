@@ -132,6 +132,11 @@ struct IdentNode {
     shared: Option<SharedReason>,
     first_seen: i64,
     last_seen: i64,
+    /// The apply that last added orders to the postings, and how many it
+    /// added: a new order's identifier that another order of the same
+    /// batch also brought links to an order not yet resolved.
+    added_in: u32,
+    added: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -215,11 +220,9 @@ pub struct IdentityGraph {
     orders: Vec<Option<OrderNode>>,
     comp_of: Vec<u32>,
     comps: Vec<Vec<u32>>,
-    /// Per component, its latest order's `(ordered_at, key)`, so that an
-    /// increment knows a new order comes after a whole component without
-    /// reading it. Kept exact (not merely a bound) so that a live graph and
-    /// one loaded from a checkpoint, which recomputes it, decide alike.
-    comp_latest: Vec<(i64, u64)>,
+    /// Per component, what an increment needs to judge a returning
+    /// customer's order without reading the component.
+    comp_facts: Vec<CompFacts>,
     free_comps: Vec<u32>,
     mcid: Vec<u64>,
     live: HashMap<u64, LiveMcid>,
@@ -232,6 +235,67 @@ pub struct IdentityGraph {
     /// Scratch: the BFS round that last expanded each identifier.
     ident_stamp: Vec<u32>,
     round: u32,
+    /// Applies so far (wrapping, never 0), for `IdentNode::added_in`.
+    applies: u32,
+}
+
+/// "Several identifiers" in [`CompProfile`].
+const MANY: u32 = NONE - 1;
+
+/// What is known of a component without reading its orders. All of it is
+/// a function of the members, kept exact (not merely a bound) so that a live
+/// graph and one loaded from a checkpoint, which recomputes it, decide alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CompFacts {
+    /// The latest order's `(ordered_at, key)`: whether a new order comes
+    /// after the whole component.
+    latest: (i64, u64),
+    /// The unionID and the email its orders carry: [`NONE`] if none,
+    /// [`MANY`] if several.
+    unionid: u32,
+    email: u32,
+    /// Whether all its orders have one MCID (are one customer).
+    one_customer: bool,
+}
+
+impl CompFacts {
+    const EMPTY: CompFacts = CompFacts {
+        latest: (i64::MIN, 0),
+        unionid: NONE,
+        email: NONE,
+        one_customer: false,
+    };
+
+    /// Takes in an order.
+    fn add(&mut self, order: &OrderNode) {
+        let idents = &order.idents;
+        self.latest = self.latest.max((order.at, order.key));
+        self.unionid = either(self.unionid, idents[IdentityKind::Unionid as usize]);
+        self.email = either(self.email, idents[IdentityKind::Email as usize]);
+    }
+
+    fn absorb(&mut self, other: CompFacts) {
+        self.latest = self.latest.max(other.latest);
+        self.unionid = either(self.unionid, other.unionid);
+        self.email = either(self.email, other.email);
+    }
+
+    /// Whether an order with this unionID and email (usable ones, else
+    /// [`NONE`]) leaves the component with at most one of each.
+    fn admits(&self, unionid: u32, email: u32) -> bool {
+        let fits = |have: u32, id: u32| have != MANY && (id == NONE || have == NONE || have == id);
+        fits(self.unionid, unionid) && fits(self.email, email)
+    }
+}
+
+/// One identifier of a kind from two sides: [`NONE`], the one, or [`MANY`].
+fn either(a: u32, b: u32) -> u32 {
+    match (a, b) {
+        (a, NONE) => a,
+        (NONE, b) => b,
+        (a, b) if a == b => a,
+        _ => MANY,
+    }
 }
 
 const COMPANION_KIND_SHIFT: u32 = 61;
@@ -240,9 +304,6 @@ const COMPANION_KIND_SHIFT: u32 = 61;
 /// slots are prefetched (their nodes at half the distance): far enough for
 /// a miss to arrive, near enough not to be evicted before use.
 const PREFETCH_AHEAD: usize = 16;
-
-/// The `comp_latest` of a component with no orders.
-const EMPTY_LATEST: (i64, u64) = (i64::MIN, 0);
 
 /// Customers found in some components, component after component.
 #[derive(Debug, Default)]
@@ -308,6 +369,7 @@ impl IdentityGraph {
         self.index.reserve(inputs.len() * 2);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
+        self.applies = self.applies.wrapping_add(1).max(1);
         for (i, input) in inputs.iter().enumerate() {
             // Each order's identifiers are cache misses (index slot, then
             // node) on a large graph: ask for them a few orders ahead.
@@ -327,7 +389,7 @@ impl IdentityGraph {
                 self.comp_of[o as usize] = NONE;
                 dirty.push(o);
             }
-            self.comp_latest[c as usize] = EMPTY_LATEST;
+            self.comp_facts[c as usize] = CompFacts::EMPTY;
             self.free_comps.push(c);
             reresolve.remove(&c);
         }
@@ -340,8 +402,8 @@ impl IdentityGraph {
             dirty.retain(|&o| {
                 match joins.next().flatten() {
                     // An order of this batch that joined before may be
-                    // later: then this one is not the component's latest.
-                    Some((c, m)) if self.comp_latest[c as usize] < self.order_time(o) => {
+                    // later, or have brought a unionID or email.
+                    Some((c, m)) if self.still_joins(o, c) => {
                         self.join_customer(o, c, m);
                         stats.joined += 1;
                         false
@@ -363,9 +425,13 @@ impl IdentityGraph {
         // whose anchor became shared may fall into several components, all
         // still carrying the anchor, and only one of them keeps its MCID.
         let mut claimed = HashSet::default();
+        let mut comps = touched.iter();
         for part in self.cluster_components(&touched) {
             for k in 0..part.components.len() {
-                stats.retired += self.assign_mcids(part.component(k), arrived_at, &mut claimed);
+                let c = *comps.next().expect("one clustering per touched component");
+                let clusters = part.component(k);
+                self.comp_facts[c as usize].one_customer = clusters.clone().count() == 1;
+                stats.retired += self.assign_mcids(clusters, arrived_at, &mut claimed);
             }
         }
         stats
@@ -433,9 +499,16 @@ impl IdentityGraph {
         if retimed {
             self.recompute_latest(self.comp_of[o]);
         }
+        let applies = self.applies;
         for &id in idents.iter().filter(|&&id| id != NONE) {
             let ident = &mut self.idents[id as usize];
-            ident.postings.insert(input.order);
+            if ident.postings.insert(input.order) {
+                if ident.added_in == applies {
+                    ident.added += 1;
+                } else {
+                    (ident.added_in, ident.added) = (applies, 1);
+                }
+            }
             ident.first_seen = ident.first_seen.min(input.at);
             ident.last_seen = ident.last_seen.max(input.at);
         }
@@ -477,6 +550,8 @@ impl IdentityGraph {
             shared: None,
             first_seen: i64::MAX,
             last_seen: i64::MIN,
+            added_in: 0,
+            added: 0,
         });
         self.ident_stamp.push(0);
         self.index.insert(key, id);
@@ -590,57 +665,56 @@ impl IdentityGraph {
     /// - it is new (never resolved), and later (in event time, then key)
     ///   than every order of that component, so it comes last in every
     ///   identifier's walk and every earlier decision is made as before;
-    /// - exactly one usable identifier it carries is also on other orders,
-    ///   all of one customer: it joins that identifier's owner and bridges
-    ///   nothing (two links could merge two partial clusters earlier than a
-    ///   full resolution does, and change a later conflict);
-    /// - it brings no email and no unionID other than that link: its profile
-    ///   is empty or the customer's own, so it conflicts with no one;
-    /// - if the link is its device, the device links with it as without it.
+    /// - every usable identifier it carries is on no other order, or on
+    ///   orders of one customer only, the same for all, and none of those
+    ///   orders is new in this batch;
+    /// - the component carries at most one unionID and one email, with the
+    ///   order's own among them. Then no two parts of that customer (the
+    ///   new order included) ever conflict: its links join it, and the
+    ///   parts it may bring together earlier than a full resolution would
+    ///   are parts of one customer, whose merged profile turns no later
+    ///   conflict check (with that customer or any other) either way;
+    /// - if it links by its device, the device links with it as without it.
     fn joins_as_latest(&self, o: u32, reresolve: &HashSet<u32>) -> Option<(u32, u64)> {
         if self.mcid[o as usize] != 0 {
             return None;
         }
         let node = self.orders[o as usize]?;
-        if self.usable(node.idents[IdentityKind::Email as usize]) {
-            return None;
-        }
-        let mut link = None;
+        let mut target = None;
+        let mut device = None;
         for (slot, &id) in node.idents.iter().enumerate() {
             if !self.usable(id) {
                 continue;
             }
-            let mut others = self.idents[id as usize].postings.iter().filter(|&p| p != o);
-            let Some(first) = others.next() else {
-                // New here, so linking nothing; a new unionID would still
-                // be a profile that could conflict.
-                if slot == IdentityKind::Unionid as usize {
-                    return None;
-                }
-                continue;
-            };
-            if link.is_some() {
+            let ident = &self.idents[id as usize];
+            if ident.added_in == self.applies && ident.added > 1 {
                 return None;
             }
-            let target = (self.comp_of[first as usize], self.mcid[first as usize]);
-            if target.0 == NONE || target.1 == 0 {
+            let mut others = ident.postings.iter().filter(|&p| p != o);
+            let Some(first) = others.next() else {
+                continue;
+            };
+            let here = (self.comp_of[first as usize], self.mcid[first as usize]);
+            if here.0 == NONE || here.1 == 0 || target.is_some_and(|t| t != here) {
                 return None;
             }
             // One MCID means one customer, so one component: comparing
             // MCIDs alone reads half the memory.
-            if others.any(|p| self.mcid[p as usize] != target.1) {
+            if !self.comp_facts[here.0 as usize].one_customer
+                && others.any(|p| self.mcid[p as usize] != here.1)
+            {
                 return None;
             }
-            link = Some((slot, id, target));
+            target = Some(here);
+            if slot == IdentityKind::Device as usize {
+                device = Some(id);
+            }
         }
-        let (slot, id, (comp, mcid)) = link?;
-        if reresolve.contains(&comp) {
+        let (comp, mcid) = target?;
+        if reresolve.contains(&comp) || !self.still_joins(o, comp) {
             return None;
         }
-        if self.comp_latest[comp as usize] >= (node.at, node.key) {
-            return None;
-        }
-        if slot == IdentityKind::Device as usize {
+        if let Some(id) = device {
             let local = |q: u32| self.local_order(q);
             let mut group: Vec<LocalOrder> = self.idents[id as usize]
                 .postings
@@ -658,23 +732,31 @@ impl IdentityGraph {
         Some((comp, mcid))
     }
 
+    /// The conditions of [`Self::joins_as_latest`] on the component's facts,
+    /// which orders joining before this one change.
+    fn still_joins(&self, o: u32, comp: u32) -> bool {
+        let node = self.orders[o as usize].expect("an applied order exists");
+        let facts = &self.comp_facts[comp as usize];
+        let usable = |kind: IdentityKind| {
+            let id = node.idents[kind as usize];
+            if self.usable(id) { id } else { NONE }
+        };
+        facts.latest < (node.at, node.key)
+            && facts.admits(usable(IdentityKind::Unionid), usable(IdentityKind::Email))
+    }
+
     /// [`Self::joins_as_latest`] for each order, judged on the graph as it
     /// is before any of them joins, on several threads when there are many.
-    /// Only the component's latest order can change as they join: an order
-    /// that shares an identifier with another new order never qualifies,
-    /// since that order has no MCID yet.
+    /// An order that shares an identifier with another order of the batch
+    /// never qualifies (`IdentNode::added`), so the judgements are
+    /// independent of each other; only the component's latest order and
+    /// profile change as they join, and `still_joins` checks those again.
     fn direct_joins(&self, orders: &[u32], reresolve: &HashSet<u32>) -> Vec<Option<(u32, u64)>> {
         crate::parallel::map_parts(orders, 2_000, |part| {
             part.iter()
                 .map(|&o| self.joins_as_latest(o, reresolve))
                 .collect()
         })
-    }
-
-    /// An order's `(ordered_at, key)`, the order of event time.
-    fn order_time(&self, o: u32) -> (i64, u64) {
-        let n = self.orders[o as usize].expect("an applied order exists");
-        (n.at, n.key)
     }
 
     /// An order as resolution sees it: shared identifiers link nothing.
@@ -746,7 +828,7 @@ impl IdentityGraph {
             Some(c) => c,
             None => {
                 self.comps.push(Vec::new());
-                self.comp_latest.push(EMPTY_LATEST);
+                self.comp_facts.push(CompFacts::EMPTY);
                 (self.comps.len() - 1) as u32
             }
         };
@@ -762,8 +844,8 @@ impl IdentityGraph {
                 let n = self.orders[q as usize].expect("a component member is an order");
                 (n.at, n.key)
             })
-            .fold(EMPTY_LATEST, Ord::max);
-        self.comp_latest[c as usize] = latest;
+            .fold(CompFacts::EMPTY.latest, Ord::max);
+        self.comp_facts[c as usize].latest = latest;
     }
 
     /// Puts an order in a component.
@@ -771,8 +853,7 @@ impl IdentityGraph {
         self.comp_of[o as usize] = c;
         self.comps[c as usize].push(o);
         let n = self.orders[o as usize].expect("a component member is an order");
-        let latest = &mut self.comp_latest[c as usize];
-        *latest = (*latest).max((n.at, n.key));
+        self.comp_facts[c as usize].add(&n);
     }
 
     /// Merges two components, relabelling the smaller; returns the survivor.
@@ -787,9 +868,8 @@ impl IdentityGraph {
             self.comp_of[o as usize] = big;
         }
         self.comps[big as usize].extend(moved);
-        let small_latest = std::mem::replace(&mut self.comp_latest[small as usize], EMPTY_LATEST);
-        let latest = &mut self.comp_latest[big as usize];
-        *latest = (*latest).max(small_latest);
+        let small_facts = std::mem::replace(&mut self.comp_facts[small as usize], CompFacts::EMPTY);
+        self.comp_facts[big as usize].absorb(small_facts);
         self.free_comps.push(small);
         big
     }

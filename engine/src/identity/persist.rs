@@ -157,6 +157,8 @@ impl IdentityGraph {
                 shared,
                 first_seen: r.i64()?,
                 last_seen: r.i64()?,
+                added_in: 0,
+                added: 0,
             });
             g.index.insert(key, id as u32);
         }
@@ -232,16 +234,21 @@ impl IdentityGraph {
         if g.comp_of.len() != orders || g.mcid.len() != orders {
             return Err("order vectors disagree in length".into());
         }
-        g.comp_latest = g
+        g.comp_facts = g
             .comps
             .iter()
             .map(|members| {
-                members.iter().try_fold(EMPTY_LATEST, |latest, &o| {
+                let mut facts = CompFacts::EMPTY;
+                for &o in members {
                     match g.orders.get(o as usize).copied().flatten() {
-                        Some(n) => Ok(latest.max((n.at, n.key))),
-                        None => Err(format!("component member {o} is not an order")),
+                        Some(n) => facts.add(&n),
+                        None => return Err(format!("component member {o} is not an order")),
                     }
-                })
+                }
+                let mcid = |o: &u32| g.mcid[*o as usize];
+                let first = members.first().map(mcid);
+                facts.one_customer = members.iter().all(|o| Some(mcid(o)) == first);
+                Ok(facts)
             })
             .collect::<DecodeResult<_>>()?;
         Ok(g)

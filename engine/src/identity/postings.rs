@@ -25,19 +25,20 @@ impl Default for Postings {
 }
 
 impl Postings {
-    pub(crate) fn insert(&mut self, order: u32) {
+    /// Adds an order; false if it was there.
+    pub(crate) fn insert(&mut self, order: u32) -> bool {
         match self {
             Postings::Small(v) => {
-                if let Err(at) = v.binary_search(&order) {
-                    v.insert(at, order);
-                    if v.len() > SMALL_LIMIT {
-                        *self = Postings::Large(Box::new(v.iter().copied().collect()));
-                    }
+                let Err(at) = v.binary_search(&order) else {
+                    return false;
+                };
+                v.insert(at, order);
+                if v.len() > SMALL_LIMIT {
+                    *self = Postings::Large(Box::new(v.iter().copied().collect()));
                 }
+                true
             }
-            Postings::Large(b) => {
-                b.insert(order);
-            }
+            Postings::Large(b) => b.insert(order),
         }
     }
 

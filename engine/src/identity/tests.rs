@@ -30,6 +30,18 @@ fn o<'a>(id: &'a str, day: i64) -> O<'a> {
     }
 }
 
+/// Orders of people unrelated to a test's, so that the test's next batch
+/// is an increment on a graph and not a bulk load (which joins nothing
+/// directly).
+fn unrelated() -> Vec<O<'static>> {
+    [
+        "other-0", "other-1", "other-2", "other-3", "other-4", "other-5",
+    ]
+    .into_iter()
+    .map(|id| o(id, 0))
+    .collect()
+}
+
 /// Feeds orders to a graph, numbering them by first appearance.
 struct Harness {
     graph: IdentityGraph,
@@ -571,16 +583,13 @@ fn a_status_update_that_changes_identifiers_can_split() {
     assert!(!h.same("a1", "a2"));
 }
 
-/// A small deterministic pseudo-random stream for shuffles.
 /// An order moved earlier in time leaves its component's latest order
 /// exact, so a live graph and the same graph loaded from a checkpoint
 /// decide alike whether a later order joins its customer directly.
 #[test]
 fn a_retimed_order_keeps_live_and_loaded_graphs_deciding_alike() {
     let mut live = Harness::new();
-    let others: Vec<String> = (0..4).map(|i| format!("other-{i}")).collect();
-    let others: Vec<O<'_>> = others.iter().map(|id| o(id, 1)).collect();
-    live.apply(&others);
+    live.apply(&unrelated());
     let a = O {
         phone: Some("13812345678"),
         ..o("a", 100)
@@ -595,7 +604,7 @@ fn a_retimed_order_keeps_live_and_loaded_graphs_deciding_alike() {
         IdentityConfig::default(),
     )
     .unwrap();
-    assert_eq!(live.graph.comp_latest, decoded.comp_latest);
+    assert_eq!(live.graph.comp_facts, decoded.comp_facts);
     let mut loaded = Harness {
         graph: decoded,
         numbers: live.numbers.clone(),
@@ -611,6 +620,7 @@ fn a_retimed_order_keeps_live_and_loaded_graphs_deciding_alike() {
     assert_eq!(live.mcid("b"), loaded.mcid("b"));
 }
 
+/// A small deterministic pseudo-random stream for shuffles.
 fn lcg(seed: &mut u64) -> u64 {
     *seed = seed
         .wrapping_mul(6364136223846793005)
@@ -629,8 +639,7 @@ struct Row {
     device: Option<String>,
 }
 
-fn population() -> Vec<Row> {
-    let mut seed = 7u64;
+fn population(mut seed: u64) -> Vec<Row> {
     let mut rows = Vec::new();
     for i in 0..400 {
         let person = lcg(&mut seed) % 60;
@@ -667,32 +676,34 @@ fn population() -> Vec<Row> {
     rows
 }
 
+impl Row {
+    fn order(&self) -> O<'_> {
+        O {
+            id: self.id.as_str(),
+            day: self.day,
+            valid: self.valid,
+            phone: self.phone.as_deref(),
+            email: self.email.as_deref(),
+            unionid: self.unionid.as_deref(),
+            device: self.device.as_deref(),
+            ..o("", 0)
+        }
+    }
+}
+
+/// Applies `rows` in the given order, `batch` at a time: the partition and
+/// how many orders joined a known customer directly.
+fn replay(rows: &[Row], order: &[usize], batch: usize) -> (Vec<Vec<String>>, usize) {
+    let mut h = Harness::new();
+    let list: Vec<O> = order.iter().map(|&i| rows[i].order()).collect();
+    let joined = list.chunks(batch).map(|chunk| h.apply(chunk).joined).sum();
+    (h.partition(), joined)
+}
+
 #[test]
 fn partition_does_not_depend_on_arrival_order_or_batching() {
-    let rows = population();
-    let run = |order: &[usize], batch: usize| {
-        let mut h = Harness::new();
-        let list: Vec<O> = order
-            .iter()
-            .map(|&i| {
-                let r = &rows[i];
-                O {
-                    id: r.id.as_str(),
-                    day: r.day,
-                    valid: r.valid,
-                    phone: r.phone.as_deref(),
-                    email: r.email.as_deref(),
-                    unionid: r.unionid.as_deref(),
-                    device: r.device.as_deref(),
-                    ..o("", 0)
-                }
-            })
-            .collect();
-        for chunk in list.chunks(batch) {
-            h.apply(chunk);
-        }
-        h.partition()
-    };
+    let rows = population(7);
+    let run = |order: &[usize], batch: usize| replay(&rows, order, batch).0;
     let natural: Vec<usize> = (0..rows.len()).collect();
     let reference = run(&natural, rows.len());
     assert!(
@@ -712,6 +723,99 @@ fn partition_does_not_depend_on_arrival_order_or_batching() {
             "trial {trial}, batch {batch}"
         );
     }
+}
+
+/// Orders arriving in event time, a few at a time, are mostly a known
+/// customer buying again, and join it without re-resolving its component:
+/// the customers must be those of resolving all orders at once.
+#[test]
+fn direct_joins_give_the_customers_of_a_full_resolution() {
+    for seed in [7, 8, 9, 10] {
+        let rows = population(seed);
+        let mut in_time: Vec<usize> = (0..rows.len()).collect();
+        in_time.sort_by_key(|&i| (rows[i].day, i));
+        let (reference, joined) = replay(&rows, &in_time, rows.len());
+        assert_eq!(joined, 0, "a bulk load resolves everything");
+        for batch in [1, 4, 25] {
+            let (partition, joined) = replay(&rows, &in_time, batch);
+            assert_eq!(partition, reference, "seed {seed}, batch {batch}");
+            assert!(joined > 50, "seed {seed}, batch {batch}: {joined} joined");
+        }
+    }
+}
+
+/// A returning customer's order that brings a second email (or unionID)
+/// could conflict: it is resolved, not joined directly, even though every
+/// identifier it links by is that customer's.
+#[test]
+fn an_order_bringing_a_second_email_is_resolved_not_joined() {
+    let mut h = Harness::new();
+    h.apply(&unrelated());
+    h.apply(&[
+        O {
+            phone: Some("13812345678"),
+            email: Some("a@qq.com"),
+            ..o("a1", 1)
+        },
+        O {
+            phone: Some("13812345678"),
+            ..o("a2", 2)
+        },
+    ]);
+    let again = O {
+        phone: Some("13812345678"),
+        email: Some("a@qq.com"),
+        ..o("a3", 3)
+    };
+    assert_eq!(h.apply(&[again]).joined, 1, "both links are the customer's");
+    let other = O {
+        phone: Some("13812345678"),
+        email: Some("b@qq.com"),
+        ..o("a4", 4)
+    };
+    assert_eq!(h.apply(&[other]).joined, 0);
+    assert!(
+        h.same("a1", "a4"),
+        "no handover gap: one person, two emails"
+    );
+}
+
+/// Two new orders of one batch on a customer's device, each fine alone
+/// but with two people's (masked) phones together: the device becomes
+/// shared, as a full resolution says, and neither joins directly.
+#[test]
+fn new_orders_sharing_an_identifier_are_judged_together() {
+    let device = Some("6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b");
+    let orders = [
+        O {
+            device,
+            ..o("a1", 1)
+        },
+        O {
+            device,
+            ..o("a2", 2)
+        },
+        O {
+            device,
+            phone: Some("138****1111"),
+            ..o("b1", 3)
+        },
+        O {
+            device,
+            phone: Some("139****2222"),
+            ..o("b2", 4)
+        },
+    ];
+    let others = unrelated();
+    let mut increments = Harness::new();
+    increments.apply(&others);
+    increments.apply(&orders[..2]);
+    assert!(increments.same("a1", "a2"));
+    assert_eq!(increments.apply(&orders[2..]).joined, 0);
+    let mut at_once = Harness::new();
+    at_once.apply(&[&others[..], &orders[..]].concat());
+    assert_eq!(increments.partition(), at_once.partition());
+    assert!(!increments.same("b1", "b2"));
 }
 
 proptest::proptest! {
