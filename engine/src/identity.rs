@@ -133,8 +133,7 @@ struct IdentNode {
     first_seen: i64,
     last_seen: i64,
     /// The apply that last added orders to the postings, and how many it
-    /// added: a new order's identifier that another order of the same
-    /// batch also brought links to an order not yet resolved.
+    /// added: whether orders of one batch share it.
     added_in: u32,
     added: u32,
 }
@@ -176,6 +175,15 @@ pub struct RefusedValue {
     pub first_seen: i64,
     /// Latest `ordered_at` seen.
     pub last_seen: i64,
+}
+
+/// A new order joining a customer without re-resolving.
+#[derive(Debug, Clone, Copy)]
+struct DirectJoin {
+    comp: u32,
+    mcid: u64,
+    /// Slots of its identifiers that other orders of the batch brought too.
+    batch_links: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -397,13 +405,16 @@ impl IdentityGraph {
         // bulk load (more new orders than resolved ones) has few, and would
         // only pay for looking.
         if dirty.len() * 2 < known {
-            let joins = self.direct_joins(&dirty, &reresolve);
+            let mut joins = self.direct_joins(&dirty, &reresolve);
+            self.drop_diverging_joins(&dirty, &mut joins);
             let mut joins = joins.into_iter();
             dirty.retain(|&o| {
                 match joins.next().flatten() {
                     // An order of this batch that joined before may be
                     // later, or have brought a unionID or email.
-                    Some((c, m)) if self.still_joins(o, c) => {
+                    Some(DirectJoin {
+                        comp: c, mcid: m, ..
+                    }) if self.still_joins(o, c) => {
                         self.join_customer(o, c, m);
                         stats.joined += 1;
                         false
@@ -573,7 +584,7 @@ impl IdentityGraph {
             first_seen: at,
             last_seen: at,
         });
-        entry.orders.insert(order);
+        postings::insert_into(&mut entry.orders, order);
         entry.first_seen = entry.first_seen.min(at);
         entry.last_seen = entry.last_seen.max(at);
     }
@@ -659,15 +670,14 @@ impl IdentityGraph {
         id != NONE && self.idents[id as usize].shared.is_none()
     }
 
-    /// The component and MCID a new order joins without re-resolving, when
-    /// re-resolving would only add it to one customer and change nothing
+    /// The customer a new order joins without re-resolving, when
+    /// re-resolving would only add it to that customer and change nothing
     /// else. That holds when:
     /// - it is new (never resolved), and later (in event time, then key)
     ///   than every order of that component, so it comes last in every
     ///   identifier's walk and every earlier decision is made as before;
-    /// - every usable identifier it carries is on no other order, or on
-    ///   orders of one customer only, the same for all, and none of those
-    ///   orders is new in this batch;
+    /// - every usable identifier it carries is on no resolved order, or on
+    ///   resolved orders of one customer only, the same for all;
     /// - the component carries at most one unionID and one email, with the
     ///   order's own among them. Then no two parts of that customer (the
     ///   new order included) ever conflict: its links join it, and the
@@ -675,27 +685,38 @@ impl IdentityGraph {
     ///   are parts of one customer, whose merged profile turns no later
     ///   conflict check (with that customer or any other) either way;
     /// - if it links by its device, the device links with it as without it.
-    fn joins_as_latest(&self, o: u32, reresolve: &HashSet<u32>) -> Option<(u32, u64)> {
+    ///
+    /// Orders of this batch not yet resolved are left out: one that is
+    /// resolved later, sharing an identifier with this one, re-resolves
+    /// this customer's component whole; one that joins directly too must
+    /// join the same customer (see [`Self::drop_diverging_joins`]).
+    fn joins_as_latest(&self, o: u32, reresolve: &HashSet<u32>) -> Option<DirectJoin> {
         if self.mcid[o as usize] != 0 {
             return None;
         }
         let node = self.orders[o as usize]?;
         let mut target = None;
         let mut device = None;
+        let mut batch_links = 0u8;
         for (slot, &id) in node.idents.iter().enumerate() {
             if !self.usable(id) {
                 continue;
             }
             let ident = &self.idents[id as usize];
             if ident.added_in == self.applies && ident.added > 1 {
-                return None;
+                batch_links |= 1 << slot;
             }
+            // If the first is unresolved, so are the others: new orders are
+            // numbered after all others, and a component is rebuilt whole.
             let mut others = ident.postings.iter().filter(|&p| p != o);
             let Some(first) = others.next() else {
                 continue;
             };
             let here = (self.comp_of[first as usize], self.mcid[first as usize]);
-            if here.0 == NONE || here.1 == 0 || target.is_some_and(|t| t != here) {
+            if here.0 == NONE {
+                continue;
+            }
+            if here.1 == 0 || target.is_some_and(|t| t != here) {
                 return None;
             }
             // One MCID means one customer, so one component: comparing
@@ -729,7 +750,47 @@ impl IdentityGraph {
                 return None;
             }
         }
-        Some((comp, mcid))
+        Some(DirectJoin {
+            comp,
+            mcid,
+            batch_links,
+        })
+    }
+
+    /// Orders of one batch that share an identifier and would all join
+    /// directly must join one customer: none of them re-resolves the
+    /// components, so nothing else would bring those customers together.
+    /// Where they would not, none of them joins directly.
+    fn drop_diverging_joins(&self, orders: &[u32], joins: &mut [Option<DirectJoin>]) {
+        let shared = |o: u32, links: u8| {
+            let idents = self.orders[o as usize]
+                .expect("a judged order exists")
+                .idents;
+            (0..5)
+                .filter(move |slot| links & (1 << slot) != 0)
+                .map(move |slot| idents[slot])
+        };
+        // Per identifier shared in the batch: the customer its joining
+        // orders go to, `None` once two of them disagree.
+        let mut goes_to: HashMap<u32, Option<u64>> = HashMap::default();
+        for (&o, join) in orders.iter().zip(joins.iter()) {
+            let Some(j) = join.filter(|j| j.batch_links != 0) else {
+                continue;
+            };
+            for id in shared(o, j.batch_links) {
+                let to = goes_to.entry(id).or_insert(Some(j.mcid));
+                if *to != Some(j.mcid) {
+                    *to = None;
+                }
+            }
+        }
+        for (&o, join) in orders.iter().zip(joins.iter_mut()) {
+            if let Some(j) = *join
+                && shared(o, j.batch_links).any(|id| goes_to[&id].is_none())
+            {
+                *join = None;
+            }
+        }
     }
 
     /// The conditions of [`Self::joins_as_latest`] on the component's facts,
@@ -747,11 +808,9 @@ impl IdentityGraph {
 
     /// [`Self::joins_as_latest`] for each order, judged on the graph as it
     /// is before any of them joins, on several threads when there are many.
-    /// An order that shares an identifier with another order of the batch
-    /// never qualifies (`IdentNode::added`), so the judgements are
-    /// independent of each other; only the component's latest order and
-    /// profile change as they join, and `still_joins` checks those again.
-    fn direct_joins(&self, orders: &[u32], reresolve: &HashSet<u32>) -> Vec<Option<(u32, u64)>> {
+    /// Joining one changes only its component's latest order and profile,
+    /// which `still_joins` checks again for the next.
+    fn direct_joins(&self, orders: &[u32], reresolve: &HashSet<u32>) -> Vec<Option<DirectJoin>> {
         crate::parallel::map_parts(orders, 2_000, |part| {
             part.iter()
                 .map(|&o| self.joins_as_latest(o, reresolve))

@@ -42,6 +42,21 @@ fn unrelated() -> Vec<O<'static>> {
     .collect()
 }
 
+/// Applies `earlier` (after unrelated orders), then `batch` as an
+/// increment; checks the customers are those of applying all at once, and
+/// returns the graph and how many orders of `batch` joined directly.
+fn increment_against_at_once(earlier: &[O<'_>], batch: &[O<'_>]) -> (Harness, usize) {
+    let others = unrelated();
+    let mut increments = Harness::new();
+    increments.apply(&others);
+    increments.apply(earlier);
+    let joined = increments.apply(batch).joined;
+    let mut at_once = Harness::new();
+    at_once.apply(&[&others[..], earlier, batch].concat());
+    assert_eq!(increments.partition(), at_once.partition());
+    (increments, joined)
+}
+
 /// Feeds orders to a graph, numbering them by first appearance.
 struct Harness {
     graph: IdentityGraph,
@@ -806,16 +821,40 @@ fn new_orders_sharing_an_identifier_are_judged_together() {
             ..o("b2", 4)
         },
     ];
-    let others = unrelated();
-    let mut increments = Harness::new();
-    increments.apply(&others);
-    increments.apply(&orders[..2]);
-    assert!(increments.same("a1", "a2"));
-    assert_eq!(increments.apply(&orders[2..]).joined, 0);
-    let mut at_once = Harness::new();
-    at_once.apply(&[&others[..], &orders[..]].concat());
-    assert_eq!(increments.partition(), at_once.partition());
+    let (increments, joined) = increment_against_at_once(&orders[..2], &orders[2..]);
+    assert_eq!(joined, 0);
+    assert!(!increments.same("a1", "a2"));
     assert!(!increments.same("b1", "b2"));
+}
+
+/// Two new orders of one batch, each a returning order of a different
+/// customer, share an account new to both: together they are one customer,
+/// which neither would find joining its own directly.
+#[test]
+fn new_orders_linking_two_customers_together_are_resolved() {
+    let orders = [
+        O {
+            phone: Some("13812345678"),
+            ..o("c1", 1)
+        },
+        O {
+            phone: Some("13987654321"),
+            ..o("d1", 1)
+        },
+        O {
+            phone: Some("13812345678"),
+            account: Some("shared-account"),
+            ..o("c2", 5)
+        },
+        O {
+            phone: Some("13987654321"),
+            account: Some("shared-account"),
+            ..o("d2", 6)
+        },
+    ];
+    let (increments, joined) = increment_against_at_once(&orders[..2], &orders[2..]);
+    assert_eq!(joined, 0);
+    assert!(increments.same("c1", "d1"));
 }
 
 proptest::proptest! {
