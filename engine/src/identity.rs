@@ -68,8 +68,9 @@ impl Default for IdentityConfig {
     }
 }
 
-/// One order, as the identity graph needs it.
-#[derive(Debug, Clone)]
+/// One order, as the identity graph needs it; its identifiers go with it
+/// into [`OrderInputs::push`].
+#[derive(Debug, Clone, Copy)]
 pub struct OrderInput {
     /// Dense order number from the order store.
     pub order: u32,
@@ -84,8 +85,107 @@ pub struct OrderInput {
     pub address: Option<u64>,
     /// [`phone_signature`] of the raw phone, if any.
     pub phone_sig: Option<u32>,
-    /// The order's identifiers by [`IdentityKind`] slot.
-    pub slots: [Slot; 5],
+}
+
+/// Orders for [`IdentityGraph::apply`], their identifier values in one
+/// buffer. A bulk load holds millions of values: one allocation each, all
+/// freed after the apply, left glibc's allocator millions of small free
+/// chunks to consolidate at the next larger request, and the next
+/// increment paid 150 ms for it.
+#[derive(Debug, Default)]
+pub struct OrderInputs {
+    orders: Vec<(OrderInput, [Held; 5])>,
+    text: String,
+}
+
+/// A [`Slot`] whose value is in [`OrderInputs::text`].
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    Empty,
+    Id { key: u64, value: Span },
+    Refused { value: Span, why: Refusal },
+}
+
+/// A range of [`OrderInputs::text`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    len: u32,
+}
+
+impl OrderInputs {
+    /// Room for `orders` orders.
+    pub fn with_capacity(orders: usize) -> Self {
+        Self {
+            orders: Vec::with_capacity(orders),
+            // About 40 bytes of identifiers per order.
+            text: String::with_capacity(orders * 40),
+        }
+    }
+
+    /// Adds an order and its identifiers by [`IdentityKind`] slot.
+    pub fn push(&mut self, input: OrderInput, slots: [Slot; 5]) {
+        let held = slots.map(|slot| match slot {
+            Slot::Empty => Held::Empty,
+            Slot::Id { key, value } => Held::Id {
+                key,
+                value: self.hold(&value),
+            },
+            Slot::Refused { value, why } => Held::Refused {
+                value: self.hold(&value),
+                why,
+            },
+        });
+        self.orders.push((input, held));
+    }
+
+    /// Takes in another's orders after these.
+    pub fn append(&mut self, other: OrderInputs) {
+        let offset = self.text.len();
+        self.text.push_str(&other.text);
+        let moved = |span: Span| Span {
+            start: span.start + offset,
+            ..span
+        };
+        self.orders
+            .extend(other.orders.into_iter().map(|(input, held)| {
+                let held = held.map(|h| match h {
+                    Held::Empty => Held::Empty,
+                    Held::Id { key, value } => Held::Id {
+                        key,
+                        value: moved(value),
+                    },
+                    Held::Refused { value, why } => Held::Refused {
+                        value: moved(value),
+                        why,
+                    },
+                });
+                (input, held)
+            }));
+    }
+
+    /// Number of orders.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    fn hold(&mut self, value: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(value);
+        Span {
+            start,
+            len: value.len() as u32,
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.text[span.start..span.start + span.len as usize]
+    }
 }
 
 /// Why an identifier was judged shared by several people.
@@ -365,7 +465,7 @@ impl IdentityGraph {
     }
 
     /// Applies new or changed orders; `arrived_at` stamps any MCID aliases.
-    pub fn apply(&mut self, inputs: Vec<OrderInput>, arrived_at: i64) -> ApplyStats {
+    pub fn apply(&mut self, inputs: OrderInputs, arrived_at: i64) -> ApplyStats {
         let mut stats = ApplyStats {
             orders: inputs.len(),
             ..Default::default()
@@ -378,16 +478,24 @@ impl IdentityGraph {
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
         self.applies = self.applies.wrapping_add(1).max(1);
-        for (i, input) in inputs.iter().enumerate() {
+        let orders = &inputs.orders;
+        for i in 0..orders.len() {
             // Each order's identifiers are cache misses (index slot, then
             // node) on a large graph: ask for them a few orders ahead.
-            if let Some(ahead) = inputs.get(i + PREFETCH_AHEAD) {
+            if let Some((_, ahead)) = orders.get(i + PREFETCH_AHEAD) {
                 self.prefetch_index(ahead);
             }
-            if let Some(near) = inputs.get(i + PREFETCH_AHEAD / 2) {
+            if let Some((_, near)) = orders.get(i + PREFETCH_AHEAD / 2) {
                 self.prefetch_idents(near);
             }
-            self.apply_order(input, &mut dirty, &mut rebuild, &mut reresolve, &mut stats);
+            self.apply_order(
+                &inputs,
+                i,
+                &mut dirty,
+                &mut rebuild,
+                &mut reresolve,
+                &mut stats,
+            );
         }
         for c in rebuild {
             if self.comps[c as usize].is_empty() {
@@ -448,14 +556,17 @@ impl IdentityGraph {
         stats
     }
 
+    /// Applies the `i`th order of `inputs`.
     fn apply_order(
         &mut self,
-        input: &OrderInput,
+        inputs: &OrderInputs,
+        i: usize,
         dirty: &mut Vec<u32>,
         rebuild: &mut HashSet<u32>,
         reresolve: &mut HashSet<u32>,
         stats: &mut ApplyStats,
     ) {
+        let (input, slots) = &inputs.orders[i];
         let o = input.order as usize;
         if self.orders.len() <= o {
             self.orders.resize(o + 1, None);
@@ -463,15 +574,16 @@ impl IdentityGraph {
             self.mcid.resize(o + 1, 0);
         }
         let mut idents = [NONE; 5];
-        for (slot, value) in input.slots.iter().enumerate() {
-            match value {
-                Slot::Id { key, value } => {
-                    idents[slot] = self.intern(IdentityKind::ALL[slot], *key, value)
+        for (slot, held) in slots.iter().enumerate() {
+            let kind = IdentityKind::ALL[slot];
+            match *held {
+                Held::Id { key, value } => {
+                    idents[slot] = self.intern(kind, key, inputs.text(value))
                 }
-                Slot::Refused { value, why } => {
-                    self.note_refused(IdentityKind::ALL[slot], value, *why, input.order, input.at)
+                Held::Refused { value, why } => {
+                    self.note_refused(kind, inputs.text(value), why, input.order, input.at)
                 }
-                Slot::Empty => {}
+                Held::Empty => {}
             }
         }
         let node = OrderNode {
@@ -526,9 +638,9 @@ impl IdentityGraph {
         self.note_companions(&idents, input.address, rebuild, stats);
     }
 
-    fn prefetch_index(&self, input: &OrderInput) {
-        for slot in &input.slots {
-            if let Slot::Id { key, .. } = slot {
+    fn prefetch_index(&self, slots: &[Held; 5]) {
+        for slot in slots {
+            if let Held::Id { key, .. } = slot {
                 self.index.prefetch(*key);
             }
         }
@@ -536,9 +648,9 @@ impl IdentityGraph {
 
     /// Prefetches the nodes of an order's known identifiers; their index
     /// slots were asked for earlier.
-    fn prefetch_idents(&self, input: &OrderInput) {
-        for slot in &input.slots {
-            if let Slot::Id { key, .. } = slot
+    fn prefetch_idents(&self, slots: &[Held; 5]) {
+        for slot in slots {
+            if let Held::Id { key, .. } = slot
                 && let Some(id) = self.index.get(*key)
             {
                 prefetch_lines(&self.idents[id as usize]);

@@ -27,7 +27,8 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::codec::{DecodeResult, Reader, Writer};
 use crate::identity::{
-    ApplyStats, IdentityConfig, IdentityGraph, NONE, OrderInput, RawIdentity, extract_order,
+    ApplyStats, IdentityConfig, IdentityGraph, NONE, OrderInput, OrderInputs, RawIdentity,
+    extract_order,
 };
 use crate::log::BatchLog;
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
@@ -102,7 +103,7 @@ pub struct Prepared {
     /// Keys of orders seen for the first time, with their numbers.
     new_keys: Vec<(u64, u32)>,
     /// Identity input for the last accepted version of each order.
-    identity: Vec<OrderInput>,
+    identity: OrderInputs,
     arrived_at: i64,
     /// Counts for the caller.
     pub report: IngestReport,
@@ -658,7 +659,7 @@ impl OrderStore {
                 batch: None,
                 orders,
                 new_keys,
-                identity: Vec::new(),
+                identity: OrderInputs::default(),
                 arrived_at,
                 report,
                 outcomes,
@@ -926,7 +927,7 @@ fn identity_inputs(
     orders: &[u32],
     keys: &[u64],
     config: &IdentityConfig,
-) -> Vec<OrderInput> {
+) -> OrderInputs {
     let s = |i: usize| batch.column(i).as_string::<i32>();
     let (channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
         s(c::CHANNEL),
@@ -951,20 +952,31 @@ fn identity_inputs(
             device_id: opt(devices, row),
         };
         let (slots, phone_sig) = extract_order(&raw, config.region, &config.blocklist);
-        OrderInput {
+        let input = OrderInput {
             order: orders[row],
             key: keys[row],
             at: at.value(row),
             valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
             address: opt(addresses, row).map(|a| normalized_address_hash(a, scratch)),
             phone_sig,
-            slots,
-        }
+        };
+        (input, slots)
     };
-    crate::parallel::map_parts(rows, 2_000, |part| {
+    let parts = crate::parallel::map_parts(rows, 2_000, |part| {
         let mut scratch = String::new();
-        part.iter().map(|&r| one(r, &mut scratch)).collect()
-    })
+        let mut inputs = OrderInputs::with_capacity(part.len());
+        for &row in part {
+            let (input, slots) = one(row, &mut scratch);
+            inputs.push(input, slots);
+        }
+        vec![inputs]
+    });
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    for part in parts {
+        all.append(part);
+    }
+    all
 }
 
 /// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.

@@ -76,11 +76,15 @@ impl Harness {
     }
 
     fn apply(&mut self, orders: &[O<'_>]) -> ApplyStats {
-        let inputs = orders.iter().map(|x| self.input(x)).collect();
+        let mut inputs = OrderInputs::default();
+        for x in orders {
+            let (input, slots) = self.input(x);
+            inputs.push(input, slots);
+        }
         self.graph.apply(inputs, 0)
     }
 
-    fn input(&mut self, x: &O<'_>) -> OrderInput {
+    fn input(&mut self, x: &O<'_>) -> (OrderInput, [Slot; 5]) {
         let key = format!("{}:{}", x.channel, x.id);
         let next = self.numbers.len() as u32;
         let order = *self.numbers.entry(key.clone()).or_insert(next);
@@ -92,19 +96,16 @@ impl Harness {
             wechat_unionid: x.unionid,
             device_id: x.device,
         };
-        OrderInput {
+        let input = OrderInput {
             order,
             key: xxhash_rust::xxh3::xxh3_64(key.as_bytes()),
             at: x.day * DAY,
             valid: x.valid,
             address: x.address.map(|a| xxhash_rust::xxh3::xxh3_64(a.as_bytes())),
             phone_sig: x.phone.and_then(phone_signature),
-            slots: extract(
-                &raw,
-                self.graph.config().region,
-                &self.graph.config().blocklist,
-            ),
-        }
+        };
+        let config = self.graph.config();
+        (input, extract(&raw, config.region, &config.blocklist))
     }
 
     fn mcid(&self, id: &str) -> u64 {
@@ -855,6 +856,43 @@ fn new_orders_linking_two_customers_together_are_resolved() {
     let (increments, joined) = increment_against_at_once(&orders[..2], &orders[2..]);
     assert_eq!(joined, 0);
     assert!(increments.same("c1", "d1"));
+}
+
+/// Parts normalized on several threads are joined with their values moved.
+#[test]
+fn appended_inputs_keep_their_values() {
+    let mut h = Harness::new();
+    let mut parts = [OrderInputs::default(), OrderInputs::default()];
+    let orders = [
+        O {
+            email: Some("a@qq.com"),
+            ..o("a", 1)
+        },
+        O {
+            phone: Some("13800000000"),
+            ..o("b", 2)
+        },
+        O {
+            email: Some("c@qq.com"),
+            ..o("c", 3)
+        },
+    ];
+    for (i, x) in orders.iter().enumerate() {
+        let (input, slots) = h.input(x);
+        parts[i / 2].push(input, slots);
+    }
+    let [mut all, second] = parts;
+    all.append(second);
+    let values: Vec<&str> = all
+        .orders
+        .iter()
+        .flat_map(|(_, held)| held.iter())
+        .filter_map(|h| match *h {
+            Held::Id { value, .. } | Held::Refused { value, .. } => Some(all.text(value)),
+            Held::Empty => None,
+        })
+        .collect();
+    assert_eq!(values, ["a@qq.com", "+8613800000000", "c@qq.com"]);
 }
 
 proptest::proptest! {
