@@ -96,8 +96,10 @@ impl KeyIndex {
 /// with no effect on results (and none at all on targets without one).
 pub(crate) fn prefetch_lines<T>(value: &T) {
     let start = (value as *const T).cast::<i8>();
-    for offset in (0..std::mem::size_of::<T>()).step_by(64) {
-        prefetch(start.wrapping_add(offset));
+    // From the line holding the first byte to the one holding the last.
+    let skew = start as usize % 64;
+    for offset in (0..skew + std::mem::size_of::<T>()).step_by(64) {
+        prefetch(start.wrapping_add(offset).wrapping_sub(skew));
     }
 }
 

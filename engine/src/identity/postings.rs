@@ -7,6 +7,8 @@
 //! they are detected).
 
 use roaring::RoaringBitmap;
+
+use super::key_index::prefetch_lines;
 use smallvec::SmallVec;
 
 const SMALL_LIMIT: usize = 32;
@@ -57,6 +59,20 @@ impl Postings {
             Postings::Large(b) => {
                 b.remove(order);
             }
+        }
+    }
+
+    /// Starts loading where the next new order goes, when that is off the
+    /// node: the end of a spilled vector, or the bitmap.
+    pub(crate) fn prefetch_tail(&self) {
+        match self {
+            Postings::Small(v) if v.spilled() => {
+                if let Some(last) = v.last() {
+                    prefetch_lines(last);
+                }
+            }
+            Postings::Small(_) => {}
+            Postings::Large(b) => prefetch_lines(&**b),
         }
     }
 
