@@ -4,9 +4,9 @@
 //! CSV file to queryable, and peak memory.
 //!
 //! `cargo bench -p ordergraph-benches --bench resolve` (release build).
-//! Size with `ORDERS=238000 CUSTOMERS=62000`; `INCREMENTS=5` 10k-order
-//! increments are timed one after another; `STEPS=resolve` stops after them
-//! (for profiling).
+//! Size with `ORDERS=238000 CUSTOMERS=62000`; `INCREMENTS=20` 10k-order
+//! increments are timed one after another (fewer make a noisy median on a
+//! shared machine); `STEPS=resolve` stops after them (for profiling).
 
 use std::sync::Arc;
 
@@ -70,7 +70,7 @@ fn main() {
     let orders = env_usize("ORDERS", 2_380_000);
     let customers = env_usize("CUSTOMERS", orders * 62 / 238);
     let increment = 10_000;
-    let increments = env_usize("INCREMENTS", 5).max(1);
+    let increments = env_usize("INCREMENTS", 20).max(1);
     println!(
         "ordergraph resolve benchmark: {orders} orders of {customers} people (+{increments} increments of {increment})"
     );
