@@ -358,8 +358,9 @@ struct CompFacts {
     /// The latest order's `(ordered_at, key)`: whether a new order comes
     /// after the whole component.
     latest: (i64, u64),
-    /// The unionID and the email its orders carry: [`NONE`] if none,
-    /// [`MANY`] if several.
+    /// The unionID and the email its orders carry, usable or not (which
+    /// only makes the check stricter): [`NONE`] if none, [`MANY`] if
+    /// several.
     unionid: u32,
     email: u32,
     /// Whether all its orders have one MCID (are one customer).
@@ -834,8 +835,12 @@ impl IdentityGraph {
             if ident.added_in == self.applies && ident.added > 1 {
                 batch_links |= 1 << slot;
             }
-            // If the first is unresolved, so are the others: new orders are
-            // numbered after all others, and a component is rebuilt whole.
+            // Only the first other order is read. If it is unresolved (new
+            // in this batch, or of a component being rebuilt), skipping the
+            // identifier is safe even if resolved orders follow: an old
+            // order never joins directly, and a new one that does not goes
+            // through `recomponent`, which reaches this order's component
+            // and re-resolves it whole.
             let mut others = ident.postings.iter().filter(|&p| p != o);
             let Some(first) = others.next() else {
                 continue;
@@ -847,8 +852,10 @@ impl IdentityGraph {
             if here.1 == 0 || target.is_some_and(|t| t != here) {
                 return None;
             }
-            // One MCID means one customer, so one component: comparing
-            // MCIDs alone reads half the memory.
+            // The resolved orders of a usable identifier are all in one
+            // component (a change of usability or postings rebuilds it): in
+            // a one-customer component they are that customer. Otherwise
+            // one MCID means one customer, so comparing MCIDs suffices.
             if !self.comp_facts[here.0 as usize].one_customer
                 && others.any(|p| self.mcid[p as usize] != here.1)
             {

@@ -5,7 +5,9 @@
 //! strongest identifier kind to the weakest, by a union-find whose clusters
 //! carry a profile of their exclusive identifiers. A link that would put two
 //! different unionIDs or two different emails into one customer is refused
-//! (unless the identifier is used by both at once): those are two people.
+//! when the identifier changed hands after a quiet period (`handover_gap`):
+//! those are two people. Within that period it is one person using several
+//! accounts, and joins (see `link_with_owner`).
 //!
 //! Within a stage, an identifier's orders are walked in time with an
 //! "owner": the customer of its most recent valid (paid, shipped, signed)
