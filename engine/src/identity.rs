@@ -106,6 +106,27 @@ enum Held {
     Refused { value: Span, why: Refusal },
 }
 
+impl Held {
+    /// The same value, its text moved `offset` bytes further on.
+    fn moved(self, offset: usize) -> Held {
+        let moved = |span: Span| Span {
+            start: span.start + offset,
+            ..span
+        };
+        match self {
+            Held::Empty => Held::Empty,
+            Held::Id { key, value } => Held::Id {
+                key,
+                value: moved(value),
+            },
+            Held::Refused { value, why } => Held::Refused {
+                value: moved(value),
+                why,
+            },
+        }
+    }
+}
+
 /// A range of [`OrderInputs::text`].
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -143,25 +164,12 @@ impl OrderInputs {
     pub fn append(&mut self, other: OrderInputs) {
         let offset = self.text.len();
         self.text.push_str(&other.text);
-        let moved = |span: Span| Span {
-            start: span.start + offset,
-            ..span
-        };
-        self.orders
-            .extend(other.orders.into_iter().map(|(input, held)| {
-                let held = held.map(|h| match h {
-                    Held::Empty => Held::Empty,
-                    Held::Id { key, value } => Held::Id {
-                        key,
-                        value: moved(value),
-                    },
-                    Held::Refused { value, why } => Held::Refused {
-                        value: moved(value),
-                        why,
-                    },
-                });
-                (input, held)
-            }));
+        self.orders.extend(
+            other
+                .orders
+                .into_iter()
+                .map(|(input, held)| (input, held.map(|h| h.moved(offset)))),
+        );
     }
 
     /// Number of orders.
