@@ -17,6 +17,11 @@ use ordergraph_engine::identity::{RawIdentity, extract_order};
 use ordergraph_engine::store::OrderStore;
 use ordergraph_engine::{Engine, EngineConfig};
 
+/// Large tables on 2 MiB pages, as in the `ordergraph` binary.
+#[global_allocator]
+static ALLOC: ordergraph_engine::huge_pages::HugePageAlloc =
+    ordergraph_engine::huge_pages::HugePageAlloc;
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()

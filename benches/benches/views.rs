@@ -23,6 +23,11 @@ use ordergraph_engine::Engine;
 use ordergraph_queries::VIEWS;
 use tokio::runtime::Runtime;
 
+/// Large tables on 2 MiB pages: see `huge_pages`.
+#[global_allocator]
+static ALLOC: ordergraph_engine::huge_pages::HugePageAlloc =
+    ordergraph_engine::huge_pages::HugePageAlloc;
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()

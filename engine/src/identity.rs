@@ -25,13 +25,12 @@ use smallvec::SmallVec;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 mod extract;
-mod key_index;
 mod persist;
 mod postings;
 mod resolve;
 
+use crate::key_index::{KeyIndex, prefetch_lines};
 pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract, extract_order, phone_signature};
-use key_index::{KeyIndex, prefetch_lines};
 pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
 use resolve::{IdentFacts, LocalOrder};
@@ -350,6 +349,11 @@ pub struct IdentityGraph {
     changed: Vec<u32>,
     /// Scratch: the BFS round that last expanded each identifier.
     ident_stamp: Vec<u32>,
+    /// One bit per identifier, set when it is found shared: a copy of
+    /// `IdentNode::shared` for [`Self::usable`], which resolution asks of
+    /// every identifier of every order it reads. These 400 KiB (at 3.4M
+    /// identifiers) stay in cache where the nodes would not.
+    shared_bits: Vec<u64>,
     round: u32,
     /// Applies so far (wrapping, never 0), for `IdentNode::added_in`.
     applies: u32,
@@ -702,6 +706,9 @@ impl IdentityGraph {
             added: 0,
         });
         self.ident_stamp.push(0);
+        if id.is_multiple_of(64) {
+            self.shared_bits.push(0);
+        }
         self.index.insert(key, id);
         id
     }
@@ -753,7 +760,7 @@ impl IdentityGraph {
         let limit = self.config.max_companions;
         let address_limit = self.config.max_addresses;
         for &id in idents.iter().filter(|&&id| id != NONE) {
-            if self.idents[id as usize].shared.is_some() {
+            if !self.usable(id) {
                 continue;
             }
             let mut became_shared = None;
@@ -789,6 +796,7 @@ impl IdentityGraph {
                 }
             }
             if let Some(reason) = became_shared {
+                self.shared_bits[id as usize / 64] |= 1 << (id % 64);
                 let node = &mut self.idents[id as usize];
                 node.shared = Some(reason);
                 stats.newly_shared += 1;
@@ -804,7 +812,7 @@ impl IdentityGraph {
     }
 
     fn usable(&self, id: u32) -> bool {
-        id != NONE && self.idents[id as usize].shared.is_none()
+        id != NONE && self.shared_bits[id as usize / 64] & (1 << (id % 64)) == 0
     }
 
     /// The customer a new order joins without re-resolving, when
@@ -879,17 +887,17 @@ impl IdentityGraph {
             return None;
         }
         if let Some(id) = device {
-            let local = |q: u32| self.local_order(q);
-            let mut group: Vec<LocalOrder> = self.idents[id as usize]
-                .postings
-                .iter()
-                .filter(|&p| p != o)
-                .map(local)
-                .collect();
+            // The device must link its orders before this one and after.
             let facts = |id| self.facts(id);
-            let before = resolve::device_links(&group, &facts);
-            group.push(local(o));
-            if !before || !resolve::device_links(&group, &facts) {
+            let mut profile = resolve::DeviceProfile::default();
+            for p in self.idents[id as usize].postings.iter().filter(|&p| p != o) {
+                profile.add(&self.local_order(p), &facts);
+            }
+            if profile.ambiguous() {
+                return None;
+            }
+            profile.add(&self.local_order(o), &facts);
+            if profile.ambiguous() {
                 return None;
             }
         }

@@ -30,12 +30,17 @@ use crate::identity::{
     ApplyStats, IdentityConfig, IdentityGraph, NONE, OrderInput, OrderInputs, RawIdentity,
     extract_order,
 };
+use crate::key_index::KeyIndex;
 use crate::log::BatchLog;
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
 use crate::{Error, Result};
 
 /// Statuses that show who holds an identifier: money changed hands.
 const VALID_STATUSES: [&str; 3] = ["paid", "shipped", "signed"];
+
+/// How many keys ahead of the one being looked up (or inserted) its index
+/// slot is prefetched: far enough for the cache miss to arrive in time.
+const PREFETCH_AHEAD: usize = 16;
 
 /// What an ingest did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -158,9 +163,7 @@ impl RowReports {
 pub struct OrderStore {
     log: Arc<BatchLog>,
     segments: Vec<Segment>,
-    /// Order numbers by [`key_hash`]; a hash hit is confirmed against the
-    /// stored row, so a 64-bit collision cannot merge two orders.
-    index: HashMap<u64, KeyOrders>,
+    index: OrderIndex,
     /// Number of distinct orders.
     order_count: usize,
     /// Order -> (segment, row) of its current version.
@@ -347,19 +350,51 @@ fn same_value(a: &ArrayRef, i: usize, b: &ArrayRef, j: usize) -> bool {
     }
 }
 
-/// Orders whose keys share one hash: almost always exactly one.
-#[derive(Debug, Clone)]
-enum KeyOrders {
-    One(u32),
-    Many(Vec<u32>),
+/// Order numbers by [`key_hash`]. A hash hit is confirmed against the
+/// stored row, so a 64-bit collision cannot merge two orders.
+#[derive(Debug, Default)]
+struct OrderIndex {
+    /// The first order under each hash.
+    first: KeyIndex,
+    /// Any further orders under a hash (keys that collide): almost always
+    /// empty.
+    more: HashMap<u64, Vec<u32>>,
 }
 
-impl KeyOrders {
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            KeyOrders::One(o) => std::slice::from_ref(o),
-            KeyOrders::Many(v) => v,
+impl OrderIndex {
+    /// The orders under `key`, first to last.
+    fn orders(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let more = self.more.get(&key).map_or(&[][..], Vec::as_slice);
+        self.first.get(key).into_iter().chain(more.iter().copied())
+    }
+
+    fn insert(&mut self, key: u64, order: u32) {
+        if self.first.get(key).is_some() {
+            self.more.entry(key).or_default().push(order);
+        } else {
+            self.first.insert(key, order);
         }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.first.reserve(additional);
+    }
+
+    /// Starts loading where a lookup of `key` begins.
+    fn prefetch(&self, key: u64) {
+        self.first.prefetch(key);
+    }
+
+    /// Distinct hashes held.
+    fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    /// Each hash with its orders, in no particular order.
+    fn entries(&self) -> impl Iterator<Item = (u64, Vec<u32>)> + '_ {
+        self.first
+            .iter()
+            .map(|(key, _)| (key, self.orders(key).collect()))
     }
 }
 
@@ -404,7 +439,7 @@ impl OrderStore {
         let mut store = Self {
             log,
             segments: Vec::new(),
-            index: HashMap::default(),
+            index: OrderIndex::default(),
             order_count: 0,
             location: Vec::new(),
             versions: Vec::new(),
@@ -483,9 +518,9 @@ impl OrderStore {
         w.u32s(&orders);
         w.bitmap(&dead);
         w.len(self.index.len());
-        for (key, found) in &self.index {
-            w.u64(*key);
-            w.u32s(found.as_slice());
+        for (key, found) in self.index.entries() {
+            w.u64(key);
+            w.u32s(&found);
         }
         w.len(self.order_count);
         let location: Vec<u32> = self
@@ -537,12 +572,9 @@ impl OrderStore {
         self.index.reserve(n);
         for _ in 0..n {
             let key = r.u64()?;
-            let found = r.u32s()?;
-            let entry = match found.as_slice() {
-                [one] => KeyOrders::One(*one),
-                _ => KeyOrders::Many(found),
-            };
-            self.index.insert(key, entry);
+            for order in r.u32s()? {
+                self.index.insert(key, order);
+            }
         }
         self.order_count = r.u64()? as usize;
         self.location = r.u32s()?.into_iter().map(|row| (0, row)).collect();
@@ -602,6 +634,9 @@ impl OrderStore {
         let mut next_order = self.location.len() as u32;
         let row_keys = key_hashes(channels, order_ids);
         for (row, &key) in row_keys.iter().enumerate() {
+            if let Some(&ahead) = row_keys.get(row + PREFETCH_AHEAD) {
+                self.index.prefetch(ahead);
+            }
             let in_input = pending.find(key, |p| {
                 same_key(accepted[p.position as usize] as usize, row)
             });
@@ -708,15 +743,12 @@ impl OrderStore {
         };
         let seg = self.segments.len() as u32;
         self.order_count += prepared.new_keys.len();
-        for (key, order) in prepared.new_keys {
-            self.index
-                .entry(key)
-                .and_modify(|e| {
-                    let mut all = e.as_slice().to_vec();
-                    all.push(order);
-                    *e = KeyOrders::Many(all);
-                })
-                .or_insert(KeyOrders::One(order));
+        self.index.reserve(prepared.new_keys.len());
+        for (i, &(key, order)) in prepared.new_keys.iter().enumerate() {
+            if let Some(&(ahead, _)) = prepared.new_keys.get(i + PREFETCH_AHEAD) {
+                self.index.prefetch(ahead);
+            }
+            self.index.insert(key, order);
         }
         let needed = self.order_count;
         self.location.resize(needed, (u32::MAX, 0));
@@ -884,8 +916,7 @@ impl OrderStore {
 
     /// The order with this key among those sharing its hash.
     fn lookup(&self, key: u64, channel: &str, order_id: &str) -> Option<u32> {
-        let candidates = self.index.get(&key)?.as_slice();
-        candidates.iter().copied().find(|&o| {
+        self.index.orders(key).find(|&o| {
             let (seg, row) = self.location[o as usize];
             let batch = &self.segments[seg as usize].batch;
             batch
@@ -942,7 +973,7 @@ fn identity_inputs(
     let at = batch
         .column(c::ORDERED_AT)
         .as_primitive::<TimestampMicrosecondType>();
-    let one = |row: usize, scratch: &mut String| {
+    let one = |row: usize, scratch: &mut Vec<u8>| {
         let raw = RawIdentity {
             channel: channels.value(row),
             account_id: opt(accounts, row),
@@ -963,7 +994,7 @@ fn identity_inputs(
         (input, slots)
     };
     let parts = crate::parallel::map_parts(rows, 2_000, |part| {
-        let mut scratch = String::new();
+        let mut scratch = Vec::new();
         let mut inputs = OrderInputs::with_capacity(part.len());
         for &row in part {
             let (input, slots) = one(row, &mut scratch);
@@ -980,20 +1011,38 @@ fn identity_inputs(
 }
 
 /// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.
-/// `scratch` holds the folded text, so no address allocates.
-fn normalized_address_hash(address: &str, scratch: &mut String) -> u64 {
+/// `scratch` holds the folded bytes, so no address allocates. Read byte by
+/// byte: ASCII and the common CJK ideographs (U+4000 to U+9FFF, lead bytes
+/// E4 to E9, none of them whitespace or cased) are copied without decoding.
+fn normalized_address_hash(address: &str, scratch: &mut Vec<u8>) -> u64 {
     scratch.clear();
-    for ch in address.chars().filter(|c| !c.is_whitespace()) {
-        if ch.is_ascii() {
-            scratch.push(ch.to_ascii_lowercase());
-        } else if matches!(ch, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}') {
-            // CJK ideographs have no case: skip the case tables.
-            scratch.push(ch);
-        } else {
-            scratch.extend(ch.to_lowercase());
+    let bytes = address.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            0..0x80 => {
+                if !(b as char).is_whitespace() {
+                    scratch.push(b.to_ascii_lowercase());
+                }
+                i += 1;
+            }
+            0xe4..=0xe9 => {
+                scratch.extend_from_slice(&bytes[i..i + 3]);
+                i += 3;
+            }
+            _ => {
+                let ch = address[i..].chars().next().expect("a char starts here");
+                if !ch.is_whitespace() {
+                    let mut buf = [0; 4];
+                    for lower in ch.to_lowercase() {
+                        scratch.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+                i += ch.len_utf8();
+            }
         }
     }
-    xxh3_64(scratch.as_bytes())
+    xxh3_64(scratch)
 }
 
 #[cfg(test)]
@@ -1115,14 +1164,14 @@ mod tests {
         #[test]
         fn address_folding_drops_whitespace_and_case(address in proptest::prop_oneof![
             proptest::prelude::any::<String>(),
-            "[ \\t\\x0b\\u{3000}\\u{a0}A-Za-z\u{c0}\u{130}\u{3a3}0-9栋号]{0,30}",
+            "[ \\t\\x0b\\u{3000}\\u{a0}A-Za-z\u{c0}\u{130}\u{3a3}\u{ff21}0-9栋号\u{4000}\u{4dc0}\u{9fff}\u{a000}]{0,30}",
         ]) {
             let folded: String = address
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .flat_map(char::to_lowercase)
                 .collect();
-            let mut scratch = String::new();
+            let mut scratch = Vec::new();
             proptest::prop_assert_eq!(
                 normalized_address_hash(&address, &mut scratch),
                 xxh3_64(folded.as_bytes())
@@ -1144,11 +1193,11 @@ mod tests {
         // Force a 64-bit collision: both keys under the hash of `jd:a`.
         let (ha, hb) = (key_hash("jd", "a"), key_hash("jd", "b"));
         let b = store.order_number("jd", "b").unwrap();
-        store.index.remove(&hb);
-        store.index.insert(
-            ha,
-            KeyOrders::Many(vec![store.order_number("jd", "a").unwrap(), b]),
-        );
+        let a = store.order_number("jd", "a").unwrap();
+        store.index = OrderIndex::default();
+        store.index.insert(ha, a);
+        store.index.insert(ha, b);
+        assert_eq!(store.lookup(hb, "jd", "b"), None);
         assert_eq!(store.lookup(ha, "jd", "b"), Some(b));
         assert_ne!(store.lookup(ha, "jd", "a"), Some(b));
         assert_eq!(store.lookup(ha, "jd", "c"), None);

@@ -23,6 +23,11 @@ use ordergraph_server::{
     AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
 };
 
+/// Large tables on 2 MiB pages: see `huge_pages`.
+#[global_allocator]
+static ALLOC: ordergraph_engine::huge_pages::HugePageAlloc =
+    ordergraph_engine::huge_pages::HugePageAlloc;
+
 #[derive(Parser)]
 #[command(
     name = "ordergraph",

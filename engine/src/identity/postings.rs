@@ -8,7 +8,7 @@
 
 use roaring::RoaringBitmap;
 
-use super::key_index::prefetch_lines;
+use crate::key_index::prefetch_lines;
 use smallvec::SmallVec;
 
 const SMALL_LIMIT: usize = 32;

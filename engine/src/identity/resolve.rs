@@ -16,6 +16,7 @@
 //! orders stay with the earlier owner.
 
 use ordergraph_udfs::IdentityKind;
+use smallvec::SmallVec;
 
 use super::NONE;
 
@@ -278,11 +279,79 @@ fn link_with_owner(
     }
 }
 
-/// Whether a device's orders (any order) link through it: see
-/// [`Resolver::resolve`].
-pub(crate) fn device_links(orders: &[LocalOrder], facts: &impl Fn(u32) -> IdentFacts) -> bool {
-    let all: Vec<u32> = (0..orders.len() as u32).collect();
-    !device_is_ambiguous(&all, orders, facts)
+/// What decides whether a device's orders link through it, folded over
+/// them one at a time (see [`Resolver::resolve`]): a new order is judged
+/// against a device without collecting its orders.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct DeviceProfile {
+    /// The phone signatures seen: none (0), one, or [`NONE`] for several.
+    sig: u32,
+    /// Whether some order has no phone signature.
+    unsigned: bool,
+    /// The unionIDs, emails and phones seen (usable ones).
+    unionid: Seen,
+    email: Seen,
+    phone: Seen,
+    /// Distinct accounts with their scope.
+    accounts: SmallVec<[(u32, u64); 4]>,
+    /// Whether two distinct accounts share a scope.
+    scope_clash: bool,
+}
+
+/// The identifiers of one kind seen on a device: none, one, or several.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    #[default]
+    None,
+    One(u32),
+    Several,
+}
+
+impl Seen {
+    fn add(&mut self, id: u32) {
+        *self = match *self {
+            _ if id == NONE => return,
+            Seen::None => Seen::One(id),
+            Seen::One(a) if a == id => return,
+            _ => Seen::Several,
+        };
+    }
+}
+
+impl DeviceProfile {
+    /// Takes in one more of the device's orders.
+    pub(crate) fn add(&mut self, order: &LocalOrder, facts: &impl Fn(u32) -> IdentFacts) {
+        match order.phone_sig {
+            0 => self.unsigned = true,
+            s if self.sig == 0 => self.sig = s,
+            s if self.sig != s => self.sig = NONE,
+            _ => {}
+        }
+        let ids = &order.idents;
+        self.unionid.add(ids[IdentityKind::Unionid as usize]);
+        self.email.add(ids[IdentityKind::Email as usize]);
+        self.phone.add(ids[IdentityKind::Phone as usize]);
+        let account = ids[IdentityKind::Account as usize];
+        if account != NONE && !self.accounts.iter().any(|&(a, _)| a == account) {
+            let scope = facts(account).scope;
+            self.scope_clash |= self.accounts.iter().any(|&(_, s)| s == scope);
+            self.accounts.push((account, scope));
+        }
+    }
+
+    /// Whether the orders taken in show two people behind the device.
+    pub(crate) fn ambiguous(&self) -> bool {
+        // Masked phones count here: `138****5678` and `139****1234` on one
+        // device are two people even though neither number can link orders.
+        if self.sig == NONE {
+            return true;
+        }
+        // One phone behind every order: one person, however many accounts.
+        if self.sig != 0 && !self.unsigned {
+            return false;
+        }
+        [self.unionid, self.email, self.phone].contains(&Seen::Several) || self.scope_clash
+    }
 }
 
 fn device_is_ambiguous(
@@ -290,44 +359,9 @@ fn device_is_ambiguous(
     orders: &[LocalOrder],
     facts: &impl Fn(u32) -> IdentFacts,
 ) -> bool {
-    let distinct = |kind: IdentityKind| {
-        let mut seen: Vec<u32> = members
-            .iter()
-            .map(|&m| orders[m as usize].idents[kind as usize])
-            .filter(|&id| id != NONE)
-            .collect();
-        seen.sort_unstable();
-        seen.dedup();
-        seen
-    };
-    let mut sigs: Vec<u32> = members
-        .iter()
-        .map(|&m| orders[m as usize].phone_sig)
-        .filter(|&s| s != 0)
-        .collect();
-    sigs.sort_unstable();
-    sigs.dedup();
-    // Masked phones count here: `138****5678` and `139****1234` on one
-    // device are two people even though neither number can link orders.
-    if sigs.len() > 1 {
-        return true;
+    let mut profile = DeviceProfile::default();
+    for &m in members {
+        profile.add(&orders[m as usize], facts);
     }
-    // One phone behind every order: one person, however many accounts.
-    if sigs.len() == 1 && members.iter().all(|&m| orders[m as usize].phone_sig != 0) {
-        return false;
-    }
-    if distinct(IdentityKind::Unionid).len() > 1
-        || distinct(IdentityKind::Email).len() > 1
-        || distinct(IdentityKind::Phone).len() > 1
-    {
-        return true;
-    }
-    let mut scopes: Vec<u64> = distinct(IdentityKind::Account)
-        .iter()
-        .map(|&a| facts(a).scope)
-        .collect();
-    let accounts = scopes.len();
-    scopes.sort_unstable();
-    scopes.dedup();
-    scopes.len() < accounts
+    profile.ambiguous()
 }

@@ -1,12 +1,14 @@
-//! Identifier numbers by identity key.
+//! Numbers by 64-bit key: identifier numbers by identity key in the graph,
+//! order numbers by key hash in the store.
 //!
 //! An open-addressing table with linear probing rather than a general hash
-//! map, because a key's home slot follows from the key alone: the apply loop
-//! prefetches the slots of the orders a few steps ahead. In a full load
-//! almost every lookup misses the cache, and waiting on those misses was a
-//! quarter of the graph's time.
+//! map, because a key's home slot follows from the key alone: a loop over
+//! many keys prefetches the slots of the keys a few steps ahead. In a full
+//! load almost every lookup misses the cache, and waiting on those misses
+//! was a quarter of the graph's time.
 
-use super::NONE;
+/// Marks a free slot; never a number held.
+const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -17,7 +19,7 @@ struct Entry {
 
 const FREE: Entry = Entry { key: 0, id: NONE };
 
-/// Identifier number by identity key; keys are never removed.
+/// Number by key; keys are never removed.
 #[derive(Debug, Default)]
 pub(crate) struct KeyIndex {
     /// A power of two long, at most two thirds full.
@@ -34,7 +36,7 @@ impl KeyIndex {
         (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
     }
 
-    /// The identifier number of `key`.
+    /// The number held under `key`.
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
@@ -53,7 +55,21 @@ impl KeyIndex {
         }
     }
 
-    /// Adds `key`, which must not be in the index yet.
+    /// Keys held.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Every key and its number, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.slots
+            .iter()
+            .filter(|e| e.id != NONE)
+            .map(|e| (e.key, e.id))
+    }
+
+    /// Adds `key`, which must not be in the index yet, with a number other
+    /// than `u32::MAX`.
     pub(crate) fn insert(&mut self, key: u64, id: u32) {
         debug_assert!(id != NONE && self.get(key).is_none());
         self.reserve(1);
@@ -135,5 +151,15 @@ mod tests {
         }
         assert_eq!(index.get(12345), None);
         assert!(index.slots.len() >= keys.len() * 3 / 2);
+        assert_eq!(index.len(), keys.len());
+        let mut held: Vec<(u64, u32)> = index.iter().collect();
+        held.sort_unstable_by_key(|&(_, id)| id);
+        assert_eq!(
+            held,
+            keys.iter()
+                .enumerate()
+                .map(|(id, &k)| (k, id as u32))
+                .collect::<Vec<_>>()
+        );
     }
 }
