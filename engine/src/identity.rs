@@ -239,10 +239,10 @@ struct IdentNode {
     shared: Option<SharedReason>,
     first_seen: i64,
     last_seen: i64,
-    /// The apply that last added orders to the postings, and how many it
-    /// added: whether orders of one batch share it.
+    /// The apply that last added an order to the postings: a second order
+    /// of the same batch marks it shared within the batch
+    /// (`BatchNotes::shared`).
     added_in: u32,
-    added: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -291,6 +291,23 @@ struct DirectJoin {
     mcid: u64,
     /// Slots of its identifiers that other orders of the batch brought too.
     batch_links: u8,
+}
+
+/// What the apply loop notes about a batch's identifiers for judging its
+/// new orders, while their nodes are in cache.
+#[derive(Debug, Default)]
+struct BatchNotes {
+    /// Orders to resolve: the new ones, and those whose identifiers changed.
+    dirty: Vec<u32>,
+    /// Per order of `dirty`: the lowest other order on each of its
+    /// identifiers when it was added, [`NONE`] if none.
+    firsts: Vec<[u32; 5]>,
+    /// Identifiers that two or more orders of the batch added.
+    shared: HashSet<u32>,
+    /// Identifiers whose postings changed other than by new orders being
+    /// added at the end (a re-sent order dropped or gained them): their
+    /// noted first orders may be stale, so judging reads the postings.
+    unsettled: HashSet<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -419,6 +436,11 @@ fn either(a: u32, b: u32) -> u32 {
     }
 }
 
+/// Whether identifier `id` is not marked in `IdentityGraph::shared_bits`.
+fn shared_bits_clear(bits: &[u64], id: u32) -> bool {
+    bits[id as usize / 64] & (1 << (id % 64)) == 0
+}
+
 const COMPANION_KIND_SHIFT: u32 = 61;
 
 /// How many orders ahead of the one being applied its successors' index
@@ -485,7 +507,6 @@ impl IdentityGraph {
             ..Default::default()
         };
         let known = self.orders.len();
-        let mut dirty: Vec<u32> = Vec::with_capacity(inputs.len());
         self.idents.reserve(inputs.len() * 2);
         self.ident_stamp.reserve(inputs.len() * 2);
         self.index.reserve(inputs.len() * 2);
@@ -493,6 +514,10 @@ impl IdentityGraph {
         let mut reresolve: HashSet<u32> = HashSet::default();
         self.applies = self.applies.wrapping_add(1).max(1);
         let orders = &inputs.orders;
+        let mut notes = BatchNotes {
+            dirty: Vec::with_capacity(inputs.len()),
+            ..Default::default()
+        };
         for i in 0..orders.len() {
             // Each order's identifiers are cache misses (index slot, then
             // node) on a large graph: ask for them a few orders ahead.
@@ -508,12 +533,13 @@ impl IdentityGraph {
             self.apply_order(
                 &inputs,
                 i,
-                &mut dirty,
+                &mut notes,
                 &mut rebuild,
                 &mut reresolve,
                 &mut stats,
             );
         }
+        let mut dirty = std::mem::take(&mut notes.dirty);
         for c in rebuild {
             if self.comps[c as usize].is_empty() {
                 continue;
@@ -530,7 +556,7 @@ impl IdentityGraph {
         // bulk load (more new orders than resolved ones) has few, and would
         // only pay for looking.
         if dirty.len() * 2 < known {
-            let mut joins = self.direct_joins(&dirty, &reresolve);
+            let mut joins = self.direct_joins(&dirty, &notes, &reresolve);
             self.drop_diverging_joins(&dirty, &mut joins);
             let mut joins = joins.into_iter();
             dirty.retain(|&o| {
@@ -578,7 +604,7 @@ impl IdentityGraph {
         &mut self,
         inputs: &OrderInputs,
         i: usize,
-        dirty: &mut Vec<u32>,
+        notes: &mut BatchNotes,
         rebuild: &mut HashSet<u32>,
         reresolve: &mut HashSet<u32>,
         stats: &mut ApplyStats,
@@ -611,6 +637,8 @@ impl IdentityGraph {
             idents,
         };
         let previous = self.orders[o];
+        let dirty = &mut notes.dirty;
+        let dirtied_before = dirty.len();
         match previous {
             Some(old) if old.idents == idents => {
                 if (old.at, old.valid, old.phone_sig) != (node.at, node.valid, node.phone_sig)
@@ -626,7 +654,11 @@ impl IdentityGraph {
                     .filter(|&&id| id != NONE && !idents.contains(&id))
                 {
                     self.idents[id as usize].postings.remove(input.order);
+                    notes.unsettled.insert(id);
                 }
+                notes
+                    .unsettled
+                    .extend(idents.iter().filter(|&&id| id != NONE));
                 if self.comp_of[o] != NONE {
                     rebuild.insert(self.comp_of[o]);
                 }
@@ -634,23 +666,32 @@ impl IdentityGraph {
             }
             None => dirty.push(input.order),
         }
+        let judged = previous.is_none();
         let retimed = previous.is_some_and(|p| p.at != node.at) && self.comp_of[o] != NONE;
         self.orders[o] = Some(node);
         if retimed {
             self.recompute_latest(self.comp_of[o]);
         }
         let applies = self.applies;
-        for &id in idents.iter().filter(|&&id| id != NONE) {
+        let mut firsts = [NONE; 5];
+        for (slot, &id) in idents.iter().enumerate().filter(|(_, id)| **id != NONE) {
             let ident = &mut self.idents[id as usize];
+            // A new order is the highest yet: the lowest stays first. A
+            // shared identifier links nothing and is not judged.
+            if judged && shared_bits_clear(&self.shared_bits, id) {
+                firsts[slot] = ident.postings.first().unwrap_or(NONE);
+            }
             if ident.postings.insert(input.order) {
                 if ident.added_in == applies {
-                    ident.added += 1;
-                } else {
-                    (ident.added_in, ident.added) = (applies, 1);
+                    notes.shared.insert(id);
                 }
+                ident.added_in = applies;
             }
             ident.first_seen = ident.first_seen.min(input.at);
             ident.last_seen = ident.last_seen.max(input.at);
+        }
+        if notes.dirty.len() > dirtied_before {
+            notes.firsts.push(firsts);
         }
         self.note_companions(&idents, input.address, rebuild, stats);
     }
@@ -703,7 +744,6 @@ impl IdentityGraph {
             first_seen: i64::MAX,
             last_seen: i64::MIN,
             added_in: 0,
-            added: 0,
         });
         self.ident_stamp.push(0);
         if id.is_multiple_of(64) {
@@ -812,7 +852,7 @@ impl IdentityGraph {
     }
 
     fn usable(&self, id: u32) -> bool {
-        id != NONE && self.shared_bits[id as usize / 64] & (1 << (id % 64)) == 0
+        id != NONE && shared_bits_clear(&self.shared_bits, id)
     }
 
     /// The customer a new order joins without re-resolving, when
@@ -835,7 +875,13 @@ impl IdentityGraph {
     /// resolved later, sharing an identifier with this one, re-resolves
     /// this customer's component whole; one that joins directly too must
     /// join the same customer (see [`Self::drop_diverging_joins`]).
-    fn joins_as_latest(&self, o: u32, reresolve: &HashSet<u32>) -> Option<DirectJoin> {
+    fn joins_as_latest(
+        &self,
+        o: u32,
+        firsts: &[u32; 5],
+        notes: &BatchNotes,
+        reresolve: &HashSet<u32>,
+    ) -> Option<DirectJoin> {
         if self.mcid[o as usize] != 0 {
             return None;
         }
@@ -847,8 +893,7 @@ impl IdentityGraph {
             if !self.usable(id) {
                 continue;
             }
-            let ident = &self.idents[id as usize];
-            if ident.added_in == self.applies && ident.added > 1 {
+            if notes.shared.contains(&id) {
                 batch_links |= 1 << slot;
             }
             // Only the first other order is read. If it is unresolved (new
@@ -856,9 +901,15 @@ impl IdentityGraph {
             // identifier is safe even if resolved orders follow: an old
             // order never joins directly, and a new one that does not goes
             // through `recomponent`, which reaches this order's component
-            // and re-resolves it whole.
-            let mut others = ident.postings.iter().filter(|&p| p != o);
-            let Some(first) = others.next() else {
+            // and re-resolves it whole. The first other is the one noted
+            // when the order was added unless the postings changed since
+            // other than by later new orders, which come after it.
+            let first = if notes.unsettled.contains(&id) {
+                self.idents[id as usize].postings.iter().find(|&p| p != o)
+            } else {
+                Some(firsts[slot]).filter(|&f| f != NONE)
+            };
+            let Some(first) = first else {
                 continue;
             };
             let here = (self.comp_of[first as usize], self.mcid[first as usize]);
@@ -873,7 +924,10 @@ impl IdentityGraph {
             // a one-customer component they are that customer. Otherwise
             // one MCID means one customer, so comparing MCIDs suffices.
             if !self.comp_facts[here.0 as usize].one_customer
-                && others.any(|p| self.mcid[p as usize] != here.1)
+                && self.idents[id as usize]
+                    .postings
+                    .iter()
+                    .any(|p| p != o && self.mcid[p as usize] != here.1)
             {
                 return None;
             }
@@ -961,10 +1015,39 @@ impl IdentityGraph {
     /// is before any of them joins, on several threads when there are many.
     /// Joining one changes only its component's latest order and profile,
     /// which `still_joins` checks again for the next.
-    fn direct_joins(&self, orders: &[u32], reresolve: &HashSet<u32>) -> Vec<Option<DirectJoin>> {
-        crate::parallel::map_parts(orders, 2_000, |part| {
-            part.iter()
-                .map(|&o| self.joins_as_latest(o, reresolve))
+    fn direct_joins(
+        &self,
+        orders: &[u32],
+        notes: &BatchNotes,
+        reresolve: &HashSet<u32>,
+    ) -> Vec<Option<DirectJoin>> {
+        // The first others' components and customers are cache misses:
+        // ask for them a few orders ahead, then for the components' facts.
+        let prefetch_owners = |k: usize| {
+            for &f in notes.firsts.get(k).into_iter().flatten() {
+                if f != NONE {
+                    prefetch_lines(&self.comp_of[f as usize]);
+                    prefetch_lines(&self.mcid[f as usize]);
+                }
+            }
+        };
+        let prefetch_facts = |k: usize| {
+            for &f in notes.firsts.get(k).into_iter().flatten() {
+                if let Some(&c) = self.comp_of.get(f as usize)
+                    && c != NONE
+                {
+                    prefetch_lines(&self.comp_facts[c as usize]);
+                }
+            }
+        };
+        crate::parallel::map_ranges(orders.len(), 2_000, |range| {
+            range
+                .map(|k| {
+                    prefetch_owners(k + PREFETCH_AHEAD / 2);
+                    prefetch_facts(k + PREFETCH_AHEAD / 4);
+                    let firsts = notes.firsts.get(k)?;
+                    self.joins_as_latest(orders[k], firsts, notes, reresolve)
+                })
                 .collect()
         })
     }

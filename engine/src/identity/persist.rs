@@ -158,7 +158,6 @@ impl IdentityGraph {
                 first_seen: r.i64()?,
                 last_seen: r.i64()?,
                 added_in: 0,
-                added: 0,
             });
             g.index.insert(key, id as u32);
         }

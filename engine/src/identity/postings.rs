@@ -76,6 +76,14 @@ impl Postings {
         }
     }
 
+    /// The lowest order.
+    pub(crate) fn first(&self) -> Option<u32> {
+        match self {
+            Postings::Small(v) => v.first().copied(),
+            Postings::Large(b) => b.min(),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         match self {
             Postings::Small(v) => v.len(),
