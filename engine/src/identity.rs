@@ -366,11 +366,11 @@ pub struct IdentityGraph {
     changed: Vec<u32>,
     /// Scratch: the BFS round that last expanded each identifier.
     ident_stamp: Vec<u32>,
-    /// One bit per identifier, set when it is found shared: a copy of
-    /// `IdentNode::shared` for [`Self::usable`], which resolution asks of
-    /// every identifier of every order it reads. These 400 KiB (at 3.4M
-    /// identifiers) stay in cache where the nodes would not.
-    shared_bits: Vec<u64>,
+    /// The identifiers found shared: a copy of `IdentNode::shared` for
+    /// [`Self::usable`], which resolution asks of every identifier of every
+    /// order it reads. At most 400 KiB (at 3.4M identifiers), it stays in
+    /// cache where the nodes would not.
+    shared_bits: IdBits,
     round: u32,
     /// Applies so far (wrapping, never 0), for `IdentNode::added_in`.
     applies: u32,
@@ -436,9 +436,24 @@ fn either(a: u32, b: u32) -> u32 {
     }
 }
 
-/// Whether identifier `id` is not marked in `IdentityGraph::shared_bits`.
-fn shared_bits_clear(bits: &[u64], id: u32) -> bool {
-    bits[id as usize / 64] & (1 << (id % 64)) == 0
+/// A set of identifier numbers, one bit each.
+#[derive(Debug, Default)]
+struct IdBits(Vec<u64>);
+
+impl IdBits {
+    fn insert(&mut self, id: u32) {
+        let word = id as usize / 64;
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (id % 64);
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.0
+            .get(id as usize / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
 }
 
 const COMPANION_KIND_SHIFT: u32 = 61;
@@ -678,7 +693,7 @@ impl IdentityGraph {
             let ident = &mut self.idents[id as usize];
             // A new order is the highest yet: the lowest stays first. A
             // shared identifier links nothing and is not judged.
-            if judged && shared_bits_clear(&self.shared_bits, id) {
+            if judged && !self.shared_bits.contains(id) {
                 firsts[slot] = ident.postings.first().unwrap_or(NONE);
             }
             if ident.postings.insert(input.order) {
@@ -746,9 +761,6 @@ impl IdentityGraph {
             added_in: 0,
         });
         self.ident_stamp.push(0);
-        if id.is_multiple_of(64) {
-            self.shared_bits.push(0);
-        }
         self.index.insert(key, id);
         id
     }
@@ -836,7 +848,7 @@ impl IdentityGraph {
                 }
             }
             if let Some(reason) = became_shared {
-                self.shared_bits[id as usize / 64] |= 1 << (id % 64);
+                self.shared_bits.insert(id);
                 let node = &mut self.idents[id as usize];
                 node.shared = Some(reason);
                 stats.newly_shared += 1;
@@ -852,7 +864,7 @@ impl IdentityGraph {
     }
 
     fn usable(&self, id: u32) -> bool {
-        id != NONE && shared_bits_clear(&self.shared_bits, id)
+        id != NONE && !self.shared_bits.contains(id)
     }
 
     /// The customer a new order joins without re-resolving, when

@@ -162,10 +162,9 @@ impl IdentityGraph {
             g.index.insert(key, id as u32);
         }
         g.ident_stamp = vec![0; n];
-        g.shared_bits = vec![0; n.div_ceil(64)];
         for (id, node) in g.idents.iter().enumerate() {
             if node.shared.is_some() {
-                g.shared_bits[id / 64] |= 1 << (id % 64);
+                g.shared_bits.insert(id as u32);
             }
         }
         let n = r.len(1)?;
