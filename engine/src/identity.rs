@@ -181,6 +181,21 @@ impl OrderInputs {
         self.orders.is_empty()
     }
 
+    /// Renumbers the orders by `number`, which gives each order's new
+    /// number from its current one, and drops those it gives [`NONE`].
+    pub(crate) fn renumber(&mut self, number: impl Fn(u32) -> u32) {
+        self.orders.retain_mut(|(input, _)| {
+            input.order = number(input.order);
+            input.order != NONE
+        });
+    }
+
+    /// The orders' numbers, in order.
+    #[cfg(test)]
+    pub(crate) fn order_numbers(&self) -> Vec<u32> {
+        self.orders.iter().map(|(input, _)| input.order).collect()
+    }
+
     fn hold(&mut self, value: &str) -> Span {
         let start = self.text.len();
         self.text.push_str(value);
@@ -517,42 +532,56 @@ impl IdentityGraph {
 
     /// Applies new or changed orders; `arrived_at` stamps any MCID aliases.
     pub fn apply(&mut self, inputs: OrderInputs, arrived_at: i64) -> ApplyStats {
+        self.apply_chunks(inputs.len(), [inputs], arrived_at)
+    }
+
+    /// [`Self::apply`] to `orders` orders that come in chunks, as they are
+    /// normalized: each chunk is taken in as soon as it comes.
+    pub fn apply_chunks(
+        &mut self,
+        orders: usize,
+        chunks: impl IntoIterator<Item = OrderInputs>,
+        arrived_at: i64,
+    ) -> ApplyStats {
         let mut stats = ApplyStats {
-            orders: inputs.len(),
+            orders,
             ..Default::default()
         };
         let known = self.orders.len();
-        self.idents.reserve(inputs.len() * 2);
-        self.ident_stamp.reserve(inputs.len() * 2);
-        self.index.reserve(inputs.len() * 2);
+        self.idents.reserve(orders * 2);
+        self.ident_stamp.reserve(orders * 2);
+        self.index.reserve(orders * 2);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
         self.applies = self.applies.wrapping_add(1).max(1);
-        let orders = &inputs.orders;
         let mut notes = BatchNotes {
-            dirty: Vec::with_capacity(inputs.len()),
+            dirty: Vec::with_capacity(orders),
             ..Default::default()
         };
-        for i in 0..orders.len() {
-            // Each order's identifiers are cache misses (index slot, then
-            // node) on a large graph: ask for them a few orders ahead.
-            if let Some((_, ahead)) = orders.get(i + PREFETCH_AHEAD) {
-                self.prefetch_index(ahead);
+        for inputs in chunks {
+            let orders = &inputs.orders;
+            for i in 0..orders.len() {
+                // Each order's identifiers are cache misses (index slot,
+                // then node) on a large graph: ask for them a few orders
+                // ahead.
+                if let Some((_, ahead)) = orders.get(i + PREFETCH_AHEAD) {
+                    self.prefetch_index(ahead);
+                }
+                if let Some((_, near)) = orders.get(i + PREFETCH_AHEAD / 2) {
+                    self.prefetch_idents(near);
+                }
+                if let Some((_, next)) = orders.get(i + PREFETCH_AHEAD / 4) {
+                    self.prefetch_postings(next);
+                }
+                self.apply_order(
+                    &inputs,
+                    i,
+                    &mut notes,
+                    &mut rebuild,
+                    &mut reresolve,
+                    &mut stats,
+                );
             }
-            if let Some((_, near)) = orders.get(i + PREFETCH_AHEAD / 2) {
-                self.prefetch_idents(near);
-            }
-            if let Some((_, next)) = orders.get(i + PREFETCH_AHEAD / 4) {
-                self.prefetch_postings(next);
-            }
-            self.apply_order(
-                &inputs,
-                i,
-                &mut notes,
-                &mut rebuild,
-                &mut reresolve,
-                &mut stats,
-            );
         }
         let mut dirty = std::mem::take(&mut notes.dirty);
         for c in rebuild {

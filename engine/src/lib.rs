@@ -34,6 +34,7 @@ mod key_index;
 mod log;
 mod mask;
 mod memory;
+mod normalizer;
 mod parallel;
 mod provider;
 mod refund;

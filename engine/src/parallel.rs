@@ -2,19 +2,10 @@
 
 use std::ops::Range;
 
-/// Maps `items` in equal parts, one per core, and concatenates the parts'
-/// results in order. With fewer than `min` items, or one core, it maps
-/// them on the calling thread: starting threads would cost more than it
-/// saves.
-pub(crate) fn map_parts<T: Sync, R: Send>(
-    items: &[T],
-    min: usize,
-    map: impl Fn(&[T]) -> Vec<R> + Sync,
-) -> Vec<R> {
-    map_ranges(items.len(), min, |range| map(&items[range]))
-}
-
-/// [`map_parts`] over the indexes `0..len`.
+/// Maps the indexes `0..len` in equal parts, one per core, and
+/// concatenates the parts' results in order. With fewer than `min` items,
+/// or one core, it maps them on the calling thread: starting threads would
+/// cost more than it saves.
 pub(crate) fn map_ranges<R: Send>(
     len: usize,
     min: usize,

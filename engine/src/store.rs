@@ -26,17 +26,12 @@ use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::codec::{DecodeResult, Reader, Writer};
-use crate::identity::{
-    ApplyStats, IdentityConfig, IdentityGraph, NONE, OrderInput, OrderInputs, RawIdentity,
-    extract_order,
-};
+use crate::identity::{ApplyStats, IdentityConfig, IdentityGraph, NONE};
 use crate::key_index::KeyIndex;
 use crate::log::BatchLog;
+use crate::normalizer::Normalizing;
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
 use crate::{Error, Result};
-
-/// Statuses that show who holds an identifier: money changed hands.
-const VALID_STATUSES: [&str; 3] = ["paid", "shipped", "signed"];
 
 /// How many keys ahead of the one being looked up (or inserted) its index
 /// slot is prefetched: far enough for the cache miss to arrive in time.
@@ -107,8 +102,9 @@ pub struct Prepared {
     orders: Vec<u32>,
     /// Keys of orders seen for the first time, with their numbers.
     new_keys: Vec<(u64, u32)>,
-    /// Identity input for the last accepted version of each order.
-    identity: OrderInputs,
+    /// Identity input for the last accepted version of each order, being
+    /// normalized; `None` if nothing changed.
+    identity: Option<Normalizing>,
     arrived_at: i64,
     /// Counts for the caller.
     pub report: IngestReport,
@@ -630,9 +626,10 @@ impl OrderStore {
         let mut accepted: Vec<u32> = Vec::with_capacity(rows);
         let mut orders = Vec::with_capacity(rows);
         let mut versions = Vec::with_capacity(rows);
-        let mut keys = Vec::with_capacity(rows);
         let mut next_order = self.location.len() as u32;
-        let row_keys = key_hashes(channels, order_ids);
+        let row_keys = Arc::new(key_hashes(channels, order_ids));
+        let mut identity =
+            Normalizing::start(input.clone(), Arc::clone(&row_keys), self.graph.config());
         for (row, &key) in row_keys.iter().enumerate() {
             if let Some(&ahead) = row_keys.get(row + PREFETCH_AHEAD) {
                 self.index.prefetch(ahead);
@@ -687,14 +684,13 @@ impl OrderStore {
             accepted.push(row as u32);
             orders.push(order);
             versions.push(version);
-            keys.push(key);
         }
         if accepted.is_empty() {
             return Ok(Prepared {
                 batch: None,
                 orders,
                 new_keys,
-                identity: OrderInputs::default(),
+                identity: None,
                 arrived_at,
                 report,
                 outcomes,
@@ -713,13 +709,16 @@ impl OrderStore {
         ));
         let batch = RecordBatch::try_new(versions_schema(), columns)?;
         // Only each order's last version in this input feeds the graph.
-        let finals = pending.last_positions();
-        let identity = identity_inputs(&batch, &finals, &orders, &keys, self.graph.config());
+        let mut order_of_row = vec![NONE; rows];
+        for position in pending.last_positions() {
+            order_of_row[accepted[position] as usize] = orders[position];
+        }
+        identity.select(order_of_row);
         Ok(Prepared {
             batch: Some(batch),
             orders,
             new_keys,
-            identity,
+            identity: Some(identity),
             arrived_at,
             report,
             outcomes,
@@ -779,7 +778,13 @@ impl OrderStore {
             dead,
             current: Mutex::new(None),
         });
-        let stats = self.graph.apply(prepared.identity, prepared.arrived_at);
+        let stats = match prepared.identity {
+            Some(identity) => {
+                self.graph
+                    .apply_chunks(identity.len(), identity.into_chunks(), prepared.arrived_at)
+            }
+            None => ApplyStats::default(),
+        };
         for order in self.graph.take_changed() {
             let (s, _) = self.location[order as usize];
             if let Some(segment) = self.segments.get(s as usize) {
@@ -946,105 +951,6 @@ pub(crate) fn content_hashes(input: &RecordBatch) -> Result<Vec<u64>> {
     Ok(rows.iter().map(|r| xxh3_64(r.as_ref())).collect())
 }
 
-fn opt(a: &StringArray, row: usize) -> Option<&str> {
-    a.is_valid(row).then(|| a.value(row))
-}
-
-/// Normalizes the identifiers of the given rows of a versions batch; splits
-/// the work over the machine's cores for large inputs.
-fn identity_inputs(
-    batch: &RecordBatch,
-    rows: &[usize],
-    orders: &[u32],
-    keys: &[u64],
-    config: &IdentityConfig,
-) -> OrderInputs {
-    let s = |i: usize| batch.column(i).as_string::<i32>();
-    let (channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
-        s(c::CHANNEL),
-        s(c::ACCOUNT_ID),
-        s(c::PHONE),
-        s(c::EMAIL),
-        s(c::WECHAT_UNIONID),
-        s(c::DEVICE_ID),
-        s(c::STATUS),
-        s(c::SHIP_ADDRESS),
-    );
-    let at = batch
-        .column(c::ORDERED_AT)
-        .as_primitive::<TimestampMicrosecondType>();
-    let one = |row: usize, scratch: &mut Vec<u8>| {
-        let raw = RawIdentity {
-            channel: channels.value(row),
-            account_id: opt(accounts, row),
-            phone: opt(phones, row),
-            email: opt(emails, row),
-            wechat_unionid: opt(unions, row),
-            device_id: opt(devices, row),
-        };
-        let (slots, phone_sig) = extract_order(&raw, config.region, &config.blocklist);
-        let input = OrderInput {
-            order: orders[row],
-            key: keys[row],
-            at: at.value(row),
-            valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
-            address: opt(addresses, row).map(|a| normalized_address_hash(a, scratch)),
-            phone_sig,
-        };
-        (input, slots)
-    };
-    let parts = crate::parallel::map_parts(rows, 2_000, |part| {
-        let mut scratch = Vec::new();
-        let mut inputs = OrderInputs::with_capacity(part.len());
-        for &row in part {
-            let (input, slots) = one(row, &mut scratch);
-            inputs.push(input, slots);
-        }
-        vec![inputs]
-    });
-    let mut parts = parts.into_iter();
-    let mut all = parts.next().unwrap_or_default();
-    for part in parts {
-        all.append(part);
-    }
-    all
-}
-
-/// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.
-/// `scratch` holds the folded bytes, so no address allocates. Read byte by
-/// byte: ASCII and the common CJK ideographs (U+4000 to U+9FFF, lead bytes
-/// E4 to E9, none of them whitespace or cased) are copied without decoding.
-fn normalized_address_hash(address: &str, scratch: &mut Vec<u8>) -> u64 {
-    scratch.clear();
-    let bytes = address.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            0..0x80 => {
-                if !(b as char).is_whitespace() {
-                    scratch.push(b.to_ascii_lowercase());
-                }
-                i += 1;
-            }
-            0xe4..=0xe9 => {
-                scratch.extend_from_slice(&bytes[i..i + 3]);
-                i += 3;
-            }
-            _ => {
-                let ch = address[i..].chars().next().expect("a char starts here");
-                if !ch.is_whitespace() {
-                    let mut buf = [0; 4];
-                    for lower in ch.to_lowercase() {
-                        scratch.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
-                    }
-                }
-                i += ch.len_utf8();
-            }
-        }
-    }
-    xxh3_64(scratch)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1157,25 +1063,6 @@ mod tests {
         }
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(block[i], key_hash("tmall", id), "row {i}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn address_folding_drops_whitespace_and_case(address in proptest::prop_oneof![
-            proptest::prelude::any::<String>(),
-            "[ \\t\\x0b\\u{3000}\\u{a0}A-Za-z\u{c0}\u{130}\u{3a3}\u{ff21}0-9栋号\u{4000}\u{4dc0}\u{9fff}\u{a000}]{0,30}",
-        ]) {
-            let folded: String = address
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .flat_map(char::to_lowercase)
-                .collect();
-            let mut scratch = Vec::new();
-            proptest::prop_assert_eq!(
-                normalized_address_hash(&address, &mut scratch),
-                xxh3_64(folded.as_bytes())
-            );
         }
     }
 
