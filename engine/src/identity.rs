@@ -266,8 +266,16 @@ struct OrderNode {
     at: i64,
     valid: bool,
     phone_sig: u32,
+    /// A hash of the normalized ship address, [`NO_ADDRESS`] if none: the
+    /// companions of its identifiers are counted again from it when
+    /// another of their orders changes.
+    address: u64,
     idents: [u32; 5],
 }
+
+/// [`OrderNode::address`] of an order without one. A real address hashing
+/// to it would only go uncounted.
+const NO_ADDRESS: u64 = 0;
 
 /// A retired MCID and the one that replaced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,6 +470,12 @@ impl IdBits {
             self.0.resize(word + 1, 0);
         }
         self.0[word] |= 1 << (id % 64);
+    }
+
+    fn remove(&mut self, id: u32) {
+        if let Some(word) = self.0.get_mut(id as usize / 64) {
+            *word &= !(1 << (id % 64));
+        }
     }
 
     fn contains(&self, id: u32) -> bool {
@@ -678,6 +692,7 @@ impl IdentityGraph {
             at: input.at,
             valid: input.valid,
             phone_sig: input.phone_sig.unwrap_or(0),
+            address: input.address.unwrap_or(NO_ADDRESS),
             idents,
         };
         let previous = self.orders[o];
@@ -710,6 +725,23 @@ impl IdentityGraph {
             }
             None => dirty.push(input.order),
         }
+        // A version with other identifiers or another address takes back
+        // what the old one brought to its identifiers' companions.
+        let mut recount: SmallVec<[u32; 10]> = SmallVec::new();
+        if let Some(old) = previous
+            && (old.idents != idents || old.address != node.address)
+        {
+            recount.extend(
+                old.idents
+                    .iter()
+                    .chain(&idents)
+                    .copied()
+                    .filter(|&id| id != NONE),
+            );
+            recount.sort_unstable();
+            recount.dedup();
+            notes.unsettled.extend(recount.iter().copied());
+        }
         let judged = previous.is_none();
         let retimed = previous.is_some_and(|p| p.at != node.at) && self.comp_of[o] != NONE;
         self.orders[o] = Some(node);
@@ -737,7 +769,13 @@ impl IdentityGraph {
         if notes.dirty.len() > dirtied_before {
             notes.firsts.push(firsts);
         }
-        self.note_companions(&idents, input.address, rebuild, stats);
+        if recount.is_empty() {
+            self.note_companions(&idents, node.address, rebuild, stats);
+        } else {
+            for id in recount {
+                self.recount_companions(id, rebuild, stats);
+            }
+        }
     }
 
     fn prefetch_index(&self, slots: &[Held; 5]) {
@@ -834,61 +872,112 @@ impl IdentityGraph {
     fn note_companions(
         &mut self,
         idents: &[u32; 5],
-        address: Option<u64>,
+        address: u64,
         rebuild: &mut HashSet<u32>,
         stats: &mut ApplyStats,
     ) {
-        let limit = self.config.max_companions;
-        let address_limit = self.config.max_addresses;
         for &id in idents.iter().filter(|&&id| id != NONE) {
             if !self.usable(id) {
                 continue;
             }
-            let mut became_shared = None;
-            for (slot, &other) in idents.iter().enumerate() {
-                if other == NONE || other == id {
-                    continue;
-                }
-                let tag = (slot as u64) << COMPANION_KIND_SHIFT;
-                let tagged = (self.idents[other as usize].key >> 3) | tag;
-                let node = &mut self.idents[id as usize];
-                let same_kind = node
-                    .companions
-                    .iter()
-                    .filter(|&&c| c >> COMPANION_KIND_SHIFT == slot as u64)
-                    .count();
-                if same_kind <= limit && !node.companions.contains(&tagged) {
-                    node.companions.push(tagged);
-                    if same_kind + 1 > limit {
-                        became_shared = Some(SharedReason::Companions {
-                            kind: IdentityKind::ALL[slot],
-                            count: same_kind + 1,
-                        });
-                    }
-                }
-            }
-            if let Some(a) = address {
-                let node = &mut self.idents[id as usize];
-                if node.addresses.len() <= address_limit && !node.addresses.contains(&a) {
-                    node.addresses.push(a);
-                    if node.addresses.len() > address_limit {
-                        became_shared.get_or_insert(SharedReason::Addresses(node.addresses.len()));
-                    }
-                }
-            }
-            if let Some(reason) = became_shared {
-                self.shared_bits.insert(id);
-                let node = &mut self.idents[id as usize];
-                node.shared = Some(reason);
+            if let Some(reason) = self.count_companions(id, idents, address) {
+                self.mark_shared(id, Some(reason), rebuild);
                 stats.newly_shared += 1;
-                // Its component may fall apart without it.
-                for o in node.postings.iter() {
-                    let c = self.comp_of[o as usize];
-                    if c != NONE {
-                        rebuild.insert(c);
-                    }
+            }
+        }
+    }
+
+    /// Counts an order's other identifiers and its address as companions of
+    /// `id`; says why if that makes `id` shared.
+    fn count_companions(
+        &mut self,
+        id: u32,
+        idents: &[u32; 5],
+        address: u64,
+    ) -> Option<SharedReason> {
+        let limit = self.config.max_companions;
+        let address_limit = self.config.max_addresses;
+        let mut became_shared = None;
+        for (slot, &other) in idents.iter().enumerate() {
+            if other == NONE || other == id {
+                continue;
+            }
+            let tag = (slot as u64) << COMPANION_KIND_SHIFT;
+            let tagged = (self.idents[other as usize].key >> 3) | tag;
+            let node = &mut self.idents[id as usize];
+            let same_kind = node
+                .companions
+                .iter()
+                .filter(|&&c| c >> COMPANION_KIND_SHIFT == slot as u64)
+                .count();
+            if same_kind <= limit && !node.companions.contains(&tagged) {
+                node.companions.push(tagged);
+                if same_kind + 1 > limit {
+                    became_shared = Some(SharedReason::Companions {
+                        kind: IdentityKind::ALL[slot],
+                        count: same_kind + 1,
+                    });
                 }
             }
+        }
+        if address != NO_ADDRESS {
+            let node = &mut self.idents[id as usize];
+            if node.addresses.len() <= address_limit && !node.addresses.contains(&address) {
+                node.addresses.push(address);
+                if node.addresses.len() > address_limit {
+                    became_shared.get_or_insert(SharedReason::Addresses(node.addresses.len()));
+                }
+            }
+        }
+        became_shared
+    }
+
+    /// Marks an identifier shared (or no longer shared when `reason` is
+    /// `None`) and rebuilds the components of its orders, which it stops
+    /// (or starts) linking.
+    fn mark_shared(&mut self, id: u32, reason: Option<SharedReason>, rebuild: &mut HashSet<u32>) {
+        let node = &mut self.idents[id as usize];
+        node.shared = reason;
+        match reason {
+            Some(_) => self.shared_bits.insert(id),
+            None => self.shared_bits.remove(id),
+        }
+        for o in node.postings.iter() {
+            let c = self.comp_of[o as usize];
+            if c != NONE {
+                rebuild.insert(c);
+            }
+        }
+    }
+
+    /// Counts an identifier's companions again from the orders now carrying
+    /// it, after one of them was re-sent with other identifiers or another
+    /// address: what its old version brought no longer counts, so the
+    /// identifier is shared exactly when the current versions make it so,
+    /// as if they had arrived alone.
+    fn recount_companions(&mut self, id: u32, rebuild: &mut HashSet<u32>, stats: &mut ApplyStats) {
+        let node = &mut self.idents[id as usize];
+        let was = node.shared;
+        node.companions.clear();
+        node.addresses.clear();
+        let orders: Vec<u32> = node.postings.iter().collect();
+        let mut now = None;
+        for o in orders {
+            let order = self.orders[o as usize].expect("a posted order exists");
+            // Counting stops once shared, as it does order by order.
+            now = self.count_companions(id, &order.idents, order.address);
+            if now.is_some() {
+                break;
+            }
+        }
+        match (was, now) {
+            (None, Some(reason)) => {
+                self.mark_shared(id, Some(reason), rebuild);
+                stats.newly_shared += 1;
+            }
+            (Some(_), None) => self.mark_shared(id, None, rebuild),
+            // Still shared: the reason first found stands.
+            _ => {}
         }
     }
 

@@ -243,7 +243,7 @@ fn opt(a: &StringArray, row: usize) -> Option<&str> {
 /// `scratch` holds the folded bytes, so no address allocates. Read byte by
 /// byte: ASCII and the common CJK ideographs (U+4000 to U+9FFF, lead bytes
 /// E4 to E9, none of them whitespace or cased) are copied without decoding.
-fn normalized_address_hash(address: &str, scratch: &mut Vec<u8>) -> u64 {
+pub(crate) fn normalized_address_hash(address: &str, scratch: &mut Vec<u8>) -> u64 {
     scratch.clear();
     let bytes = address.as_bytes();
     let mut i = 0;

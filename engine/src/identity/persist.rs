@@ -7,7 +7,8 @@ use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};
 
 /// Format version of the encoded graph; bump on any layout change.
-const VERSION: u8 = 1;
+/// Version 1 lacks the orders' ship addresses.
+const VERSION: u8 = 2;
 
 const REFUSALS: [Refusal; 5] = [
     Refusal::Masked,
@@ -34,7 +35,12 @@ fn kind_of(code: u8) -> DecodeResult<IdentityKind> {
 impl IdentityGraph {
     /// Appends the graph to `w`.
     pub(crate) fn encode(&self, w: &mut Writer) {
-        w.u8(VERSION);
+        self.encode_as(w, VERSION);
+    }
+
+    /// [`Self::encode`] in format `version` (1 or 2): tests load the older one.
+    pub(super) fn encode_as(&self, w: &mut Writer, version: u8) {
+        w.u8(version);
         w.len(self.idents.len());
         for n in &self.idents {
             w.u8(kind_code(n.kind));
@@ -75,6 +81,9 @@ impl IdentityGraph {
                 w.i64(o.at);
                 w.bool(o.valid);
                 w.u32(o.phone_sig);
+                if version >= 2 {
+                    w.u64(o.address);
+                }
                 for id in o.idents {
                     w.u32(id);
                 }
@@ -117,10 +126,12 @@ impl IdentityGraph {
     }
 
     /// Reads a graph written by [`IdentityGraph::encode`], to be used with
-    /// `config` (the configuration it was built with).
-    pub(crate) fn decode(r: &mut Reader<'_>, config: IdentityConfig) -> DecodeResult<Self> {
+    /// `config` (the configuration it was built with). Says too whether it
+    /// lacks the orders' ship addresses (an older format), which the caller
+    /// then gives it with [`IdentityGraph::set_address`].
+    pub(crate) fn decode(r: &mut Reader<'_>, config: IdentityConfig) -> DecodeResult<(Self, bool)> {
         let version = r.u8()?;
-        if version != VERSION {
+        if version != 1 && version != VERSION {
             return Err(format!("graph format {version}, expected {VERSION}"));
         }
         let mut g = IdentityGraph::new(config);
@@ -175,6 +186,7 @@ impl IdentityGraph {
                 continue;
             }
             let (key, at, valid, phone_sig) = (r.u64()?, r.i64()?, r.bool()?, r.u32()?);
+            let address = if version == 1 { NO_ADDRESS } else { r.u64()? };
             let mut idents = [NONE; 5];
             for id in &mut idents {
                 *id = r.u32()?;
@@ -184,6 +196,7 @@ impl IdentityGraph {
                 at,
                 valid,
                 phone_sig,
+                address,
                 idents,
             }));
         }
@@ -255,6 +268,13 @@ impl IdentityGraph {
                 Ok(facts)
             })
             .collect::<DecodeResult<_>>()?;
-        Ok(g)
+        Ok((g, version == 1))
+    }
+
+    /// Sets an order's ship address hash, for a graph decoded without them.
+    pub(crate) fn set_address(&mut self, order: u32, address: Option<u64>) {
+        if let Some(Some(node)) = self.orders.get_mut(order as usize) {
+            node.address = address.unwrap_or(NO_ADDRESS);
+        }
     }
 }

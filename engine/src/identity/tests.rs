@@ -603,11 +603,12 @@ fn a_status_update_that_changes_identifiers_can_split() {
 fn reloaded(h: &Harness) -> Harness {
     let mut w = crate::codec::Writer::default();
     h.graph.encode(&mut w);
-    let graph = IdentityGraph::decode(
+    let (graph, addresses_missing) = IdentityGraph::decode(
         &mut crate::codec::Reader::new(&w.buf),
         IdentityConfig::default(),
     )
     .unwrap();
+    assert!(!addresses_missing);
     Harness {
         graph,
         numbers: h.numbers.clone(),
@@ -945,4 +946,133 @@ proptest::proptest! {
             proptest::prop_assert_eq!(signature, phone_signature(&phone));
         }
     }
+}
+
+fn shared_phones(h: &Harness) -> Vec<String> {
+    h.graph
+        .shared_identifiers()
+        .filter(|s| s.0 == IdentityKind::Phone)
+        .map(|s| s.1.to_string())
+        .collect()
+}
+
+/// Re-sends the last of `orders` as `resent` (after unrelated orders and
+/// the rest), and checks the customers are those of the current versions
+/// applied all at once.
+fn resend_against_at_once(orders: &[O<'_>], resent: O<'_>) -> Harness {
+    let mut h = Harness::new();
+    h.apply(&unrelated());
+    h.apply(orders);
+    h.apply(&[resent]);
+    let mut at_once = Harness::new();
+    let current = [&unrelated()[..], &orders[..orders.len() - 1], &[resent]].concat();
+    at_once.apply(&current);
+    assert_eq!(h.partition(), at_once.partition());
+    assert_eq!(shared_phones(&h), shared_phones(&at_once));
+    h
+}
+
+/// An order re-sent with another account takes back the account it came
+/// with: the phone is seen with five accounts, not six, so it is not
+/// shared and still links the five orders. A sixth account then shares it.
+#[test]
+fn a_re_sent_order_takes_back_its_old_identifiers() {
+    let accounts = ["u1", "u2", "u3", "u4", "u5-typo"];
+    let orders: Vec<O> = ["c1", "c2", "c3", "c4", "c5"]
+        .iter()
+        .zip(accounts)
+        .enumerate()
+        .map(|(day, (id, account))| O {
+            phone: Some("13912340003"),
+            account: Some(account),
+            ..o(id, day as i64)
+        })
+        .collect();
+    let resent = O {
+        account: Some("u5"),
+        ..orders[4]
+    };
+    let mut h = resend_against_at_once(&orders, resent);
+    assert!(shared_phones(&h).is_empty());
+    assert!(h.same("c1", "c5"));
+    h.apply(&[O {
+        phone: Some("13912340003"),
+        account: Some("u6"),
+        ..o("c6", 6)
+    }]);
+    assert_eq!(shared_phones(&h), ["+8613912340003"]);
+    assert!(!h.same("c1", "c5"));
+}
+
+/// Order ids `c0`, `c1`... and addresses `0号楼`, `1号楼`...
+fn numbered(n: usize) -> (Vec<String>, Vec<String>) {
+    (
+        (0..n).map(|i| format!("c{i}")).collect(),
+        (0..n).map(|i| format!("{i}号楼")).collect(),
+    )
+}
+
+/// One order per id, a day apart, all with one phone, each at its address.
+fn one_phone_at_addresses<'a>(ids: &'a [String], addresses: &'a [String]) -> Vec<O<'a>> {
+    ids.iter()
+        .zip(addresses)
+        .enumerate()
+        .map(|(day, (id, address))| O {
+            phone: Some("13912340003"),
+            address: Some(address),
+            ..o(id, day as i64)
+        })
+        .collect()
+}
+
+/// The same for an order re-sent with another ship address: the phone is
+/// seen at eight addresses, not nine.
+#[test]
+fn a_re_sent_order_takes_back_its_old_address() {
+    let (ids, addresses) = numbered(8);
+    let orders = one_phone_at_addresses(&ids, &addresses);
+    let resent = O {
+        address: Some("7号楼 1201"),
+        ..orders[7]
+    };
+    let h = resend_against_at_once(&orders, resent);
+    assert!(shared_phones(&h).is_empty());
+    assert!(h.same("c0", "c7"));
+}
+
+/// A graph saved before orders kept their ship address (format 1) is given
+/// them on load; a re-sent order then counts the phone's addresses from
+/// all its orders, and it stays shared.
+#[test]
+fn a_graph_loaded_from_the_older_format_counts_addresses_again() {
+    let (ids, addresses) = numbered(9);
+    let orders = one_phone_at_addresses(&ids, &addresses);
+    let mut live = Harness::new();
+    live.apply(&unrelated());
+    live.apply(&orders);
+    assert_eq!(shared_phones(&live), ["+8613912340003"]);
+    let mut w = crate::codec::Writer::default();
+    live.graph.encode_as(&mut w, 1);
+    let (graph, addresses_missing) = IdentityGraph::decode(
+        &mut crate::codec::Reader::new(&w.buf),
+        IdentityConfig::default(),
+    )
+    .unwrap();
+    assert!(addresses_missing);
+    let mut loaded = Harness {
+        graph,
+        numbers: live.numbers.clone(),
+    };
+    // What the order store does from the stored versions.
+    for x in &orders {
+        let (input, _) = loaded.input(x);
+        loaded.graph.set_address(input.order, input.address);
+    }
+    let resent = O {
+        address: Some("0号楼 1201"),
+        ..orders[0]
+    };
+    loaded.apply(&[resent]);
+    assert_eq!(shared_phones(&loaded), ["+8613912340003"]);
+    assert!(!loaded.same("c0", "c1"));
 }
