@@ -616,21 +616,7 @@ impl IdentityGraph {
         if dirty.len() * 2 < known {
             let mut joins = self.direct_joins(&dirty, &notes, &reresolve);
             self.drop_diverging_joins(&dirty, &mut joins);
-            let mut joins = joins.into_iter();
-            dirty.retain(|&o| {
-                match joins.next().flatten() {
-                    // An order of this batch that joined before may be
-                    // later, or have brought a unionID or email.
-                    Some(DirectJoin {
-                        comp: c, mcid: m, ..
-                    }) if self.still_joins(o, c) => {
-                        self.join_customer(o, c, m);
-                        stats.joined += 1;
-                        false
-                    }
-                    _ => true,
-                }
-            });
+            dirty = self.join_customers(&dirty, &joins, &mut stats);
         }
         let mut touched = self.recomponent(&dirty);
         touched.extend(reresolve);
@@ -1170,11 +1156,34 @@ impl IdentityGraph {
                 }
             }
         };
+        // An order that links by its device reads every order of the
+        // device: ask for the device's node, then for those orders.
+        let device_of = |k: usize| {
+            let o = *orders.get(k)?;
+            let id = self.orders[o as usize]?.idents[IdentityKind::Device as usize];
+            self.usable(id).then_some(id)
+        };
+        let prefetch_device = |k: usize| {
+            if let Some(id) = device_of(k) {
+                prefetch_lines(&self.idents[id as usize]);
+            }
+        };
+        let prefetch_device_orders = |k: usize| {
+            if let Some(id) = device_of(k)
+                && let Postings::Small(members) = &self.idents[id as usize].postings
+            {
+                for &p in members {
+                    prefetch_lines(&self.orders[p as usize]);
+                }
+            }
+        };
         crate::parallel::map_ranges(orders.len(), 2_000, |range| {
             range
                 .map(|k| {
                     prefetch_owners(k + PREFETCH_AHEAD / 2);
+                    prefetch_device(k + PREFETCH_AHEAD / 2);
                     prefetch_facts(k + PREFETCH_AHEAD / 4);
+                    prefetch_device_orders(k + PREFETCH_AHEAD / 4);
                     let firsts = notes.firsts.get(k)?;
                     self.joins_as_latest(orders[k], firsts, notes, reresolve)
                 })
@@ -1193,14 +1202,49 @@ impl IdentityGraph {
         }
     }
 
-    /// Adds a new order to a customer (see [`Self::joins_as_latest`]).
-    fn join_customer(&mut self, o: u32, comp: u32, mcid: u64) {
-        self.add_member(comp, o);
-        self.mcid[o as usize] = mcid;
-        self.changed.push(o);
-        if let Some(live) = self.live.get_mut(&mcid) {
-            live.orders += 1;
+    /// Adds the orders judged to join a customer directly (see
+    /// [`Self::joins_as_latest`]) to it, and returns the others.
+    fn join_customers(
+        &mut self,
+        orders: &[u32],
+        joins: &[Option<DirectJoin>],
+        stats: &mut ApplyStats,
+    ) -> Vec<u32> {
+        let mut rest = Vec::new();
+        let mut joined = Vec::with_capacity(orders.len());
+        for (k, &o) in orders.iter().enumerate() {
+            // The component's list and facts are cache misses: ask for them
+            // a few orders ahead, then for the list's end.
+            if let Some(Some(ahead)) = joins.get(k + PREFETCH_AHEAD / 2) {
+                prefetch_lines(&self.comps[ahead.comp as usize]);
+                prefetch_lines(&self.comp_facts[ahead.comp as usize]);
+            }
+            if let Some(Some(near)) = joins.get(k + PREFETCH_AHEAD / 4)
+                && let Some(last) = self.comps[near.comp as usize].last()
+            {
+                prefetch_lines(last);
+            }
+            match joins[k] {
+                // An order of this batch that joined before may be later, or
+                // have brought a unionID or email.
+                Some(j) if self.still_joins(o, j.comp) => {
+                    self.add_member(j.comp, o);
+                    self.mcid[o as usize] = j.mcid;
+                    self.changed.push(o);
+                    joined.push(j.mcid);
+                }
+                _ => rest.push(o),
+            }
         }
+        // Apart from the loop above, whose misses come one after another,
+        // the map's lookups are independent and overlap.
+        for mcid in &joined {
+            if let Some(live) = self.live.get_mut(mcid) {
+                live.orders += 1;
+            }
+        }
+        stats.joined += joined.len();
+        rest
     }
 
     /// Finds the components of orders that have none, absorbing the existing
@@ -1323,7 +1367,7 @@ impl IdentityGraph {
             out
         };
         // Below this, starting threads costs more than it saves.
-        if threads < 2 || orders < 20_000 {
+        if threads < 2 || orders < 4_000 {
             return vec![cluster_all(touched)];
         }
         // Parts of about equal order counts, in `touched` order.
