@@ -791,7 +791,7 @@ impl IdentityGraph {
             if let Held::Id { key, .. } = slot
                 && let Some(id) = self.index.get(*key)
             {
-                self.idents[id as usize].postings.prefetch_tail();
+                self.idents[id as usize].postings.prefetch_ends();
             }
         }
     }

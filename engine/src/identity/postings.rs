@@ -69,7 +69,7 @@ impl Postings {
     /// Starts loading where the first order is read and the next new order
     /// goes, when that is off the node: the ends of a spilled vector, or
     /// the bitmap.
-    pub(crate) fn prefetch_tail(&self) {
+    pub(crate) fn prefetch_ends(&self) {
         match self {
             Postings::Small(v) if v.spilled() => {
                 if let (Some(first), Some(last)) = (v.first(), v.last()) {
