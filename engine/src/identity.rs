@@ -218,10 +218,10 @@ pub enum SharedReason {
         /// The companion kind that crossed the limit.
         kind: IdentityKind,
         /// How many were seen (counting stops past the limit).
-        count: u32,
+        count: usize,
     },
     /// Seen with more distinct ship addresses than one person uses.
-    Addresses(u32),
+    Addresses(usize),
 }
 
 impl std::fmt::Display for SharedReason {
@@ -241,20 +241,16 @@ impl std::fmt::Display for SharedReason {
     }
 }
 
-/// An identifier, as every order carrying it reads and updates it: two
-/// cache lines, aligned so that it never straddles a third (the apply loop
-/// is bound by the misses of its identifiers). Its value is kept apart, in
-/// `IdentityGraph::values`, read only when shown.
 #[derive(Debug)]
-#[repr(align(64))]
 struct IdentNode {
     kind: IdentityKind,
     key: u64,
+    value: Box<str>,
     postings: Postings,
-    /// Distinct companion keys, tagged with their kind in the top 3 bits,
-    /// and distinct ship addresses, tagged [`ADDRESS_TAG`]; bounded: a
-    /// kind stops being counted once past its limit.
-    companions: SmallVec<[u64; 5]>,
+    /// Distinct companion keys, tagged with their kind in the top 3 bits;
+    /// bounded: a kind stops being counted once past the limit.
+    companions: SmallVec<[u64; 3]>,
+    addresses: SmallVec<[u64; 2]>,
     shared: Option<SharedReason>,
     first_seen: i64,
     last_seen: i64,
@@ -262,18 +258,7 @@ struct IdentNode {
     /// of the same batch marks it shared within the batch
     /// (`BatchNotes::shared`).
     added_in: u32,
-    /// An account's channel, numbered in `IdentityGraph::scopes`, so that
-    /// clustering compares accounts' channels without reading their
-    /// values; [`SCOPE_UNLISTED`] past the list's end, 0 for other kinds.
-    scope: u16,
 }
-
-// Two cache lines exactly: a field added must make room for itself.
-const _: () = assert!(std::mem::size_of::<IdentNode>() == 128);
-
-/// [`IdentNode::scope`] of an account whose channel came after
-/// `u16::MAX - 1` others: its scope is hashed from its value.
-const SCOPE_UNLISTED: u16 = u16::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct OrderNode {
@@ -387,8 +372,6 @@ pub struct IdentityGraph {
     config: IdentityConfig,
     index: KeyIndex,
     idents: Vec<IdentNode>,
-    /// Each identifier's normalized value, by identifier number.
-    values: Vec<Box<str>>,
     orders: Vec<Option<OrderNode>>,
     comp_of: Vec<u32>,
     comps: Vec<Vec<u32>>,
@@ -414,9 +397,6 @@ pub struct IdentityGraph {
     round: u32,
     /// Applies so far (wrapping, never 0), for `IdentNode::added_in`.
     applies: u32,
-    /// The channels of accounts, in order of first sight: `IdentNode::scope`
-    /// numbers them.
-    scopes: Vec<Box<str>>,
 }
 
 /// "Several identifiers" in [`CompProfile`].
@@ -507,28 +487,6 @@ impl IdBits {
 
 const COMPANION_KIND_SHIFT: u32 = 61;
 
-/// The tag of ship addresses among an identifier's companions: above every
-/// kind's slot.
-const ADDRESS_TAG: u64 = 7 << COMPANION_KIND_SHIFT;
-
-/// A ship address hash as a companion entry: its top bits give way to the
-/// tag. Idempotent, so an entry read back from a checkpoint stays as is.
-fn address_entry(address: u64) -> u64 {
-    address & !ADDRESS_TAG | ADDRESS_TAG
-}
-
-/// How many companion entries carry `tag`.
-fn count_tagged(companions: &[u64], tag: u64) -> usize {
-    companions
-        .iter()
-        .filter(|&&c| c & ADDRESS_TAG == tag)
-        .count()
-}
-
-fn saturating_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 /// How many orders ahead of the one being applied its successors' index
 /// slots are prefetched (their nodes at half the distance, the postings the
 /// nodes point to at a quarter): far enough for a miss to arrive, near
@@ -605,7 +563,6 @@ impl IdentityGraph {
         };
         let known = self.orders.len();
         self.idents.reserve(orders * 2);
-        self.values.reserve(orders * 2);
         self.ident_stamp.reserve(orders * 2);
         self.index.reserve(orders * 2);
         let mut rebuild: HashSet<u32> = HashSet::default();
@@ -707,13 +664,11 @@ impl IdentityGraph {
         for (slot, held) in slots.iter().enumerate() {
             let kind = IdentityKind::ALL[slot];
             match *held {
-                // The text is read only when needed: it was written by the
-                // normalizing thread, and is a miss from this one.
                 Held::Id { key, value } => {
-                    idents[slot] = self.intern(kind, key, || inputs.text(value))
+                    idents[slot] = self.intern(kind, key, inputs.text(value))
                 }
                 Held::Refused { value, why } => {
-                    self.note_refused(kind, || inputs.text(value), why, input.order, input.at)
+                    self.note_refused(kind, inputs.text(value), why, input.order, input.at)
                 }
                 Held::Empty => {}
             }
@@ -785,7 +740,7 @@ impl IdentityGraph {
             let ident = &mut self.idents[id as usize];
             // A new order is the highest yet: the lowest stays first. A
             // shared identifier links nothing and is not judged.
-            if judged && ident.shared.is_none() {
+            if judged && !self.shared_bits.contains(id) {
                 firsts[slot] = ident.postings.first().unwrap_or(NONE);
             }
             if ident.postings.insert(input.order) {
@@ -836,69 +791,39 @@ impl IdentityGraph {
             if let Held::Id { key, .. } = slot
                 && let Some(id) = self.index.get(*key)
             {
-                let node = &self.idents[id as usize];
-                node.postings.prefetch_ends();
-                if node.companions.spilled() {
-                    prefetch_lines(&node.companions[0]);
-                }
+                self.idents[id as usize].postings.prefetch_ends();
             }
         }
     }
 
-    fn intern<'v>(&mut self, kind: IdentityKind, key: u64, value: impl FnOnce() -> &'v str) -> u32 {
+    fn intern(&mut self, kind: IdentityKind, key: u64, value: &str) -> u32 {
         if let Some(id) = self.index.get(key) {
             return id;
         }
-        let value = value();
         let id = self.idents.len() as u32;
-        let scope = self.scope_number(kind, value);
-        self.values.push(value.into());
         self.idents.push(IdentNode {
             kind,
             key,
+            value: value.into(),
             postings: Postings::default(),
             companions: SmallVec::new(),
+            addresses: SmallVec::new(),
             shared: None,
             first_seen: i64::MAX,
             last_seen: i64::MIN,
             added_in: 0,
-            scope,
         });
         self.ident_stamp.push(0);
         self.index.insert(key, id);
         id
     }
 
-    /// The [`IdentNode::scope`] of a new identifier.
-    fn scope_number(&mut self, kind: IdentityKind, value: &str) -> u16 {
-        if kind != IdentityKind::Account {
-            return 0;
-        }
-        let channel = extract::account_channel(value);
-        if let Some(n) = self.scopes.iter().position(|c| &**c == channel) {
-            return n as u16;
-        }
-        if self.scopes.len() == SCOPE_UNLISTED as usize {
-            return SCOPE_UNLISTED;
-        }
-        self.scopes.push(channel.into());
-        (self.scopes.len() - 1) as u16
-    }
-
-    fn note_refused<'v>(
-        &mut self,
-        kind: IdentityKind,
-        value: impl FnOnce() -> &'v str,
-        why: Refusal,
-        order: u32,
-        at: i64,
-    ) {
+    fn note_refused(&mut self, kind: IdentityKind, value: &str, why: Refusal, order: u32, at: i64) {
         // Masked and invalid values are per-order noise, not shared values:
         // they are explained per order in `identity_evidence` instead.
         if matches!(why, Refusal::Masked | Refusal::Invalid) {
             return;
         }
-        let value = value();
         let key = self.refused_key(kind, value);
         let entry = self.refused.entry(key).or_insert_with(|| RefusedValue {
             kind,
@@ -938,8 +863,7 @@ impl IdentityGraph {
         stats: &mut ApplyStats,
     ) {
         for &id in idents.iter().filter(|&&id| id != NONE) {
-            // The node is in cache here; the shared bits may not be.
-            if self.idents[id as usize].shared.is_some() {
+            if !self.usable(id) {
                 continue;
             }
             if let Some(reason) = self.count_companions(id, idents, address) {
@@ -967,26 +891,27 @@ impl IdentityGraph {
             let tag = (slot as u64) << COMPANION_KIND_SHIFT;
             let tagged = (self.idents[other as usize].key >> 3) | tag;
             let node = &mut self.idents[id as usize];
-            let same_kind = count_tagged(&node.companions, tag);
+            let same_kind = node
+                .companions
+                .iter()
+                .filter(|&&c| c >> COMPANION_KIND_SHIFT == slot as u64)
+                .count();
             if same_kind <= limit && !node.companions.contains(&tagged) {
                 node.companions.push(tagged);
                 if same_kind + 1 > limit {
                     became_shared = Some(SharedReason::Companions {
                         kind: IdentityKind::ALL[slot],
-                        count: saturating_u32(same_kind + 1),
+                        count: same_kind + 1,
                     });
                 }
             }
         }
         if address != NO_ADDRESS {
-            let entry = address_entry(address);
             let node = &mut self.idents[id as usize];
-            let addresses = count_tagged(&node.companions, ADDRESS_TAG);
-            if addresses <= address_limit && !node.companions.contains(&entry) {
-                node.companions.push(entry);
-                if addresses + 1 > address_limit {
-                    became_shared
-                        .get_or_insert(SharedReason::Addresses(saturating_u32(addresses + 1)));
+            if node.addresses.len() <= address_limit && !node.addresses.contains(&address) {
+                node.addresses.push(address);
+                if node.addresses.len() > address_limit {
+                    became_shared.get_or_insert(SharedReason::Addresses(node.addresses.len()));
                 }
             }
         }
@@ -1020,6 +945,7 @@ impl IdentityGraph {
         let node = &mut self.idents[id as usize];
         let was = node.shared;
         node.companions.clear();
+        node.addresses.clear();
         let orders: Vec<u32> = node.postings.iter().collect();
         let mut now = None;
         for o in orders {
@@ -1419,12 +1345,9 @@ impl IdentityGraph {
         let node = &self.idents[id as usize];
         IdentFacts {
             key: node.key,
-            scope: match (node.kind, node.scope) {
-                // The top bit keeps a hash apart from every listed number.
-                (IdentityKind::Account, SCOPE_UNLISTED) => {
-                    extract::account_scope(&self.values[id as usize]) | 1 << 63
-                }
-                (_, number) => u64::from(number),
+            scope: match node.kind {
+                IdentityKind::Account => extract::account_scope(&node.value),
+                _ => 0,
             },
         }
     }
@@ -1693,21 +1616,18 @@ impl IdentityGraph {
     pub fn shared_identifiers(
         &self,
     ) -> impl Iterator<Item = (IdentityKind, &str, SharedReason, usize, i64, i64)> {
-        self.idents
-            .iter()
-            .zip(&self.values)
-            .filter_map(|(n, value)| {
-                n.shared.map(|r| {
-                    (
-                        n.kind,
-                        &**value,
-                        r,
-                        n.postings.len(),
-                        n.first_seen,
-                        n.last_seen,
-                    )
-                })
+        self.idents.iter().filter_map(|n| {
+            n.shared.map(|r| {
+                (
+                    n.kind,
+                    &*n.value,
+                    r,
+                    n.postings.len(),
+                    n.first_seen,
+                    n.last_seen,
+                )
             })
+        })
     }
 
     /// Identifiers of an order: `(kind, value, edge)`, for evidence.
@@ -1732,7 +1652,7 @@ impl IdentityGraph {
                             Edge::Split
                         }
                     };
-                    (ident.kind, &*self.values[id as usize], edge)
+                    (ident.kind, &*ident.value, edge)
                 })
         })
     }

@@ -42,10 +42,10 @@ impl IdentityGraph {
     pub(super) fn encode_as(&self, w: &mut Writer, version: u8) {
         w.u8(version);
         w.len(self.idents.len());
-        for (n, value) in self.idents.iter().zip(&self.values) {
+        for n in &self.idents {
             w.u8(kind_code(n.kind));
             w.u64(n.key);
-            w.str(value);
+            w.str(&n.value);
             match &n.postings {
                 Postings::Small(v) => {
                     w.u8(0);
@@ -56,23 +56,18 @@ impl IdentityGraph {
                     w.bitmap(b);
                 }
             }
-            // Companions, then addresses, as two lists.
-            let (addresses, companions): (Vec<u64>, Vec<u64>) = n
-                .companions
-                .iter()
-                .partition(|&&c| c & ADDRESS_TAG == ADDRESS_TAG);
-            w.u64s(&companions);
-            w.u64s(&addresses);
+            w.u64s(&n.companions);
+            w.u64s(&n.addresses);
             match n.shared {
                 None => w.u8(0),
                 Some(SharedReason::Companions { kind, count }) => {
                     w.u8(1);
                     w.u8(kind_code(kind));
-                    w.len(count as usize);
+                    w.len(count);
                 }
                 Some(SharedReason::Addresses(count)) => {
                     w.u8(2);
-                    w.len(count as usize);
+                    w.len(count);
                 }
             }
             w.i64(n.first_seen);
@@ -152,30 +147,28 @@ impl IdentityGraph {
                 1 => Postings::Large(Box::new(r.bitmap()?)),
                 t => return Err(format!("bad postings tag {t}")),
             };
-            let mut companions: SmallVec<[u64; 5]> = r.u64s()?.into();
-            // Written by an older version, addresses are whole hashes.
-            companions.extend(r.u64s()?.into_iter().map(address_entry));
+            let companions = r.u64s()?.into();
+            let addresses = r.u64s()?.into();
             let shared = match r.u8()? {
                 0 => None,
                 1 => Some(SharedReason::Companions {
                     kind: kind_of(r.u8()?)?,
-                    count: saturating_u32(r.u64()? as usize),
+                    count: r.u64()? as usize,
                 }),
-                2 => Some(SharedReason::Addresses(saturating_u32(r.u64()? as usize))),
+                2 => Some(SharedReason::Addresses(r.u64()? as usize)),
                 t => return Err(format!("bad shared tag {t}")),
             };
-            let scope = g.scope_number(kind, &value);
-            g.values.push(value);
             g.idents.push(IdentNode {
                 kind,
                 key,
+                value,
                 postings,
                 companions,
+                addresses,
                 shared,
                 first_seen: r.i64()?,
                 last_seen: r.i64()?,
                 added_in: 0,
-                scope,
             });
             g.index.insert(key, id as u32);
         }

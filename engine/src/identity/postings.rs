@@ -2,7 +2,7 @@
 //!
 //! Almost every identifier is on a handful of orders, where a roaring bitmap
 //! would cost a heap container per identifier; a small sorted vector, inline
-//! up to four orders, is kept until it grows past [`SMALL_LIMIT`], then a
+//! up to six orders, is kept until it grows past [`SMALL_LIMIT`], then a
 //! roaring bitmap takes over (heavy buyers, and shared identifiers before
 //! they are detected).
 
@@ -20,7 +20,7 @@ const SMALL_LIMIT: usize = 128;
 /// Orders carrying one identifier, as dense order numbers.
 #[derive(Debug, Clone)]
 pub(crate) enum Postings {
-    Small(SmallVec<[u32; 4]>),
+    Small(SmallVec<[u32; 6]>),
     Large(Box<RoaringBitmap>),
 }
 
