@@ -258,7 +258,15 @@ struct IdentNode {
     /// of the same batch marks it shared within the batch
     /// (`BatchNotes::shared`).
     added_in: u32,
+    /// An account's channel, numbered in `IdentityGraph::scopes`, so that
+    /// clustering compares accounts' channels without reading their
+    /// values; [`SCOPE_UNLISTED`] past the list's end, 0 for other kinds.
+    scope: u16,
 }
+
+/// [`IdentNode::scope`] of an account whose channel came after
+/// `u16::MAX - 1` others: its scope is hashed from its value.
+const SCOPE_UNLISTED: u16 = u16::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct OrderNode {
@@ -397,6 +405,9 @@ pub struct IdentityGraph {
     round: u32,
     /// Applies so far (wrapping, never 0), for `IdentNode::added_in`.
     applies: u32,
+    /// The channels of accounts, in order of first sight: `IdentNode::scope`
+    /// numbers them.
+    scopes: Vec<Box<str>>,
 }
 
 /// "Several identifiers" in [`CompProfile`].
@@ -664,11 +675,13 @@ impl IdentityGraph {
         for (slot, held) in slots.iter().enumerate() {
             let kind = IdentityKind::ALL[slot];
             match *held {
+                // The text is read only when needed: it was written by the
+                // normalizing thread, and is a miss from this one.
                 Held::Id { key, value } => {
-                    idents[slot] = self.intern(kind, key, inputs.text(value))
+                    idents[slot] = self.intern(kind, key, || inputs.text(value))
                 }
                 Held::Refused { value, why } => {
-                    self.note_refused(kind, inputs.text(value), why, input.order, input.at)
+                    self.note_refused(kind, || inputs.text(value), why, input.order, input.at)
                 }
                 Held::Empty => {}
             }
@@ -740,7 +753,7 @@ impl IdentityGraph {
             let ident = &mut self.idents[id as usize];
             // A new order is the highest yet: the lowest stays first. A
             // shared identifier links nothing and is not judged.
-            if judged && !self.shared_bits.contains(id) {
+            if judged && ident.shared.is_none() {
                 firsts[slot] = ident.postings.first().unwrap_or(NONE);
             }
             if ident.postings.insert(input.order) {
@@ -796,11 +809,13 @@ impl IdentityGraph {
         }
     }
 
-    fn intern(&mut self, kind: IdentityKind, key: u64, value: &str) -> u32 {
+    fn intern<'v>(&mut self, kind: IdentityKind, key: u64, value: impl FnOnce() -> &'v str) -> u32 {
         if let Some(id) = self.index.get(key) {
             return id;
         }
+        let value = value();
         let id = self.idents.len() as u32;
+        let scope = self.scope_number(kind, value);
         self.idents.push(IdentNode {
             kind,
             key,
@@ -812,18 +827,43 @@ impl IdentityGraph {
             first_seen: i64::MAX,
             last_seen: i64::MIN,
             added_in: 0,
+            scope,
         });
         self.ident_stamp.push(0);
         self.index.insert(key, id);
         id
     }
 
-    fn note_refused(&mut self, kind: IdentityKind, value: &str, why: Refusal, order: u32, at: i64) {
+    /// The [`IdentNode::scope`] of a new identifier.
+    fn scope_number(&mut self, kind: IdentityKind, value: &str) -> u16 {
+        if kind != IdentityKind::Account {
+            return 0;
+        }
+        let channel = extract::account_channel(value);
+        if let Some(n) = self.scopes.iter().position(|c| &**c == channel) {
+            return n as u16;
+        }
+        if self.scopes.len() == SCOPE_UNLISTED as usize {
+            return SCOPE_UNLISTED;
+        }
+        self.scopes.push(channel.into());
+        (self.scopes.len() - 1) as u16
+    }
+
+    fn note_refused<'v>(
+        &mut self,
+        kind: IdentityKind,
+        value: impl FnOnce() -> &'v str,
+        why: Refusal,
+        order: u32,
+        at: i64,
+    ) {
         // Masked and invalid values are per-order noise, not shared values:
         // they are explained per order in `identity_evidence` instead.
         if matches!(why, Refusal::Masked | Refusal::Invalid) {
             return;
         }
+        let value = value();
         let key = self.refused_key(kind, value);
         let entry = self.refused.entry(key).or_insert_with(|| RefusedValue {
             kind,
@@ -863,7 +903,8 @@ impl IdentityGraph {
         stats: &mut ApplyStats,
     ) {
         for &id in idents.iter().filter(|&&id| id != NONE) {
-            if !self.usable(id) {
+            // The node is in cache here; the shared bits may not be.
+            if self.idents[id as usize].shared.is_some() {
                 continue;
             }
             if let Some(reason) = self.count_companions(id, idents, address) {
@@ -1345,9 +1386,12 @@ impl IdentityGraph {
         let node = &self.idents[id as usize];
         IdentFacts {
             key: node.key,
-            scope: match node.kind {
-                IdentityKind::Account => extract::account_scope(&node.value),
-                _ => 0,
+            scope: match (node.kind, node.scope) {
+                // The top bit keeps a hash apart from every listed number.
+                (IdentityKind::Account, SCOPE_UNLISTED) => {
+                    extract::account_scope(&node.value) | 1 << 63
+                }
+                (_, number) => u64::from(number),
             },
         }
     }

@@ -320,13 +320,12 @@ fn masked_signature(raw: &str) -> Option<u32> {
 
 /// The scope of an account value: its channel, hashed.
 pub(crate) fn account_scope(value: &str) -> u64 {
-    xxh3_64(
-        value
-            .split_once(':')
-            .map(|(c, _)| c)
-            .unwrap_or_default()
-            .as_bytes(),
-    )
+    xxh3_64(account_channel(value).as_bytes())
+}
+
+/// The channel of a `channel:account_id` value.
+pub(crate) fn account_channel(value: &str) -> &str {
+    value.split_once(':').map(|(c, _)| c).unwrap_or_default()
 }
 
 #[cfg(test)]

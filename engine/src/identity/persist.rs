@@ -158,6 +158,7 @@ impl IdentityGraph {
                 2 => Some(SharedReason::Addresses(r.u64()? as usize)),
                 t => return Err(format!("bad shared tag {t}")),
             };
+            let scope = g.scope_number(kind, &value);
             g.idents.push(IdentNode {
                 kind,
                 key,
@@ -169,6 +170,7 @@ impl IdentityGraph {
                 first_seen: r.i64()?,
                 last_seen: r.i64()?,
                 added_in: 0,
+                scope,
             });
             g.index.insert(key, id as u32);
         }

@@ -404,6 +404,41 @@ fn several_accounts_on_one_device_behind_one_phone_are_one_person() {
 }
 
 #[test]
+fn two_accounts_of_one_channel_on_one_device_stay_apart_past_the_listed_channels() {
+    for listed_full in [false, true] {
+        let mut h = Harness::new();
+        if listed_full {
+            // Every channel number taken: new accounts' scopes are hashed.
+            h.graph.scopes = (0..SCOPE_UNLISTED).map(|n| n.to_string().into()).collect();
+        }
+        let device = "bbbbbbbb-8246-4ba4-ae5b-76104861e7dc";
+        h.apply(&[
+            O {
+                channel: "douyin",
+                device: Some(device),
+                account: Some("dy_1"),
+                ..o("a", 1)
+            },
+            O {
+                channel: "douyin",
+                device: Some(device),
+                account: Some("dy_2"),
+                ..o("b", 2)
+            },
+            O {
+                channel: "tmall",
+                device: Some(device),
+                account: Some("tb_1"),
+                ..o("c", 3)
+            },
+        ]);
+        let unlisted = h.graph.idents.iter().filter(|n| n.scope == SCOPE_UNLISTED);
+        assert_eq!(unlisted.count(), if listed_full { 3 } else { 0 });
+        assert!(!h.same("a", "b"), "listed_full {listed_full}");
+    }
+}
+
+#[test]
 fn phone_signatures_read_masked_and_full_numbers() {
     assert_eq!(phone_signature("138****5678"), Some(1_385_678));
     assert_eq!(phone_signature("138 **** 5678"), Some(1_385_678));
