@@ -435,6 +435,26 @@ fn two_accounts_of_one_channel_on_one_device_stay_apart_past_the_listed_channels
         let unlisted = h.graph.idents.iter().filter(|n| n.scope == SCOPE_UNLISTED);
         assert_eq!(unlisted.count(), if listed_full { 3 } else { 0 });
         assert!(!h.same("a", "b"), "listed_full {listed_full}");
+        // Accounts of two channels on one device do not clash.
+        let mut h = Harness::new();
+        if listed_full {
+            h.graph.scopes = (0..SCOPE_UNLISTED).map(|n| n.to_string().into()).collect();
+        }
+        h.apply(&[
+            O {
+                channel: "douyin",
+                device: Some(device),
+                account: Some("dy_1"),
+                ..o("a", 1)
+            },
+            O {
+                channel: "tmall",
+                device: Some(device),
+                account: Some("tb_1"),
+                ..o("c", 2)
+            },
+        ]);
+        assert!(h.same("a", "c"), "listed_full {listed_full}");
     }
 }
 
