@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use ordergraph_benches::{peak_rss_mib, rss_mib, timed};
+use ordergraph_benches::{memory_latency_ns, peak_rss_mib, rss_mib, timed};
 use ordergraph_datasets::{Dataset, GenConfig, generate};
 use ordergraph_engine::identity::{RawIdentity, extract_order};
 use ordergraph_engine::store::OrderStore;
@@ -117,6 +117,10 @@ fn main() {
     println!(
         "memory held by the store  {:>7.0} MiB",
         rss_mib().unwrap_or(0.0) - rss_before
+    );
+    let (latency, in_flight) = memory_latency_ns();
+    println!(
+        "memory latency          {latency:>8.0} ns per dependent random load ({in_flight:.0} ns with 8 in flight): the increments wait on it"
     );
     // Each increment: the next 10k orders of the same people, applied on
     // top of everything before.

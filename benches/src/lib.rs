@@ -39,3 +39,41 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     let out = f();
     (out, started.elapsed().as_secs_f64())
 }
+
+/// The machine's random-access memory speed, to read the latency-bound
+/// timings (the identity graph's increments) against: nanoseconds per load
+/// over a 256 MiB table when each load needs the one before (latency), and
+/// when eight independent chains run at once (what prefetching can reach).
+/// A shared host's figures vary by several times from hour to hour.
+pub fn memory_latency_ns() -> (f64, f64) {
+    const BITS: u32 = 25;
+    let mask = (1u64 << BITS) - 1;
+    // A full-period linear congruential step (odd increment, multiplier
+    // 1 mod 4) visits every slot in an order no prefetcher follows.
+    let step = |x: u64| {
+        x.wrapping_mul(0x5851_f42d_4c95_7f2d)
+            .wrapping_add(0x1405_7b7e_f767_814f)
+            & mask
+    };
+    let table: Vec<u64> = (0..=mask).map(step).collect();
+    let loads = 1_000_000;
+    let (one, one_s) = timed(|| {
+        let mut x = 0;
+        for _ in 0..loads {
+            x = table[x as usize];
+        }
+        x
+    });
+    let (eight, eight_s) = timed(|| {
+        let mut xs: [u64; 8] = std::array::from_fn(|k| (k as u64) << (BITS - 3));
+        for _ in 0..loads / 8 {
+            for x in &mut xs {
+                *x = table[*x as usize];
+            }
+        }
+        xs.iter().sum::<u64>()
+    });
+    // Keep the chases from being optimized away.
+    std::hint::black_box((one, eight));
+    (one_s * 1e9 / loads as f64, eight_s * 1e9 / loads as f64)
+}
