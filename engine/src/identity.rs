@@ -324,6 +324,62 @@ struct DirectJoin {
     batch_links: u8,
 }
 
+/// Below this many orders judged to join directly, one thread adds them.
+const PARALLEL_JOINS: usize = 2_000;
+
+/// What [`IdentityGraph::add_joiners`] reads on both threads.
+struct Joiners<'a> {
+    orders: &'a [u32],
+    joins: &'a [Option<DirectJoin>],
+    nodes: &'a [Option<OrderNode>],
+    shared: &'a IdBits,
+}
+
+impl Joiners<'_> {
+    /// Adds the orders joining the components numbered from `first`, whose
+    /// lists and facts `comps` and `facts` are; returns their positions.
+    fn take(&self, first: usize, comps: &mut [Vec<u32>], facts: &mut [CompFacts]) -> Vec<usize> {
+        let end = first + comps.len();
+        let mine = |k: usize| {
+            let c = self.joins.get(k).copied().flatten()?.comp as usize;
+            (first..end).contains(&c).then(|| c - first)
+        };
+        let usable = |id: u32| {
+            if id == NONE || self.shared.contains(id) {
+                NONE
+            } else {
+                id
+            }
+        };
+        let mut taken = Vec::new();
+        for (k, &o) in self.orders.iter().enumerate() {
+            // The component's list and facts are cache misses: ask for them
+            // a few orders ahead, then for the list's end.
+            if let Some(c) = mine(k + PREFETCH_AHEAD / 2) {
+                prefetch_lines(&comps[c]);
+                prefetch_lines(&facts[c]);
+            }
+            if let Some(c) = mine(k + PREFETCH_AHEAD / 4)
+                && let Some(last) = comps[c].last()
+            {
+                prefetch_lines(last);
+            }
+            let Some(c) = mine(k) else {
+                continue;
+            };
+            let node = self.nodes[o as usize].expect("a judged order exists");
+            let unionid = usable(node.idents[IdentityKind::Unionid as usize]);
+            let email = usable(node.idents[IdentityKind::Email as usize]);
+            if facts[c].takes(&node, unionid, email) {
+                comps[c].push(o);
+                facts[c].add(&node);
+                taken.push(k);
+            }
+        }
+        taken
+    }
+}
+
 /// What the apply loop notes about a batch's identifiers for judging its
 /// new orders, while their nodes are in cache.
 #[derive(Debug, Default)]
@@ -333,6 +389,13 @@ struct BatchNotes {
     /// Per order of `dirty`: the lowest other order on each of its
     /// identifiers when it was added, [`NONE`] if none.
     firsts: Vec<[u32; 5]>,
+    /// Per order of `dirty`: a bit per slot whose identifier was shared
+    /// when the order was added. With `marked` and `unsettled` it says
+    /// whether an identifier is usable without reading `shared_bits`, a
+    /// miss at every order by the time orders are judged.
+    shared_slots: Vec<u8>,
+    /// Identifiers found shared, or no longer shared, during this apply.
+    marked: HashSet<u32>,
     /// Identifiers that two or more orders of the batch added.
     shared: HashSet<u32>,
     /// Identifiers whose postings changed other than by new orders being
@@ -457,6 +520,14 @@ impl CompFacts {
     fn admits(&self, unionid: u32, email: u32) -> bool {
         let fits = |have: u32, id: u32| have != MANY && (id == NONE || have == NONE || have == id);
         fits(self.unionid, unionid) && fits(self.email, email)
+    }
+
+    /// Whether a new order with this usable unionID and email can join the
+    /// component directly as far as the component goes: it comes after
+    /// all of it, and [`Self::admits`] its unionID and email. These are
+    /// the conditions that orders joining before it can change.
+    fn takes(&self, node: &OrderNode, unionid: u32, email: u32) -> bool {
+        self.latest < (node.at, node.key) && self.admits(unionid, email)
     }
 }
 
@@ -749,8 +820,12 @@ impl IdentityGraph {
         }
         let applies = self.applies;
         let mut firsts = [NONE; 5];
+        let mut shared_slots = 0u8;
         for (slot, &id) in idents.iter().enumerate().filter(|(_, id)| **id != NONE) {
             let ident = &mut self.idents[id as usize];
+            if ident.shared.is_some() {
+                shared_slots |= 1 << slot;
+            }
             // A new order is the highest yet: the lowest stays first. A
             // shared identifier links nothing and is not judged.
             if judged && ident.shared.is_none() {
@@ -767,12 +842,13 @@ impl IdentityGraph {
         }
         if notes.dirty.len() > dirtied_before {
             notes.firsts.push(firsts);
+            notes.shared_slots.push(shared_slots);
         }
         if recount.is_empty() {
-            self.note_companions(&idents, node.address, rebuild, stats);
+            self.note_companions(&idents, node.address, rebuild, &mut notes.marked, stats);
         } else {
             for id in recount {
-                self.recount_companions(id, rebuild, stats);
+                self.recount_companions(id, rebuild, &mut notes.marked, stats);
             }
         }
     }
@@ -900,6 +976,7 @@ impl IdentityGraph {
         idents: &[u32; 5],
         address: u64,
         rebuild: &mut HashSet<u32>,
+        marked: &mut HashSet<u32>,
         stats: &mut ApplyStats,
     ) {
         for &id in idents.iter().filter(|&&id| id != NONE) {
@@ -908,7 +985,7 @@ impl IdentityGraph {
                 continue;
             }
             if let Some(reason) = self.count_companions(id, idents, address) {
-                self.mark_shared(id, Some(reason), rebuild);
+                self.mark_shared(id, Some(reason), rebuild, marked);
                 stats.newly_shared += 1;
             }
         }
@@ -962,7 +1039,14 @@ impl IdentityGraph {
     /// Marks an identifier shared (or no longer shared when `reason` is
     /// `None`) and rebuilds the components of its orders, which it stops
     /// (or starts) linking.
-    fn mark_shared(&mut self, id: u32, reason: Option<SharedReason>, rebuild: &mut HashSet<u32>) {
+    fn mark_shared(
+        &mut self,
+        id: u32,
+        reason: Option<SharedReason>,
+        rebuild: &mut HashSet<u32>,
+        marked: &mut HashSet<u32>,
+    ) {
+        marked.insert(id);
         let node = &mut self.idents[id as usize];
         node.shared = reason;
         match reason {
@@ -982,7 +1066,13 @@ impl IdentityGraph {
     /// address: what its old version brought no longer counts, so the
     /// identifier is shared exactly when the current versions make it so,
     /// as if they had arrived alone.
-    fn recount_companions(&mut self, id: u32, rebuild: &mut HashSet<u32>, stats: &mut ApplyStats) {
+    fn recount_companions(
+        &mut self,
+        id: u32,
+        rebuild: &mut HashSet<u32>,
+        marked: &mut HashSet<u32>,
+        stats: &mut ApplyStats,
+    ) {
         let node = &mut self.idents[id as usize];
         let was = node.shared;
         node.companions.clear();
@@ -999,10 +1089,10 @@ impl IdentityGraph {
         }
         match (was, now) {
             (None, Some(reason)) => {
-                self.mark_shared(id, Some(reason), rebuild);
+                self.mark_shared(id, Some(reason), rebuild, marked);
                 stats.newly_shared += 1;
             }
-            (Some(_), None) => self.mark_shared(id, None, rebuild),
+            (Some(_), None) => self.mark_shared(id, None, rebuild, marked),
             // Still shared: the reason first found stands.
             _ => {}
         }
@@ -1035,19 +1125,28 @@ impl IdentityGraph {
     fn joins_as_latest(
         &self,
         o: u32,
-        firsts: &[u32; 5],
+        k: usize,
         notes: &BatchNotes,
         reresolve: &HashSet<u32>,
     ) -> Option<DirectJoin> {
         if self.mcid[o as usize] != 0 {
             return None;
         }
+        let firsts = notes.firsts.get(k)?;
         let node = self.orders[o as usize]?;
+        let usable: [u32; 5] = std::array::from_fn(|slot| {
+            let id = node.idents[slot];
+            if self.usable_in_batch(id, slot, notes, k) {
+                id
+            } else {
+                NONE
+            }
+        });
         let mut target = None;
         let mut device = None;
         let mut batch_links = 0u8;
-        for (slot, &id) in node.idents.iter().enumerate() {
-            if !self.usable(id) {
+        for (slot, &id) in usable.iter().enumerate() {
+            if id == NONE {
                 continue;
             }
             if notes.shared.contains(&id) {
@@ -1094,7 +1193,12 @@ impl IdentityGraph {
             }
         }
         let (comp, mcid) = target?;
-        if reresolve.contains(&comp) || !self.still_joins(o, comp) {
+        let (unionid, email) = (
+            usable[IdentityKind::Unionid as usize],
+            usable[IdentityKind::Email as usize],
+        );
+        if reresolve.contains(&comp) || !self.comp_facts[comp as usize].takes(&node, unionid, email)
+        {
             return None;
         }
         if let Some(id) = device {
@@ -1155,17 +1259,20 @@ impl IdentityGraph {
         }
     }
 
-    /// The conditions of [`Self::joins_as_latest`] on the component's facts,
-    /// which orders joining before this one change.
-    fn still_joins(&self, o: u32, comp: u32) -> bool {
-        let node = self.orders[o as usize].expect("an applied order exists");
-        let facts = &self.comp_facts[comp as usize];
-        let usable = |kind: IdentityKind| {
-            let id = node.idents[kind as usize];
-            if self.usable(id) { id } else { NONE }
-        };
-        facts.latest < (node.at, node.key)
-            && facts.admits(usable(IdentityKind::Unionid), usable(IdentityKind::Email))
+    /// [`Self::usable`] for an identifier of the `k`th order of the batch's
+    /// `dirty`, from what the apply loop noted: it is usable unless it was
+    /// shared when the order was added, or changed since.
+    fn usable_in_batch(&self, id: u32, slot: usize, notes: &BatchNotes, k: usize) -> bool {
+        if id == NONE {
+            return false;
+        }
+        if notes.marked.contains(&id) || notes.unsettled.contains(&id) {
+            return self.usable(id);
+        }
+        notes
+            .shared_slots
+            .get(k)
+            .is_some_and(|s| s & (1 << slot) == 0)
     }
 
     /// [`Self::joins_as_latest`] for each order, judged on the graph as it
@@ -1201,8 +1308,9 @@ impl IdentityGraph {
         // device: ask for the device's node, then for those orders.
         let device_of = |k: usize| {
             let o = *orders.get(k)?;
-            let id = self.orders[o as usize]?.idents[IdentityKind::Device as usize];
-            self.usable(id).then_some(id)
+            let slot = IdentityKind::Device as usize;
+            let id = self.orders[o as usize]?.idents[slot];
+            self.usable_in_batch(id, slot, notes, k).then_some(id)
         };
         let prefetch_device = |k: usize| {
             if let Some(id) = device_of(k) {
@@ -1225,8 +1333,7 @@ impl IdentityGraph {
                     prefetch_device(k + PREFETCH_AHEAD / 2);
                     prefetch_facts(k + PREFETCH_AHEAD / 4);
                     prefetch_device_orders(k + PREFETCH_AHEAD / 4);
-                    let firsts = notes.firsts.get(k)?;
-                    self.joins_as_latest(orders[k], firsts, notes, reresolve)
+                    self.joins_as_latest(orders[k], k, notes, reresolve)
                 })
                 .collect()
         })
@@ -1251,25 +1358,13 @@ impl IdentityGraph {
         joins: &[Option<DirectJoin>],
         stats: &mut ApplyStats,
     ) -> Vec<u32> {
+        let taken = self.add_joiners(orders, joins);
         let mut rest = Vec::new();
         let mut joined = Vec::with_capacity(orders.len());
         for (k, &o) in orders.iter().enumerate() {
-            // The component's list and facts are cache misses: ask for them
-            // a few orders ahead, then for the list's end.
-            if let Some(Some(ahead)) = joins.get(k + PREFETCH_AHEAD / 2) {
-                prefetch_lines(&self.comps[ahead.comp as usize]);
-                prefetch_lines(&self.comp_facts[ahead.comp as usize]);
-            }
-            if let Some(Some(near)) = joins.get(k + PREFETCH_AHEAD / 4)
-                && let Some(last) = self.comps[near.comp as usize].last()
-            {
-                prefetch_lines(last);
-            }
             match joins[k] {
-                // An order of this batch that joined before may be later, or
-                // have brought a unionID or email.
-                Some(j) if self.still_joins(o, j.comp) => {
-                    self.add_member(j.comp, o);
+                Some(j) if taken[k] => {
+                    self.comp_of[o as usize] = j.comp;
                     self.mcid[o as usize] = j.mcid;
                     self.changed.push(o);
                     joined.push(j.mcid);
@@ -1277,8 +1372,7 @@ impl IdentityGraph {
                 _ => rest.push(o),
             }
         }
-        // Apart from the loop above, whose misses come one after another,
-        // the map's lookups are independent and overlap.
+        // The map's lookups are independent and overlap.
         for mcid in &joined {
             if let Some(live) = self.live.get_mut(mcid) {
                 live.orders += 1;
@@ -1286,6 +1380,35 @@ impl IdentityGraph {
         }
         stats.joined += joined.len();
         rest
+    }
+
+    /// Puts each order judged to join directly in its component's list and
+    /// facts if the component still takes it (an order of this batch that
+    /// joined before may be later, or have brought a unionID or email), and
+    /// says which it put. Components are independent of each other: the
+    /// lower and the upper half of their numbers go to two threads, each
+    /// taking its orders in batch order, so that their misses (a list, its
+    /// end, the facts) overlap.
+    fn add_joiners(&mut self, orders: &[u32], joins: &[Option<DirectJoin>]) -> Vec<bool> {
+        let mid = self.comps.len() / 2;
+        let (comps_low, comps_high) = self.comps.split_at_mut(mid);
+        let (facts_low, facts_high) = self.comp_facts.split_at_mut(mid);
+        let joiners = Joiners {
+            orders,
+            joins,
+            nodes: &self.orders,
+            shared: &self.shared_bits,
+        };
+        let (low, high) = crate::parallel::both(
+            orders.len() >= PARALLEL_JOINS,
+            || joiners.take(0, comps_low, facts_low),
+            || joiners.take(mid, comps_high, facts_high),
+        );
+        let mut taken = vec![false; orders.len()];
+        for k in low.into_iter().chain(high) {
+            taken[k] = true;
+        }
+        taken
     }
 
     /// Finds the components of orders that have none, absorbing the existing

@@ -38,3 +38,21 @@ pub(crate) fn map_ranges<R: Send>(
     }
     all
 }
+
+/// Runs `a` and `b`, `b` on a thread of its own when `worth` it and there
+/// are two cores.
+pub(crate) fn both<A: Send, B: Send>(
+    worth: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !worth || threads < 2 {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let b = scope.spawn(b);
+        let a = a();
+        (a, b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    })
+}

@@ -942,6 +942,39 @@ fn new_orders_linking_two_customers_together_are_resolved() {
     assert!(increments.same("c1", "d1"));
 }
 
+/// A unionID new in the batch that later orders of the batch find shared
+/// (seen with six phones): judging must see it shared, though it was not
+/// when the first of them was added, and let that order join the customer
+/// its account names, with no unionID of its own to conflict.
+#[test]
+fn an_identifier_found_shared_later_in_the_batch_is_judged_as_shared() {
+    let unionid = Some("o6_bmFAMILYSHARED0001");
+    let phones: Vec<String> = (0..6).map(|i| format!("1391234000{i}")).collect();
+    let ids: Vec<String> = (0..6).map(|i| format!("z{i}")).collect();
+    // More resolved orders than the batch has, so that it is an increment.
+    let fillers: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
+    let mut earlier: Vec<O> = fillers.iter().map(|id| o(id, 0)).collect();
+    earlier.push(O {
+        account: Some("buyer-1"),
+        unionid: Some("o6_bmOWNUNIONID00001"),
+        ..o("y1", 1)
+    });
+    let mut batch = vec![O {
+        account: Some("buyer-1"),
+        unionid,
+        ..o("n1", 5)
+    }];
+    batch.extend((0..6).map(|i| O {
+        phone: Some(phones[i].as_str()),
+        unionid,
+        ..o(ids[i].as_str(), 6)
+    }));
+    let (increments, joined) = increment_against_at_once(&earlier, &batch);
+    assert_eq!(joined, 1, "n1 joins y1's customer directly");
+    assert!(increments.same("y1", "n1"));
+    assert!(!increments.same("z0", "z1"));
+}
+
 /// Parts normalized on several threads are joined with their values moved.
 #[test]
 fn appended_inputs_keep_their_values() {
