@@ -344,13 +344,7 @@ impl Joiners<'_> {
             let c = self.joins.get(k).copied().flatten()?.comp as usize;
             (first..end).contains(&c).then(|| c - first)
         };
-        let usable = |id: u32| {
-            if id == NONE || self.shared.contains(id) {
-                NONE
-            } else {
-                id
-            }
-        };
+        let usable = |id: u32| if usable(self.shared, id) { id } else { NONE };
         let mut taken = Vec::new();
         for (k, &o) in self.orders.iter().enumerate() {
             // The component's list and facts are cache misses: ask for them
@@ -539,6 +533,12 @@ fn either(a: u32, b: u32) -> u32 {
         (a, b) if a == b => a,
         _ => MANY,
     }
+}
+
+/// Whether an identifier links orders: there is one, and it is not among
+/// the `shared` ones.
+fn usable(shared: &IdBits, id: u32) -> bool {
+    id != NONE && !shared.contains(id)
 }
 
 /// A set of identifier numbers, one bit each.
@@ -1099,7 +1099,7 @@ impl IdentityGraph {
     }
 
     fn usable(&self, id: u32) -> bool {
-        id != NONE && !self.shared_bits.contains(id)
+        usable(&self.shared_bits, id)
     }
 
     /// The customer a new order joins without re-resolving, when

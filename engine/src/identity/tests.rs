@@ -405,54 +405,36 @@ fn several_accounts_on_one_device_behind_one_phone_are_one_person() {
 
 #[test]
 fn two_accounts_of_one_channel_on_one_device_stay_apart_past_the_listed_channels() {
+    let device = "bbbbbbbb-8246-4ba4-ae5b-76104861e7dc";
+    let on_device = |channel, account, id, day| O {
+        channel,
+        device: Some(device),
+        account: Some(account),
+        ..o(id, day)
+    };
     for listed_full in [false, true] {
-        let mut h = Harness::new();
-        if listed_full {
-            // Every channel number taken: new accounts' scopes are hashed.
-            h.graph.scopes = (0..SCOPE_UNLISTED).map(|n| n.to_string().into()).collect();
-        }
-        let device = "bbbbbbbb-8246-4ba4-ae5b-76104861e7dc";
+        let harness = || {
+            let mut h = Harness::new();
+            if listed_full {
+                // Every channel number taken: new accounts' scopes are hashed.
+                h.graph.scopes = (0..SCOPE_UNLISTED).map(|n| n.to_string().into()).collect();
+            }
+            h
+        };
+        let mut h = harness();
         h.apply(&[
-            O {
-                channel: "douyin",
-                device: Some(device),
-                account: Some("dy_1"),
-                ..o("a", 1)
-            },
-            O {
-                channel: "douyin",
-                device: Some(device),
-                account: Some("dy_2"),
-                ..o("b", 2)
-            },
-            O {
-                channel: "tmall",
-                device: Some(device),
-                account: Some("tb_1"),
-                ..o("c", 3)
-            },
+            on_device("douyin", "dy_1", "a", 1),
+            on_device("douyin", "dy_2", "b", 2),
+            on_device("tmall", "tb_1", "c", 3),
         ]);
         let unlisted = h.graph.idents.iter().filter(|n| n.scope == SCOPE_UNLISTED);
         assert_eq!(unlisted.count(), if listed_full { 3 } else { 0 });
         assert!(!h.same("a", "b"), "listed_full {listed_full}");
         // Accounts of two channels on one device do not clash.
-        let mut h = Harness::new();
-        if listed_full {
-            h.graph.scopes = (0..SCOPE_UNLISTED).map(|n| n.to_string().into()).collect();
-        }
+        let mut h = harness();
         h.apply(&[
-            O {
-                channel: "douyin",
-                device: Some(device),
-                account: Some("dy_1"),
-                ..o("a", 1)
-            },
-            O {
-                channel: "tmall",
-                device: Some(device),
-                account: Some("tb_1"),
-                ..o("c", 2)
-            },
+            on_device("douyin", "dy_1", "a", 1),
+            on_device("tmall", "tb_1", "c", 2),
         ]);
         assert!(h.same("a", "c"), "listed_full {listed_full}");
     }
