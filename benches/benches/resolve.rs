@@ -42,24 +42,18 @@ fn normalize_all(batches: &[RecordBatch], config: &EngineConfig) -> usize {
             s("wechat_unionid"),
             s("device_id"),
         );
-        let opt = |a: &datafusion::arrow::array::StringArray, r: usize| {
-            a.is_valid(r).then(|| a.value(r).to_string())
-        };
+        // Borrowed from the arrays, as the engine reads them: no copies.
+        fn opt(a: &datafusion::arrow::array::StringArray, r: usize) -> Option<&str> {
+            a.is_valid(r).then(|| a.value(r))
+        }
         for r in 0..b.num_rows() {
-            let (a, p, e, u, d) = (
-                opt(&acc, r),
-                opt(&ph, r),
-                opt(&em, r),
-                opt(&un, r),
-                opt(&dev, r),
-            );
             let raw = RawIdentity {
                 channel: ch.value(r),
-                account_id: a.as_deref(),
-                phone: p.as_deref(),
-                email: e.as_deref(),
-                wechat_unionid: u.as_deref(),
-                device_id: d.as_deref(),
+                account_id: opt(&acc, r),
+                phone: opt(&ph, r),
+                email: opt(&em, r),
+                wechat_unionid: opt(&un, r),
+                device_id: opt(&dev, r),
             };
             ids += extract_order(&raw, identity.region, &identity.blocklist)
                 .0

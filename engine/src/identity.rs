@@ -241,19 +241,18 @@ impl std::fmt::Display for SharedReason {
     }
 }
 
+/// What applying an order reads and writes of one of its identifiers: two
+/// cache lines, aligned so that they are exactly two. The first holds what
+/// judging, components and clustering read (key, kind, scope, postings);
+/// the second, what only applying does (companions, last seen). The value
+/// and why a shared one is shared are read only to report them, and live
+/// apart (`IdentityGraph::values`, `IdentityGraph::shared_reasons`).
 #[derive(Debug)]
+#[repr(C, align(64))]
 struct IdentNode {
-    kind: IdentityKind,
     key: u64,
-    value: Box<str>,
     postings: Postings,
-    /// Distinct companion keys, tagged with their kind in the top 3 bits;
-    /// bounded: a kind stops being counted once past the limit.
-    companions: SmallVec<[u64; 3]>,
-    addresses: SmallVec<[u64; 2]>,
-    shared: Option<SharedReason>,
     first_seen: i64,
-    last_seen: i64,
     /// The apply that last added an order to the postings: a second order
     /// of the same batch marks it shared within the batch
     /// (`BatchNotes::shared`).
@@ -262,13 +261,30 @@ struct IdentNode {
     /// clustering compares accounts' channels without reading their
     /// values; [`SCOPE_UNLISTED`] past the list's end, 0 for other kinds.
     scope: u16,
+    kind: IdentityKind,
+    /// Whether it is shared (see `IdentityGraph::shared_reasons`).
+    shared: bool,
+    // The second line.
+    last_seen: i64,
+    /// Distinct companion keys, tagged with their kind's slot in the top 3
+    /// bits, and distinct ship addresses, tagged [`ADDRESS_TAG`] (see
+    /// [`tag_companion`], [`tag_address`]); bounded: a kind stops being
+    /// counted once past its limit. One list, so that the node fits in two
+    /// cache lines.
+    companions: SmallVec<[u64; 5]>,
 }
+
+const _: () = assert!(std::mem::size_of::<IdentNode>() == 128);
+const _: () = assert!(std::mem::offset_of!(IdentNode, last_seen) == 64);
+const _: () = assert!(std::mem::size_of::<Option<OrderNode>>() == 64);
 
 /// [`IdentNode::scope`] of an account whose channel came after
 /// `u16::MAX - 1` others: its scope is hashed from its value.
 const SCOPE_UNLISTED: u16 = u16::MAX;
 
+/// An order as the graph sees it: one cache line.
 #[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
 struct OrderNode {
     key: u64,
     at: i64,
@@ -324,7 +340,8 @@ struct DirectJoin {
     batch_links: u8,
 }
 
-/// Below this many orders judged to join directly, one thread adds them.
+/// Below this many orders judged to join directly, one thread adds them
+/// and counts them on their customers.
 const PARALLEL_JOINS: usize = 2_000;
 
 /// What [`IdentityGraph::add_joiners`] reads on both threads.
@@ -437,6 +454,10 @@ pub struct IdentityGraph {
     config: IdentityConfig,
     index: KeyIndex,
     idents: Vec<IdentNode>,
+    /// Per identifier, its normalized value.
+    values: Vec<Box<str>>,
+    /// Why each shared identifier is shared.
+    shared_reasons: HashMap<u32, SharedReason>,
     orders: Vec<Option<OrderNode>>,
     comp_of: Vec<u32>,
     comps: Vec<Vec<u32>>,
@@ -569,6 +590,28 @@ impl IdBits {
 
 const COMPANION_KIND_SHIFT: u32 = 61;
 
+/// The tag of addresses among an identifier's companions: past every slot.
+const ADDRESS_TAG: u64 = 7;
+
+/// A companion identifier's key as an identifier's companions hold it.
+fn tag_companion(slot: usize, key: u64) -> u64 {
+    (key >> 3) | (slot as u64) << COMPANION_KIND_SHIFT
+}
+
+/// An address hash as an identifier's companions hold it: applying it to a
+/// tagged one changes nothing.
+fn tag_address(address: u64) -> u64 {
+    (address & (u64::MAX >> 3)) | ADDRESS_TAG << COMPANION_KIND_SHIFT
+}
+
+/// Companions of `tag` in an identifier's companions.
+fn tagged_count(companions: &[u64], tag: u64) -> usize {
+    companions
+        .iter()
+        .filter(|&&c| c >> COMPANION_KIND_SHIFT == tag)
+        .count()
+}
+
 /// How many orders ahead of the one being applied its successors' index
 /// slots are prefetched (their nodes at half the distance, the postings the
 /// nodes point to at a quarter): far enough for a miss to arrive, near
@@ -584,20 +627,37 @@ struct Clusters {
     ends: Vec<u32>,
     /// End in `ends` of each component.
     components: Vec<u32>,
+    /// Per cluster, what choosing its MCID reads of the graph.
+    choices: Vec<Choice>,
+}
+
+/// What choosing a cluster's MCID reads of the graph, found while
+/// clustering (on several threads): assigning, on one, then only checks
+/// it against the MCIDs claimed so far (see [`IdentityGraph::choose_mcid`]).
+#[derive(Debug, Clone, Default)]
+struct Choice {
+    /// `(mcid, anchor)` of the live MCIDs of its orders whose anchor it
+    /// holds, by their earliest order (in event time, then MCID).
+    keep: SmallVec<[(u64, u64); 1]>,
+    /// Its natural anchor (see [`IdentityGraph::natural_anchor`]).
+    anchor: u64,
 }
 
 impl Clusters {
-    /// The clusters of the `k`th component.
-    fn component(&self, k: usize) -> impl Iterator<Item = &[u32]> + Clone {
+    /// The clusters of the `k`th component, with their choices.
+    fn component(&self, k: usize) -> impl Iterator<Item = (&[u32], &Choice)> + Clone {
         let first = if k == 0 {
             0
         } else {
             self.components[k - 1] as usize
         };
-        (first..self.components[k] as usize).map(move |i| {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-            &self.members[start..self.ends[i] as usize]
-        })
+        (first..self.components[k] as usize).map(move |i| (self.cluster(i), &self.choices[i]))
+    }
+
+    /// The `i`th cluster's orders.
+    fn cluster(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.members[start..self.ends[i] as usize]
     }
 }
 
@@ -610,6 +670,8 @@ struct ClusterScratch {
     resolver: resolve::Resolver,
     cluster_of: Vec<u32>,
     sizes: Vec<u32>,
+    /// MCIDs seen in a cluster.
+    seen: HashSet<u64>,
 }
 
 impl IdentityGraph {
@@ -695,12 +757,29 @@ impl IdentityGraph {
         // Most orders of an increment are a known customer buying again. A
         // bulk load (more new orders than resolved ones) has few, and would
         // only pay for looking.
+        let mut joined = Vec::new();
         if dirty.len() * 2 < known {
             let mut joins = self.direct_joins(&dirty, &notes, &reresolve);
             self.drop_diverging_joins(&dirty, &mut joins);
-            dirty = self.join_customers(&dirty, &joins, &mut stats);
+            (dirty, joined) = self.join_customers(&dirty, &joins);
+            stats.joined = joined.len();
         }
-        let mut touched = self.recomponent(&dirty);
+        // The joined customers' order counts are misses in a large map,
+        // and finding components never reads it: count them meanwhile.
+        let mut live = std::mem::take(&mut self.live);
+        let (mut touched, live) = crate::parallel::both(
+            joined.len() >= PARALLEL_JOINS,
+            || self.recomponent(&dirty),
+            move || {
+                for mcid in &joined {
+                    if let Some(live) = live.get_mut(mcid) {
+                        live.orders += 1;
+                    }
+                }
+                live
+            },
+        );
+        self.live = live;
         touched.extend(reresolve);
         let mut touched: Vec<u32> = touched
             .into_iter()
@@ -823,12 +902,12 @@ impl IdentityGraph {
         let mut shared_slots = 0u8;
         for (slot, &id) in idents.iter().enumerate().filter(|(_, id)| **id != NONE) {
             let ident = &mut self.idents[id as usize];
-            if ident.shared.is_some() {
+            if ident.shared {
                 shared_slots |= 1 << slot;
             }
             // A new order is the highest yet: the lowest stays first. A
             // shared identifier links nothing and is not judged.
-            if judged && ident.shared.is_none() {
+            if judged && !ident.shared {
                 firsts[slot] = ident.postings.first().unwrap_or(NONE);
             }
             if ident.postings.insert(input.order) {
@@ -894,17 +973,16 @@ impl IdentityGraph {
         let scope = self.scope_number(kind, value);
         self.idents.push(IdentNode {
             kind,
+            shared: false,
             key,
-            value: value.into(),
             postings: Postings::default(),
             companions: SmallVec::new(),
-            addresses: SmallVec::new(),
-            shared: None,
             first_seen: i64::MAX,
             last_seen: i64::MIN,
             added_in: 0,
             scope,
         });
+        self.values.push(value.into());
         self.ident_stamp.push(0);
         self.index.insert(key, id);
         id
@@ -981,7 +1059,7 @@ impl IdentityGraph {
     ) {
         for &id in idents.iter().filter(|&&id| id != NONE) {
             // The node is in cache here; the shared bits may not be.
-            if self.idents[id as usize].shared.is_some() {
+            if self.idents[id as usize].shared {
                 continue;
             }
             if let Some(reason) = self.count_companions(id, idents, address) {
@@ -1006,14 +1084,9 @@ impl IdentityGraph {
             if other == NONE || other == id {
                 continue;
             }
-            let tag = (slot as u64) << COMPANION_KIND_SHIFT;
-            let tagged = (self.idents[other as usize].key >> 3) | tag;
+            let tagged = tag_companion(slot, self.idents[other as usize].key);
             let node = &mut self.idents[id as usize];
-            let same_kind = node
-                .companions
-                .iter()
-                .filter(|&&c| c >> COMPANION_KIND_SHIFT == slot as u64)
-                .count();
+            let same_kind = tagged_count(&node.companions, slot as u64);
             if same_kind <= limit && !node.companions.contains(&tagged) {
                 node.companions.push(tagged);
                 if same_kind + 1 > limit {
@@ -1026,10 +1099,12 @@ impl IdentityGraph {
         }
         if address != NO_ADDRESS {
             let node = &mut self.idents[id as usize];
-            if node.addresses.len() <= address_limit && !node.addresses.contains(&address) {
-                node.addresses.push(address);
-                if node.addresses.len() > address_limit {
-                    became_shared.get_or_insert(SharedReason::Addresses(node.addresses.len()));
+            let tagged = tag_address(address);
+            let seen = tagged_count(&node.companions, ADDRESS_TAG);
+            if seen <= address_limit && !node.companions.contains(&tagged) {
+                node.companions.push(tagged);
+                if seen + 1 > address_limit {
+                    became_shared.get_or_insert(SharedReason::Addresses(seen + 1));
                 }
             }
         }
@@ -1048,10 +1123,16 @@ impl IdentityGraph {
     ) {
         marked.insert(id);
         let node = &mut self.idents[id as usize];
-        node.shared = reason;
+        node.shared = reason.is_some();
         match reason {
-            Some(_) => self.shared_bits.insert(id),
-            None => self.shared_bits.remove(id),
+            Some(reason) => {
+                self.shared_bits.insert(id);
+                self.shared_reasons.insert(id, reason);
+            }
+            None => {
+                self.shared_bits.remove(id);
+                self.shared_reasons.remove(&id);
+            }
         }
         for o in node.postings.iter() {
             let c = self.comp_of[o as usize];
@@ -1073,10 +1154,9 @@ impl IdentityGraph {
         marked: &mut HashSet<u32>,
         stats: &mut ApplyStats,
     ) {
+        let was = self.shared_reasons.get(&id).copied();
         let node = &mut self.idents[id as usize];
-        let was = node.shared;
         node.companions.clear();
-        node.addresses.clear();
         let orders: Vec<u32> = node.postings.iter().collect();
         let mut now = None;
         for o in orders {
@@ -1351,13 +1431,13 @@ impl IdentityGraph {
     }
 
     /// Adds the orders judged to join a customer directly (see
-    /// [`Self::joins_as_latest`]) to it, and returns the others.
+    /// [`Self::joins_as_latest`]) to it. Returns the others, and the MCID
+    /// each joined, whose order count the caller raises.
     fn join_customers(
         &mut self,
         orders: &[u32],
         joins: &[Option<DirectJoin>],
-        stats: &mut ApplyStats,
-    ) -> Vec<u32> {
+    ) -> (Vec<u32>, Vec<u64>) {
         let taken = self.add_joiners(orders, joins);
         let mut rest = Vec::new();
         let mut joined = Vec::with_capacity(orders.len());
@@ -1372,14 +1452,7 @@ impl IdentityGraph {
                 _ => rest.push(o),
             }
         }
-        // The map's lookups are independent and overlap.
-        for mcid in &joined {
-            if let Some(live) = self.live.get_mut(mcid) {
-                live.orders += 1;
-            }
-        }
-        stats.joined += joined.len();
-        rest
+        (rest, joined)
     }
 
     /// Puts each order judged to join directly in its component's list and
@@ -1512,7 +1585,7 @@ impl IdentityGraph {
             scope: match (node.kind, node.scope) {
                 // The top bit keeps a hash apart from every listed number.
                 (IdentityKind::Account, SCOPE_UNLISTED) => {
-                    extract::account_scope(&node.value) | 1 << 63
+                    extract::account_scope(&self.values[id as usize]) | 1 << 63
                 }
                 (_, number) => u64::from(number),
             },
@@ -1528,7 +1601,18 @@ impl IdentityGraph {
         let cluster_all = |part: &[u32]| {
             let mut scratch = ClusterScratch::default();
             let mut out = Clusters::default();
-            for &c in part {
+            for (i, &c) in part.iter().enumerate() {
+                // A component's list, then its first order and that order's
+                // MCID, are misses: ask for them a few components ahead.
+                if let Some(&ahead) = part.get(i + PREFETCH_AHEAD / 2) {
+                    prefetch_lines(&self.comps[ahead as usize]);
+                }
+                if let Some(&near) = part.get(i + PREFETCH_AHEAD / 4)
+                    && let Some(&o) = self.comps[near as usize].first()
+                {
+                    prefetch_lines(&self.orders[o as usize]);
+                    prefetch_lines(&self.mcid[o as usize]);
+                }
                 self.cluster_component(c, &mut scratch, &mut out);
             }
             out
@@ -1571,6 +1655,7 @@ impl IdentityGraph {
             out.members.push(*only);
             out.ends.push(out.members.len() as u32);
             out.components.push(out.ends.len() as u32);
+            out.choices.push(self.choice(&[*only], &mut scratch.seen));
             return;
         }
         let timed = &mut scratch.timed;
@@ -1621,25 +1706,29 @@ impl IdentityGraph {
             out.members[*at as usize] = timed[i].2;
             *at += 1;
         }
+        for i in out.choices.len()..out.ends.len() {
+            let choice = self.choice(out.cluster(i), &mut scratch.seen);
+            out.choices.push(choice);
+        }
     }
 
     /// Gives each cluster (members in event time, clusters by their earliest
     /// order) an MCID, keeping existing ones where the anchor stays.
     fn assign_mcids<'c>(
         &mut self,
-        clusters: impl Iterator<Item = &'c [u32]> + Clone,
+        clusters: impl Iterator<Item = (&'c [u32], &'c Choice)> + Clone,
         arrived_at: i64,
         claimed: &mut HashSet<u64>,
     ) -> usize {
         let mut chosen = Vec::new();
-        for cluster in clusters.clone() {
-            let m = self.choose_mcid(cluster, claimed);
+        for (cluster, choice) in clusters.clone() {
+            let m = self.choose_mcid(cluster, choice, claimed);
             claimed.insert(m.0);
             chosen.push(m);
         }
         // Where each old MCID's orders went, to retire the ones left empty.
         let mut moved_to: HashMap<u64, Vec<u64>> = HashMap::default();
-        for (cluster, &(new, anchor)) in clusters.zip(&chosen) {
+        for ((cluster, _), &(new, anchor)) in clusters.zip(&chosen) {
             for &o in cluster {
                 let old = self.mcid[o as usize];
                 if old == new {
@@ -1682,8 +1771,11 @@ impl IdentityGraph {
         retired
     }
 
-    /// Returns `(mcid, anchor)` for a cluster.
-    fn choose_mcid(&self, cluster: &[u32], claimed: &HashSet<u64>) -> (u64, u64) {
+    /// What [`Self::choose_mcid`] needs to know of a cluster (members in
+    /// event time) besides the MCIDs claimed before it. It reads only what
+    /// assigning MCIDs leaves as it is for clusters not yet assigned: their
+    /// orders' MCIDs, and those MCIDs' anchors, live while orders carry them.
+    fn choice(&self, cluster: &[u32], seen: &mut HashSet<u64>) -> Choice {
         let holds = |anchor: u64| {
             cluster.iter().any(|&o| {
                 let n = self.orders[o as usize].expect("cluster member is an order");
@@ -1693,14 +1785,12 @@ impl IdentityGraph {
                         .any(|&id| id != NONE && self.idents[id as usize].key == anchor)
             })
         };
-        // The oldest existing customer whose anchor is here keeps its MCID.
         // Members are in event time, so a first sighting is the earliest.
-        let mut seen = HashSet::default();
-        let mut candidates = Vec::new();
+        seen.clear();
+        let mut candidates: SmallVec<[(i64, u64, u64); 1]> = SmallVec::new();
         for &o in cluster {
             let m = self.mcid[o as usize];
             if m != 0
-                && !claimed.contains(&m)
                 && seen.insert(m)
                 && let Some(live) = self.live.get(&m)
             {
@@ -1709,10 +1799,24 @@ impl IdentityGraph {
             }
         }
         candidates.sort_unstable();
-        if let Some(&(_, m, anchor)) = candidates.iter().find(|c| holds(c.2)) {
-            return (m, anchor);
+        Choice {
+            keep: candidates
+                .into_iter()
+                .filter(|c| holds(c.2))
+                .map(|(_, m, anchor)| (m, anchor))
+                .collect(),
+            anchor: self.natural_anchor(cluster),
         }
-        let anchor = self.natural_anchor(cluster);
+    }
+
+    /// Returns `(mcid, anchor)` for a cluster: the oldest existing customer
+    /// whose anchor is here keeps its MCID, unless a cluster before this
+    /// one claimed it; otherwise the MCID comes from the natural anchor.
+    fn choose_mcid(&self, cluster: &[u32], choice: &Choice, claimed: &HashSet<u64>) -> (u64, u64) {
+        if let Some(&kept) = choice.keep.iter().find(|(m, _)| !claimed.contains(m)) {
+            return kept;
+        }
+        let anchor = choice.anchor;
         let mut m = anchor.max(1);
         let old_here = |m: u64| cluster.iter().any(|&o| self.mcid[o as usize] == m);
         while claimed.contains(&m) || (self.live.contains_key(&m) && !old_here(m)) {
@@ -1783,17 +1887,18 @@ impl IdentityGraph {
     pub fn shared_identifiers(
         &self,
     ) -> impl Iterator<Item = (IdentityKind, &str, SharedReason, usize, i64, i64)> {
-        self.idents.iter().filter_map(|n| {
-            n.shared.map(|r| {
-                (
-                    n.kind,
-                    &*n.value,
-                    r,
-                    n.postings.len(),
-                    n.first_seen,
-                    n.last_seen,
-                )
-            })
+        let mut ids: Vec<u32> = self.shared_reasons.keys().copied().collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|id| {
+            let n = &self.idents[id as usize];
+            (
+                n.kind,
+                &*self.values[id as usize],
+                self.shared_reasons[&id],
+                n.postings.len(),
+                n.first_seen,
+                n.last_seen,
+            )
         })
     }
 
@@ -1809,7 +1914,7 @@ impl IdentityGraph {
                 .filter(|&id| id != NONE)
                 .map(move |id| {
                     let ident = &self.idents[id as usize];
-                    let edge = if ident.shared.is_some() {
+                    let edge = if ident.shared {
                         Edge::Shared
                     } else {
                         let mine = self.mcid[order as usize];
@@ -1819,7 +1924,7 @@ impl IdentityGraph {
                             Edge::Split
                         }
                     };
-                    (ident.kind, &*ident.value, edge)
+                    (ident.kind, &*self.values[id as usize], edge)
                 })
         })
     }

@@ -42,10 +42,10 @@ impl IdentityGraph {
     pub(super) fn encode_as(&self, w: &mut Writer, version: u8) {
         w.u8(version);
         w.len(self.idents.len());
-        for n in &self.idents {
+        for (id, n) in self.idents.iter().enumerate() {
             w.u8(kind_code(n.kind));
             w.u64(n.key);
-            w.str(&n.value);
+            w.str(&self.values[id]);
             match &n.postings {
                 Postings::Small(v) => {
                     w.u8(0);
@@ -56,16 +56,25 @@ impl IdentityGraph {
                     w.bitmap(b);
                 }
             }
-            w.u64s(&n.companions);
-            w.u64s(&n.addresses);
-            match n.shared {
+            // Identifiers, then addresses: two lists, as before they were one.
+            for addresses in [false, true] {
+                let list = n
+                    .companions
+                    .iter()
+                    .filter(|&&c| (c >> COMPANION_KIND_SHIFT == ADDRESS_TAG) == addresses);
+                w.len(list.clone().count());
+                for &c in list {
+                    w.u64(c);
+                }
+            }
+            match self.shared_reasons.get(&(id as u32)) {
                 None => w.u8(0),
-                Some(SharedReason::Companions { kind, count }) => {
+                Some(&SharedReason::Companions { kind, count }) => {
                     w.u8(1);
                     w.u8(kind_code(kind));
                     w.len(count);
                 }
-                Some(SharedReason::Addresses(count)) => {
+                Some(&SharedReason::Addresses(count)) => {
                     w.u8(2);
                     w.len(count);
                 }
@@ -137,6 +146,7 @@ impl IdentityGraph {
         let mut g = IdentityGraph::new(config);
         let n = r.len(1)?;
         g.idents.reserve(n);
+        g.values.reserve(n);
         g.index.reserve(n);
         for id in 0..n {
             let kind = kind_of(r.u8()?)?;
@@ -147,8 +157,8 @@ impl IdentityGraph {
                 1 => Postings::Large(Box::new(r.bitmap()?)),
                 t => return Err(format!("bad postings tag {t}")),
             };
-            let companions = r.u64s()?.into();
-            let addresses = r.u64s()?.into();
+            let mut companions: SmallVec<[u64; 5]> = r.u64s()?.into();
+            companions.extend(r.u64s()?.into_iter().map(tag_address));
             let shared = match r.u8()? {
                 0 => None,
                 1 => Some(SharedReason::Companions {
@@ -159,27 +169,25 @@ impl IdentityGraph {
                 t => return Err(format!("bad shared tag {t}")),
             };
             let scope = g.scope_number(kind, &value);
+            if let Some(reason) = shared {
+                g.shared_reasons.insert(id as u32, reason);
+                g.shared_bits.insert(id as u32);
+            }
             g.idents.push(IdentNode {
                 kind,
+                shared: shared.is_some(),
                 key,
-                value,
                 postings,
                 companions,
-                addresses,
-                shared,
                 first_seen: r.i64()?,
                 last_seen: r.i64()?,
                 added_in: 0,
                 scope,
             });
+            g.values.push(value);
             g.index.insert(key, id as u32);
         }
         g.ident_stamp = vec![0; n];
-        for (id, node) in g.idents.iter().enumerate() {
-            if node.shared.is_some() {
-                g.shared_bits.insert(id as u32);
-            }
-        }
         let n = r.len(1)?;
         g.orders.reserve(n);
         for _ in 0..n {
