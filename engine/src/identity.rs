@@ -409,10 +409,28 @@ struct BatchNotes {
     marked: HashSet<u32>,
     /// Identifiers that two or more orders of the batch added.
     shared: HashSet<u32>,
+    /// Orders resolved before this apply.
+    known: usize,
     /// Identifiers whose postings changed other than by new orders being
     /// added at the end (a re-sent order dropped or gained them): their
     /// noted first orders may be stale, so judging reads the postings.
     unsettled: HashSet<u32>,
+}
+
+impl BatchNotes {
+    /// Whether new orders are judged for joining directly, after the loop,
+    /// with `dirty` orders to resolve. Most orders of an increment are a
+    /// known customer buying again. A bulk load (more new orders than
+    /// resolved ones) has few, and would only pay for looking.
+    fn judges(dirty: usize, known: usize) -> bool {
+        dirty * 2 < known
+    }
+
+    /// Whether the batch's new orders may yet be judged: `dirty` only
+    /// grows, so once too large it stays so.
+    fn may_judge(&self) -> bool {
+        Self::judges(self.dirty.len(), self.known)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -714,6 +732,7 @@ impl IdentityGraph {
         self.applies = self.applies.wrapping_add(1).max(1);
         let mut notes = BatchNotes {
             dirty: Vec::with_capacity(orders),
+            known,
             ..Default::default()
         };
         for inputs in chunks {
@@ -754,11 +773,8 @@ impl IdentityGraph {
             self.free_comps.push(c);
             reresolve.remove(&c);
         }
-        // Most orders of an increment are a known customer buying again. A
-        // bulk load (more new orders than resolved ones) has few, and would
-        // only pay for looking.
         let mut joined = Vec::new();
-        if dirty.len() * 2 < known {
+        if BatchNotes::judges(dirty.len(), known) {
             let mut joins = self.direct_joins(&dirty, &notes, &reresolve);
             self.drop_diverging_joins(&dirty, &mut joins);
             (dirty, joined) = self.join_customers(&dirty, &joins);
@@ -898,6 +914,7 @@ impl IdentityGraph {
             self.recompute_latest(self.comp_of[o]);
         }
         let applies = self.applies;
+        let judging = notes.may_judge();
         let mut firsts = [NONE; 5];
         let mut shared_slots = 0u8;
         for (slot, &id) in idents.iter().enumerate().filter(|(_, id)| **id != NONE) {
@@ -911,7 +928,10 @@ impl IdentityGraph {
                 firsts[slot] = ident.postings.first().unwrap_or(NONE);
             }
             if ident.postings.insert(input.order) {
-                if ident.added_in == applies {
+                // Only judging reads it, and a batch as large as the
+                // graph is not judged (`apply_chunks`): a bulk load
+                // would note most of its identifiers.
+                if ident.added_in == applies && judging {
                     notes.shared.insert(id);
                 }
                 ident.added_in = applies;
