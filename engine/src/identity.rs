@@ -420,8 +420,9 @@ struct BatchNotes {
 impl BatchNotes {
     /// Whether new orders are judged for joining directly, after the loop,
     /// with `dirty` orders to resolve. Most orders of an increment are a
-    /// known customer buying again. A bulk load (more new orders than
-    /// resolved ones) has few, and would only pay for looking.
+    /// known customer buying again. A bulk load (orders to resolve at
+    /// least half as many as those resolved before) has few, and would
+    /// only pay for looking.
     fn judges(dirty: usize, known: usize) -> bool {
         dirty * 2 < known
     }
@@ -622,12 +623,14 @@ fn tag_address(address: u64) -> u64 {
     (address & (u64::MAX >> 3)) | ADDRESS_TAG << COMPANION_KIND_SHIFT
 }
 
+/// The tag of one of an identifier's companions: a slot, or [`ADDRESS_TAG`].
+fn tag_of(companion: u64) -> u64 {
+    companion >> COMPANION_KIND_SHIFT
+}
+
 /// Companions of `tag` in an identifier's companions.
 fn tagged_count(companions: &[u64], tag: u64) -> usize {
-    companions
-        .iter()
-        .filter(|&&c| c >> COMPANION_KIND_SHIFT == tag)
-        .count()
+    companions.iter().filter(|&&c| tag_of(c) == tag).count()
 }
 
 /// How many orders ahead of the one being applied its successors' index
@@ -928,9 +931,9 @@ impl IdentityGraph {
                 firsts[slot] = ident.postings.first().unwrap_or(NONE);
             }
             if ident.postings.insert(input.order) {
-                // Only judging reads it, and a batch as large as the
-                // graph is not judged (`apply_chunks`): a bulk load
-                // would note most of its identifiers.
+                // Only judging reads it, and a batch with too many orders
+                // to resolve is not judged (`BatchNotes::judges`): a bulk
+                // load would note most of its identifiers.
                 if ident.added_in == applies && judging {
                     notes.shared.insert(id);
                 }

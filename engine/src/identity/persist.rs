@@ -56,12 +56,13 @@ impl IdentityGraph {
                     w.bitmap(b);
                 }
             }
-            // Identifiers, then addresses: two lists, as before they were one.
+            // Identifiers, then addresses: two lists, as they were stored
+            // before the node held them in one.
             for addresses in [false, true] {
                 let list = n
                     .companions
                     .iter()
-                    .filter(|&&c| (c >> COMPANION_KIND_SHIFT == ADDRESS_TAG) == addresses);
+                    .filter(|&&c| (tag_of(c) == ADDRESS_TAG) == addresses);
                 w.len(list.clone().count());
                 for &c in list {
                     w.u64(c);
