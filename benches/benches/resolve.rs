@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use ordergraph_benches::{memory_latency_ns, peak_rss_mib, rss_mib, timed};
+use ordergraph_benches::{CpuUse, memory_latency_ns, peak_rss_mib, rss_mib, timed};
 use ordergraph_datasets::{Dataset, GenConfig, generate};
 use ordergraph_engine::identity::{RawIdentity, extract_order};
 use ordergraph_engine::store::OrderStore;
@@ -96,13 +96,19 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = OrderStore::open(dir.path(), engine_config.identity_config()).unwrap();
     let rss_before = rss_mib().unwrap_or(0.0);
+    let cpu_before = CpuUse::now();
     let (prepared, prep_s) = timed(|| store.prepare(base.clone(), 0).unwrap());
     let (_, apply_s) = timed(|| store.apply(prepared));
+    let cpu = CpuUse::now().since(cpu_before);
     println!(
         "full resolution         {:>8.2} s  (check+normalize {prep_s:.2} s, graph {apply_s:.2} s)  {:>10.0} orders/s, {} customers",
         prep_s + apply_s,
         orders as f64 / (prep_s + apply_s),
         store.graph().customers()
+    );
+    println!(
+        "  cpu of it               {:>6.2} s user, {:.2} s system, {} page faults",
+        cpu.user_s, cpu.system_s, cpu.minor_faults
     );
     println!(
         "largest component       {:>8} orders (re-resolved whole when an increment touches it)",

@@ -205,7 +205,7 @@ pub(crate) fn shared_identifiers(store: &OrderStore) -> Result<Vec<RecordBatch>>
             r.value.clone(),
             r.why.as_str().to_string(),
             refusal_detail(r.why).to_string(),
-            r.orders.len(),
+            r.order_count(),
             r.first_seen,
             r.last_seen,
         )

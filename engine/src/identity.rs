@@ -20,7 +20,6 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ordergraph_udfs::Region;
-use roaring::RoaringBitmap;
 use smallvec::SmallVec;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -323,12 +322,20 @@ pub struct RefusedValue {
     pub value: String,
     /// Why it was refused.
     pub why: Refusal,
-    /// Orders carrying it.
-    pub orders: RoaringBitmap,
+    /// Orders carrying it. Most refused values are a relay number on one
+    /// order: postings keep those without a heap allocation.
+    pub(crate) orders: Postings,
     /// Earliest `ordered_at` seen.
     pub first_seen: i64,
     /// Latest `ordered_at` seen.
     pub last_seen: i64,
+}
+
+impl RefusedValue {
+    /// How many orders carry the value.
+    pub fn order_count(&self) -> u64 {
+        self.orders.len() as u64
+    }
 }
 
 /// A new order joining a customer without re-resolving.
@@ -730,6 +737,13 @@ impl IdentityGraph {
         self.idents.reserve(orders * 2);
         self.ident_stamp.reserve(orders * 2);
         self.index.reserve(orders * 2);
+        // Order nodes are aligned to a cache line, which the system
+        // allocator cannot grow in place: each growth copies them all.
+        // Room for every order of the batch (some are only updates) is
+        // one growth at most.
+        self.orders.reserve(orders);
+        self.comp_of.reserve(orders);
+        self.mcid.reserve(orders);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
         self.applies = self.applies.wrapping_add(1).max(1);
@@ -810,7 +824,9 @@ impl IdentityGraph {
         // MCIDs kept or given in this apply, across components: a customer
         // whose anchor became shared may fall into several components, all
         // still carrying the anchor, and only one of them keeps its MCID.
-        let mut claimed = HashSet::default();
+        let mut claimed = HashSet::with_capacity_and_hasher(touched.len(), Default::default());
+        // Most touched components of a bulk load are new customers.
+        self.live.reserve(touched.len());
         let mut comps = touched.iter();
         for part in self.cluster_components(&touched) {
             for k in 0..part.components.len() {
@@ -1046,11 +1062,11 @@ impl IdentityGraph {
             kind,
             value: value.to_string(),
             why,
-            orders: RoaringBitmap::new(),
+            orders: Postings::default(),
             first_seen: at,
             last_seen: at,
         });
-        postings::insert_into(&mut entry.orders, order);
+        entry.orders.insert(order);
         entry.first_seen = entry.first_seen.min(at);
         entry.last_seen = entry.last_seen.max(at);
     }
@@ -1510,7 +1526,9 @@ impl IdentityGraph {
     /// Finds the components of orders that have none, absorbing the existing
     /// components they connect to. Returns the components touched.
     fn recomponent(&mut self, dirty: &[u32]) -> HashSet<u32> {
-        let mut touched = HashSet::default();
+        // A component has two or three orders on average: room for half of
+        // them spares a bulk load the set's growing.
+        let mut touched = HashSet::with_capacity_and_hasher(dirty.len() / 2, Default::default());
         let mut stack = Vec::new();
         let mut reached = Vec::new();
         for &start in dirty {

@@ -129,7 +129,7 @@ impl IdentityGraph {
             w.u8(kind_code(r.kind));
             w.str(&r.value);
             w.u8(REFUSALS.iter().position(|x| *x == r.why).expect("listed") as u8);
-            w.bitmap(&r.orders);
+            w.bitmap(&r.orders.to_bitmap());
             w.i64(r.first_seen);
             w.i64(r.last_seen);
         }
@@ -244,7 +244,7 @@ impl IdentityGraph {
             let kind = kind_of(r.u8()?)?;
             let value = r.str()?;
             let why = *REFUSALS.get(r.u8()? as usize).ok_or("bad refusal code")?;
-            let orders = r.bitmap()?;
+            let orders = Postings::from_bitmap(r.bitmap()?);
             let (first_seen, last_seen) = (r.i64()?, r.i64()?);
             g.refused.insert(
                 g.refused_key(kind, &value),

@@ -6,6 +6,8 @@
 //! roaring bitmap takes over (heavy buyers, and shared identifiers before
 //! they are detected).
 
+use std::borrow::Cow;
+
 use roaring::RoaringBitmap;
 
 use crate::key_index::prefetch_lines;
@@ -79,6 +81,23 @@ impl Postings {
             }
             Postings::Small(_) => {}
             Postings::Large(b) => prefetch_lines(&**b),
+        }
+    }
+
+    /// The orders of a bitmap, kept as a vector if they are few.
+    pub(crate) fn from_bitmap(bitmap: RoaringBitmap) -> Self {
+        if bitmap.len() as usize > SMALL_LIMIT {
+            Postings::Large(Box::new(bitmap))
+        } else {
+            Postings::Small(bitmap.iter().collect())
+        }
+    }
+
+    /// The orders as a bitmap, the form checkpoints store them in.
+    pub(crate) fn to_bitmap(&self) -> Cow<'_, RoaringBitmap> {
+        match self {
+            Postings::Small(v) => Cow::Owned(v.iter().copied().collect()),
+            Postings::Large(b) => Cow::Borrowed(b),
         }
     }
 

@@ -198,10 +198,66 @@ fn zero_device_id_links_nobody() {
         (
             refused[0].value.as_str(),
             refused[0].why,
-            refused[0].orders.len()
+            refused[0].order_count()
         ),
         (zero, Refusal::Placeholder, 3)
     );
+}
+
+/// Refused values, as `identity_evidence` lists them.
+fn refused_rows(h: &Harness) -> Vec<(String, Refusal, u64, i64, i64)> {
+    let mut rows: Vec<_> = h
+        .graph
+        .refused_values()
+        .map(|r| {
+            (
+                r.value.clone(),
+                r.why,
+                r.order_count(),
+                r.first_seen,
+                r.last_seen,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows
+}
+
+/// A refused value keeps its orders through a checkpoint, whether they are
+/// few (kept in a vector) or many (a bitmap), and counts later ones alike.
+#[test]
+fn refused_values_keep_their_orders_through_a_checkpoint() {
+    let zero = "00000000-0000-0000-0000-000000000000";
+    let ids: Vec<String> = (0..140).map(|i| format!("p{i}")).collect();
+    let mut orders: Vec<O> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| O {
+            phone: Some("13800000000"),
+            ..o(id.as_str(), i as i64)
+        })
+        .collect();
+    orders.push(O {
+        device: Some(zero),
+        ..o("z", 7)
+    });
+    let mut live = Harness::new();
+    live.apply(&orders);
+    let mut loaded = reloaded(&live);
+    assert_eq!(refused_rows(&loaded), refused_rows(&live));
+    assert_eq!(
+        refused_rows(&live).iter().map(|r| r.2).collect::<Vec<_>>(),
+        [140, 1],
+        "the phone (+86...) sorts before the zero device id"
+    );
+    let later = [O {
+        phone: Some("13800000000"),
+        ..o("later", 200)
+    }];
+    live.apply(&later);
+    loaded.apply(&later);
+    assert_eq!(refused_rows(&loaded), refused_rows(&live));
+    assert_eq!(refused_rows(&live)[0].2, 141);
 }
 
 #[test]
