@@ -633,7 +633,9 @@ impl OrderStore {
         };
         // The orders of this input so far, one entry each, found by key hash.
         let mut pending = PendingKeys::with_capacity(rows);
-        let mut new_keys = Vec::new();
+        // Nearly every key of a bulk load is new: growing this copied it at
+        // each doubling, into fresh pages.
+        let mut new_keys = Vec::with_capacity(rows);
         let mut outcomes = Vec::with_capacity(rows);
         let mut accepted: Vec<u32> = Vec::with_capacity(rows);
         let mut orders = Vec::with_capacity(rows);
