@@ -51,7 +51,8 @@ impl CpuUse {
         let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
         // Field 3 (state) is the first after the name.
         let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
-        // Clock ticks: 100 per second on every Linux this runs on.
+        // /proc counts in USER_HZ ticks, 100 a second on mainstream Linux
+        // architectures (part of the kernel's ABI there).
         let ticks = 100.0;
         Some(CpuUse {
             user_s: field(14)? as f64 / ticks,

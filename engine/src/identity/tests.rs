@@ -204,7 +204,7 @@ fn zero_device_id_links_nobody() {
     );
 }
 
-/// Refused values, as `identity_evidence` lists them.
+/// Refused values, as the `shared_identifiers` table lists them.
 fn refused_rows(h: &Harness) -> Vec<(String, Refusal, u64, i64, i64)> {
     let mut rows: Vec<_> = h
         .graph
