@@ -356,7 +356,7 @@ struct Joiners<'a> {
     orders: &'a [u32],
     joins: &'a [Option<DirectJoin>],
     nodes: &'a [Option<OrderNode>],
-    shared: &'a IdBits,
+    shared: &'a Bits,
 }
 
 impl Joiners<'_> {
@@ -505,7 +505,7 @@ pub struct IdentityGraph {
     /// [`Self::usable`], which resolution asks of every identifier of every
     /// order it reads. At most 400 KiB (at 3.4M identifiers), it stays in
     /// cache where the nodes would not.
-    shared_bits: IdBits,
+    shared_bits: Bits,
     round: u32,
     /// Applies so far (wrapping, never 0), for `IdentNode::added_in`.
     applies: u32,
@@ -584,15 +584,34 @@ fn either(a: u32, b: u32) -> u32 {
 
 /// Whether an identifier links orders: there is one, and it is not among
 /// the `shared` ones.
-fn usable(shared: &IdBits, id: u32) -> bool {
+fn usable(shared: &Bits, id: u32) -> bool {
     id != NONE && !shared.contains(id)
 }
 
-/// A set of identifier numbers, one bit each.
+/// A set of numbers (identifiers, components), one bit each.
 #[derive(Debug, Default)]
-struct IdBits(Vec<u64>);
+struct Bits(Vec<u64>);
 
-impl IdBits {
+impl Bits {
+    /// Room for numbers below `n` without growing.
+    fn with_capacity(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    /// The numbers held, in ascending order.
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    (w * 64) as u32 + bit
+                })
+            })
+        })
+    }
+
     fn insert(&mut self, id: u32) {
         let word = id as usize / 64;
         if word >= self.0.len() {
@@ -813,13 +832,13 @@ impl IdentityGraph {
             },
         );
         self.live = live;
-        touched.extend(reresolve);
-        let mut touched: Vec<u32> = touched
-            .into_iter()
+        for c in reresolve {
+            touched.insert(c);
+        }
+        let touched: Vec<u32> = touched
+            .iter()
             .filter(|&c| !self.comps[c as usize].is_empty())
             .collect();
-        touched.sort_unstable();
-        touched.dedup();
         stats.components = touched.len();
         // MCIDs kept or given in this apply, across components: a customer
         // whose anchor became shared may fall into several components, all
@@ -1525,13 +1544,15 @@ impl IdentityGraph {
 
     /// Finds the components of orders that have none, absorbing the existing
     /// components they connect to. Returns the components touched.
-    fn recomponent(&mut self, dirty: &[u32]) -> HashSet<u32> {
-        // A component has two or three orders on average: room for half of
-        // them spares a bulk load the set's growing.
-        let mut touched = HashSet::with_capacity_and_hasher(dirty.len() / 2, Default::default());
+    fn recomponent(&mut self, dirty: &[u32]) -> Bits {
+        // A bit per component, not a hash set: a bulk load inserts a
+        // component for every order, and the set's slots were cache misses.
+        // A new component takes a freed number or the next one.
+        let mut touched = Bits::with_capacity(self.comps.len() + dirty.len());
         let mut stack = Vec::new();
         let mut reached = Vec::new();
-        for &start in dirty {
+        for (i, &start) in dirty.iter().enumerate() {
+            self.prefetch_component_search(dirty, i);
             let c = self.comp_of[start as usize];
             if c != NONE {
                 touched.insert(c);
@@ -1551,6 +1572,12 @@ impl IdentityGraph {
                     self.ident_stamp[id as usize] = self.round;
                     reached.clear();
                     reached.extend(self.idents[id as usize].postings.iter());
+                    // Ask for the reached orders all at once, not one
+                    // miss after another.
+                    for &y in &reached {
+                        prefetch_lines(&self.comp_of[y as usize]);
+                        prefetch_lines(&self.orders[y as usize]);
+                    }
                     for &y in &reached {
                         match self.comp_of[y as usize] {
                             NONE => {
@@ -1566,6 +1593,41 @@ impl IdentityGraph {
             touched.insert(c);
         }
         touched
+    }
+
+    /// Prefetches, a few starts ahead of `dirty[i]`, what searching from a
+    /// start without a component reads, a step at a time so that each step
+    /// finds in cache what it reads to find the next: the order's node and
+    /// component slot; then its identifiers' stamps and first node lines;
+    /// then the nodes and component slots of the orders they carry.
+    fn prefetch_component_search(&self, dirty: &[u32], i: usize) {
+        if let Some(&o) = dirty.get(i + PREFETCH_AHEAD) {
+            prefetch_lines(&self.orders[o as usize]);
+            prefetch_lines(&self.comp_of[o as usize]);
+        }
+        let unplaced = |k: usize| {
+            let o = *dirty.get(k)? as usize;
+            (self.comp_of[o] == NONE).then_some(self.orders[o]?)
+        };
+        if let Some(node) = unplaced(i + PREFETCH_AHEAD / 2) {
+            for id in node.idents.into_iter().filter(|&id| id != NONE) {
+                prefetch_lines(&self.ident_stamp[id as usize]);
+                // The key opens the node's first line, all that searching
+                // reads.
+                prefetch_lines(&self.idents[id as usize].key);
+            }
+        }
+        if let Some(node) = unplaced(i + PREFETCH_AHEAD / 4) {
+            for id in node.idents.into_iter().filter(|&id| id != NONE) {
+                let ident = &self.idents[id as usize];
+                if !ident.shared {
+                    ident.postings.prefetch_orders(|y| {
+                        prefetch_lines(&self.comp_of[y as usize]);
+                        prefetch_lines(&self.orders[y as usize]);
+                    });
+                }
+            }
+        }
     }
 
     fn new_comp(&mut self, order: u32) -> u32 {

@@ -84,6 +84,21 @@ impl Postings {
         }
     }
 
+    /// Prefetches what walking the orders starts with: calls `each` with
+    /// every order when they are inline in the node, or loads the first
+    /// line of the vector or bitmap they are kept in.
+    pub(crate) fn prefetch_orders(&self, mut each: impl FnMut(u32)) {
+        match self {
+            Postings::Small(v) if v.spilled() => {
+                if let Some(first) = v.first() {
+                    prefetch_lines(first);
+                }
+            }
+            Postings::Small(v) => v.iter().for_each(|&o| each(o)),
+            Postings::Large(b) => prefetch_lines(&**b),
+        }
+    }
+
     /// The orders of a bitmap, kept as a vector if they are few.
     pub(crate) fn from_bitmap(bitmap: RoaringBitmap) -> Self {
         if bitmap.len() as usize > SMALL_LIMIT {

@@ -1202,3 +1202,17 @@ fn a_graph_loaded_from_the_older_format_counts_addresses_again() {
     assert_eq!(shared_phones(&loaded), ["+8613912340003"]);
     assert!(!loaded.same("c0", "c1"));
 }
+
+#[test]
+fn bit_sets_list_their_numbers_in_ascending_order() {
+    let mut bits = Bits::with_capacity(100);
+    let numbers = [130, 0, 63, 64, 7, 63, 200];
+    for n in numbers {
+        bits.insert(n);
+    }
+    bits.remove(7);
+    // 130 and 200 are past the room asked for: the set grows.
+    assert_eq!(bits.iter().collect::<Vec<_>>(), vec![0, 63, 64, 130, 200]);
+    assert!(bits.contains(64) && !bits.contains(7) && !bits.contains(1_000));
+    assert_eq!(Bits::default().iter().count(), 0);
+}
