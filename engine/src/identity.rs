@@ -444,7 +444,24 @@ impl BatchNotes {
 #[derive(Debug, Clone, Copy)]
 struct LiveMcid {
     orders: u32,
+    /// The apply that last kept or gave this MCID (`IdentityGraph::applies`):
+    /// a customer whose anchor became shared may fall into several
+    /// components, all still carrying the anchor, and only one of them
+    /// keeps its MCID. Here rather than in a set of the apply's own: the
+    /// live entry is read anyway, and a bulk load's set was a cache miss
+    /// per customer.
+    claimed_in: u32,
     anchor: u64,
+}
+
+impl LiveMcid {
+    fn new(anchor: u64) -> Self {
+        LiveMcid {
+            orders: 0,
+            claimed_in: 0,
+            anchor,
+        }
+    }
 }
 
 /// What one [`IdentityGraph::apply`] did.
@@ -765,6 +782,10 @@ impl IdentityGraph {
         self.mcid.reserve(orders);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
+        if self.applies == u32::MAX {
+            // Numbering starts over: no MCID is claimed in the next apply 1.
+            self.live.values_mut().for_each(|l| l.claimed_in = 0);
+        }
         self.applies = self.applies.wrapping_add(1).max(1);
         let mut notes = BatchNotes {
             dirty: Vec::with_capacity(orders),
@@ -840,10 +861,6 @@ impl IdentityGraph {
             .filter(|&c| !self.comps[c as usize].is_empty())
             .collect();
         stats.components = touched.len();
-        // MCIDs kept or given in this apply, across components: a customer
-        // whose anchor became shared may fall into several components, all
-        // still carrying the anchor, and only one of them keeps its MCID.
-        let mut claimed = HashSet::with_capacity_and_hasher(touched.len(), Default::default());
         // Most touched components of a bulk load are new customers.
         self.live.reserve(touched.len());
         let mut comps = touched.iter();
@@ -852,7 +869,7 @@ impl IdentityGraph {
                 let c = *comps.next().expect("one clustering per touched component");
                 let clusters = part.component(k);
                 self.comp_facts[c as usize].one_customer = clusters.clone().count() == 1;
-                stats.retired += self.assign_mcids(clusters, arrived_at, &mut claimed);
+                stats.retired += self.assign_mcids(clusters, arrived_at);
             }
         }
         stats
@@ -1821,13 +1838,16 @@ impl IdentityGraph {
         &mut self,
         clusters: impl Iterator<Item = (&'c [u32], &'c Choice)> + Clone,
         arrived_at: i64,
-        claimed: &mut HashSet<u64>,
     ) -> usize {
         let mut chosen = Vec::new();
         for (cluster, choice) in clusters.clone() {
-            let m = self.choose_mcid(cluster, choice, claimed);
-            claimed.insert(m.0);
-            chosen.push(m);
+            let (m, anchor) = self.choose_mcid(cluster, choice);
+            let applies = self.applies;
+            self.live
+                .entry(m)
+                .or_insert_with(|| LiveMcid::new(anchor))
+                .claimed_in = applies;
+            chosen.push((m, anchor));
         }
         // Where each old MCID's orders went, to retire the ones left empty.
         let mut moved_to: HashMap<u64, Vec<u64>> = HashMap::default();
@@ -1850,7 +1870,7 @@ impl IdentityGraph {
                 self.changed.push(o);
                 self.live
                     .entry(new)
-                    .or_insert(LiveMcid { orders: 0, anchor })
+                    .or_insert_with(|| LiveMcid::new(anchor))
                     .orders += 1;
             }
         }
@@ -1915,14 +1935,25 @@ impl IdentityGraph {
     /// Returns `(mcid, anchor)` for a cluster: the oldest existing customer
     /// whose anchor is here keeps its MCID, unless a cluster before this
     /// one claimed it; otherwise the MCID comes from the natural anchor.
-    fn choose_mcid(&self, cluster: &[u32], choice: &Choice, claimed: &HashSet<u64>) -> (u64, u64) {
-        if let Some(&kept) = choice.keep.iter().find(|(m, _)| !claimed.contains(m)) {
+    fn choose_mcid(&self, cluster: &[u32], choice: &Choice) -> (u64, u64) {
+        let claimed = |m: &u64| {
+            self.live
+                .get(m)
+                .is_some_and(|l| l.claimed_in == self.applies)
+        };
+        if let Some(&kept) = choice.keep.iter().find(|(m, _)| !claimed(m)) {
             return kept;
         }
         let anchor = choice.anchor;
         let mut m = anchor.max(1);
         let old_here = |m: u64| cluster.iter().any(|&o| self.mcid[o as usize] == m);
-        while claimed.contains(&m) || (self.live.contains_key(&m) && !old_here(m)) {
+        // Taken: claimed in this apply, or live with none of its orders here.
+        let taken = |m: u64| {
+            self.live
+                .get(&m)
+                .is_some_and(|l| l.claimed_in == self.applies || !old_here(m))
+        };
+        while taken(m) {
             // The anchor's MCID is taken (a recycled phone's earlier owner):
             // derive another from it and the earliest order, still stable.
             let first = self.orders[cluster[0] as usize].map_or(0, |n| n.key);

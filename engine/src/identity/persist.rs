@@ -221,7 +221,13 @@ impl IdentityGraph {
             let mcid = r.u64()?;
             let orders = r.u32()?;
             let anchor = r.u64()?;
-            g.live.insert(mcid, LiveMcid { orders, anchor });
+            g.live.insert(
+                mcid,
+                LiveMcid {
+                    orders,
+                    ..LiveMcid::new(anchor)
+                },
+            );
         }
         let n = r.len(25)?;
         for _ in 0..n {
