@@ -239,11 +239,29 @@ fn opt(a: &StringArray, row: usize) -> Option<&str> {
     a.is_valid(row).then(|| a.value(row))
 }
 
+/// Bytes of an address that folding copies as they are, in an address made
+/// of them alone: printable ASCII other than the space and capitals, and
+/// the common CJK ideographs (lead bytes E4 to E9 and continuation bytes;
+/// any other lead byte is refused, so every character is one of those).
+const FOLDS_TO_ITSELF: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, 0x21..=0x40 | 0x5b..=0x7e | 0x80..=0xbf | 0xe4..=0xe9);
+        b += 1;
+    }
+    table
+};
+
 /// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.
 /// `scratch` holds the folded bytes, so no address allocates. Read byte by
 /// byte: ASCII and the common CJK ideographs (U+4000 to U+9FFF, lead bytes
 /// E4 to E9, none of them whitespace or cased) are copied without decoding.
 pub(crate) fn normalized_address_hash(address: &str, scratch: &mut Vec<u8>) -> u64 {
+    // Most addresses fold to themselves: hashed without copying.
+    if address.bytes().all(|b| FOLDS_TO_ITSELF[b as usize]) {
+        return xxh3_64(address.as_bytes());
+    }
     scratch.clear();
     let bytes = address.as_bytes();
     let mut i = 0;

@@ -190,7 +190,13 @@ fn is_masked(text: &str) -> bool {
 /// host and extension, but only when the host is a complete number on its
 /// own: the dashes in `138-1234-5678` are grouping, not an extension.
 fn split_extension(text: &str) -> Option<(&str, &str)> {
-    for marker in ["转", "ext.", "ext", "EXT", "Ext", "#", ",", ";", "~"] {
+    // Every marker starts with one of these bytes (`转` with 0xE8). Most
+    // numbers hold none, and each search for a marker sets up a searcher.
+    let may_hold_marker = text
+        .bytes()
+        .any(|b| matches!(b, 0xe8 | b'e' | b'E' | b'#' | b',' | b';' | b'~'));
+    let markers = ["转", "ext.", "ext", "EXT", "Ext", "#", ",", ";", "~"];
+    for marker in markers.into_iter().filter(|_| may_hold_marker) {
         if let Some(at) = text.find(marker) {
             let (host, ext) = (&text[..at], &text[at + marker.len()..]);
             let ext = ext.trim();
