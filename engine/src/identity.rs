@@ -454,6 +454,10 @@ struct LiveMcid {
     anchor: u64,
 }
 
+// The claim mark sits in what was padding: a bulk load's live map
+// stays the size it was.
+const _: () = assert!(std::mem::size_of::<LiveMcid>() == 16);
+
 impl LiveMcid {
     fn new(anchor: u64) -> Self {
         LiveMcid {
