@@ -46,6 +46,9 @@ fn normalize_all(batches: &[RecordBatch], config: &EngineConfig) -> usize {
         fn opt(a: &datafusion::arrow::array::StringArray, r: usize) -> Option<&str> {
             a.is_valid(r).then(|| a.value(r))
         }
+        // Values are written into a text, as ingest writes a chunk's (here
+        // cleared after each order).
+        let mut text = String::new();
         for r in 0..b.num_rows() {
             let raw = RawIdentity {
                 channel: ch.value(r),
@@ -55,7 +58,8 @@ fn normalize_all(batches: &[RecordBatch], config: &EngineConfig) -> usize {
                 wechat_unionid: opt(&un, r),
                 device_id: opt(&dev, r),
             };
-            ids += extract_order(&raw, identity.region, &identity.blocklist)
+            text.clear();
+            ids += extract_order(&raw, identity.region, &identity.blocklist, &mut text)
                 .0
                 .iter()
                 .filter(|s| matches!(s, ordergraph_engine::identity::Slot::Id { .. }))

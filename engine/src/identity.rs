@@ -29,7 +29,10 @@ mod postings;
 mod resolve;
 
 use crate::key_index::{KeyIndex, prefetch_lines};
-pub use extract::{Blocklist, RawIdentity, Refusal, Slot, extract, extract_order, phone_signature};
+use extract::hold;
+pub use extract::{
+    Blocklist, RawIdentity, Refusal, Slot, Span, extract, extract_order, phone_signature,
+};
 pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
 use resolve::{IdentFacts, LocalOrder};
@@ -86,50 +89,14 @@ pub struct OrderInput {
 }
 
 /// Orders for [`IdentityGraph::apply`], their identifier values in one
-/// buffer. A bulk load holds millions of values: one allocation each, all
+/// text. A bulk load holds millions of values: one allocation each, all
 /// freed after the apply, left glibc's allocator millions of small free
 /// chunks to consolidate at the next larger request, and the next
 /// increment paid 150 ms for it.
 #[derive(Debug, Default)]
 pub struct OrderInputs {
-    orders: Vec<(OrderInput, [Held; 5])>,
+    orders: Vec<(OrderInput, [Slot<Span>; 5])>,
     text: String,
-}
-
-/// A [`Slot`] whose value is in [`OrderInputs::text`].
-#[derive(Debug, Clone, Copy)]
-enum Held {
-    Empty,
-    Id { key: u64, value: Span },
-    Refused { value: Span, why: Refusal },
-}
-
-impl Held {
-    /// The same value, its text moved `offset` bytes further on.
-    fn moved(self, offset: usize) -> Held {
-        let moved = |span: Span| Span {
-            start: span.start + offset,
-            ..span
-        };
-        match self {
-            Held::Empty => Held::Empty,
-            Held::Id { key, value } => Held::Id {
-                key,
-                value: moved(value),
-            },
-            Held::Refused { value, why } => Held::Refused {
-                value: moved(value),
-                why,
-            },
-        }
-    }
-}
-
-/// A range of [`OrderInputs::text`].
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    start: usize,
-    len: u32,
 }
 
 impl OrderInputs {
@@ -144,18 +111,23 @@ impl OrderInputs {
 
     /// Adds an order and its identifiers by [`IdentityKind`] slot.
     pub fn push(&mut self, input: OrderInput, slots: [Slot; 5]) {
-        let held = slots.map(|slot| match slot {
-            Slot::Empty => Held::Empty,
-            Slot::Id { key, value } => Held::Id {
-                key,
-                value: self.hold(&value),
-            },
-            Slot::Refused { value, why } => Held::Refused {
-                value: self.hold(&value),
-                why,
-            },
-        });
+        let held = slots.map(|slot| slot.map_value(|value| hold(&mut self.text, &value)));
         self.orders.push((input, held));
+    }
+
+    /// Adds an order, normalizing its raw identifiers straight into these
+    /// inputs' text ([`extract_order`]); `input.phone_sig` is set from the
+    /// raw phone.
+    pub fn push_raw(
+        &mut self,
+        mut input: OrderInput,
+        raw: &RawIdentity<'_>,
+        region: Region,
+        blocklist: &Blocklist,
+    ) {
+        let (slots, phone_sig) = extract_order(raw, region, blocklist, &mut self.text);
+        input.phone_sig = phone_sig;
+        self.orders.push((input, slots));
     }
 
     /// Takes in another's orders after these.
@@ -166,7 +138,7 @@ impl OrderInputs {
             other
                 .orders
                 .into_iter()
-                .map(|(input, held)| (input, held.map(|h| h.moved(offset)))),
+                .map(|(input, held)| (input, held.map(|h| h.map_value(|v| v.moved(offset))))),
         );
     }
 
@@ -195,17 +167,8 @@ impl OrderInputs {
         self.orders.iter().map(|(input, _)| input.order).collect()
     }
 
-    fn hold(&mut self, value: &str) -> Span {
-        let start = self.text.len();
-        self.text.push_str(value);
-        Span {
-            start,
-            len: value.len() as u32,
-        }
-    }
-
     fn text(&self, span: Span) -> &str {
-        &self.text[span.start..span.start + span.len as usize]
+        span.of(&self.text)
     }
 }
 
@@ -902,13 +865,13 @@ impl IdentityGraph {
             match *held {
                 // The text is read only when needed: it was written by the
                 // normalizing thread, and is a miss from this one.
-                Held::Id { key, value } => {
+                Slot::Id { key, value } => {
                     idents[slot] = self.intern(kind, key, || inputs.text(value))
                 }
-                Held::Refused { value, why } => {
+                Slot::Refused { value, why } => {
                     self.note_refused(kind, || inputs.text(value), why, input.order, input.at)
                 }
-                Held::Empty => {}
+                Slot::Empty => {}
             }
         }
         let node = OrderNode {
@@ -1011,9 +974,9 @@ impl IdentityGraph {
         }
     }
 
-    fn prefetch_index(&self, slots: &[Held; 5]) {
+    fn prefetch_index(&self, slots: &[Slot<Span>; 5]) {
         for slot in slots {
-            if let Held::Id { key, .. } = slot {
+            if let Slot::Id { key, .. } = slot {
                 self.index.prefetch(*key);
             }
         }
@@ -1021,9 +984,9 @@ impl IdentityGraph {
 
     /// Prefetches the nodes of an order's known identifiers; their index
     /// slots were asked for earlier.
-    fn prefetch_idents(&self, slots: &[Held; 5]) {
+    fn prefetch_idents(&self, slots: &[Slot<Span>; 5]) {
         for slot in slots {
-            if let Held::Id { key, .. } = slot
+            if let Slot::Id { key, .. } = slot
                 && let Some(id) = self.index.get(*key)
             {
                 prefetch_lines(&self.idents[id as usize]);
@@ -1033,9 +996,9 @@ impl IdentityGraph {
 
     /// Prefetches where the postings of an order's known identifiers grow,
     /// when off their nodes; the nodes were asked for earlier.
-    fn prefetch_postings(&self, slots: &[Held; 5]) {
+    fn prefetch_postings(&self, slots: &[Slot<Span>; 5]) {
         for slot in slots {
-            if let Held::Id { key, .. } = slot
+            if let Slot::Id { key, .. } = slot
                 && let Some(id) = self.index.get(*key)
             {
                 self.idents[id as usize].postings.prefetch_ends();

@@ -16,7 +16,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::identity::{IdentityConfig, NONE, OrderInput, OrderInputs, RawIdentity, extract_order};
+use crate::identity::{IdentityConfig, NONE, OrderInput, OrderInputs, RawIdentity};
 use crate::table::orders_col as c;
 
 /// Statuses that show who holds an identifier: money changed hands.
@@ -220,16 +220,15 @@ impl Job {
                 wechat_unionid: opt(unions, row),
                 device_id: opt(devices, row),
             };
-            let (slots, phone_sig) = extract_order(&raw, config.region, &config.blocklist);
             let input = OrderInput {
                 order: row as u32,
                 key: self.keys[row],
                 at: at.value(row),
                 valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
                 address: opt(addresses, row).map(|a| normalized_address_hash(a, &mut scratch)),
-                phone_sig,
+                phone_sig: None,
             };
-            inputs.push(input, slots);
+            inputs.push_raw(input, &raw, config.region, &config.blocklist);
         }
         inputs
     }

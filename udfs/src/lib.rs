@@ -27,9 +27,10 @@ pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
 pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, parse_mcid};
 pub use normalize_device_id::{
-    DeviceId, NormalizeDeviceIdFunc, ZERO_DEVICE_ID, classify_device_id, normalize_device_id,
+    DeviceId, DeviceUuid, NormalizeDeviceIdFunc, ZERO_DEVICE_ID, classify_device_id,
+    normalize_device_id,
 };
-pub use normalize_email::{NormalizeEmailFunc, normalize_email};
+pub use normalize_email::{NormalizeEmailFunc, normalize_email, write_normalized_email};
 pub use normalize_phone::NormalizePhoneFunc;
 pub use phone::{
     DEFAULT_REGION, E164, PhoneClass, PhoneKind, classify_phone, normalize_phone, parse_region,

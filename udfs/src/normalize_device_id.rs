@@ -71,20 +71,75 @@ impl ScalarUDFImpl for NormalizeDeviceIdFunc {
 }
 
 /// What a raw device id is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceId {
     /// Empty or whitespace.
     Blank,
     /// A UUID, canonical form.
-    Valid(String),
+    Valid(DeviceUuid),
     /// The all-zero (ad tracking off) or all-F id: shared by millions of devices.
     Placeholder,
     /// Not a UUID.
     Malformed,
 }
 
+/// A canonical lower-case 8-4-4-4-12 UUID held inline, so that classifying
+/// millions of device ids does not allocate.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeviceUuid([u8; 36]);
+
+impl DeviceUuid {
+    /// The id as text, e.g. `6d92078a-8246-4ba4-ae5b-76104861e7dc`.
+    pub fn as_str(&self) -> &str {
+        // Only lower-case hex digits and dashes are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl AsRef<str> for DeviceUuid {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for DeviceUuid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The canonical all-zero advertising id, as reported in `shared_identifiers`.
 pub const ZERO_DEVICE_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Where the 32 hex digits of a canonical id go: around the dashes at 8,
+/// 13, 18 and 23.
+const HEX_AT: [usize; 32] = {
+    let mut at = [0; 32];
+    let (mut j, mut o) = (0, 0);
+    while j < 32 {
+        if o == 8 || o == 13 || o == 18 || o == 23 {
+            o += 1;
+        }
+        at[j] = o;
+        (j, o) = (j + 1, o + 1);
+    }
+    at
+};
+
+/// Each byte as a lower-case hex digit, 0 if it is none.
+const LOWER_HEX: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            c @ (b'0'..=b'9' | b'a'..=b'f') => c,
+            c @ b'A'..=b'F' => c + (b'a' - b'A'),
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Kernel: accepts 32 hex digits with or without dashes in the 8-4-4-4-12
 /// places, optionally in braces or with a `urn:uuid:` prefix.
@@ -103,35 +158,24 @@ pub fn classify_device_id(raw: &str) -> DeviceId {
     if !(dashed || b.len() == 32) {
         return DeviceId::Malformed;
     }
-    let mut hex = [0u8; 32];
-    let mut n = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if dashed && [8, 13, 18, 23].contains(&i) {
-            continue;
-        }
-        if !c.is_ascii_hexdigit() {
+    let mut out = [b'-'; 36];
+    for (j, &o) in HEX_AT.iter().enumerate() {
+        let digit = LOWER_HEX[b[if dashed { o } else { j }] as usize];
+        if digit == 0 {
             return DeviceId::Malformed;
         }
-        hex[n] = c.to_ascii_lowercase();
-        n += 1;
+        out[o] = digit;
     }
-    if hex.iter().all(|&c| c == b'0') || hex.iter().all(|&c| c == b'f') {
+    if out == *ZERO_DEVICE_ID.as_bytes() || out.iter().all(|&c| c == b'f' || c == b'-') {
         return DeviceId::Placeholder;
     }
-    let mut out = String::with_capacity(36);
-    for (i, &c) in hex.iter().enumerate() {
-        if [8, 12, 16, 20].contains(&i) {
-            out.push('-');
-        }
-        out.push(c as char);
-    }
-    DeviceId::Valid(out)
+    DeviceId::Valid(DeviceUuid(out))
 }
 
 /// Kernel: the canonical id, or `None`.
 pub fn normalize_device_id(raw: &str) -> Option<String> {
     match classify_device_id(raw) {
-        DeviceId::Valid(id) => Some(id),
+        DeviceId::Valid(id) => Some(id.as_str().to_string()),
         _ => None,
     }
 }

@@ -76,6 +76,14 @@ impl ScalarUDFImpl for NormalizeEmailFunc {
 /// no quoted local parts, no IP-literal domains, a domain with a dot and an
 /// alphabetic top-level label.
 pub fn normalize_email(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    write_normalized_email(raw, &mut out).then_some(out)
+}
+
+/// [`normalize_email`] appending the address to `out`, which it leaves as
+/// it was if `raw` is not a valid address: ingest writes every order's
+/// values into one buffer rather than allocating each.
+pub fn write_normalized_email(raw: &str, out: &mut String) -> bool {
     let folded: Cow<'_, str> = if raw.is_ascii() {
         Cow::Borrowed(raw)
     } else {
@@ -83,11 +91,16 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     };
     let trimmed = folded.trim();
     let trimmed = trimmed.strip_prefix("mailto:").unwrap_or(trimmed);
-    let (local, domain) = trimmed.rsplit_once('@')?;
+    let Some((local, domain)) = trimmed.rsplit_once('@') else {
+        return false;
+    };
     if trimmed.len() > 254 || !valid_local(local) || !valid_domain(domain) {
-        return None;
+        return false;
     }
-    Some(trimmed.to_ascii_lowercase())
+    let start = out.len();
+    out.push_str(trimmed);
+    out[start..].make_ascii_lowercase();
+    true
 }
 
 fn valid_local(local: &str) -> bool {
@@ -103,13 +116,12 @@ fn valid_local(local: &str) -> bool {
 }
 
 fn valid_domain(domain: &str) -> bool {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let tld = labels.last().copied().unwrap_or_default();
-    labels.len() >= 2
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    domain.contains('.')
         && domain.len() <= 253
         && tld.len() >= 2
         && tld.bytes().all(|c| c.is_ascii_alphabetic())
-        && labels.iter().all(|l| {
+        && domain.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
                 && !l.starts_with('-')
@@ -140,6 +152,14 @@ mod tests {
             normalize_email("li_si-01@sub.example.com.cn").as_deref(),
             Some("li_si-01@sub.example.com.cn")
         );
+    }
+
+    #[test]
+    fn writing_appends_a_valid_address_and_nothing_else() {
+        let mut out = String::from("a:");
+        assert!(write_normalized_email(" B@QQ.com", &mut out));
+        assert!(!write_normalized_email("Not An Address", &mut out));
+        assert_eq!(out, "a:b@qq.com");
     }
 
     #[test]

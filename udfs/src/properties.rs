@@ -97,6 +97,14 @@ proptest! {
             }
             prop_assert!(id != ZERO_DEVICE_ID);
             prop_assert_eq!(normalize_device_id(&id), Some(id.clone()));
+            // The input's own digits, in order (a `urn:uuid:` prefix holds a `d`).
+            let digits: String = id.chars().filter(|&c| c != '-').collect();
+            let given: String = raw
+                .chars()
+                .filter(char::is_ascii_hexdigit)
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            prop_assert!(given.ends_with(&digits), "{} -> {}", raw, id);
         }
     }
 
