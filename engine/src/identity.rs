@@ -26,6 +26,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 mod extract;
 mod persist;
 mod postings;
+mod refused;
 mod resolve;
 
 use crate::key_index::{KeyIndex, prefetch_lines};
@@ -35,6 +36,7 @@ pub use extract::{
 };
 pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
+use refused::{RefusedNotes, RefusedValues};
 use resolve::{IdentFacts, LocalOrder};
 
 /// "No identifier / no component" in dense-number arrays.
@@ -379,6 +381,8 @@ struct BatchNotes {
     marked: HashSet<u32>,
     /// Identifiers that two or more orders of the batch added.
     shared: HashSet<u32>,
+    /// Refused values met, filed after the loop.
+    refused: RefusedNotes,
     /// Orders resolved before this apply.
     known: usize,
     /// Identifiers whose postings changed other than by new orders being
@@ -479,8 +483,8 @@ pub struct IdentityGraph {
     live: HashMap<u64, LiveMcid>,
     aliases: Vec<Alias>,
     alias_of: HashMap<u64, u64>,
-    /// Refused values by a hash of kind and value (see `note_refused`).
-    refused: HashMap<u64, RefusedValue>,
+    /// Values refused as identifiers, with their orders.
+    refused: RefusedValues,
     /// Orders whose MCID changed since the last [`IdentityGraph::take_changed`].
     changed: Vec<u32>,
     /// Scratch: the BFS round that last expanded each identifier.
@@ -804,11 +808,14 @@ impl IdentityGraph {
             (dirty, joined) = self.join_customers(&dirty, &joins);
             stats.joined = joined.len();
         }
-        // The joined customers' order counts are misses in a large map,
-        // and finding components never reads it: count them meanwhile.
+        // The joined customers' order counts and the refused values are
+        // misses in large maps, and finding components reads neither: file
+        // them meanwhile.
         let mut live = std::mem::take(&mut self.live);
-        let (mut touched, live) = crate::parallel::both(
-            joined.len() >= PARALLEL_JOINS,
+        let mut refused = std::mem::take(&mut self.refused);
+        let refused_notes = std::mem::take(&mut notes.refused);
+        let (mut touched, (live, refused)) = crate::parallel::both(
+            joined.len() + refused_notes.len() >= PARALLEL_JOINS,
             || self.recomponent(&dirty),
             move || {
                 for mcid in &joined {
@@ -816,10 +823,11 @@ impl IdentityGraph {
                         live.orders += 1;
                     }
                 }
-                live
+                refused_notes.file(&mut refused);
+                (live, refused)
             },
         );
-        self.live = live;
+        (self.live, self.refused) = (live, refused);
         for c in reresolve {
             touched.insert(c);
         }
@@ -868,9 +876,17 @@ impl IdentityGraph {
                 Slot::Id { key, value } => {
                     idents[slot] = self.intern(kind, key, || inputs.text(value))
                 }
-                Slot::Refused { value, why } => {
-                    self.note_refused(kind, || inputs.text(value), why, input.order, input.at)
+                // Masked and invalid values are per-order noise, not shared
+                // values: they are explained per order in
+                // `identity_evidence` instead.
+                Slot::Refused { value, why }
+                    if !matches!(why, Refusal::Masked | Refusal::Invalid) =>
+                {
+                    notes
+                        .refused
+                        .push(kind, inputs.text(value), why, input.order, input.at)
                 }
+                Slot::Refused { .. } => {}
                 Slot::Empty => {}
             }
         }
@@ -1044,48 +1060,6 @@ impl IdentityGraph {
         }
         self.scopes.push(channel.into());
         (self.scopes.len() - 1) as u16
-    }
-
-    fn note_refused<'v>(
-        &mut self,
-        kind: IdentityKind,
-        value: impl FnOnce() -> &'v str,
-        why: Refusal,
-        order: u32,
-        at: i64,
-    ) {
-        // Masked and invalid values are per-order noise, not shared values:
-        // they are explained per order in `identity_evidence` instead.
-        if matches!(why, Refusal::Masked | Refusal::Invalid) {
-            return;
-        }
-        let value = value();
-        let key = self.refused_key(kind, value);
-        let entry = self.refused.entry(key).or_insert_with(|| RefusedValue {
-            kind,
-            value: value.to_string(),
-            why,
-            orders: Postings::default(),
-            first_seen: at,
-            last_seen: at,
-        });
-        entry.orders.insert(order);
-        entry.first_seen = entry.first_seen.min(at);
-        entry.last_seen = entry.last_seen.max(at);
-    }
-
-    /// The key of a refused value in `refused`: a hash of kind and value,
-    /// moved on past other values under the same hash so none are merged.
-    /// Values are never removed, so a lookup passes the same keys its
-    /// insertion did.
-    fn refused_key(&self, kind: IdentityKind, value: &str) -> u64 {
-        let mut key = xxh3_64_with_seed(value.as_bytes(), kind as u64);
-        while let Some(r) = self.refused.get(&key)
-            && (r.kind != kind || r.value != value)
-        {
-            key = key.wrapping_add(1);
-        }
-        key
     }
 
     /// Counts, for each identifier of an order, the distinct other
@@ -1972,7 +1946,7 @@ impl IdentityGraph {
 
     /// Values refused as identifiers by rule (placeholders, blocklist, relay numbers).
     pub fn refused_values(&self) -> impl Iterator<Item = &RefusedValue> {
-        self.refused.values()
+        self.refused.iter()
     }
 
     /// Identifiers found shared: `(kind, value, reason, orders, first, last)`.

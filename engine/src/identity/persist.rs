@@ -125,7 +125,7 @@ impl IdentityGraph {
             w.u64(*new);
         }
         w.len(self.refused.len());
-        for r in self.refused.values() {
+        for r in self.refused.iter() {
             w.u8(kind_code(r.kind));
             w.str(&r.value);
             w.u8(REFUSALS.iter().position(|x| *x == r.why).expect("listed") as u8);
@@ -252,17 +252,14 @@ impl IdentityGraph {
             let why = *REFUSALS.get(r.u8()? as usize).ok_or("bad refusal code")?;
             let orders = Postings::from_bitmap(r.bitmap()?);
             let (first_seen, last_seen) = (r.i64()?, r.i64()?);
-            g.refused.insert(
-                g.refused_key(kind, &value),
-                RefusedValue {
-                    kind,
-                    value,
-                    why,
-                    orders,
-                    first_seen,
-                    last_seen,
-                },
-            );
+            g.refused.restore(RefusedValue {
+                kind,
+                value,
+                why,
+                orders,
+                first_seen,
+                last_seen,
+            });
         }
         let orders = g.orders.len();
         if g.comp_of.len() != orders || g.mcid.len() != orders {

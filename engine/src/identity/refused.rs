@@ -1,0 +1,116 @@
+//! Values refused as identifiers (relay numbers, placeholders, blocklisted
+//! values), with the orders that carried them. They are kept only to be
+//! reported, never read while resolving: so an apply notes them in its loop
+//! and files them after it, beside finding components.
+
+use rustc_hash::FxHashMap as HashMap;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use super::postings::Postings;
+use super::{IdentityKind, Refusal, RefusedValue, Span};
+
+/// Refused values by a hash of kind and value.
+#[derive(Debug, Default)]
+pub(super) struct RefusedValues {
+    by_key: HashMap<u64, RefusedValue>,
+}
+
+impl RefusedValues {
+    /// Adds an order carrying `value`.
+    pub(super) fn note(
+        &mut self,
+        kind: IdentityKind,
+        value: &str,
+        why: Refusal,
+        order: u32,
+        at: i64,
+    ) {
+        let key = self.key(kind, value);
+        let entry = self.by_key.entry(key).or_insert_with(|| RefusedValue {
+            kind,
+            value: value.to_string(),
+            why,
+            orders: Postings::default(),
+            first_seen: at,
+            last_seen: at,
+        });
+        entry.orders.insert(order);
+        entry.first_seen = entry.first_seen.min(at);
+        entry.last_seen = entry.last_seen.max(at);
+    }
+
+    /// Adds a value whole, as a checkpoint kept it.
+    pub(super) fn restore(&mut self, value: RefusedValue) {
+        self.by_key
+            .insert(self.key(value.kind, &value.value), value);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &RefusedValue> {
+        self.by_key.values()
+    }
+
+    /// The key of a value: a hash of kind and value, moved on past other
+    /// values under the same hash so none are merged. Values are never
+    /// removed, so a lookup passes the same keys its insertion did.
+    fn key(&self, kind: IdentityKind, value: &str) -> u64 {
+        let mut key = xxh3_64_with_seed(value.as_bytes(), kind as u64);
+        while let Some(r) = self.by_key.get(&key)
+            && (r.kind != kind || r.value != value)
+        {
+            key = key.wrapping_add(1);
+        }
+        key
+    }
+}
+
+/// Refused values one apply met, in order, to file after its loop.
+#[derive(Debug, Default)]
+pub(super) struct RefusedNotes {
+    notes: Vec<Note>,
+    /// The notes' values: the inputs holding them are gone by then.
+    text: String,
+}
+
+#[derive(Debug)]
+struct Note {
+    kind: IdentityKind,
+    why: Refusal,
+    order: u32,
+    at: i64,
+    value: Span,
+}
+
+impl RefusedNotes {
+    pub(super) fn push(
+        &mut self,
+        kind: IdentityKind,
+        value: &str,
+        why: Refusal,
+        order: u32,
+        at: i64,
+    ) {
+        let value = super::hold(&mut self.text, value);
+        self.notes.push(Note {
+            kind,
+            why,
+            order,
+            at,
+            value,
+        });
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.notes.len()
+    }
+
+    /// Files every note in `values`, in the order they were met.
+    pub(super) fn file(&self, values: &mut RefusedValues) {
+        for n in &self.notes {
+            values.note(n.kind, n.value.of(&self.text), n.why, n.order, n.at);
+        }
+    }
+}
