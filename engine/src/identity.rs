@@ -1696,7 +1696,16 @@ impl IdentityGraph {
         if start < touched.len() {
             parts.push(&touched[start..]);
         }
-        crate::parallel::map_each(parts, cluster_all)
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(move || cluster_all(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("clustering does not panic"))
+                .collect()
+        })
     }
 
     /// Resolves one component into customers, appended to `out`: each

@@ -67,13 +67,15 @@ impl Normalizing {
         for _ in 0..(cores - 1).min(job.chunks().saturating_sub(1)) {
             let (job, sender) = (Arc::clone(&job), sender.clone());
             // A helper that cannot start leaves its share to the others.
-            let _ = crate::parallel::spawn(move || {
-                while let Some(k) = job.claim() {
-                    if sender.send((k, job.normalize(k))).is_err() {
-                        break;
+            let _ = std::thread::Builder::new()
+                .name("normalize".into())
+                .spawn(move || {
+                    while let Some(k) = job.claim() {
+                        if sender.send((k, job.normalize(k))).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                });
         }
         Self {
             job,
