@@ -10,6 +10,10 @@
 //! 4. each person's orders, rendered as the channel would export them;
 //! 5. a time-ordered pass assigning order ids and pdd privacy numbers, then
 //!    labelling collision traps.
+//!
+//! [`GenConfig::trap_scale`] and [`GenConfig::heavy_scale`] scale the trap
+//! rates and the share of heavy buyers; at 1.0 they change no draw, so the
+//! default output stays the same.
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,7 +29,7 @@ const DAY: i64 = 86_400;
 const RECYCLE_QUIET_DAYS: u32 = 90;
 
 /// Parameters of one generated dataset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GenConfig {
     /// Number of real persons.
     pub customers: usize,
@@ -37,6 +41,25 @@ pub struct GenConfig {
     pub start: DateTime<FixedOffset>,
     /// Length of the order horizon in days (clamped to 1..=36_500).
     pub days: u32,
+    /// Multiplies the rate of every identity trap (see [`crate::TRAPS`]):
+    /// the shares of phone changers, recycled-number pairs, coupon abusers,
+    /// shared-device households, overseas buyers (international phones) and
+    /// zero (tracking-off) devices; the chances of a dealer's placeholder
+    /// phone, a shopify placeholder e-mail and a reissued pdd privacy
+    /// number; and the density of mainland numbers that look alike once
+    /// masked. Scaled probabilities and shares are clamped to `[0, 1]`; a
+    /// negative or NaN scale counts as 0. 1.0 is the calibrated default.
+    /// Up to about x3 every trap grows with the scale; beyond that the roles
+    /// compete for the persons with enough orders (phone changers come
+    /// first, coupon abusers need four orders), so some shrink again.
+    pub trap_scale: f64,
+    /// Multiplies the share of heavy buyers, the people who average about 60
+    /// orders (1% of persons at 1.0; clamped to `[0, 1]`). The other persons
+    /// give up the orders these buyers add, so a heavy buyer keeps about the
+    /// same order count and the total stays `orders`; once heavy buyers
+    /// would need nearly every order (beyond about x5) their own counts
+    /// shrink instead. 1.0 is the calibrated default.
+    pub heavy_scale: f64,
 }
 
 impl GenConfig {
@@ -45,6 +68,17 @@ impl GenConfig {
     pub(crate) fn horizon_days(&self) -> u32 {
         self.days.clamp(1, 36_500)
     }
+
+    /// Probability or share `p` times [`Self::trap_scale`], clamped to
+    /// `[0, 1]`. Exactly `p` at scale 1.0.
+    fn trap_p(&self, p: f64) -> f64 {
+        unit(p * self.trap_scale)
+    }
+}
+
+/// `x` clamped to `[0, 1]`, with NaN as 0.
+fn unit(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
 
 impl Default for GenConfig {
@@ -56,6 +90,8 @@ impl Default for GenConfig {
             start: DateTime::parse_from_rfc3339("2026-01-01T00:00:00+08:00")
                 .expect("valid RFC 3339 literal"),
             days: 180,
+            trap_scale: 1.0,
+            heavy_scale: 1.0,
         }
     }
 }
@@ -239,13 +275,45 @@ struct Registry {
     accounts: [FxHashSet<u64>; 7],
     prefix_weights: Vec<u32>,
     domain_weights: Vec<u32>,
+    /// Distinct last-four-digit values mainland numbers take: 10,000, or
+    /// fewer to make masked lookalikes ([`render::masked_key`] collisions)
+    /// denser when traps are scaled up.
+    last4_values: u64,
+    /// When traps are scaled down: the masked keys issued so far (a bitset
+    /// over keys) and the chance a number repeating one is redrawn.
+    masked_taken: Option<(Vec<u64>, f64)>,
 }
 
+/// Exclusive bound of [`render::masked_key`] values (prefixes are < 200).
+const MASKED_KEYS: usize = 2_000_000;
+
+/// Most redraws of one number for a taken masked key, so a crowded key space
+/// cannot stall generation.
+const MASKED_REDRAWS: u32 = 16;
+
 impl Registry {
-    fn new(persons: usize) -> Self {
+    fn new(persons: usize, trap_scale: f64) -> Self {
+        // Masked lookalikes come from the density of numbers over the
+        // masked keys: scaling up shrinks the last-four space by the scale
+        // (at most 100-fold, which keeps ample numbers per prefix); scaling
+        // down redraws a number whose key is taken with chance 1 - scale.
+        // Neither draws anything extra at scale 1.
+        let s = if trap_scale.is_nan() {
+            0.0
+        } else {
+            trap_scale.max(0.0)
+        };
+        let last4_values = if s > 1.0 {
+            ((10_000.0 / s).round() as u64).clamp(100, 10_000)
+        } else {
+            10_000
+        };
+        let masked_taken = (s < 1.0).then(|| (vec![0u64; MASKED_KEYS.div_ceil(64)], 1.0 - s));
         let mut r = Self {
             prefix_weights: MOBILE_PREFIXES.iter().map(|p| p.1).collect(),
             domain_weights: EMAIL_DOMAINS.iter().map(|d| d.1).collect(),
+            last4_values,
+            masked_taken,
             ..Self::default()
         };
         // Sized up front: rehashing these sets dominated person synthesis.
@@ -261,10 +329,30 @@ impl Registry {
     }
 
     fn phone(&mut self, rng: &mut Rng) -> u64 {
+        let mut redraws = 0;
         loop {
             let prefix = MOBILE_PREFIXES[rng.weighted(&self.prefix_weights)].0;
-            let n = prefix * 100_000_000 + rng.below(100_000_000);
+            let mut n = prefix * 100_000_000 + rng.below(100_000_000);
+            if self.last4_values < 10_000 {
+                // Spread the allowed values evenly over 0000-9999.
+                let m = self.last4_values;
+                let last4 = n % 10_000 * m / 10_000 * 10_000 / m;
+                n = n - n % 10_000 + last4;
+            }
+            let key = render::masked_key(n) as usize;
+            let (word, bit) = (key / 64, 1u64 << (key % 64));
+            if let Some((taken, redraw_p)) = &self.masked_taken
+                && taken[word] & bit != 0
+                && redraws < MASKED_REDRAWS
+                && rng.chance(*redraw_p)
+            {
+                redraws += 1;
+                continue;
+            }
             if self.phones.insert(n) {
+                if let Some((taken, _)) = &mut self.masked_taken {
+                    taken[word] |= bit;
+                }
                 return n;
             }
         }
@@ -575,22 +663,14 @@ impl<'a> Generator<'a> {
         if extra == 0 {
             return counts;
         }
-        // Tiers of expected extra orders: most buy once or twice, a few are
-        // heavy buyers with 50+ orders.
-        const TIERS: [(f64, f64); 5] = [
-            (0.50, 0.3),
-            (0.28, 2.0),
-            (0.15, 6.0),
-            (0.06, 14.0),
-            (0.01, 60.0),
-        ];
+        let tiers = count_tiers(self.cfg.heavy_scale);
         let mut cum = Vec::with_capacity(n);
         let mut total = 0.0f64;
         for _ in 0..n {
             let r = rng.f64();
             let mut acc = 0.0;
-            let mut mean = TIERS[TIERS.len() - 1].1;
-            for (share, m) in TIERS {
+            let mut mean = tiers[tiers.len() - 1].1;
+            for (share, m) in tiers {
                 acc += share;
                 if r < acc {
                     mean = m;
@@ -616,6 +696,7 @@ impl<'a> Generator<'a> {
     }
 
     fn roles_and_households(&mut self, counts: &[u32]) -> (Vec<Role>, Vec<Option<u32>>) {
+        let cfg = self.cfg;
         let n = counts.len();
         let days = self.cal.days;
         let mut household_of = vec![None; n];
@@ -624,7 +705,7 @@ impl<'a> Generator<'a> {
             let mut i = 0;
             while i < n {
                 // ~1% of positions start a household of 2-4: ~3% of persons.
-                if counts[i] > 0 && rng.chance(0.01) {
+                if counts[i] > 0 && rng.chance(cfg.trap_p(0.01)) {
                     let size = rng.range(2, 4) as usize;
                     let id = self.households.len() as u32;
                     let city = rng.weighted(&CITIES.iter().map(|c| c.weight).collect::<Vec<_>>());
@@ -647,7 +728,8 @@ impl<'a> Generator<'a> {
         let mut rng = Rng::stream(self.cfg.seed, T_ROLES, 0);
         let mut shuffled: Vec<u32> = (0..n as u32).collect();
         rng.shuffle(&mut shuffled);
-        let pct = |p: f64| (n as f64 * p).round() as usize;
+        // Shares of persons, scaled with the traps.
+        let pct = |p: f64| (n as f64 * cfg.trap_p(p)).round() as usize;
         // Recycling needs 90 quiet days plus room on both sides.
         let want_pairs = if days >= RECYCLE_QUIET_DAYS + 30 {
             pct(0.01)
@@ -693,8 +775,10 @@ impl<'a> Generator<'a> {
     }
 
     fn build_persons(&mut self, counts: &[u32], roles: &[Role], household_of: &[Option<u32>]) {
-        let mut reg = Registry::new(counts.len());
+        let mut reg = Registry::new(counts.len(), self.cfg.trap_scale);
         let city_weights: Vec<u32> = CITIES.iter().map(|c| c.weight).collect();
+        let overseas_p = self.cfg.trap_p(0.05);
+        let zero_p = self.cfg.trap_p(0.25);
         let days = self.cal.days;
         let seed = self.cfg.seed;
         let mut persons = Vec::with_capacity(counts.len());
@@ -715,7 +799,7 @@ impl<'a> Generator<'a> {
             let overseas = if role == Role::Plain
                 && household.is_none()
                 && channels.contains(&SHOPIFY)
-                && rng.chance(0.05)
+                && rng.chance(overseas_p)
             {
                 channels = vec![SHOPIFY];
                 Some(match rng.weighted(&OVERSEAS.map(|o| o.weight)) {
@@ -787,11 +871,11 @@ impl<'a> Generator<'a> {
             let unionid =
                 (overseas.is_none() && rng.chance(0.7)).then(|| render::unionid(&mut rng));
             let ios = rng.chance(0.45);
-            let zero = rng.chance(0.25);
+            let zero = rng.chance(zero_p);
             let mut devices = vec![Device::random(&mut rng, ios, zero)];
             if rng.chance(0.4) {
                 let ios2 = rng.chance(0.45);
-                let zero = rng.chance(0.25);
+                let zero = rng.chance(zero_p);
                 devices.push(Device::random(&mut rng, ios2, zero));
             }
 
@@ -992,7 +1076,7 @@ impl<'a> Generator<'a> {
             }
             SHOPIFY => {
                 let mut s = String::with_capacity(32);
-                if rng.chance(0.015) {
+                if rng.chance(self.cfg.trap_p(0.015)) {
                     s.push_str(rng.pick::<&str>(PLACEHOLDER_EMAILS));
                     mark(&mut trap, "placeholder_email");
                 } else if let Some(e) = &person.email {
@@ -1028,7 +1112,7 @@ impl<'a> Generator<'a> {
             }
             _ => {
                 // Dealer: a clerk types the number, or a placeholder.
-                if rng.chance(0.15) {
+                if rng.chance(self.cfg.trap_p(0.15)) {
                     phone = Some(rng.pick(PLACEHOLDER_PHONES).to_string());
                     mark(&mut trap, "placeholder_phone");
                 } else if rng.chance(0.92) {
@@ -1187,6 +1271,7 @@ impl Generator<'_> {
         let mut seq = [0u64; 7];
         let mut jd_next: u64 = salt % 1_000_000_000;
         let mut issued: Vec<(u32, u32)> = Vec::new();
+        let reissue_p = self.cfg.trap_p(0.12);
         for ((row, s), sk) in rows.iter_mut().zip(shown.iter_mut()).zip(skeletons) {
             let channel = sk.channel as usize;
             let k = seq[channel];
@@ -1227,7 +1312,7 @@ impl Generator<'_> {
                 // Privacy numbers are leased per order and recycled across
                 // buyers; some orders get a number another buyer had.
                 let mut code = None;
-                if !issued.is_empty() && rng.chance(0.12) {
+                if !issued.is_empty() && rng.chance(reissue_p) {
                     for _ in 0..4 {
                         let (c, owner) = issued[rng.index(issued.len())];
                         if owner != sk.person {
@@ -1278,6 +1363,43 @@ impl Generator<'_> {
         }
         Dataset { rows }
     }
+}
+
+/// Tiers of expected extra orders per person, as `(share of persons, mean)`:
+/// most buy once or twice, a few are heavy buyers with 50+ orders. The heavy
+/// share is scaled by `heavy_scale` and the other shares shrink or grow
+/// together to keep the sum at 1; the other tiers' means are scaled so the
+/// expected total weight stays put (as far as it can), which keeps the heavy
+/// buyers' order counts. Exactly the base tiers at scale 1.
+fn count_tiers(heavy_scale: f64) -> [(f64, f64); 5] {
+    const TIERS: [(f64, f64); 5] = [
+        (0.50, 0.3),
+        (0.28, 2.0),
+        (0.15, 6.0),
+        (0.06, 14.0),
+        (0.01, 60.0),
+    ];
+    const HEAVY: usize = TIERS.len() - 1;
+    let (base_share, heavy_mean) = TIERS[HEAVY];
+    let heavy_share = |scale: f64| unit(base_share * scale);
+    // Expected weight of the light tiers with the heavy share at `h`.
+    let light = |h: f64| -> f64 {
+        let f = (1.0 - h) / (1.0 - base_share);
+        TIERS[..HEAVY].iter().map(|&(s, m)| s * f * m).sum()
+    };
+    let h = heavy_share(heavy_scale);
+    // At scale 1 `h` is `base_share` bit for bit, so `f` and `k` are
+    // exactly 1.
+    let target = light(base_share) + (base_share * heavy_mean - h * heavy_mean);
+    let k = target / light(h);
+    let k = if k.is_finite() { k.max(0.05) } else { 1.0 };
+    let f = (1.0 - h) / (1.0 - base_share);
+    let mut tiers = TIERS;
+    for t in &mut tiers[..HEAVY] {
+        *t = (t.0 * f, t.1 * k);
+    }
+    tiers[HEAVY].0 = h;
+    tiers
 }
 
 /// A keyed bijection on `[0, m)` for `k < m`: a bit-mixing permutation of
@@ -1395,6 +1517,9 @@ fn status(rng: &mut Rng, age: i64, channel: usize) -> &'static str {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// Fingerprint of the 2,000-person, 8,000-order default-seed dataset.
+    const FINGERPRINT_8K: u64 = 0x798b_9a48_25c6_8e6b;
 
     fn small_cfg() -> GenConfig {
         GenConfig {
@@ -1686,6 +1811,209 @@ mod tests {
         let mut v = vec!['a', 'b', 'c', 'd', 'e', 'f'];
         permute(&mut v, vec![3, 0, 4, 1, 2, 5]);
         assert_eq!(v, ['d', 'a', 'e', 'b', 'c', 'f']);
+    }
+
+    /// Trap-labelled orders per trap kind.
+    fn trap_counts(d: &Dataset) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for t in d.rows.iter().filter_map(|r| r.trap) {
+            *counts.entry(t).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Persons with at least `min` orders.
+    fn persons_with(d: &Dataset, min: usize) -> usize {
+        let mut per_person: HashMap<u32, usize> = HashMap::new();
+        for r in &d.rows {
+            *per_person.entry(r.person).or_default() += 1;
+        }
+        per_person.values().filter(|&&n| n >= min).count()
+    }
+
+    /// FNV-1a over every field of every row.
+    fn fingerprint(d: &Dataset) -> u64 {
+        let mut h = 0xCBF2_9CE4_8422_2325u64;
+        let mut feed = |s: &str| {
+            for b in s.bytes().chain([0xFF]) {
+                h = (h ^ b as u64).wrapping_mul(0x0100_0000_01B3);
+            }
+        };
+        for r in &d.rows {
+            feed(&r.order_id);
+            feed(r.channel);
+            feed(&r.ordered_at.to_rfc3339());
+            for o in [
+                &r.account_id,
+                &r.phone,
+                &r.email,
+                &r.wechat_unionid,
+                &r.device_id,
+                &r.ship_city,
+                &r.ship_address,
+                &r.ip,
+                &r.coupon,
+            ] {
+                feed(o.as_deref().unwrap_or("\u{1}"));
+            }
+            feed(&r.amount_cents.to_string());
+            feed(r.status);
+            feed(&r.person.to_string());
+            feed(r.trap.unwrap_or("\u{1}"));
+        }
+        h
+    }
+
+    /// 30k orders with the default ratio of persons to orders.
+    fn cfg_30k() -> GenConfig {
+        GenConfig {
+            customers: 30_000 * 62 / 238,
+            orders: 30_000,
+            ..GenConfig::default()
+        }
+    }
+
+    #[test]
+    fn unit_scales_are_the_default() {
+        let cfg = GenConfig {
+            customers: 2_000,
+            orders: 8_000,
+            ..GenConfig::default()
+        };
+        assert_eq!((cfg.trap_scale, cfg.heavy_scale), (1.0, 1.0));
+        let explicit = GenConfig {
+            trap_scale: 1.0,
+            heavy_scale: 1.0,
+            ..cfg.clone()
+        };
+        let d = generate(&cfg);
+        assert_eq!(d, generate(&explicit));
+        // Pinned from the generator before the scales existed: scale 1.0
+        // must keep every seed's output.
+        let fingerprint = fingerprint(&d);
+        assert_eq!(fingerprint, FINGERPRINT_8K, "{fingerprint:#x}");
+        assert_ne!(
+            d,
+            generate(&GenConfig {
+                trap_scale: 1.5,
+                ..cfg.clone()
+            })
+        );
+        assert_ne!(
+            d,
+            generate(&GenConfig {
+                heavy_scale: 1.5,
+                ..cfg
+            })
+        );
+    }
+
+    #[test]
+    fn unit_scales_change_no_parameter() {
+        let cfg = GenConfig::default();
+        for p in [0.01, 0.05, 0.25, 0.015, 0.15, 0.12] {
+            assert_eq!(cfg.trap_p(p).to_bits(), f64::to_bits(p));
+        }
+        let reg = Registry::new(10, 1.0);
+        assert_eq!(reg.last4_values, 10_000);
+        assert!(reg.masked_taken.is_none());
+        let base = [
+            (0.50, 0.3),
+            (0.28, 2.0),
+            (0.15, 6.0),
+            (0.06, 14.0),
+            (0.01, 60.0),
+        ];
+        let bits = |t: [(f64, f64); 5]| t.map(|(s, m)| (s.to_bits(), m.to_bits()));
+        assert_eq!(bits(count_tiers(1.0)), bits(base));
+    }
+
+    #[test]
+    fn heavy_tiers_keep_their_weight() {
+        let weight = |t: [(f64, f64); 5]| t.iter().map(|(s, m)| s * m).sum::<f64>();
+        let base = weight(count_tiers(1.0));
+        for scale in [0.0, 0.3, 3.0] {
+            let t = count_tiers(scale);
+            assert!((t.iter().map(|x| x.0).sum::<f64>() - 1.0).abs() < 1e-9);
+            assert!((t[4].0 - 0.01 * scale).abs() < 1e-12);
+            assert!((weight(t) - base).abs() < 1e-9, "{scale}");
+        }
+        let all = count_tiers(1e6);
+        assert_eq!(all[4].0, 1.0);
+        assert!(all.iter().all(|(s, m)| s.is_finite() && m.is_finite()));
+    }
+
+    #[test]
+    fn trap_scale_scales_every_trap() {
+        let low = generate(&GenConfig {
+            trap_scale: 0.3,
+            ..cfg_30k()
+        });
+        let high = generate(&GenConfig {
+            trap_scale: 3.0,
+            ..cfg_30k()
+        });
+        assert_eq!((low.rows.len(), high.rows.len()), (30_000, 30_000));
+        let (lo, hi) = (trap_counts(&low), trap_counts(&high));
+        for t in TRAPS {
+            let (l, h) = (lo.get(t).copied(), hi.get(t).copied());
+            if l.is_some() || h.is_some() {
+                assert!(
+                    h.unwrap_or(0) > l.unwrap_or(0),
+                    "{t}: x0.3 {lo:?} x3 {hi:?}"
+                );
+            }
+            assert!(h.is_some(), "{t} missing at x3: {hi:?}");
+        }
+    }
+
+    #[test]
+    fn heavy_scale_scales_heavy_buyers() {
+        let low = generate(&GenConfig {
+            heavy_scale: 0.3,
+            ..cfg_30k()
+        });
+        let high = generate(&GenConfig {
+            heavy_scale: 3.0,
+            ..cfg_30k()
+        });
+        assert_eq!((low.rows.len(), high.rows.len()), (30_000, 30_000));
+        let (l, h) = (persons_with(&low, 50), persons_with(&high, 50));
+        assert!(h > l * 3, "x0.3 {l} x3 {h}");
+    }
+
+    #[test]
+    fn extreme_scales_keep_exact_counts() {
+        let cfg = GenConfig {
+            customers: 600,
+            orders: 2_500,
+            ..GenConfig::default()
+        };
+        for (trap_scale, heavy_scale) in [
+            (0.0, 0.0),
+            (1e9, 1e9),
+            (f64::NAN, f64::NAN),
+            (-1.0, -1.0),
+            (f64::INFINITY, 1.0),
+        ] {
+            let d = generate(&GenConfig {
+                trap_scale,
+                heavy_scale,
+                ..cfg.clone()
+            });
+            assert_eq!(d.rows.len(), 2_500, "{trap_scale} {heavy_scale}");
+        }
+        // No trap role at all at x0; only chance collisions of privacy and
+        // masked numbers remain.
+        let none = trap_counts(&generate(&GenConfig {
+            trap_scale: 0.0,
+            ..cfg
+        }));
+        assert!(
+            none.keys()
+                .all(|t| matches!(*t, "virtual_phone" | "masked_phone")),
+            "{none:?}"
+        );
     }
 
     /// The benchmark-scale configuration.

@@ -7,8 +7,10 @@
 //! of a predicted clustering against the truth.
 
 mod generate;
+pub mod lives;
 mod ops;
 mod output;
+pub mod personas;
 mod render;
 mod rng;
 mod score;

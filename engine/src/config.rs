@@ -14,19 +14,11 @@ use crate::{Error, Result};
 pub const CONFIG_FILE: &str = "ordergraph.toml";
 
 /// Values that are never a person's identifier, whatever the data says:
-/// the fillers clerks and test scripts type most. Extended, not replaced, by
+/// the fillers clerks and test scripts type most that no pattern catches
+/// (filler emails are recognised by their shape, see
+/// `identity::extract::is_placeholder_email`). Extended, not replaced, by
 /// the configuration's `identity.blocklist`.
 const DEFAULT_BLOCKLIST: &[(IdentityKind, &str)] = &[
-    (IdentityKind::Email, "test@test.com"),
-    (IdentityKind::Email, "a@a.com"),
-    (IdentityKind::Email, "none@none.com"),
-    (IdentityKind::Email, "null@null.com"),
-    (IdentityKind::Email, "no@no.com"),
-    (IdentityKind::Email, "123456@qq.com"),
-    (IdentityKind::Email, "123@qq.com"),
-    (IdentityKind::Email, "1@1.com"),
-    (IdentityKind::Email, "test@qq.com"),
-    (IdentityKind::Email, "test@163.com"),
     (IdentityKind::Phone, "13800138000"),
     (IdentityKind::Phone, "13912345678"),
     (IdentityKind::Phone, "12345678901"),
@@ -40,8 +32,8 @@ pub struct IdentitySettings {
     pub default_region: String,
     /// See [`IdentityConfig::max_companions`].
     pub max_companions: usize,
-    /// See [`IdentityConfig::max_addresses`].
-    pub max_addresses: usize,
+    /// See [`IdentityConfig::max_accounts`].
+    pub max_accounts: usize,
     /// Days an identifier must go unused before a conflicting person may
     /// take it over (a recycled phone).
     pub handover_gap_days: u32,
@@ -65,7 +57,7 @@ impl Default for IdentitySettings {
         Self {
             default_region: "CN".into(),
             max_companions: d.max_companions,
-            max_addresses: d.max_addresses,
+            max_accounts: d.max_accounts,
             handover_gap_days: (d.handover_gap / 86_400_000_000) as u32,
             blocklist: Vec::new(),
         }
@@ -449,7 +441,7 @@ impl EngineConfig {
             region,
             blocklist: Blocklist::new(DEFAULT_BLOCKLIST.iter().copied().chain(configured), region),
             max_companions: self.identity.max_companions,
-            max_addresses: self.identity.max_addresses,
+            max_accounts: self.identity.max_accounts,
             handover_gap: i64::from(self.identity.handover_gap_days) * 86_400_000_000,
         }
     }

@@ -52,7 +52,41 @@ pub(crate) fn mcid_aliases_schema() -> SchemaRef {
         Field::new("new_mcid", DataType::Utf8, false),
         Field::new("at", timestamp_type(), false),
         Field::new("reason", DataType::Utf8, false),
+        Field::new("kind", DataType::Utf8, true),
+        Field::new("value", DataType::Utf8, true),
+        Field::new("detail", DataType::Utf8, false),
     ]))
+}
+
+/// An identifier kind as a support agent names it.
+fn kind_noun(kind: IdentityKind) -> &'static str {
+    match kind {
+        IdentityKind::Unionid => "WeChat user (unionID)",
+        IdentityKind::Phone => "phone number",
+        IdentityKind::Email => "email address",
+        IdentityKind::Device => "device",
+        IdentityKind::Account => "channel account",
+    }
+}
+
+/// Why an MCID was retired, in words.
+fn alias_detail(reason: &str, via: Option<IdentityKind>) -> String {
+    match (reason, via) {
+        ("merge", Some(kind)) => format!(
+            "an order carried this customer's {} too: one person, so the newer MCID now points to the older",
+            kind_noun(kind)
+        ),
+        ("merge", None) => {
+            "orders of both customers turned out to be one person's: the newer MCID now points to the older".into()
+        }
+        (_, Some(kind)) => format!(
+            "the {} that held this customer together turned out to be shared by several people or passed from one to another: its orders went to the customers they belong to",
+            kind_noun(kind)
+        ),
+        (_, None) => {
+            "the customer turned out to be several people: its orders went to the customers they belong to".into()
+        }
+    }
 }
 
 fn split_detail(kind: IdentityKind) -> &'static str {
@@ -127,7 +161,7 @@ pub(crate) fn order_identifiers(store: &OrderStore) -> Result<Vec<RecordBatch>> 
                             value,
                             false,
                             "shared",
-                            "seen with too many people: links nobody (see shared_identifiers)"
+                            "shared by several people: links no orders (see shared_identifiers)"
                                 .into(),
                         ),
                     },
@@ -248,17 +282,26 @@ pub(crate) fn mcid_aliases(store: &OrderStore) -> Result<Vec<RecordBatch>> {
     let mut new = StringBuilder::new();
     let mut at = TimestampMicrosecondBuilder::new();
     let mut reason = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut value = StringBuilder::new();
+    let mut detail = StringBuilder::new();
     for a in store.graph().aliases() {
         old.append_value(mcid_of(a.old));
         new.append_value(mcid_of(a.new));
         at.append_value(a.at);
         reason.append_value(a.reason);
+        kind.append_option(a.via.as_ref().map(|(k, _)| k.as_str()));
+        value.append_option(a.via.as_ref().map(|(_, v)| &**v));
+        detail.append_value(alias_detail(a.reason, a.via.as_ref().map(|v| v.0)));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(old.finish()),
         Arc::new(new.finish()),
         Arc::new(at.finish().with_timezone("UTC")),
         Arc::new(reason.finish()),
+        Arc::new(kind.finish()),
+        Arc::new(value.finish()),
+        Arc::new(detail.finish()),
     ];
     Ok(vec![RecordBatch::try_new(mcid_aliases_schema(), columns)?])
 }

@@ -39,6 +39,11 @@ use postings::Postings;
 use refused::{RefusedNotes, RefusedValues};
 use resolve::{IdentFacts, LocalOrder};
 
+/// The version of the resolution rules: a checkpoint's graph resolved under
+/// other rules is resolved again. Raise it with any change to what links or
+/// splits orders.
+pub const RULES_VERSION: u32 = 2;
+
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -49,14 +54,34 @@ pub struct IdentityConfig {
     pub region: Region,
     /// Values that never link.
     pub blocklist: Blocklist,
-    /// An identifier seen with more distinct identifiers than this of one
-    /// other kind (unionIDs, phones, emails, accounts, devices) is shared.
+    /// An identifier seen with more distinct unionIDs, emails or phones
+    /// than this is shared by several people. One person has one unionID,
+    /// and one or two emails and phone numbers at a time; a value between
+    /// two people (a couple's phone, a recycled number) is told apart in
+    /// time by resolution, so only a third one proves a crowd.
     pub max_companions: usize,
-    /// An identifier seen with more distinct ship addresses than this is shared.
-    pub max_addresses: usize,
+    /// An identifier seen with more distinct channel accounts than this is
+    /// shared: one person keeps an account or two per channel (a few more to
+    /// claim new-customer coupons again); a relay number or a shop's phone
+    /// typed for walk-in buyers gathers a crowd of them.
+    pub max_accounts: usize,
     /// Quiet time after which an identifier may pass to another person (a
     /// recycled phone), microseconds.
     pub handover_gap: i64,
+}
+
+impl IdentityConfig {
+    /// How many distinct identifiers of kind `companion` an identifier of
+    /// kind `kind` may be seen with before it is shared; `None` when they
+    /// are not counted. A unionID is one person by definition and is never
+    /// shared; devices are not evidence of anything but a household.
+    pub fn companion_limit(&self, kind: IdentityKind, companion: IdentityKind) -> Option<usize> {
+        match (kind, companion) {
+            (IdentityKind::Unionid, _) | (_, IdentityKind::Device | IdentityKind::Phone) => None,
+            (_, IdentityKind::Account) => Some(self.max_accounts),
+            _ => Some(self.max_companions),
+        }
+    }
 }
 
 impl Default for IdentityConfig {
@@ -64,9 +89,9 @@ impl Default for IdentityConfig {
         Self {
             region: Region::CN,
             blocklist: Blocklist::default(),
-            max_companions: 5,
-            max_addresses: 8,
-            handover_gap: 60 * 86_400_000_000,
+            max_companions: 2,
+            max_accounts: 8,
+            handover_gap: 30 * 86_400_000_000,
         }
     }
 }
@@ -84,8 +109,6 @@ pub struct OrderInput {
     pub at: i64,
     /// Paid, shipped or signed: the order shows who holds an identifier.
     pub valid: bool,
-    /// A hash of the normalized ship address, if any.
-    pub address: Option<u64>,
     /// [`phone_signature`] of the raw phone, if any.
     pub phone_sig: Option<u32>,
 }
@@ -184,24 +207,22 @@ pub enum SharedReason {
         /// How many were seen (counting stops past the limit).
         count: usize,
     },
-    /// Seen with more distinct ship addresses than one person uses.
-    Addresses(usize),
 }
 
 impl std::fmt::Display for SharedReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SharedReason::Companions { kind, count } => {
-                write!(
-                    f,
-                    "seen with {count} or more distinct {} identifiers",
-                    kind.as_str()
-                )
-            }
-            SharedReason::Addresses(n) => {
-                write!(f, "seen with {n} or more distinct ship addresses")
-            }
-        }
+        let SharedReason::Companions { kind, count } = *self;
+        let others = match kind {
+            IdentityKind::Unionid => "WeChat users (unionIDs)",
+            IdentityKind::Email => "email addresses",
+            IdentityKind::Phone => "phone numbers",
+            IdentityKind::Account => "channel accounts",
+            IdentityKind::Device => "devices",
+        };
+        write!(
+            f,
+            "used with {count} or more different {others}: several people share it, so it links no orders"
+        )
     }
 }
 
@@ -231,10 +252,8 @@ struct IdentNode {
     // The second line.
     last_seen: i64,
     /// Distinct companion keys, tagged with their kind's slot in the top 3
-    /// bits, and distinct ship addresses, tagged [`ADDRESS_TAG`] (see
-    /// [`tag_companion`], [`tag_address`]); bounded: a kind stops being
-    /// counted once past its limit. One list, so that the node fits in two
-    /// cache lines.
+    /// bits (see [`tag_companion`]); bounded: a kind stops being counted
+    /// once past its limit.
     companions: SmallVec<[u64; 5]>,
 }
 
@@ -254,16 +273,8 @@ struct OrderNode {
     at: i64,
     valid: bool,
     phone_sig: u32,
-    /// A hash of the normalized ship address, [`NO_ADDRESS`] if none: the
-    /// companions of its identifiers are counted again from it when
-    /// another of their orders changes.
-    address: u64,
     idents: [u32; 5],
 }
-
-/// [`OrderNode::address`] of an order without one. A real address hashing
-/// to it would only go uncounted.
-const NO_ADDRESS: u64 = 0;
 
 /// A retired MCID and the one that replaced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +287,9 @@ pub struct Alias {
     pub at: i64,
     /// `merge` or `split`.
     pub reason: &'static str,
+    /// The identifier that joined the two customers (a merge), or that no
+    /// longer holds the old one together (a split): its kind and value.
+    pub via: Option<(IdentityKind, Box<str>)>,
 }
 
 /// A value refused as an identifier, with the orders that carried it.
@@ -623,21 +637,12 @@ impl Bits {
 
 const COMPANION_KIND_SHIFT: u32 = 61;
 
-/// The tag of addresses among an identifier's companions: past every slot.
-const ADDRESS_TAG: u64 = 7;
-
 /// A companion identifier's key as an identifier's companions hold it.
 fn tag_companion(slot: usize, key: u64) -> u64 {
     (key >> 3) | (slot as u64) << COMPANION_KIND_SHIFT
 }
 
-/// An address hash as an identifier's companions hold it: applying it to a
-/// tagged one changes nothing.
-fn tag_address(address: u64) -> u64 {
-    (address & (u64::MAX >> 3)) | ADDRESS_TAG << COMPANION_KIND_SHIFT
-}
-
-/// The tag of one of an identifier's companions: a slot, or [`ADDRESS_TAG`].
+/// The tag of one of an identifier's companions: its kind's slot.
 fn tag_of(companion: u64) -> u64 {
     companion >> COMPANION_KIND_SHIFT
 }
@@ -895,7 +900,6 @@ impl IdentityGraph {
             at: input.at,
             valid: input.valid,
             phone_sig: input.phone_sig.unwrap_or(0),
-            address: input.address.unwrap_or(NO_ADDRESS),
             idents,
         };
         let previous = self.orders[o];
@@ -928,11 +932,11 @@ impl IdentityGraph {
             }
             None => dirty.push(input.order),
         }
-        // A version with other identifiers or another address takes back
-        // what the old one brought to its identifiers' companions.
+        // A version with other identifiers takes back what the old one
+        // brought to its identifiers' companions.
         let mut recount: SmallVec<[u32; 10]> = SmallVec::new();
         if let Some(old) = previous
-            && (old.idents != idents || old.address != node.address)
+            && old.idents != idents
         {
             recount.extend(
                 old.idents
@@ -982,7 +986,7 @@ impl IdentityGraph {
             notes.shared_slots.push(shared_slots);
         }
         if recount.is_empty() {
-            self.note_companions(&idents, node.address, rebuild, &mut notes.marked, stats);
+            self.note_companions(&idents, rebuild, &mut notes.marked, stats);
         } else {
             for id in recount {
                 self.recount_companions(id, rebuild, &mut notes.marked, stats);
@@ -1063,12 +1067,11 @@ impl IdentityGraph {
     }
 
     /// Counts, for each identifier of an order, the distinct other
-    /// identifiers and addresses it has been seen with, and marks it shared
-    /// when one person could not account for them.
+    /// identifiers it has been seen with, and marks it shared when one
+    /// person could not account for them.
     fn note_companions(
         &mut self,
         idents: &[u32; 5],
-        address: u64,
         rebuild: &mut HashSet<u32>,
         marked: &mut HashSet<u32>,
         stats: &mut ApplyStats,
@@ -1078,25 +1081,26 @@ impl IdentityGraph {
             if self.idents[id as usize].shared {
                 continue;
             }
-            if let Some(reason) = self.count_companions(id, idents, address) {
+            if let Some(reason) = self.count_companions(id, idents) {
                 self.mark_shared(id, Some(reason), rebuild, marked);
                 stats.newly_shared += 1;
             }
         }
     }
 
-    /// Counts an order's other identifiers and its address as companions of
-    /// `id`; says why if that makes `id` shared.
-    fn count_companions(
-        &mut self,
-        id: u32,
-        idents: &[u32; 5],
-        address: u64,
-    ) -> Option<SharedReason> {
-        let limit = self.config.max_companions;
-        let address_limit = self.config.max_addresses;
+    /// Counts an order's other identifiers as companions of `id`; says why
+    /// if that makes `id` shared. Only identifiers that tell people apart
+    /// count (see [`IdentityConfig::companion_limit`]): how many orders,
+    /// ship addresses or devices a value has is never evidence that
+    /// several people use it.
+    fn count_companions(&mut self, id: u32, idents: &[u32; 5]) -> Option<SharedReason> {
+        let own_kind = self.idents[id as usize].kind;
         let mut became_shared = None;
         for (slot, &other) in idents.iter().enumerate() {
+            let kind = IdentityKind::ALL[slot];
+            let Some(limit) = self.config.companion_limit(own_kind, kind) else {
+                continue;
+            };
             if other == NONE || other == id {
                 continue;
             }
@@ -1107,20 +1111,9 @@ impl IdentityGraph {
                 node.companions.push(tagged);
                 if same_kind + 1 > limit {
                     became_shared = Some(SharedReason::Companions {
-                        kind: IdentityKind::ALL[slot],
+                        kind,
                         count: same_kind + 1,
                     });
-                }
-            }
-        }
-        if address != NO_ADDRESS {
-            let node = &mut self.idents[id as usize];
-            let tagged = tag_address(address);
-            let seen = tagged_count(&node.companions, ADDRESS_TAG);
-            if seen <= address_limit && !node.companions.contains(&tagged) {
-                node.companions.push(tagged);
-                if seen + 1 > address_limit {
-                    became_shared.get_or_insert(SharedReason::Addresses(seen + 1));
                 }
             }
         }
@@ -1159,8 +1152,8 @@ impl IdentityGraph {
     }
 
     /// Counts an identifier's companions again from the orders now carrying
-    /// it, after one of them was re-sent with other identifiers or another
-    /// address: what its old version brought no longer counts, so the
+    /// it, after one of them was re-sent with other identifiers: what its
+    /// old version brought no longer counts, so the
     /// identifier is shared exactly when the current versions make it so,
     /// as if they had arrived alone.
     fn recount_companions(
@@ -1178,7 +1171,7 @@ impl IdentityGraph {
         for o in orders {
             let order = self.orders[o as usize].expect("a posted order exists");
             // Counting stops once shared, as it does order by order.
-            now = self.count_companions(id, &order.idents, order.address);
+            now = self.count_companions(id, &order.idents);
             if now.is_some() {
                 break;
             }
@@ -1790,8 +1783,9 @@ impl IdentityGraph {
                 .claimed_in = applies;
             chosen.push((m, anchor));
         }
-        // Where each old MCID's orders went, to retire the ones left empty.
-        let mut moved_to: HashMap<u64, Vec<u64>> = HashMap::default();
+        // Where each old MCID's orders went, and which moved, to retire
+        // the ones left empty.
+        let mut moved_to: HashMap<u64, (Vec<u64>, Vec<u32>)> = HashMap::default();
         for ((cluster, _), &(new, anchor)) in clusters.zip(&chosen) {
             for &o in cluster {
                 let old = self.mcid[o as usize];
@@ -1799,10 +1793,11 @@ impl IdentityGraph {
                     continue;
                 }
                 if old != 0 {
-                    let targets = moved_to.entry(old).or_default();
+                    let (targets, moved) = moved_to.entry(old).or_default();
                     if !targets.contains(&new) {
                         targets.push(new);
                     }
+                    moved.push(o);
                     if let Some(l) = self.live.get_mut(&old) {
                         l.orders -= 1;
                     }
@@ -1818,21 +1813,55 @@ impl IdentityGraph {
         let mut retired = 0;
         let mut olds: Vec<_> = moved_to.into_iter().collect();
         olds.sort_unstable();
-        for (old, targets) in olds {
+        for (old, (targets, moved)) in olds {
             if self.live.get(&old).is_some_and(|l| l.orders == 0) {
                 self.live.remove(&old);
                 let reason = if targets.len() == 1 { "merge" } else { "split" };
+                let via = self.bridge(&moved).map(|id| {
+                    let id = id as usize;
+                    (self.idents[id].kind, self.values[id].clone())
+                });
                 self.alias_of.insert(old, targets[0]);
                 self.aliases.push(Alias {
                     old,
                     new: targets[0],
                     at: arrived_at,
                     reason,
+                    via,
                 });
                 retired += 1;
             }
         }
         retired
+    }
+
+    /// The identifier behind a retired MCID, given the orders that left
+    /// it: one of theirs that is also on an order with another MCID now and
+    /// that did not leave it with them. After a merge, that is what joined
+    /// the two customers; after a split, what held the old one together
+    /// and no longer does. Read only when an MCID is retired.
+    fn bridge(&self, moved: &[u32]) -> Option<u32> {
+        let moved_set: HashSet<u32> = moved.iter().copied().collect();
+        for &o in moved {
+            let Some(node) = self.orders[o as usize] else {
+                continue;
+            };
+            for id in node.idents.into_iter().filter(|&id| id != NONE) {
+                let mine = self.mcid[o as usize];
+                let across = self.idents[id as usize].postings.iter().any(|other| {
+                    let theirs = self.mcid[other as usize];
+                    if moved_set.contains(&other) {
+                        theirs != mine
+                    } else {
+                        theirs == mine
+                    }
+                });
+                if across {
+                    return Some(id);
+                }
+            }
+        }
+        None
     }
 
     /// What [`Self::choose_mcid`] needs to know of a cluster (members in

@@ -242,13 +242,12 @@ fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
     }
 }
 
-/// A fingerprint of everything the identity state depends on: a checkpoint
-/// made under another identity configuration is resolved again on load.
+/// A fingerprint of everything the identity state depends on, the
+/// resolution rules' version among it: a checkpoint made under another
+/// identity configuration or other rules is resolved again on load.
 fn identity_fingerprint(config: &EngineConfig) -> String {
-    format!(
-        "{:016x}",
-        xxhash_rust::xxh3::xxh3_64(format!("{:?}", config.identity).as_bytes())
-    )
+    let rules = format!("rules {} {:?}", identity::RULES_VERSION, config.identity);
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(rules.as_bytes()))
 }
 
 /// The order store's part of a loaded checkpoint.

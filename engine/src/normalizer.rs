@@ -14,7 +14,6 @@ use std::sync::{Arc, mpsc};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
-use xxhash_rust::xxh3::xxh3_64;
 
 use crate::identity::{IdentityConfig, NONE, OrderInput, OrderInputs, RawIdentity};
 use crate::table::orders_col as c;
@@ -194,7 +193,7 @@ impl Job {
     fn normalize(&self, k: usize) -> OrderInputs {
         let rows = k * CHUNK..((k + 1) * CHUNK).min(self.input.num_rows());
         let s = |i: usize| self.input.column(i).as_string::<i32>();
-        let (channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
+        let (channels, accounts, phones, emails, unions, devices, statuses) = (
             s(c::CHANNEL),
             s(c::ACCOUNT_ID),
             s(c::PHONE),
@@ -202,14 +201,12 @@ impl Job {
             s(c::WECHAT_UNIONID),
             s(c::DEVICE_ID),
             s(c::STATUS),
-            s(c::SHIP_ADDRESS),
         );
         let at = self
             .input
             .column(c::ORDERED_AT)
             .as_primitive::<TimestampMicrosecondType>();
         let config = &self.config;
-        let mut scratch = Vec::new();
         let mut inputs = OrderInputs::with_capacity(rows.len());
         for row in rows {
             let raw = RawIdentity {
@@ -225,7 +222,6 @@ impl Job {
                 key: self.keys[row],
                 at: at.value(row),
                 valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
-                address: opt(addresses, row).map(|a| normalized_address_hash(a, &mut scratch)),
                 phone_sig: None,
             };
             inputs.push_raw(input, &raw, config.region, &config.blocklist);
@@ -236,59 +232,6 @@ impl Job {
 
 fn opt(a: &StringArray, row: usize) -> Option<&str> {
     a.is_valid(row).then(|| a.value(row))
-}
-
-/// Bytes of an address that folding copies as they are, in an address made
-/// of them alone: printable ASCII other than the space and capitals, and
-/// the common CJK ideographs (lead bytes E4 to E9 and continuation bytes;
-/// any other lead byte is refused, so every character is one of those).
-const FOLDS_TO_ITSELF: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = matches!(b as u8, 0x21..=0x40 | 0x5b..=0x7e | 0x80..=0xbf | 0xe4..=0xe9);
-        b += 1;
-    }
-    table
-};
-
-/// Addresses compare without whitespace and case: `5栋 1201` = `5栋1201`.
-/// `scratch` holds the folded bytes, so no address allocates. Read byte by
-/// byte: ASCII and the common CJK ideographs (U+4000 to U+9FFF, lead bytes
-/// E4 to E9, none of them whitespace or cased) are copied without decoding.
-pub(crate) fn normalized_address_hash(address: &str, scratch: &mut Vec<u8>) -> u64 {
-    // Most addresses fold to themselves: hashed without copying.
-    if address.bytes().all(|b| FOLDS_TO_ITSELF[b as usize]) {
-        return xxh3_64(address.as_bytes());
-    }
-    scratch.clear();
-    let bytes = address.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            0..0x80 => {
-                if !(b as char).is_whitespace() {
-                    scratch.push(b.to_ascii_lowercase());
-                }
-                i += 1;
-            }
-            0xe4..=0xe9 => {
-                scratch.extend_from_slice(&bytes[i..i + 3]);
-                i += 3;
-            }
-            _ => {
-                let ch = address[i..].chars().next().expect("a char starts here");
-                if !ch.is_whitespace() {
-                    let mut buf = [0; 4];
-                    for lower in ch.to_lowercase() {
-                        scratch.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
-                    }
-                }
-                i += ch.len_utf8();
-            }
-        }
-    }
-    xxh3_64(scratch)
 }
 
 #[cfg(test)]
@@ -356,25 +299,6 @@ mod tests {
         // Helpers finish the chunk they hold, then stop.
         while Arc::strong_count(&job) > 1 {
             std::thread::yield_now();
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn address_folding_drops_whitespace_and_case(address in proptest::prop_oneof![
-            proptest::prelude::any::<String>(),
-            "[ \\t\\x0b\\u{3000}\\u{a0}A-Za-z\u{c0}\u{130}\u{3a3}\u{ff21}0-9栋号\u{4000}\u{4dc0}\u{9fff}\u{a000}]{0,30}",
-        ]) {
-            let folded: String = address
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .flat_map(char::to_lowercase)
-                .collect();
-            let mut scratch = Vec::new();
-            proptest::prop_assert_eq!(
-                normalized_address_hash(&address, &mut scratch),
-                xxh3_64(folded.as_bytes())
-            );
         }
     }
 }

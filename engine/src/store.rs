@@ -29,7 +29,7 @@ use crate::codec::{DecodeResult, Reader, Writer};
 use crate::identity::{ApplyStats, IdentityConfig, IdentityGraph, NONE};
 use crate::key_index::KeyIndex;
 use crate::log::BatchLog;
-use crate::normalizer::{Normalizing, normalized_address_hash};
+use crate::normalizer::Normalizing;
 use crate::table::{ORDERS, orders_col as c, timestamp_type};
 use crate::{Error, Result};
 
@@ -578,9 +578,7 @@ impl OrderStore {
             r.u64s()?;
         }
         self.versions = r.u32s()?;
-        let (graph, addresses_missing) =
-            IdentityGraph::decode(&mut r, self.graph.config().clone())?;
-        self.graph = graph;
+        self.graph = IdentityGraph::decode(&mut r, self.graph.config().clone())?;
         if !r.is_empty() {
             return Err("trailing bytes after the store state".into());
         }
@@ -594,16 +592,6 @@ impl OrderStore {
             .any(|&(_, row)| row as usize >= versions.num_rows())
         {
             return Err("an order points past the stored versions".into());
-        }
-        if addresses_missing {
-            // An older graph: its orders' ship addresses are in the versions.
-            let addresses = versions.column(c::SHIP_ADDRESS).as_string::<i32>();
-            let mut scratch = Vec::new();
-            for (order, &(_, row)) in self.location.iter().enumerate() {
-                let address = (addresses.is_valid(row as usize))
-                    .then(|| normalized_address_hash(addresses.value(row as usize), &mut scratch));
-                self.graph.set_address(order as u32, address);
-            }
         }
         self.segments = vec![Segment {
             batch: versions,

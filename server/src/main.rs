@@ -7,14 +7,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use datafusion::arrow::array::AsArray;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use indicatif::{ProgressBar, ProgressStyle};
-use ordergraph_datasets::{
-    GenConfig, LinkableOrder, Truth, generate, score, score_linkable, write_ops_csv,
-};
+use ordergraph_datasets::{GenConfig, Truth, generate, write_ops_csv};
 use ordergraph_engine::Engine;
-use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
 use ordergraph_server::auth::Logins;
 use ordergraph_server::encode::{Encoding, encode};
 use ordergraph_server::flight::FlightServer;
@@ -328,62 +324,7 @@ fn load_demo(engine: &Engine, config: &GenConfig, data: &Path) -> Result<()> {
 async fn eval(engine: &Arc<Engine>, truth_path: &Path) -> Result<()> {
     let truth =
         Truth::read_csv(truth_path).with_context(|| format!("reading {}", truth_path.display()))?;
-    let sql = "SELECT channel, order_id, mcid, account_id, phone, email, wechat_unionid, device_id FROM orders";
-    let batches = engine.query(sql).await?.collect().await?;
-    let identity = engine.config().identity_config();
-    let mut scored: Vec<LinkableOrder<'_>> = Vec::new();
-    for b in &batches {
-        let col = |i: usize| b.column(i).as_string::<i32>();
-        let opt = |i: usize, row: usize| {
-            datafusion::arrow::array::Array::is_valid(col(i), row).then(|| col(i).value(row))
-        };
-        for row in 0..b.num_rows() {
-            let raw = RawIdentity {
-                channel: col(0).value(row),
-                account_id: opt(3, row),
-                phone: opt(4, row),
-                email: opt(5, row),
-                wechat_unionid: opt(6, row),
-                device_id: opt(7, row),
-            };
-            let keys = extract(&raw, identity.region, &identity.blocklist)
-                .into_iter()
-                .enumerate()
-                .filter_map(|(slot, s)| match s {
-                    Slot::Id { key, .. } => {
-                        Some((key, IdentityKind::ALL[slot] == IdentityKind::Phone))
-                    }
-                    _ => None,
-                })
-                .collect();
-            scored.push((
-                col(0).value(row),
-                col(1).value(row),
-                col(2).value(row),
-                keys,
-            ));
-        }
-    }
-    if scored.is_empty() {
-        bail!(
-            "no orders in {}: ingest the dataset first",
-            engine.dir().display()
-        );
-    }
-    let s = score(&truth, scored.iter().map(|o| (o.0, o.1, o.2)));
-    let linkable = score_linkable(&truth, &scored);
-    println!("orders                {}", s.orders);
-    println!("unmatched orders      {}", s.unmatched_orders);
-    println!("people (truth)        {}", s.persons);
-    println!("customers (MCIDs)     {}", s.customers_found);
-    println!("true pairs            {}", s.true_pairs);
-    println!("linkable pairs        {}", linkable.linkable_pairs);
-    println!("predicted pairs       {}", s.predicted_pairs);
-    println!("correct pairs         {}", s.correct_pairs);
-    println!("precision             {:.5}", s.precision);
-    println!("recall                {:.5}", s.recall);
-    println!("recall (linkable)     {:.5}", linkable.recall);
-    println!("f1                    {:.5}", s.f1);
+    println!("{}", ordergraph_eval::score_engine(engine, &truth).await?);
     Ok(())
 }
 

@@ -297,6 +297,38 @@ const PLACEHOLDER_DOMAINS: [&str; 6] = [
     "localhost.localdomain",
 ];
 
+/// Words typed as a mailbox or a domain to get past a required field.
+const FILLER_WORDS: [&str; 24] = [
+    "test", "none", "null", "nil", "na", "no", "noemail", "nomail", "noreply", "no-reply", "abc",
+    "abcd", "asdf", "qwerty", "admin", "user", "email", "mail", "example", "sample", "demo",
+    "unknown", "guest", "fake",
+];
+
+/// Whether a normalized email is a filler rather than someone's mailbox:
+/// a reserved or filler domain (`example.com`, `none.com`), the mailbox
+/// named as its domain (`a@a.com`, `na@na.com`), a filler word
+/// (`test@qq.com`), one character repeated (`aa@`,
+/// `111111@`), a run of counting digits (`123@`, `123456@`), or a QQ
+/// mailbox too short to be a QQ number (QQ numbers have five digits or
+/// more).
+pub(crate) fn is_placeholder_email(value: &str) -> bool {
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
+    let label = domain.split('.').next().unwrap_or_default();
+    let repeated = local.len() >= 2 && local.chars().all(|c| local.starts_with(c));
+    let counting = local.len() >= 3 && "1234567890".starts_with(local);
+    let short_qq =
+        domain == "qq.com" && local.len() < 5 && local.bytes().all(|b| b.is_ascii_digit());
+    PLACEHOLDER_DOMAINS.contains(&domain)
+        || FILLER_WORDS.contains(&local)
+        || FILLER_WORDS.contains(&label)
+        || local == label
+        || repeated
+        || counting
+        || short_qq
+}
+
 fn email(raw: &str, text: &mut String) -> Slot<Span> {
     if raw.trim().is_empty() {
         return Slot::Empty;
@@ -306,11 +338,7 @@ fn email(raw: &str, text: &mut String) -> Slot<Span> {
         return refused(raw.trim(), Refusal::Invalid, text);
     }
     let value = Span::since(start, text);
-    let placeholder = value
-        .of(text)
-        .rsplit_once('@')
-        .is_some_and(|(_, domain)| PLACEHOLDER_DOMAINS.contains(&domain));
-    if placeholder {
+    if is_placeholder_email(value.of(text)) {
         Slot::Refused {
             value,
             why: Refusal::Placeholder,
@@ -428,6 +456,37 @@ mod tests {
         #[test]
         fn masked_signature_reads_like_the_plain_rule(raw in "[0-9０-９*xX• ]{0,16}") {
             proptest::prop_assert_eq!(masked_signature(&raw), masked_signature_by_strings(&raw));
+        }
+    }
+
+    #[test]
+    fn filler_emails_are_placeholders() {
+        for filler in [
+            "123@qq.com",
+            "1234@qq.com",
+            "a@a.com",
+            "none@none.com",
+            "test@qq.com",
+            "111111@qq.com",
+            "aaa@163.com",
+            "123456@163.com",
+            "li@example.com",
+            "noemail@gmail.com",
+            "x@x.cn",
+        ] {
+            assert!(is_placeholder_email(filler), "{filler}");
+        }
+        for real in [
+            "li.wei@qq.com",
+            "10001@qq.com",
+            "284716392@qq.com",
+            "wang@163.com",
+            "ann.smith@gmail.com",
+            "ab@company.cn",
+            "z@zhang.me",
+            "li@x.com",
+        ] {
+            assert!(!is_placeholder_email(real), "{real}");
         }
     }
 

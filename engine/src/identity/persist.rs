@@ -7,8 +7,7 @@ use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};
 
 /// Format version of the encoded graph; bump on any layout change.
-/// Version 1 lacks the orders' ship addresses.
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 
 const REFUSALS: [Refusal; 5] = [
     Refusal::Masked,
@@ -35,12 +34,7 @@ fn kind_of(code: u8) -> DecodeResult<IdentityKind> {
 impl IdentityGraph {
     /// Appends the graph to `w`.
     pub(crate) fn encode(&self, w: &mut Writer) {
-        self.encode_as(w, VERSION);
-    }
-
-    /// [`Self::encode`] in format `version` (1 or 2): tests load the older one.
-    pub(super) fn encode_as(&self, w: &mut Writer, version: u8) {
-        w.u8(version);
+        w.u8(VERSION);
         w.len(self.idents.len());
         for (id, n) in self.idents.iter().enumerate() {
             w.u8(kind_code(n.kind));
@@ -56,27 +50,12 @@ impl IdentityGraph {
                     w.bitmap(b);
                 }
             }
-            // Identifiers, then addresses: two lists, as they were stored
-            // before the node held them in one.
-            for addresses in [false, true] {
-                let list = n
-                    .companions
-                    .iter()
-                    .filter(|&&c| (tag_of(c) == ADDRESS_TAG) == addresses);
-                w.len(list.clone().count());
-                for &c in list {
-                    w.u64(c);
-                }
-            }
+            w.u64s(&n.companions);
             match self.shared_reasons.get(&(id as u32)) {
                 None => w.u8(0),
                 Some(&SharedReason::Companions { kind, count }) => {
                     w.u8(1);
                     w.u8(kind_code(kind));
-                    w.len(count);
-                }
-                Some(&SharedReason::Addresses(count)) => {
-                    w.u8(2);
                     w.len(count);
                 }
             }
@@ -91,9 +70,6 @@ impl IdentityGraph {
                 w.i64(o.at);
                 w.bool(o.valid);
                 w.u32(o.phone_sig);
-                if version >= 2 {
-                    w.u64(o.address);
-                }
                 for id in o.idents {
                     w.u32(id);
                 }
@@ -118,6 +94,14 @@ impl IdentityGraph {
             w.u64(a.new);
             w.i64(a.at);
             w.bool(a.reason == "split");
+            match &a.via {
+                Some((kind, value)) => {
+                    w.bool(true);
+                    w.u8(kind_code(*kind));
+                    w.str(value);
+                }
+                None => w.bool(false),
+            }
         }
         w.len(self.alias_of.len());
         for (old, new) in &self.alias_of {
@@ -136,12 +120,10 @@ impl IdentityGraph {
     }
 
     /// Reads a graph written by [`IdentityGraph::encode`], to be used with
-    /// `config` (the configuration it was built with). Says too whether it
-    /// lacks the orders' ship addresses (an older format), which the caller
-    /// then gives it with [`IdentityGraph::set_address`].
-    pub(crate) fn decode(r: &mut Reader<'_>, config: IdentityConfig) -> DecodeResult<(Self, bool)> {
+    /// `config` (the configuration it was built with).
+    pub(crate) fn decode(r: &mut Reader<'_>, config: IdentityConfig) -> DecodeResult<Self> {
         let version = r.u8()?;
-        if version != 1 && version != VERSION {
+        if version != VERSION {
             return Err(format!("graph format {version}, expected {VERSION}"));
         }
         let mut g = IdentityGraph::new(config);
@@ -158,15 +140,13 @@ impl IdentityGraph {
                 1 => Postings::Large(Box::new(r.bitmap()?)),
                 t => return Err(format!("bad postings tag {t}")),
             };
-            let mut companions: SmallVec<[u64; 5]> = r.u64s()?.into();
-            companions.extend(r.u64s()?.into_iter().map(tag_address));
+            let companions: SmallVec<[u64; 5]> = r.u64s()?.into();
             let shared = match r.u8()? {
                 0 => None,
                 1 => Some(SharedReason::Companions {
                     kind: kind_of(r.u8()?)?,
                     count: r.u64()? as usize,
                 }),
-                2 => Some(SharedReason::Addresses(r.u64()? as usize)),
                 t => return Err(format!("bad shared tag {t}")),
             };
             let scope = g.scope_number(kind, &value);
@@ -197,7 +177,6 @@ impl IdentityGraph {
                 continue;
             }
             let (key, at, valid, phone_sig) = (r.u64()?, r.i64()?, r.bool()?, r.u32()?);
-            let address = if version == 1 { NO_ADDRESS } else { r.u64()? };
             let mut idents = [NONE; 5];
             for id in &mut idents {
                 *id = r.u32()?;
@@ -207,7 +186,6 @@ impl IdentityGraph {
                 at,
                 valid,
                 phone_sig,
-                address,
                 idents,
             }));
         }
@@ -233,11 +211,17 @@ impl IdentityGraph {
         for _ in 0..n {
             let (old, new, at) = (r.u64()?, r.u64()?, r.i64()?);
             let reason = if r.bool()? { "split" } else { "merge" };
+            let via = if r.bool()? {
+                Some((kind_of(r.u8()?)?, r.str()?.into_boxed_str()))
+            } else {
+                None
+            };
             g.aliases.push(Alias {
                 old,
                 new,
                 at,
                 reason,
+                via,
             });
         }
         let n = r.len(16)?;
@@ -282,13 +266,6 @@ impl IdentityGraph {
                 Ok(facts)
             })
             .collect::<DecodeResult<_>>()?;
-        Ok((g, version == 1))
-    }
-
-    /// Sets an order's ship address hash, for a graph decoded without them.
-    pub(crate) fn set_address(&mut self, order: u32, address: Option<u64>) {
-        if let Some(Some(node)) = self.orders.get_mut(order as usize) {
-            node.address = address.unwrap_or(NO_ADDRESS);
-        }
+        Ok(g)
     }
 }

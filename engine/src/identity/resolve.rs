@@ -4,16 +4,14 @@
 //! order's own key: never arrival order), and linked stage by stage, from the
 //! strongest identifier kind to the weakest, by a union-find whose clusters
 //! carry a profile of their exclusive identifiers. A link that would put two
-//! different unionIDs or two different emails into one customer is refused
-//! when the identifier changed hands after a quiet period (`handover_gap`):
-//! those are two people. Within that period it is one person using several
-//! accounts, and joins (see `link_with_owner`).
+//! different unionIDs or two different emails into one customer is always
+//! refused: those are two people, whatever the timing.
 //!
 //! Within a stage, an identifier's orders are walked in time with an
 //! "owner": the customer of its most recent valid (paid, shipped, signed)
 //! order. An order that conflicts with the owner and is itself valid takes
 //! the identifier over from then on, which is how a recycled phone's earlier
-//! orders stay with the earlier owner.
+//! orders stay with the earlier owner (see `link_with_owner`).
 
 use ordergraph_udfs::IdentityKind;
 use smallvec::SmallVec;
@@ -153,6 +151,8 @@ pub(crate) struct Resolver {
     /// (kind slot, identifier key, range of `members`), in processing order.
     groups: Vec<(usize, u64, std::ops::Range<usize>)>,
     labels: Vec<u32>,
+    /// Orders an identifier's walk holds back (see `link_with_owner`).
+    held: Vec<u32>,
 }
 
 impl Resolver {
@@ -224,7 +224,7 @@ impl Resolver {
             IdentityKind::Phone,
         ] {
             for group in of_kind(kind) {
-                link_with_owner(&mut uf, group, orders, handover_gap);
+                link_with_owner(&mut uf, group, orders, handover_gap, &mut self.held);
             }
         }
         // A device seen with two people's exclusive identifiers, or two
@@ -232,7 +232,7 @@ impl Resolver {
         // iPad): it links nothing.
         for group in of_kind(IdentityKind::Device) {
             if !device_is_ambiguous(group, orders, facts) {
-                link_with_owner(&mut uf, group, orders, handover_gap);
+                link_with_owner(&mut uf, group, orders, handover_gap, &mut self.held);
             }
         }
         self.labels.clear();
@@ -251,32 +251,92 @@ fn initial_profile(o: &LocalOrder) -> Profile {
     }
 }
 
-/// Walks one identifier's orders in time, joining each to the current
-/// owner's customer. An order whose customer conflicts with the owner's
-/// (different unionIDs or emails) takes the identifier over only
-/// after the owner left it unused for `handover_gap`, the quiet period after
-/// which carriers reassign a number, and only if it is itself valid. A
-/// conflict without such a gap is one person using several accounts with
-/// one phone (the new-customer-coupon pattern), and joins.
+/// Walks one identifier's orders in time, joining each to the customer that
+/// holds the identifier then (its *owner*). Two customers whose exclusive
+/// identifiers differ (two unionIDs, two emails) are two people and never
+/// join through it, however close in time:
+/// - an order of another person takes the identifier over if it is valid
+///   (paid, shipped, signed): a couple sharing a phone hands it back and
+///   forth, and each order without an exclusive identifier goes with the
+///   holder of the moment;
+/// - after the owner left the identifier unused for `handover_gap` (a
+///   carrier reassigns a number only after a quiet period), later orders
+///   are `held` back, not joined. If the owner shows up again through other
+///   identifiers, or nobody else does, they are the owner's. If another
+///   person takes the identifier over, the held orders are split at the
+///   longest silence among them (where the number changed hands): those
+///   before it are the owner's, those after it the new holder's, whose
+///   first orders often carry nothing but the number.
 fn link_with_owner(
     uf: &mut UnionFind<'_>,
     members: &[u32],
     orders: &[LocalOrder],
     handover_gap: i64,
+    held: &mut Vec<u32>,
 ) {
+    held.clear();
     let mut owner = members[0];
     let mut owner_last = orders[owner as usize].at;
     for &o in &members[1..] {
         let order = &orders[o as usize];
-        let quiet = order.at - owner_last >= handover_gap;
-        if !quiet || !uf.conflict(owner, o) {
-            uf.union(owner, o);
+        if held.is_empty() && !uf.conflict(owner, o) {
+            if order.at - owner_last < handover_gap {
+                uf.union(owner, o);
+                owner_last = order.at;
+            } else {
+                held.push(o);
+            }
+        } else if !held.is_empty() && uf.find(o) == uf.find(owner) {
+            // The owner is back: what was held was the owner's.
+            give(uf, owner, held);
             owner_last = order.at;
+        } else if !uf.conflict(owner, o) {
+            held.push(o);
         } else if order.valid || !orders[owner as usize].valid {
-            owner = o;
-            owner_last = order.at;
+            // Another person takes it over.
+            let handover = longest_silence(held, orders, owner_last, order.at);
+            give(uf, owner, &held[..handover]);
+            for &h in &held[handover..] {
+                if !uf.conflict(o, h) {
+                    uf.union(o, h);
+                } else if !uf.conflict(owner, h) {
+                    uf.union(owner, h);
+                }
+            }
+            held.clear();
+            (owner, owner_last) = (o, order.at);
         }
     }
+    give(uf, owner, held);
+    held.clear();
+}
+
+/// Joins the `held` orders that do not conflict with it to `owner`'s
+/// customer.
+fn give(uf: &mut UnionFind<'_>, owner: u32, held: &[u32]) {
+    for &h in held {
+        if !uf.conflict(owner, h) {
+            uf.union(owner, h);
+        }
+    }
+}
+
+/// Where the longest silence between the owner's last order, the held
+/// orders and the order taking over (`taken_at`) ends: the position of the
+/// held order that follows it, or past them all when the number changed
+/// hands only just before it was taken over (the latest, on a tie).
+fn longest_silence(held: &[u32], orders: &[LocalOrder], owner_last: i64, taken_at: i64) -> usize {
+    let mut before = owner_last;
+    let mut best = (i64::MIN, 0);
+    let times = held
+        .iter()
+        .map(|&h| orders[h as usize].at)
+        .chain([taken_at]);
+    for (k, at) in times.enumerate() {
+        best = best.max((at - before, k));
+        before = at;
+    }
+    best.1
 }
 
 /// What decides whether a device's orders link through it, folded over
