@@ -1,5 +1,5 @@
 //! `normalize_email(text) -> text`: trimmed, lower-cased, syntactically valid
-//! address, or NULL.
+//! address, one spelling per mailbox, or NULL.
 
 use std::borrow::Cow;
 
@@ -18,7 +18,7 @@ use crate::strings::map_strings;
 
 #[user_doc(
     doc_section(label = "Identity Functions"),
-    description = "Normalizes an email address: NFKC-folds, trims and lower-cases it. NULL, blank or syntactically invalid input returns NULL.",
+    description = "Normalizes an email address to one spelling per mailbox: NFKC-folds, trims and lower-cases it, drops a `+tag` sub-address, and for Gmail drops the dots of the mailbox name (`Zhang.San+shop@googlemail.com` is `zhangsan@gmail.com`). NULL, blank or syntactically invalid input returns NULL.",
     syntax_example = "normalize_email(email)",
     sql_example = r#"```sql
 > select normalize_email('  Zhang.San@QQ.com ');
@@ -98,8 +98,25 @@ pub fn write_normalized_email(raw: &str, out: &mut String) -> bool {
         return false;
     }
     let start = out.len();
-    out.push_str(trimmed);
+    // A `+tag` sub-address reaches the same mailbox (RFC 5233).
+    let local = match local.split_once('+') {
+        Some((mailbox, _)) if valid_local(mailbox) => mailbox,
+        _ => local,
+    };
+    let domain_start = start + local.len() + 1;
+    out.push_str(local);
+    out.push('@');
+    out.push_str(domain);
     out[start..].make_ascii_lowercase();
+    // Gmail ignores dots in the mailbox name and answers at both domains.
+    let gmail = matches!(&out[domain_start..], "gmail.com" | "googlemail.com");
+    if gmail {
+        out.truncate(domain_start - 1);
+        let mailbox: String = out[start..].chars().filter(|&c| c != '.').collect();
+        out.truncate(start);
+        out.push_str(&mailbox);
+        out.push_str("@gmail.com");
+    }
     true
 }
 
@@ -146,7 +163,19 @@ mod tests {
         );
         assert_eq!(
             normalize_email("mailto:a.b+tag@gmail.com").as_deref(),
-            Some("a.b+tag@gmail.com")
+            Some("ab@gmail.com")
+        );
+        assert_eq!(
+            normalize_email("Zhang.San+shop@GoogleMail.com").as_deref(),
+            Some("zhangsan@gmail.com")
+        );
+        assert_eq!(
+            normalize_email("zhang.san+618@qq.com").as_deref(),
+            Some("zhang.san@qq.com")
+        );
+        assert_eq!(
+            normalize_email("+618@qq.com").as_deref(),
+            Some("+618@qq.com")
         );
         assert_eq!(
             normalize_email("li_si-01@sub.example.com.cn").as_deref(),
