@@ -97,7 +97,7 @@ fn split_detail(kind: IdentityKind) -> &'static str {
         IdentityKind::Device => {
             "device used by several people (shared or family device): links nobody"
         }
-        _ => "would join customers holding different unionIDs, emails or accounts: kept apart",
+        _ => "would join customers holding different unionIDs or emails: kept apart",
     }
 }
 

@@ -42,7 +42,7 @@ use resolve::{IdentFacts, LocalOrder};
 /// The version of the resolution rules: a checkpoint's graph resolved under
 /// other rules is resolved again. Raise it with any change to what links or
 /// splits orders, normalization included.
-pub const RULES_VERSION: u32 = 3;
+pub const RULES_VERSION: u32 = 4;
 
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -54,11 +54,12 @@ pub struct IdentityConfig {
     pub region: Region,
     /// Values that never link.
     pub blocklist: Blocklist,
-    /// An identifier seen with more distinct unionIDs, emails or phones
-    /// than this is shared by several people. One person has one unionID,
-    /// and one or two emails and phone numbers at a time; a value between
-    /// two people (a couple's phone, a recycled number) is told apart in
-    /// time by resolution, so only a third one proves a crowd.
+    /// An identifier seen with more distinct unionIDs or emails than this
+    /// is shared by several people. One person has one unionID, and one or
+    /// two emails; a value between two people (a couple's phone, a
+    /// recycled number) is told apart in time by resolution, so only a
+    /// third one proves a crowd. Phones are not counted: the phone on an
+    /// order is often the recipient's, and a sender's account carries many.
     pub max_companions: usize,
     /// An identifier seen with more distinct channel accounts than this is
     /// shared: one person keeps an account or two per channel (a few more to

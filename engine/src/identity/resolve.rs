@@ -289,6 +289,7 @@ fn link_with_owner(
         } else if !held.is_empty() && uf.find(o) == uf.find(owner) {
             // The owner is back: what was held was the owner's.
             give(uf, owner, held);
+            held.clear();
             owner_last = order.at;
         } else if !uf.conflict(owner, o) {
             held.push(o);

@@ -714,6 +714,48 @@ fn a_recycled_numbers_new_holder_keeps_their_first_bare_orders() {
     assert!(!h.same("old1", "new1"));
 }
 
+/// An owner who shows up again after a quiet spell takes back what was
+/// held and goes on as before: a bare order right after joins the owner,
+/// and a partner who takes the phone over days later takes nothing back.
+#[test]
+fn an_owner_back_after_a_silence_keeps_the_next_orders() {
+    let mut h = Harness::new();
+    let p = "13712345671";
+    let mine = "o6_bmOWNERBACK0000001";
+    h.apply(&[
+        O {
+            channel: "miniprogram",
+            unionid: Some(mine),
+            phone: Some(p),
+            ..o("a1", 0)
+        },
+        O {
+            channel: "dealer",
+            phone: Some(p),
+            ..o("x1", 40)
+        },
+        O {
+            channel: "miniprogram",
+            unionid: Some(mine),
+            phone: Some(p),
+            ..o("a2", 41)
+        },
+        O {
+            channel: "dealer",
+            phone: Some(p),
+            ..o("y1", 50)
+        },
+        O {
+            channel: "miniprogram",
+            unionid: Some("o6_bmPARTNER000000001"),
+            phone: Some(p),
+            ..o("b1", 55)
+        },
+    ]);
+    assert!(h.same("a1", "x1") && h.same("a1", "y1"));
+    assert!(!h.same("a1", "b1"));
+}
+
 /// A reseller: one mini-program account, one phone in two spellings, 120
 /// signed orders over a year, a few placeholder emails typed to get past
 /// the form. However many orders, addresses or fillers, one person.
