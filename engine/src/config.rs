@@ -39,6 +39,8 @@ pub struct IdentitySettings {
     pub handover_gap_days: u32,
     /// Extra values that never link: `{ kind = "phone", value = "13700000000" }`.
     pub blocklist: Vec<BlockedValue>,
+    /// See [`IdentityConfig::store_channels`].
+    pub store_channels: Vec<String>,
 }
 
 /// One blocklist entry.
@@ -60,6 +62,7 @@ impl Default for IdentitySettings {
             max_accounts: d.max_accounts,
             handover_gap_days: (d.handover_gap / 86_400_000_000) as u32,
             blocklist: Vec::new(),
+            store_channels: d.store_channels,
         }
     }
 }
@@ -443,6 +446,7 @@ impl EngineConfig {
             max_companions: self.identity.max_companions,
             max_accounts: self.identity.max_accounts,
             handover_gap: i64::from(self.identity.handover_gap_days) * 86_400_000_000,
+            store_channels: self.identity.store_channels.clone(),
         }
     }
 }

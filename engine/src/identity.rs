@@ -42,7 +42,7 @@ use resolve::{IdentFacts, LocalOrder};
 /// The version of the resolution rules: a checkpoint's graph resolved under
 /// other rules is resolved again. Raise it with any change to what links or
 /// splits orders, normalization included.
-pub const RULES_VERSION: u32 = 4;
+pub const RULES_VERSION: u32 = 5;
 
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -69,6 +69,12 @@ pub struct IdentityConfig {
     /// Quiet time after which an identifier may pass to another person (a
     /// recycled phone), microseconds.
     pub handover_gap: i64,
+    /// Channels whose orders are keyed in by a store clerk (a dealer's
+    /// till). The phone on such an order may be the buyer's, the shop's own
+    /// or one the clerk types for every walk-in: it joins the order to the
+    /// customer who uses that phone on other channels, and never makes a
+    /// customer by itself.
+    pub store_channels: Vec<String>,
 }
 
 impl IdentityConfig {
@@ -83,6 +89,11 @@ impl IdentityConfig {
             _ => Some(self.max_companions),
         }
     }
+
+    /// Whether orders of `channel` are keyed in by a store clerk.
+    pub fn in_store(&self, channel: &str) -> bool {
+        self.store_channels.iter().any(|c| c == channel)
+    }
 }
 
 impl Default for IdentityConfig {
@@ -93,6 +104,7 @@ impl Default for IdentityConfig {
             max_companions: 2,
             max_accounts: 8,
             handover_gap: 30 * 86_400_000_000,
+            store_channels: vec!["dealer".into(), "offline".into(), "store".into()],
         }
     }
 }
@@ -112,6 +124,8 @@ pub struct OrderInput {
     pub valid: bool,
     /// [`phone_signature`] of the raw phone, if any.
     pub phone_sig: Option<u32>,
+    /// Keyed in by a store clerk ([`IdentityConfig::in_store`]).
+    pub in_store: bool,
 }
 
 /// Orders for [`IdentityGraph::apply`], their identifier values in one
@@ -273,6 +287,7 @@ struct OrderNode {
     key: u64,
     at: i64,
     valid: bool,
+    in_store: bool,
     phone_sig: u32,
     idents: [u32; 5],
 }
@@ -900,6 +915,7 @@ impl IdentityGraph {
             key: input.key,
             at: input.at,
             valid: input.valid,
+            in_store: input.in_store,
             phone_sig: input.phone_sig.unwrap_or(0),
             idents,
         };
@@ -1206,7 +1222,8 @@ impl IdentityGraph {
     ///   parts it may bring together earlier than a full resolution would
     ///   are parts of one customer, whose merged profile turns no later
     ///   conflict check (with that customer or any other) either way;
-    /// - if it links by its device, the device links with it as without it.
+    /// - if it links by its device, the device links with it as without it;
+    /// - it is not a store order linking by its phone.
     ///
     /// Orders of this batch not yet resolved are left out: one that is
     /// resolved later, sharing an identifier with this one, re-resolves
@@ -1232,6 +1249,11 @@ impl IdentityGraph {
                 NONE
             }
         });
+        // A store order's phone joins it to the phone's holder elsewhere at
+        // its time, which re-resolving the component finds.
+        if node.in_store && usable[IdentityKind::Phone as usize] != NONE {
+            return None;
+        }
         let mut target = None;
         let mut device = None;
         let mut batch_links = 0u8;
@@ -1435,6 +1457,7 @@ impl IdentityGraph {
         LocalOrder {
             at: n.at,
             valid: n.valid,
+            in_store: n.in_store,
             phone_sig: n.phone_sig,
             idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
         }

@@ -223,6 +223,7 @@ impl Job {
                 at: at.value(row),
                 valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
                 phone_sig: None,
+                in_store: config.in_store(raw.channel),
             };
             inputs.push_raw(input, &raw, config.region, &config.blocklist);
         }

@@ -7,7 +7,7 @@ use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};
 
 /// Format version of the encoded graph; bump on any layout change.
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
 
 const REFUSALS: [Refusal; 5] = [
     Refusal::Masked,
@@ -69,6 +69,7 @@ impl IdentityGraph {
                 w.u64(o.key);
                 w.i64(o.at);
                 w.bool(o.valid);
+                w.bool(o.in_store);
                 w.u32(o.phone_sig);
                 for id in o.idents {
                     w.u32(id);
@@ -176,7 +177,8 @@ impl IdentityGraph {
                 g.orders.push(None);
                 continue;
             }
-            let (key, at, valid, phone_sig) = (r.u64()?, r.i64()?, r.bool()?, r.u32()?);
+            let (key, at, valid, in_store, phone_sig) =
+                (r.u64()?, r.i64()?, r.bool()?, r.bool()?, r.u32()?);
             let mut idents = [NONE; 5];
             for id in &mut idents {
                 *id = r.u32()?;
@@ -185,6 +187,7 @@ impl IdentityGraph {
                 key,
                 at,
                 valid,
+                in_store,
                 phone_sig,
                 idents,
             }));

@@ -11,7 +11,7 @@
 //! "owner": the customer of its most recent valid (paid, shipped, signed)
 //! order. An order that conflicts with the owner and is itself valid takes
 //! the identifier over from then on, which is how a recycled phone's earlier
-//! orders stay with the earlier owner (see `link_with_owner`).
+//! orders stay with the earlier owner (see `Walk::link`).
 
 use ordergraph_udfs::IdentityKind;
 use smallvec::SmallVec;
@@ -26,6 +26,8 @@ pub(crate) struct LocalOrder {
     /// `ordered_at`, microseconds.
     pub(crate) at: i64,
     pub(crate) valid: bool,
+    /// Keyed in by a store clerk: its phone may not be the buyer's.
+    pub(crate) in_store: bool,
     /// Visible digits of the phone (masked or not), 0 if none.
     pub(crate) phone_sig: u32,
     pub(crate) idents: [u32; 5],
@@ -151,7 +153,7 @@ pub(crate) struct Resolver {
     /// (kind slot, identifier key, range of `members`), in processing order.
     groups: Vec<(usize, u64, std::ops::Range<usize>)>,
     labels: Vec<u32>,
-    /// Orders an identifier's walk holds back (see `link_with_owner`).
+    /// Orders an identifier's walk holds back (see `Walk::link`).
     held: Vec<u32>,
 }
 
@@ -218,21 +220,32 @@ impl Resolver {
                 uf.union(group[0], o);
             }
         }
-        for kind in [
-            IdentityKind::Account,
-            IdentityKind::Email,
-            IdentityKind::Phone,
-        ] {
+        let walk = Walk {
+            orders,
+            handover_gap,
+        };
+        for kind in [IdentityKind::Account, IdentityKind::Email] {
             for group in of_kind(kind) {
-                link_with_owner(&mut uf, group, orders, handover_gap, &mut self.held);
+                walk.link(&mut uf, group, |_| false, &mut self.held);
             }
+        }
+        // A store clerk may type the shop's own number, or one number for
+        // every walk-in: a phone on a store order is not known to be the
+        // buyer's.
+        for group in of_kind(IdentityKind::Phone) {
+            walk.link(
+                &mut uf,
+                group,
+                |o| orders[o as usize].in_store,
+                &mut self.held,
+            );
         }
         // A device seen with two people's exclusive identifiers, or two
         // different phones (even masked ones), is a shared device (a family
         // iPad): it links nothing.
         for group in of_kind(IdentityKind::Device) {
             if !device_is_ambiguous(group, orders, facts) {
-                link_with_owner(&mut uf, group, orders, handover_gap, &mut self.held);
+                walk.link(&mut uf, group, |_| false, &mut self.held);
             }
         }
         self.labels.clear();
@@ -251,65 +264,86 @@ fn initial_profile(o: &LocalOrder) -> Profile {
     }
 }
 
-/// Walks one identifier's orders in time, joining each to the customer that
-/// holds the identifier then (its *owner*). Two customers whose exclusive
-/// identifiers differ (two unionIDs, two emails) are two people and never
-/// join through it, however close in time:
-/// - an order of another person takes the identifier over if it is valid
-///   (paid, shipped, signed): a couple sharing a phone hands it back and
-///   forth, and each order without an exclusive identifier goes with the
-///   holder of the moment;
-/// - after the owner left the identifier unused for `handover_gap` (a
-///   carrier reassigns a number only after a quiet period), later orders
-///   are `held` back, not joined. If the owner shows up again through other
-///   identifiers, or nobody else does, they are the owner's. If another
-///   person takes the identifier over, the held orders are split at the
-///   longest silence among them (where the number changed hands): those
-///   before it are the owner's, those after it the new holder's, whose
-///   first orders often carry nothing but the number.
-fn link_with_owner(
-    uf: &mut UnionFind<'_>,
-    members: &[u32],
-    orders: &[LocalOrder],
+/// How an identifier's orders are walked in time.
+struct Walk<'a> {
+    orders: &'a [LocalOrder],
     handover_gap: i64,
-    held: &mut Vec<u32>,
-) {
-    held.clear();
-    let mut owner = members[0];
-    let mut owner_last = orders[owner as usize].at;
-    for &o in &members[1..] {
-        let order = &orders[o as usize];
-        if held.is_empty() && !uf.conflict(owner, o) {
-            if order.at - owner_last < handover_gap {
-                uf.union(owner, o);
-                owner_last = order.at;
-            } else {
-                held.push(o);
-            }
-        } else if !held.is_empty() && uf.find(o) == uf.find(owner) {
-            // The owner is back: what was held was the owner's.
-            give(uf, owner, held);
-            held.clear();
-            owner_last = order.at;
-        } else if !uf.conflict(owner, o) {
-            held.push(o);
-        } else if order.valid || !orders[owner as usize].valid {
-            // Another person takes it over.
-            let handover = longest_silence(held, orders, owner_last, order.at);
-            give(uf, owner, &held[..handover]);
-            for &h in &held[handover..] {
-                if !uf.conflict(o, h) {
-                    uf.union(o, h);
-                } else if !uf.conflict(owner, h) {
-                    uf.union(owner, h);
+}
+
+impl Walk<'_> {
+    /// Walks one identifier's orders in time, joining each to the customer
+    /// that holds the identifier then (its *owner*). Two customers whose
+    /// exclusive identifiers differ (two unionIDs, two emails) are two
+    /// people and never join through it, however close in time:
+    /// - an order of another person takes the identifier over if it is
+    ///   valid (paid, shipped, signed): a couple sharing a phone hands it
+    ///   back and forth, and each order without an exclusive identifier goes
+    ///   with the holder of the moment;
+    /// - after the owner left the identifier unused for `handover_gap` (a
+    ///   carrier reassigns a number only after a quiet period), later
+    ///   orders are `held` back, not joined. If the owner shows up again
+    ///   through other identifiers, or nobody else does, they are the
+    ///   owner's. If another person takes the identifier over, the held
+    ///   orders are split at the longest silence among them (where the
+    ///   number changed hands): those before it are the owner's, those
+    ///   after it the new holder's, whose first orders often carry nothing
+    ///   but the number;
+    /// - a `weak` order (one where someone else may have typed the value)
+    ///   goes with the owner of its moment but is no sign of who holds the
+    ///   identifier: it never takes it over nor keeps it in use, and an
+    ///   identifier seen only on weak orders links nothing.
+    fn link(
+        &self,
+        uf: &mut UnionFind<'_>,
+        members: &[u32],
+        weak: impl Fn(u32) -> bool,
+        held: &mut Vec<u32>,
+    ) {
+        let orders = self.orders;
+        held.clear();
+        let Some(first) = members.iter().position(|&m| !weak(m)) else {
+            return;
+        };
+        let mut owner = members[first];
+        let mut owner_last = orders[owner as usize].at;
+        // Weak orders before the first holder's go with that holder.
+        give(uf, owner, &members[..first]);
+        for &o in &members[first + 1..] {
+            let order = &orders[o as usize];
+            if held.is_empty() && !uf.conflict(owner, o) {
+                if order.at - owner_last < self.handover_gap {
+                    uf.union(owner, o);
+                    if !weak(o) {
+                        owner_last = order.at;
+                    }
+                } else {
+                    held.push(o);
                 }
+            } else if !held.is_empty() && uf.find(o) == uf.find(owner) {
+                // The owner is back: what was held was the owner's.
+                give(uf, owner, held);
+                held.clear();
+                owner_last = order.at;
+            } else if !uf.conflict(owner, o) {
+                held.push(o);
+            } else if !weak(o) && (order.valid || !orders[owner as usize].valid) {
+                // Another person takes it over.
+                let handover = longest_silence(held, orders, owner_last, order.at);
+                give(uf, owner, &held[..handover]);
+                for &h in &held[handover..] {
+                    if !uf.conflict(o, h) {
+                        uf.union(o, h);
+                    } else if !uf.conflict(owner, h) {
+                        uf.union(owner, h);
+                    }
+                }
+                held.clear();
+                (owner, owner_last) = (o, order.at);
             }
-            held.clear();
-            (owner, owner_last) = (o, order.at);
         }
+        give(uf, owner, held);
+        held.clear();
     }
-    give(uf, owner, held);
-    held.clear();
 }
 
 /// Joins the `held` orders that do not conflict with it to `owner`'s

@@ -101,6 +101,7 @@ impl Harness {
             at: x.day * DAY,
             valid: x.valid,
             phone_sig: x.phone.and_then(phone_signature),
+            in_store: self.graph.config().in_store(x.channel),
         };
         let config = self.graph.config();
         (input, extract(&raw, config.region, &config.blocklist))
@@ -574,6 +575,58 @@ fn recycled_phone_keeps_earlier_orders_with_earlier_owner() {
         edges.contains(&(IdentityKind::Phone, "+8613912340001", Edge::Split)),
         "{edges:?}"
     );
+}
+
+#[test]
+fn a_phone_typed_in_a_store_makes_no_customer_by_itself() {
+    let shop = "13912340077";
+    let mut h = Harness::new();
+    let walk_in = |id, day| O {
+        channel: "dealer",
+        phone: Some(shop),
+        ..o(id, day)
+    };
+    h.apply(&[walk_in("w1", 1), walk_in("w2", 3), walk_in("w3", 9)]);
+    assert!(!h.same("w1", "w2") && !h.same("w2", "w3") && !h.same("w1", "w3"));
+    // A member card still links its holder's store orders.
+    h.apply(&[
+        O {
+            account: Some("card-88"),
+            ..walk_in("c1", 12)
+        },
+        O {
+            account: Some("card-88"),
+            ..walk_in("c2", 20)
+        },
+    ]);
+    assert!(h.same("c1", "c2") && !h.same("c1", "w3"));
+}
+
+#[test]
+fn a_store_order_joins_who_uses_its_phone_elsewhere() {
+    let p = "13912340078";
+    let mut h = Harness::new();
+    h.apply(&unrelated());
+    let store = |id, day| O {
+        channel: "dealer",
+        phone: Some(p),
+        ..o(id, day)
+    };
+    h.apply(&[store("d1", 1), store("d2", 5)]);
+    assert!(!h.same("d1", "d2"));
+    // The number's owner shows up online: the walk-in orders were theirs.
+    let owner = O {
+        channel: "tmall",
+        account: Some("tb-owner"),
+        phone: Some(p),
+        ..o("t1", 8)
+    };
+    h.apply(&[owner]);
+    assert!(h.same("d1", "t1") && h.same("d2", "t1"));
+    // A later store order joins them, by increment as at once.
+    let earlier = [store("d1", 1), store("d2", 5), owner];
+    let (h, _) = increment_against_at_once(&earlier, &[store("d3", 12)]);
+    assert!(h.same("d3", "t1"));
 }
 
 #[test]
