@@ -1,0 +1,107 @@
+//! `docs/ordergraph.example.toml` is a configuration `ordergraph serve`
+//! accepts: it is loaded from a data directory through the engine's parser
+//! (`EngineConfig::load`), and its users through the server's login check
+//! (`Logins::new`), as at start-up.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ordergraph_engine::{CONFIG_FILE, EngineConfig, Role};
+use ordergraph_server::auth::Logins;
+
+const EXAMPLE: &str = include_str!("../../docs/ordergraph.example.toml");
+
+fn load_example() -> EngineConfig {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(CONFIG_FILE), EXAMPLE).unwrap();
+    EngineConfig::load(dir.path())
+        .unwrap_or_else(|e| panic!("docs/ordergraph.example.toml does not load: {e}"))
+}
+
+#[test]
+fn the_example_configuration_loads() {
+    let config = load_example();
+
+    assert_eq!(config.target_partitions, 2);
+
+    assert_eq!(config.identity.default_region, "CN");
+    assert_eq!(config.identity.max_companions, 2);
+    assert_eq!(config.identity.max_accounts, 8);
+    assert_eq!(config.identity.handover_gap_days, 30);
+    assert!(config.identity_config().in_store("pos"));
+    assert_eq!(config.identity.blocklist.len(), 3);
+    assert_eq!(config.identity.blocklist[2].kind, "account");
+    assert_eq!(config.identity.blocklist[2].value, "dealer:walkin");
+    assert_eq!(
+        config.identity_config().handover_gap,
+        30 * 86_400_000_000,
+        "handover_gap_days is read as days"
+    );
+
+    assert_eq!(
+        config.report.now.as_deref(),
+        Some("2026-06-30T00:00:00+08:00")
+    );
+    assert_eq!(config.report.high_value_amount, 5000);
+    assert_eq!(config.report.supplier_confirm_hours, 48);
+    assert!((config.report.velocity_weight_today - 1.5).abs() < 1e-9);
+    assert!(
+        config
+            .report
+            .new_customer_coupons
+            .iter()
+            .any(|c| c == "新人券")
+    );
+
+    assert_eq!(config.limits.memory_limit_mib, 4096);
+    assert_eq!(config.limits.max_pending_ingests, 16);
+    let analyst = config.limits.for_role(Some(Role::Analyst));
+    assert_eq!(analyst.timeout, Duration::from_secs(60));
+    assert_eq!(analyst.max_rows, Some(1_000_000));
+    assert_eq!(analyst.memory, Some(512 << 20));
+    let marketing = config.limits.for_role(Some(Role::Marketing));
+    assert_eq!(marketing.max_rows, Some(200_000));
+    assert_eq!(
+        marketing.timeout,
+        Duration::from_secs(300),
+        "a key a role leaves out keeps the [limits] value"
+    );
+
+    assert_eq!(config.source.watch_dir.as_deref(), Some(Path::new("inbox")));
+    assert_eq!(config.source.poll_ms, 500);
+    assert_eq!(config.storage.checkpoint_interval_s, 300);
+
+    assert!(config.postgres.enabled);
+    assert_eq!(config.postgres.listen.port(), 5433);
+    assert!(config.postgres.require_tls);
+    assert_eq!(
+        config.postgres.tls_cert.as_deref(),
+        Some(Path::new("tls/server.crt"))
+    );
+    assert_eq!(config.postgres.max_connections, 64);
+    assert!(config.flight.enabled);
+    assert_eq!(config.flight.listen.port(), 32010);
+    assert!(config.flight.tls_key.is_some());
+
+    let users: Vec<(&str, Role)> = config
+        .users
+        .iter()
+        .map(|u| (u.name.as_str(), u.role))
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("admin", Role::Admin),
+            ("ana", Role::Analyst),
+            ("loader", Role::Ingest),
+        ]
+    );
+}
+
+#[test]
+fn the_example_users_pass_the_start_up_check() {
+    let config = load_example();
+    let logins = Logins::new(&config.users, false)
+        .unwrap_or_else(|e| panic!("the example's [[users]] are refused: {e}"));
+    assert!(logins.has_users());
+}
