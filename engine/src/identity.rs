@@ -42,7 +42,7 @@ use resolve::{IdentFacts, LocalOrder};
 /// The version of the resolution rules: a checkpoint's graph resolved under
 /// other rules is resolved again. Raise it with any change to what links or
 /// splits orders, normalization included.
-pub const RULES_VERSION: u32 = 5;
+pub const RULES_VERSION: u32 = 6;
 
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -259,7 +259,8 @@ struct IdentNode {
     added_in: u32,
     /// An account's channel, numbered in `IdentityGraph::scopes`, so that
     /// clustering compares accounts' channels without reading their
-    /// values; [`SCOPE_UNLISTED`] past the list's end, 0 for other kinds.
+    /// values; [`SCOPE_UNLISTED`] past the list's end. For a phone,
+    /// [`SCOPE_LANDLINE`] or 0; 0 for other kinds.
     scope: u16,
     kind: IdentityKind,
     /// Whether it is shared (see `IdentityGraph::shared_reasons`).
@@ -279,6 +280,9 @@ const _: () = assert!(std::mem::size_of::<Option<OrderNode>>() == 64);
 /// [`IdentNode::scope`] of an account whose channel came after
 /// `u16::MAX - 1` others: its scope is hashed from its value.
 const SCOPE_UNLISTED: u16 = u16::MAX;
+
+/// [`IdentNode::scope`] of a fixed-line phone.
+const SCOPE_LANDLINE: u16 = 1;
 
 /// An order as the graph sees it: one cache line.
 #[derive(Debug, Clone, Copy)]
@@ -1069,8 +1073,10 @@ impl IdentityGraph {
 
     /// The [`IdentNode::scope`] of a new identifier.
     fn scope_number(&mut self, kind: IdentityKind, value: &str) -> u16 {
-        if kind != IdentityKind::Account {
-            return 0;
+        match kind {
+            IdentityKind::Account => {}
+            IdentityKind::Phone if extract::is_landline(value) => return SCOPE_LANDLINE,
+            _ => return 0,
         }
         let channel = extract::account_channel(value);
         if let Some(n) = self.scopes.iter().position(|c| &**c == channel) {
@@ -1223,7 +1229,8 @@ impl IdentityGraph {
     ///   are parts of one customer, whose merged profile turns no later
     ///   conflict check (with that customer or any other) either way;
     /// - if it links by its device, the device links with it as without it;
-    /// - it is not a store order linking by its phone.
+    /// - it is not a store order linking by its phone, nor linking by a
+    ///   landline.
     ///
     /// Orders of this batch not yet resolved are left out: one that is
     /// resolved later, sharing an identifier with this one, re-resolves
@@ -1251,7 +1258,9 @@ impl IdentityGraph {
         });
         // A store order's phone joins it to the phone's holder elsewhere at
         // its time, which re-resolving the component finds.
-        if node.in_store && usable[IdentityKind::Phone as usize] != NONE {
+        // A landline's orders are judged together (see `Resolver::resolve`).
+        let phone = usable[IdentityKind::Phone as usize];
+        if phone != NONE && (node.in_store || self.facts(phone).household) {
             return None;
         }
         let mut target = None;
@@ -1667,6 +1676,7 @@ impl IdentityGraph {
                 }
                 (_, number) => u64::from(number),
             },
+            household: node.kind == IdentityKind::Phone && node.scope == SCOPE_LANDLINE,
         }
     }
 

@@ -424,6 +424,15 @@ pub(crate) fn account_scope(value: &str) -> u64 {
     xxh3_64(account_channel(value).as_bytes())
 }
 
+/// Whether a normalized phone is a mainland fixed line (`+86` and anything
+/// but a mobile's eleven digits `1…`; Beijing's `10…` is a landline): a
+/// household's or an office's number, shared by whoever lives or works
+/// there. Numbers of other countries are taken as personal.
+pub(crate) fn is_landline(e164: &str) -> bool {
+    e164.strip_prefix("+86")
+        .is_some_and(|national| !(national.len() == 11 && national.starts_with('1')))
+}
+
 /// The channel of a `channel:account_id` value.
 pub(crate) fn account_channel(value: &str) -> &str {
     value.split_once(':').map(|(c, _)| c).unwrap_or_default()
@@ -432,6 +441,26 @@ pub(crate) fn account_channel(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn landlines_are_mainland_numbers_that_are_not_mobiles() {
+        for landline in [
+            "+861089181887",
+            "+8631188331770",
+            "+8675523456789",
+            "+864008123123",
+        ] {
+            assert!(is_landline(landline), "{landline}");
+        }
+        for personal in [
+            "+8613912345678",
+            "+8619924163617",
+            "+85291234567",
+            "+14155550123",
+        ] {
+            assert!(!is_landline(personal), "{personal}");
+        }
+    }
 
     /// The plain reading of the rule, allocating as it goes.
     fn masked_signature_by_strings(raw: &str) -> Option<u32> {

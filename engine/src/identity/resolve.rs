@@ -40,6 +40,8 @@ pub(crate) struct IdentFacts {
     /// The channel an account belongs to: two accounts of one channel on one
     /// device suggest two people.
     pub(crate) scope: u64,
+    /// A phone that belongs to a household or an office (a landline).
+    pub(crate) household: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -150,8 +152,9 @@ pub(crate) struct Resolver {
     profile: Vec<Profile>,
     pairs: Vec<(u32, u32)>,
     members: Vec<u32>,
-    /// (kind slot, identifier key, range of `members`), in processing order.
-    groups: Vec<(usize, u64, std::ops::Range<usize>)>,
+    /// (kind slot, identifier key, range of `members`, identifier), in
+    /// processing order.
+    groups: Vec<(usize, u64, std::ops::Range<usize>, u32)>,
     labels: Vec<u32>,
     /// Orders an identifier's walk holds back (see `Walk::link`).
     held: Vec<u32>,
@@ -198,7 +201,7 @@ impl Resolver {
                 .iter()
                 .position(|&x| x == id)
                 .unwrap_or(0);
-            groups.push((slot, facts(id).key, start..end));
+            groups.push((slot, facts(id).key, start..end, id));
             start = end;
         }
         groups.sort_unstable_by_key(|g| (g.0, g.1));
@@ -207,7 +210,7 @@ impl Resolver {
             groups
                 .iter()
                 .filter(move |g| g.0 == kind as usize)
-                .map(|g| &members[g.2.clone()])
+                .map(|g| (g.3, &members[g.2.clone()]))
         };
         let mut uf = UnionFind {
             parent: &mut self.parent,
@@ -215,7 +218,7 @@ impl Resolver {
         };
 
         // A unionID is one person: its orders join unconditionally.
-        for group in of_kind(IdentityKind::Unionid) {
+        for (_, group) in of_kind(IdentityKind::Unionid) {
             for &o in &group[1..] {
                 uf.union(group[0], o);
             }
@@ -225,14 +228,21 @@ impl Resolver {
             handover_gap,
         };
         for kind in [IdentityKind::Account, IdentityKind::Email] {
-            for group in of_kind(kind) {
+            for (_, group) in of_kind(kind) {
                 walk.link(&mut uf, group, |_| false, &mut self.held);
             }
         }
         // A store clerk may type the shop's own number, or one number for
         // every walk-in: a phone on a store order is not known to be the
         // buyer's.
-        for group in of_kind(IdentityKind::Phone) {
+        // A landline seen with two people's exclusive identifiers, or with
+        // two accounts of one channel, is a household's or an office's: it
+        // links nobody, for whoever orders without an account or email
+        // there may be any of them.
+        for (id, group) in of_kind(IdentityKind::Phone) {
+            if facts(id).household && several_people(group, orders, facts) {
+                continue;
+            }
             walk.link(
                 &mut uf,
                 group,
@@ -243,7 +253,7 @@ impl Resolver {
         // A device seen with two people's exclusive identifiers, or two
         // different phones (even masked ones), is a shared device (a family
         // iPad): it links nothing.
-        for group in of_kind(IdentityKind::Device) {
+        for (_, group) in of_kind(IdentityKind::Device) {
             if !device_is_ambiguous(group, orders, facts) {
                 walk.link(&mut uf, group, |_| false, &mut self.held);
             }
@@ -445,8 +455,28 @@ impl DeviceProfile {
         if self.sig != 0 && !self.unsigned {
             return false;
         }
-        [self.unionid, self.email, self.phone].contains(&Seen::Several) || self.scope_clash
+        self.phone == Seen::Several || self.several_people()
     }
+
+    /// Whether the orders taken in carry two unionIDs, two emails or two
+    /// accounts of one channel.
+    fn several_people(&self) -> bool {
+        [self.unionid, self.email].contains(&Seen::Several) || self.scope_clash
+    }
+}
+
+/// Whether the orders show two people: two unionIDs, two emails or two
+/// accounts of one channel.
+fn several_people(
+    members: &[u32],
+    orders: &[LocalOrder],
+    facts: &impl Fn(u32) -> IdentFacts,
+) -> bool {
+    let mut profile = DeviceProfile::default();
+    for &m in members {
+        profile.add(&orders[m as usize], facts);
+    }
+    profile.several_people()
 }
 
 fn device_is_ambiguous(

@@ -630,6 +630,38 @@ fn a_store_order_joins_who_uses_its_phone_elsewhere() {
 }
 
 #[test]
+fn a_household_landline_links_nobody() {
+    let home = "010-8918 1887";
+    let on = |channel, account, id, day| O {
+        channel,
+        account: Some(account),
+        phone: Some(home),
+        ..o(id, day)
+    };
+    // Two Tmall accounts behind one fixed line: a household.
+    let (h, _) = increment_against_at_once(
+        &[
+            on("tmall", "tb-mother", "m1", 1),
+            on("jd", "jd-son", "s1", 4),
+        ],
+        &[
+            on("tmall", "tb-son", "s2", 9),
+            on("douyin", "dy-mother", "m2", 12),
+        ],
+    );
+    assert!(!h.same("m1", "s1") && !h.same("m1", "s2") && !h.same("s1", "m2"));
+    // One account per channel: one person who orders with the home phone.
+    let (h, _) = increment_against_at_once(
+        &[
+            on("tmall", "tb-only", "a1", 1),
+            on("jd", "jd-only", "a2", 4),
+        ],
+        &[on("douyin", "dy-only", "a3", 9)],
+    );
+    assert!(h.same("a1", "a2") && h.same("a2", "a3"));
+}
+
+#[test]
 fn an_unpaid_order_does_not_take_over_a_phone() {
     let mut h = Harness::new();
     let p = "13912340002";
