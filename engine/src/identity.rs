@@ -32,7 +32,7 @@ mod resolve;
 use crate::key_index::{KeyIndex, prefetch_lines};
 use extract::hold;
 pub use extract::{
-    Blocklist, RawIdentity, Refusal, Slot, Span, extract, extract_order, phone_signature,
+    Blocklist, RawIdentity, Refusal, Slot, Span, extract, extract_order, phone_signature, place_key,
 };
 pub use ordergraph_udfs::IdentityKind;
 use postings::Postings;
@@ -42,7 +42,7 @@ use resolve::{IdentFacts, LocalOrder};
 /// The version of the resolution rules: a checkpoint's graph resolved under
 /// other rules is resolved again. Raise it with any change to what links or
 /// splits orders, normalization included.
-pub const RULES_VERSION: u32 = 6;
+pub const RULES_VERSION: u32 = 7;
 
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -126,6 +126,9 @@ pub struct OrderInput {
     pub phone_sig: Option<u32>,
     /// Keyed in by a store clerk ([`IdentityConfig::in_store`]).
     pub in_store: bool,
+    /// For a store order, [`extract::place_key`] of its ship address; 0
+    /// when it has none or is not a store order.
+    pub place: u32,
 }
 
 /// Orders for [`IdentityGraph::apply`], their identifier values in one
@@ -293,6 +296,7 @@ struct OrderNode {
     valid: bool,
     in_store: bool,
     phone_sig: u32,
+    place: u32,
     idents: [u32; 5],
 }
 
@@ -921,6 +925,7 @@ impl IdentityGraph {
             valid: input.valid,
             in_store: input.in_store,
             phone_sig: input.phone_sig.unwrap_or(0),
+            place: input.place,
             idents,
         };
         let previous = self.orders[o];
@@ -928,7 +933,8 @@ impl IdentityGraph {
         let dirtied_before = dirty.len();
         match previous {
             Some(old) if old.idents == idents => {
-                if (old.at, old.valid, old.phone_sig) != (node.at, node.valid, node.phone_sig)
+                if (old.at, old.valid, old.phone_sig, old.place)
+                    != (node.at, node.valid, node.phone_sig, node.place)
                     && self.comp_of[o] != NONE
                 {
                     reresolve.insert(self.comp_of[o]);
@@ -1468,6 +1474,7 @@ impl IdentityGraph {
             valid: n.valid,
             in_store: n.in_store,
             phone_sig: n.phone_sig,
+            place: n.place,
             idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
         }
     }

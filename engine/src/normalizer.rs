@@ -15,7 +15,7 @@ use std::sync::{Arc, mpsc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
-use crate::identity::{IdentityConfig, NONE, OrderInput, OrderInputs, RawIdentity};
+use crate::identity::{IdentityConfig, NONE, OrderInput, OrderInputs, RawIdentity, place_key};
 use crate::table::orders_col as c;
 
 /// Statuses that show who holds an identifier: money changed hands.
@@ -193,7 +193,7 @@ impl Job {
     fn normalize(&self, k: usize) -> OrderInputs {
         let rows = k * CHUNK..((k + 1) * CHUNK).min(self.input.num_rows());
         let s = |i: usize| self.input.column(i).as_string::<i32>();
-        let (channels, accounts, phones, emails, unions, devices, statuses) = (
+        let (channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
             s(c::CHANNEL),
             s(c::ACCOUNT_ID),
             s(c::PHONE),
@@ -201,6 +201,7 @@ impl Job {
             s(c::WECHAT_UNIONID),
             s(c::DEVICE_ID),
             s(c::STATUS),
+            s(c::SHIP_ADDRESS),
         );
         let at = self
             .input
@@ -217,13 +218,18 @@ impl Job {
                 wechat_unionid: opt(unions, row),
                 device_id: opt(devices, row),
             };
+            let in_store = config.in_store(raw.channel);
             let input = OrderInput {
                 order: row as u32,
                 key: self.keys[row],
                 at: at.value(row),
                 valid: opt(statuses, row).is_some_and(|s| VALID_STATUSES.contains(&s)),
                 phone_sig: None,
-                in_store: config.in_store(raw.channel),
+                in_store,
+                place: match opt(addresses, row) {
+                    Some(address) if in_store => place_key(address),
+                    _ => 0,
+                },
             };
             inputs.push_raw(input, &raw, config.region, &config.blocklist);
         }

@@ -433,6 +433,40 @@ pub(crate) fn is_landline(e164: &str) -> bool {
         .is_some_and(|national| !(national.len() == 11 && national.starts_with('1')))
 }
 
+/// A key of the buyer's place an address names, 0 for none: the same for
+/// the spellings a clerk or a buyer commonly types for one address.
+/// Full-width letters and digits fold to ASCII, whitespace and case go, and
+/// a leading province and city (`广东省东莞市`, `北京市`) is dropped, as
+/// buyers leave it out as often as not. A pick-up at the store (`门店自提`,
+/// `到店自提`, an address naming the `门店`) is the shop's place, not the
+/// buyer's: 0.
+pub fn place_key(address: &str) -> u32 {
+    if address.contains("自提") || address.contains("门店") {
+        return 0;
+    }
+    let folded: String = address
+        .chars()
+        .filter_map(|ch| match ch {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(ch as u32 - 0xfee0),
+            _ => Some(ch),
+        })
+        .filter(|ch| !ch.is_whitespace())
+        .map(|ch| ch.to_ascii_lowercase())
+        .collect();
+    // The city ends within the first few characters: `…市` later in an
+    // address (`市场路`) is part of the street.
+    let local = folded
+        .char_indices()
+        .take(12)
+        .find(|&(_, ch)| ch == '市')
+        .map_or(folded.as_str(), |(i, ch)| &folded[i + ch.len_utf8()..]);
+    match xxh3_64(local.as_bytes()) as u32 {
+        _ if local.is_empty() => 0,
+        0 => 1,
+        key => key,
+    }
+}
+
 /// The channel of a `channel:account_id` value.
 pub(crate) fn account_channel(value: &str) -> &str {
     value.split_once(':').map(|(c, _)| c).unwrap_or_default()
@@ -441,6 +475,23 @@ pub(crate) fn account_channel(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_keeps_its_place_whatever_the_spelling() {
+        let home = place_key("广东省东莞市南城区鸿福路123号 8栋2302");
+        for spelling in [
+            "东莞市南城区鸿福路123号8栋2302",
+            "南城区鸿福路１２３号　８栋２３０２",
+            "广东省 东莞市 南城区 鸿福路123号 8栋2302",
+        ] {
+            assert_eq!(place_key(spelling), home, "{spelling}");
+        }
+        assert_ne!(place_key("东莞市南城区鸿福路125号8栋2302"), home);
+        assert_ne!(place_key("南城区市场路1号"), place_key("南城区路1号"));
+        assert_eq!(place_key("  "), 0);
+        assert_eq!(place_key("东莞市南城区鸿福路123号门店自提"), 0);
+        assert_eq!(place_key("门店自提(鸿福路123号)"), 0);
+    }
 
     #[test]
     fn landlines_are_mainland_numbers_that_are_not_mobiles() {

@@ -7,7 +7,7 @@ use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};
 
 /// Format version of the encoded graph; bump on any layout change.
-const VERSION: u8 = 4;
+const VERSION: u8 = 5;
 
 const REFUSALS: [Refusal; 5] = [
     Refusal::Masked,
@@ -71,6 +71,7 @@ impl IdentityGraph {
                 w.bool(o.valid);
                 w.bool(o.in_store);
                 w.u32(o.phone_sig);
+                w.u32(o.place);
                 for id in o.idents {
                     w.u32(id);
                 }
@@ -177,8 +178,8 @@ impl IdentityGraph {
                 g.orders.push(None);
                 continue;
             }
-            let (key, at, valid, in_store, phone_sig) =
-                (r.u64()?, r.i64()?, r.bool()?, r.bool()?, r.u32()?);
+            let (key, at, valid, in_store, phone_sig, place) =
+                (r.u64()?, r.i64()?, r.bool()?, r.bool()?, r.u32()?, r.u32()?);
             let mut idents = [NONE; 5];
             for id in &mut idents {
                 *id = r.u32()?;
@@ -189,6 +190,7 @@ impl IdentityGraph {
                 valid,
                 in_store,
                 phone_sig,
+                place,
                 idents,
             }));
         }

@@ -28,6 +28,9 @@ pub(crate) struct LocalOrder {
     pub(crate) valid: bool,
     /// Keyed in by a store clerk: its phone may not be the buyer's.
     pub(crate) in_store: bool,
+    /// Where a store order ships ([`super::extract::place_key`]), 0 if
+    /// nowhere or not a store order.
+    pub(crate) place: u32,
     /// Visible digits of the phone (masked or not), 0 if none.
     pub(crate) phone_sig: u32,
     pub(crate) idents: [u32; 5],
@@ -156,8 +159,8 @@ pub(crate) struct Resolver {
     /// processing order.
     groups: Vec<(usize, u64, std::ops::Range<usize>, u32)>,
     labels: Vec<u32>,
-    /// Orders an identifier's walk holds back (see `Walk::link`).
-    held: Vec<u32>,
+    /// Buffers of the identifier walks.
+    scratch: WalkScratch,
 }
 
 impl Resolver {
@@ -229,12 +232,9 @@ impl Resolver {
         };
         for kind in [IdentityKind::Account, IdentityKind::Email] {
             for (_, group) in of_kind(kind) {
-                walk.link(&mut uf, group, |_| false, &mut self.held);
+                walk.link(&mut uf, group, |_| false, &mut self.scratch);
             }
         }
-        // A store clerk may type the shop's own number, or one number for
-        // every walk-in: a phone on a store order is not known to be the
-        // buyer's.
         // A landline seen with two people's exclusive identifiers, or with
         // two accounts of one channel, is a household's or an office's: it
         // links nobody, for whoever orders without an account or email
@@ -243,19 +243,18 @@ impl Resolver {
             if facts(id).household && several_people(group, orders, facts) {
                 continue;
             }
-            walk.link(
-                &mut uf,
-                group,
-                |o| orders[o as usize].in_store,
-                &mut self.held,
-            );
+            // A store clerk may type the shop's own number, or one number
+            // for every walk-in: a phone on a store order is not known to
+            // be the buyer's.
+            let in_store = |o: u32| orders[o as usize].in_store;
+            walk.link(&mut uf, group, in_store, &mut self.scratch);
         }
         // A device seen with two people's exclusive identifiers, or two
         // different phones (even masked ones), is a shared device (a family
         // iPad): it links nothing.
         for (_, group) in of_kind(IdentityKind::Device) {
             if !device_is_ambiguous(group, orders, facts) {
-                walk.link(&mut uf, group, |_| false, &mut self.held);
+                walk.link(&mut uf, group, |_| false, &mut self.scratch);
             }
         }
         self.labels.clear();
@@ -300,18 +299,21 @@ impl Walk<'_> {
     ///   but the number;
     /// - a `weak` order (one where someone else may have typed the value)
     ///   goes with the owner of its moment but is no sign of who holds the
-    ///   identifier: it never takes it over nor keeps it in use, and an
-    ///   identifier seen only on weak orders links nothing.
+    ///   identifier: it never takes it over nor keeps it in use. Where
+    ///   nobody holds it, weak orders join only those shipping to the same
+    ///   place: the value and the address together are one buyer's.
     fn link(
         &self,
         uf: &mut UnionFind<'_>,
         members: &[u32],
         weak: impl Fn(u32) -> bool,
-        held: &mut Vec<u32>,
+        scratch: &mut WalkScratch,
     ) {
         let orders = self.orders;
+        let held = &mut scratch.held;
         held.clear();
         let Some(first) = members.iter().position(|&m| !weak(m)) else {
+            link_by_place(uf, members, orders, &mut scratch.places);
             return;
         };
         let mut owner = members[first];
@@ -353,6 +355,35 @@ impl Walk<'_> {
         }
         give(uf, owner, held);
         held.clear();
+    }
+}
+
+/// Buffers of [`Walk::link`], kept across components.
+#[derive(Debug, Default)]
+struct WalkScratch {
+    held: Vec<u32>,
+    places: Vec<(u32, u32)>,
+}
+
+/// Joins the orders that ship to one place, where they do not conflict.
+fn link_by_place(
+    uf: &mut UnionFind<'_>,
+    members: &[u32],
+    orders: &[LocalOrder],
+    places: &mut Vec<(u32, u32)>,
+) {
+    places.clear();
+    places.extend(
+        members
+            .iter()
+            .map(|&m| (orders[m as usize].place, m))
+            .filter(|p| p.0 != 0),
+    );
+    places.sort_unstable();
+    for pair in places.windows(2) {
+        if pair[0].0 == pair[1].0 && !uf.conflict(pair[0].1, pair[1].1) {
+            uf.union(pair[0].1, pair[1].1);
+        }
     }
 }
 

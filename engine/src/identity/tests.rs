@@ -17,6 +17,7 @@ struct O<'a> {
     email: Option<&'a str>,
     unionid: Option<&'a str>,
     device: Option<&'a str>,
+    ship: Option<&'a str>,
 }
 
 fn o<'a>(id: &'a str, day: i64) -> O<'a> {
@@ -102,6 +103,10 @@ impl Harness {
             valid: x.valid,
             phone_sig: x.phone.and_then(phone_signature),
             in_store: self.graph.config().in_store(x.channel),
+            place: x
+                .ship
+                .filter(|_| self.graph.config().in_store(x.channel))
+                .map_or(0, place_key),
         };
         let config = self.graph.config();
         (input, extract(&raw, config.region, &config.blocklist))
@@ -588,6 +593,17 @@ fn a_phone_typed_in_a_store_makes_no_customer_by_itself() {
     };
     h.apply(&[walk_in("w1", 1), walk_in("w2", 3), walk_in("w3", 9)]);
     assert!(!h.same("w1", "w2") && !h.same("w2", "w3") && !h.same("w1", "w3"));
+    // The phone and one delivery address together are one buyer's.
+    let home = |id, day, ship| O {
+        ship: Some(ship),
+        ..walk_in(id, day)
+    };
+    h.apply(&[
+        home("h1", 30, "广东省东莞市南城区鸿福路123号 8栋2302"),
+        home("h2", 31, "南城区鸿福路１２３号8栋2302"),
+        home("h3", 32, "东莞市南城区鸿福路125号3栋101"),
+    ]);
+    assert!(h.same("h1", "h2") && !h.same("h1", "h3") && !h.same("h1", "w1"));
     // A member card still links its holder's store orders.
     h.apply(&[
         O {
