@@ -424,14 +424,38 @@ pub(crate) struct DeviceProfile {
     sig: u32,
     /// Whether some order has no phone signature.
     unsigned: bool,
-    /// The unionIDs, emails and phones seen (usable ones).
+    /// The unionIDs and emails seen (usable ones).
     unionid: Seen,
     email: Seen,
-    phone: Seen,
-    /// Distinct accounts with their scope.
-    accounts: SmallVec<[(u32, u64); 4]>,
+    /// Who ordered on the device (by account, else unionID, else email),
+    /// with the account's scope and the phone signatures seen with each.
+    holders: SmallVec<[Holder; 4]>,
     /// Whether two distinct accounts share a scope.
     scope_clash: bool,
+}
+
+/// One who ordered on a device: an account, or a unionID or email where
+/// the order has no account.
+#[derive(Debug, Clone)]
+struct Holder {
+    id: u32,
+    /// An account's channel; `None` for a unionID or an email.
+    scope: Option<u64>,
+    sigs: SmallVec<[u32; 4]>,
+}
+
+impl Holder {
+    /// Whether two holders are two people: each used with its own phones,
+    /// none seen with both (a family iPad's members order with their own
+    /// numbers); or two accounts of one channel, one of them never seen
+    /// with a phone.
+    fn apart(&self, other: &Holder) -> bool {
+        if self.sigs.is_empty() || other.sigs.is_empty() {
+            self.scope.is_some() && self.scope == other.scope
+        } else {
+            !self.sigs.iter().any(|s| other.sigs.contains(s))
+        }
+    }
 }
 
 /// The identifiers of one kind seen on a device: none, one, or several.
@@ -466,27 +490,56 @@ impl DeviceProfile {
         let ids = &order.idents;
         self.unionid.add(ids[IdentityKind::Unionid as usize]);
         self.email.add(ids[IdentityKind::Email as usize]);
-        self.phone.add(ids[IdentityKind::Phone as usize]);
         let account = ids[IdentityKind::Account as usize];
-        if account != NONE && !self.accounts.iter().any(|&(a, _)| a == account) {
-            let scope = facts(account).scope;
-            self.scope_clash |= self.accounts.iter().any(|&(_, s)| s == scope);
-            self.accounts.push((account, scope));
+        let holder = [
+            IdentityKind::Account,
+            IdentityKind::Unionid,
+            IdentityKind::Email,
+        ]
+        .map(|kind| ids[kind as usize])
+        .into_iter()
+        .find(|&id| id != NONE);
+        let Some(holder) = holder else {
+            return;
+        };
+        let k = match self.holders.iter().position(|h| h.id == holder) {
+            Some(k) => k,
+            None => {
+                let scope = (holder == account).then(|| facts(account).scope);
+                self.scope_clash |=
+                    scope.is_some() && self.holders.iter().any(|h| h.scope == scope);
+                self.holders.push(Holder {
+                    id: holder,
+                    scope,
+                    sigs: SmallVec::new(),
+                });
+                self.holders.len() - 1
+            }
+        };
+        let sigs = &mut self.holders[k].sigs;
+        if order.phone_sig != 0 && !sigs.contains(&order.phone_sig) {
+            sigs.push(order.phone_sig);
         }
     }
 
-    /// Whether the orders taken in show two people behind the device.
+    /// Whether the orders taken in show two people behind the device: two
+    /// unionIDs, two emails, or two holders apart ([`Holder::apart`];
+    /// masked phones count, as `138****5678` and `139****1234` are two
+    /// numbers). Different phones alone are no sign of two people, as the
+    /// phone on an order is often the recipient's; one person's several
+    /// accounts (new-customer coupons claimed again) share their owner's
+    /// phone.
     pub(crate) fn ambiguous(&self) -> bool {
-        // Masked phones count here: `138****5678` and `139****1234` on one
-        // device are two people even though neither number can link orders.
-        if self.sig == NONE {
-            return true;
-        }
         // One phone behind every order: one person, however many accounts.
-        if self.sig != 0 && !self.unsigned {
+        if self.sig != 0 && self.sig != NONE && !self.unsigned {
             return false;
         }
-        self.phone == Seen::Several || self.several_people()
+        [self.unionid, self.email].contains(&Seen::Several)
+            || self
+                .holders
+                .iter()
+                .enumerate()
+                .any(|(k, a)| self.holders[k + 1..].iter().any(|b| a.apart(b)))
     }
 
     /// Whether the orders taken in carry two unionIDs, two emails or two

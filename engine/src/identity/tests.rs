@@ -514,6 +514,36 @@ fn two_accounts_of_one_channel_on_one_device_stay_apart_past_the_listed_channels
 }
 
 #[test]
+fn a_senders_device_links_whatever_recipients_phones_the_orders_carry() {
+    let device = "cccccccc-8246-4ba4-ae5b-76104861e7dc";
+    let gift = |channel, account, phone, id, day| O {
+        channel,
+        device: Some(device),
+        account: Some(account),
+        phone: Some(phone),
+        ..o(id, day)
+    };
+    let (h, _) = increment_against_at_once(
+        &[
+            gift("tmall", "tb_sender", "138****1111", "t1", 1),
+            gift("tmall", "tb_sender", "139****2222", "t2", 2),
+            gift("pdd", "pdd_sender", "138****1111", "p1", 3),
+        ],
+        &[
+            // The sender's own number (139…2222) shows on each account.
+            gift("pdd", "pdd_sender", "139****2222", "p2", 4),
+            gift("pdd", "pdd_sender", "186****3333", "p3", 4),
+            // A second Douyin account for a new-customer coupon, same number.
+            gift("douyin", "dy_1", "139****2222", "d1", 5),
+            gift("douyin", "dy_2", "139****2222", "d2", 6),
+        ],
+    );
+    for other in ["t2", "p1", "p2", "p3", "d1", "d2"] {
+        assert!(h.same("t1", other), "{other}");
+    }
+}
+
+#[test]
 fn phone_signatures_read_masked_and_full_numbers() {
     assert_eq!(phone_signature("138****5678"), Some(1_385_678));
     assert_eq!(phone_signature("138 **** 5678"), Some(1_385_678));
@@ -1190,8 +1220,8 @@ fn an_order_bringing_a_second_email_is_resolved_not_joined() {
 }
 
 /// Two new orders of one batch on a customer's device, each fine alone
-/// but with two people's (masked) phones together: the device becomes
-/// shared, as a full resolution says, and neither joins directly.
+/// but together two accounts each with its own (masked) phone: the device
+/// becomes shared, as a full resolution says, and neither joins directly.
 #[test]
 fn new_orders_sharing_an_identifier_are_judged_together() {
     let device = Some("6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b");
@@ -1206,11 +1236,13 @@ fn new_orders_sharing_an_identifier_are_judged_together() {
         },
         O {
             device,
+            account: Some("shop_b1"),
             phone: Some("138****1111"),
             ..o("b1", 3)
         },
         O {
             device,
+            account: Some("shop_b2"),
             phone: Some("139****2222"),
             ..o("b2", 4)
         },
