@@ -42,7 +42,7 @@ use resolve::{IdentFacts, LocalOrder};
 /// The version of the resolution rules: a checkpoint's graph resolved under
 /// other rules is resolved again. Raise it with any change to what links or
 /// splits orders, normalization included.
-pub const RULES_VERSION: u32 = 7;
+pub const RULES_VERSION: u32 = 8;
 
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -1236,7 +1236,7 @@ impl IdentityGraph {
     ///   conflict check (with that customer or any other) either way;
     /// - if it links by its device, the device links with it as without it;
     /// - it is not a store order linking by its phone, nor linking by a
-    ///   landline.
+    ///   landline, nor placed from an account never seen before.
     ///
     /// Orders of this batch not yet resolved are left out: one that is
     /// resolved later, sharing an identifier with this one, re-resolves
@@ -1325,6 +1325,17 @@ impl IdentityGraph {
             usable[IdentityKind::Email as usize],
         );
         if reresolve.contains(&comp) || !self.comp_facts[comp as usize].takes(&node, unionid, email)
+        {
+            return None;
+        }
+        // An account seen for the first time may be another life behind a
+        // number gone quiet (see `resolve::Walk::link`).
+        let account = usable[IdentityKind::Account as usize];
+        if account != NONE
+            && !self.idents[account as usize]
+                .postings
+                .iter()
+                .any(|p| p != o && self.mcid[p as usize] != 0)
         {
             return None;
         }

@@ -229,10 +229,11 @@ impl Resolver {
         let walk = Walk {
             orders,
             handover_gap,
+            facts,
         };
         for kind in [IdentityKind::Account, IdentityKind::Email] {
             for (_, group) in of_kind(kind) {
-                walk.link(&mut uf, group, |_| false, &mut self.scratch);
+                walk.link(&mut uf, group, |_| false, false, &mut self.scratch);
             }
         }
         // A landline seen with two people's exclusive identifiers, or with
@@ -247,14 +248,14 @@ impl Resolver {
             // for every walk-in: a phone on a store order is not known to
             // be the buyer's.
             let in_store = |o: u32| orders[o as usize].in_store;
-            walk.link(&mut uf, group, in_store, &mut self.scratch);
+            walk.link(&mut uf, group, in_store, true, &mut self.scratch);
         }
         // A device seen with two people's exclusive identifiers, or two
         // different phones (even masked ones), is a shared device (a family
         // iPad): it links nothing.
         for (_, group) in of_kind(IdentityKind::Device) {
             if !device_is_ambiguous(group, orders, facts) {
-                walk.link(&mut uf, group, |_| false, &mut self.scratch);
+                walk.link(&mut uf, group, |_| false, false, &mut self.scratch);
             }
         }
         self.labels.clear();
@@ -274,12 +275,13 @@ fn initial_profile(o: &LocalOrder) -> Profile {
 }
 
 /// How an identifier's orders are walked in time.
-struct Walk<'a> {
+struct Walk<'a, F> {
     orders: &'a [LocalOrder],
     handover_gap: i64,
+    facts: &'a F,
 }
 
-impl Walk<'_> {
+impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
     /// Walks one identifier's orders in time, joining each to the customer
     /// that holds the identifier then (its *owner*). Two customers whose
     /// exclusive identifiers differ (two unionIDs, two emails) are two
@@ -296,7 +298,12 @@ impl Walk<'_> {
     ///   orders are split at the longest silence among them (where the
     ///   number changed hands): those before it are the owner's, those
     ///   after it the new holder's, whose first orders often carry nothing
-    ///   but the number;
+    ///   but the number. For an identifier that is `reassigned` (a carrier
+    ///   gives a phone number up to someone else), an order after the quiet
+    ///   time placed from another account of a channel on which the owner
+    ///   used the number from its own account is another life too, and
+    ///   takes it over as a conflicting order would (the number's new
+    ///   holder on the same platforms);
     /// - a `weak` order (one where someone else may have typed the value)
     ///   goes with the owner of its moment but is no sign of who holds the
     ///   identifier: it never takes it over nor keeps it in use. Where
@@ -307,24 +314,39 @@ impl Walk<'_> {
         uf: &mut UnionFind<'_>,
         members: &[u32],
         weak: impl Fn(u32) -> bool,
+        reassigned: bool,
         scratch: &mut WalkScratch,
     ) {
         let orders = self.orders;
-        let held = &mut scratch.held;
+        let WalkScratch {
+            held,
+            places,
+            accounts,
+        } = scratch;
         held.clear();
+        accounts.clear();
         let Some(first) = members.iter().position(|&m| !weak(m)) else {
-            link_by_place(uf, members, orders, &mut scratch.places);
+            link_by_place(uf, members, orders, places);
             return;
         };
         let mut owner = members[first];
         let mut owner_last = orders[owner as usize].at;
+        self.note_account(accounts, owner);
         // Weak orders before the first holder's go with that holder.
         give(uf, owner, &members[..first]);
         for &o in &members[first + 1..] {
             let order = &orders[o as usize];
-            if held.is_empty() && !uf.conflict(owner, o) {
-                if order.at - owner_last < self.handover_gap {
+            let quiet = !held.is_empty() || order.at - owner_last >= self.handover_gap;
+            let conflict = uf.conflict(owner, o)
+                || (reassigned
+                    && quiet
+                    && !weak(o)
+                    && uf.find(o) != uf.find(owner)
+                    && self.another_life(accounts, o));
+            if held.is_empty() && !conflict {
+                if !quiet {
                     uf.union(owner, o);
+                    self.note_account(accounts, o);
                     if !weak(o) {
                         owner_last = order.at;
                     }
@@ -336,7 +358,7 @@ impl Walk<'_> {
                 give(uf, owner, held);
                 held.clear();
                 owner_last = order.at;
-            } else if !uf.conflict(owner, o) {
+            } else if !conflict {
                 held.push(o);
             } else if !weak(o) && (order.valid || !orders[owner as usize].valid) {
                 // Another person takes it over.
@@ -350,11 +372,33 @@ impl Walk<'_> {
                     }
                 }
                 held.clear();
+                accounts.clear();
+                self.note_account(accounts, o);
                 (owner, owner_last) = (o, order.at);
             }
         }
         give(uf, owner, held);
         held.clear();
+    }
+
+    /// Notes the account (and its channel) an order of the owner's was
+    /// placed from.
+    fn note_account(&self, accounts: &mut Vec<(u64, u32)>, o: u32) {
+        let account = self.orders[o as usize].idents[IdentityKind::Account as usize];
+        if account != NONE && !accounts.iter().any(|&(_, a)| a == account) {
+            accounts.push(((self.facts)(account).scope, account));
+        }
+    }
+
+    /// Whether an order comes from another account of a channel on which
+    /// the owner used the identifier from its own (`accounts`).
+    fn another_life(&self, accounts: &[(u64, u32)], o: u32) -> bool {
+        let account = self.orders[o as usize].idents[IdentityKind::Account as usize];
+        if account == NONE || accounts.iter().any(|&(_, a)| a == account) {
+            return false;
+        }
+        let scope = (self.facts)(account).scope;
+        accounts.iter().any(|&(s, _)| s == scope)
     }
 }
 
@@ -363,6 +407,8 @@ impl Walk<'_> {
 struct WalkScratch {
     held: Vec<u32>,
     places: Vec<(u32, u32)>,
+    /// The owner's accounts seen in the walk, with their channels.
+    accounts: Vec<(u64, u32)>,
 }
 
 /// Joins the orders that ship to one place, where they do not conflict.

@@ -708,6 +708,30 @@ fn a_household_landline_links_nobody() {
 }
 
 #[test]
+fn a_reassigned_numbers_new_holder_on_the_same_platform_is_another_person() {
+    let p = "13912340079";
+    let on = |account, id, day| O {
+        channel: "jd",
+        account: Some(account),
+        phone: Some(p),
+        ..o(id, day)
+    };
+    // Quiet for four months, then another JD account with the number.
+    let (h, _) = increment_against_at_once(
+        &[on("jd-old", "a1", 1), on("jd-old", "a2", 20)],
+        &[on("jd-new", "b1", 140), on("jd-new", "b2", 150)],
+    );
+    assert!(h.same("a1", "a2") && h.same("b1", "b2"));
+    assert!(!h.same("a1", "b1"));
+    // A second account while the number is in use is the same person's.
+    let (h, _) = increment_against_at_once(
+        &[on("jd-old", "a1", 1), on("jd-old", "a2", 20)],
+        &[on("jd-second", "c1", 25)],
+    );
+    assert!(h.same("a1", "c1"));
+}
+
+#[test]
 fn an_unpaid_order_does_not_take_over_a_phone() {
     let mut h = Harness::new();
     let p = "13912340002";
