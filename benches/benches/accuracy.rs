@@ -3,8 +3,11 @@
 //! x0.3, x1 and x3, at 60k, 238k and 2.38M orders. Prints one row per cell
 //! and, last, the worst cell: the figure that counts.
 //!
-//! `cargo bench -p ordergraph-benches --bench accuracy` (release build).
-//! `SIZES=60000,238000` picks the sizes; `SEED=3` the seed.
+//! `cargo bench --workspace --bench accuracy` (release build; add
+//! `--profile dev` to reuse the test build's dependencies).
+//! `SIZES=60000,238000` picks the sizes, `SEED=3` the seed, and
+//! `CELLS="lives x3 x0.3;traps x3 x1"` only the cells named by generator,
+//! rates and heavy buyers.
 
 use ordergraph_eval::{Cell, evaluate};
 
@@ -15,6 +18,12 @@ fn main() {
         .map(|s| s.trim().parse().expect("SIZES is a list of order counts"))
         .collect();
     let seed = std::env::var("SEED").map_or(1, |s| s.parse().expect("SEED is a number"));
+    let only = std::env::var("CELLS").ok();
+    let chosen = |cell: &Cell| {
+        let name = format!("{} x{} x{}", cell.generator.name(), cell.rates, cell.heavy);
+        only.as_deref()
+            .is_none_or(|only| only.split(';').any(|c| c.trim() == name))
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -24,7 +33,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let (mut precision, mut linkable_recall) = (1.0f64, 1.0f64);
-    for cell in Cell::grid(&sizes, seed) {
+    for cell in Cell::grid(&sizes, seed).into_iter().filter(chosen) {
         let a = rt
             .block_on(evaluate(&cell.dataset()))
             .expect("the cell resolves");

@@ -494,12 +494,15 @@ impl Holder {
     /// Whether two holders are two people: each used with its own phones,
     /// none seen with both (a family iPad's members order with their own
     /// numbers); or two accounts of one channel, one of them never seen
-    /// with a phone.
+    /// with a phone. A holder seen with more than two numbers ships to
+    /// others (gifts, resale): its numbers are its recipients' and tell
+    /// nothing about who holds it.
     fn apart(&self, other: &Holder) -> bool {
-        if self.sigs.is_empty() || other.sigs.is_empty() {
+        let (a, b) = (&self.sigs, &other.sigs);
+        if a.is_empty() || b.is_empty() {
             self.scope.is_some() && self.scope == other.scope
         } else {
-            !self.sigs.iter().any(|s| other.sigs.contains(s))
+            a.len() <= 2 && b.len() <= 2 && !a.iter().any(|s| b.contains(s))
         }
     }
 }
