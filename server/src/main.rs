@@ -67,8 +67,9 @@ enum Command {
         #[arg(long)]
         dev: bool,
     },
-    /// Read a password from stdin and print its Argon2 hash, for
-    /// `password_hash` in `[[users]]` of ordergraph.toml.
+    /// Read a password from stdin (typed without echo on a terminal) and
+    /// print its Argon2 hash, for `password_hash` in `[[users]]` of
+    /// ordergraph.toml.
     HashPassword,
     /// Ingest CSV, NDJSON or Parquet files (by extension) into a table.
     Ingest {
@@ -170,13 +171,11 @@ async fn run(cli: Cli) -> Result<()> {
             serve(engine, listen, pg_listen, flight_listen, dev).await
         }
         Command::HashPassword => {
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password)?;
-            let password = password.trim_end_matches(['\n', '\r']);
+            let password = read_password()?;
             if password.is_empty() {
                 bail!("no password on stdin");
             }
-            println!("{}", ordergraph_server::auth::hash_password(password)?);
+            println!("{}", ordergraph_server::auth::hash_password(&password)?);
             Ok(())
         }
         Command::Ingest { table, files } => {
@@ -241,6 +240,65 @@ async fn run(cli: Cli) -> Result<()> {
             eval(&engine, &truth).await
         }
     }
+}
+
+/// A line of stdin without its newline. On a terminal it is asked for on
+/// stderr and read without echo, so the password does not stay on screen;
+/// piped in (scripts, tests), it is read as it comes.
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    if stdin.is_terminal() {
+        eprint!("password: ");
+        let no_echo = NoEcho::new()?;
+        let read = stdin.read_line(&mut line);
+        drop(no_echo);
+        // The Enter that ended the line was not echoed either.
+        eprintln!();
+        read?;
+    } else {
+        stdin.read_line(&mut line)?;
+    }
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// The terminal on stdin without echo until dropped, then as it was. Set
+/// with `stty`, which acts on its stdin: the terminal, inherited.
+struct NoEcho {
+    /// The settings before, as `stty -g` prints them.
+    saved: String,
+}
+
+impl NoEcho {
+    fn new() -> Result<Self> {
+        let saved = stty(&["-g"])?;
+        stty(&["-echo"])?;
+        Ok(Self { saved })
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        let _ = stty(&[self.saved.as_str()]);
+    }
+}
+
+/// What `stty args` prints, run on the terminal of stdin.
+fn stty(args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new("stty")
+        .args(args)
+        .stdin(std::process::Stdio::inherit())
+        .output()
+        .context("running stty to turn off echo (or pipe the password in)")?;
+    if !out.status.success() {
+        bail!(
+            "stty {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 fn spinner(message: String) -> ProgressBar {

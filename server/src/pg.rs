@@ -53,7 +53,7 @@ use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt, StreamExt};
 use ordergraph_engine::{Engine, QueryLimits, Role, read_only};
 
-use crate::auth::{Logins, first_unreadable};
+use crate::auth::{Logins, Refused, first_unreadable};
 use crate::pg_compat::fixed_setting;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -291,6 +291,13 @@ fn auth_error(code: &str, message: String) -> PgWireError {
     )))
 }
 
+fn throttled() -> PgWireError {
+    auth_error(
+        "28000",
+        "too many failed logins from this address; try again in a minute".into(),
+    )
+}
+
 impl PasswordStartup {
     async fn admit<C>(&self, client: &mut C, who: LoggedIn) -> PgWireResult<()>
     where
@@ -343,10 +350,7 @@ impl StartupHandler for PasswordStartup {
                         .await;
                 }
                 if self.logins.throttled(client.socket_addr().ip()) {
-                    return Err(auth_error(
-                        "28000",
-                        "too many failed logins from this address; try again in a minute".into(),
-                    ));
+                    return Err(throttled());
                 }
                 // Passwords travel in the clear without TLS: refused before
                 // one is asked for.
@@ -370,12 +374,14 @@ impl StartupHandler for PasswordStartup {
                     .get(METADATA_USER)
                     .cloned()
                     .unwrap_or_default();
-                let role = self.logins.verify(&user, &password).await;
-                self.logins
-                    .record(client.socket_addr().ip(), role.is_some());
-                let Some(role) = role else {
-                    tracing::warn!(%user, peer = %client.socket_addr(), "postgres login failed");
-                    return Err(PgWireError::InvalidPassword(user));
+                let peer = client.socket_addr();
+                let role = match self.logins.login(peer.ip(), &user, &password).await {
+                    Ok(role) => role,
+                    Err(Refused::Throttled) => return Err(throttled()),
+                    Err(_) => {
+                        tracing::warn!(%user, %peer, "postgres login failed");
+                        return Err(PgWireError::InvalidPassword(user));
+                    }
                 };
                 self.admit(client, LoggedIn { user, role }).await?;
             }
@@ -667,18 +673,56 @@ impl QueryHook for StatementGuard {
 /// before planning, and one of its rewrites replaces a correlated scalar
 /// subquery in a SELECT list with NULL: a silently wrong answer (seen:
 /// `SELECT (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) FROM
-/// orders o` gave NULLs). So a single query that names nothing of the
-/// Postgres catalog is planned by DataFusion from the text as sent; catalog
-/// queries from psql and BI tools, and whatever DataFusion cannot plan,
-/// still take the compatibility path.
+/// orders o` gave NULLs). So a single query that reads nothing of the
+/// Postgres catalog (see [`reads_catalog`]) is planned by DataFusion from
+/// the text as sent; catalog queries from psql and BI tools, and whatever
+/// DataFusion cannot plan, still take the compatibility path.
 fn direct_query(sql: &str) -> Option<Statement> {
-    let lower = sql.to_ascii_lowercase();
-    if lower.contains("pg_") || lower.contains("information_schema") {
-        return None;
-    }
     let mut statements = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
     let statement = statements.pop()?;
-    (statements.is_empty() && matches!(statement, Statement::Query(_))).then_some(statement)
+    let direct = statements.is_empty()
+        && matches!(statement, Statement::Query(_))
+        && !reads_catalog(&statement);
+    direct.then_some(statement)
+}
+
+/// Whether `statement` reads the Postgres catalog: names a relation of
+/// `pg_catalog` or `information_schema` or one called `pg_*`, or casts to
+/// an OID alias type (`'orders'::regclass`), which looks the name up there.
+/// Decided on the parsed statement, so a literal or an alias that contains
+/// `pg_` does not count.
+fn reads_catalog(statement: &Statement) -> bool {
+    use datafusion::sql::sqlparser::ast::{Expr, visit_expressions, visit_relations};
+    use std::ops::ControlFlow;
+    let relation = visit_relations(statement, |name| {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident().map(|i| i.value.to_ascii_lowercase()))
+            .collect();
+        let catalog = parts
+            .iter()
+            .any(|p| p == "pg_catalog" || p == "information_schema")
+            || parts.last().is_some_and(|p| p.starts_with("pg_"));
+        if catalog {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    let oid_cast = visit_expressions(statement, |expr| {
+        let Expr::Cast { data_type, .. } = expr else {
+            return ControlFlow::Continue(());
+        };
+        let target = data_type.to_string().to_ascii_lowercase();
+        // Only the OID alias types are named reg* (regclass, regtype...).
+        if target.trim_start_matches("pg_catalog.").starts_with("reg") {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    relation.is_break() || oid_cast.is_break()
 }
 
 async fn plan_direct(
@@ -914,4 +958,37 @@ fn bounded(response: Response, limits: QueryLimits, started: tokio::time::Instan
     );
     query.data_rows = Box::pin(limited);
     Response::Query(query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_queries_reading_the_catalog_take_the_compatibility_path() {
+        for sql in [
+            "SELECT 'x.jpg_1'",
+            "SELECT 1 AS pg_count",
+            "SELECT order_id AS \"information_schema\" FROM orders WHERE status <> 'pg_class'",
+            "SELECT (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) AS pg_n FROM orders o",
+            "SELECT CAST(amount AS REAL) FROM orders",
+        ] {
+            assert!(direct_query(sql).is_some(), "{sql}");
+        }
+        for sql in [
+            "SELECT relname FROM pg_catalog.pg_class",
+            "SELECT relname FROM pg_class",
+            "SELECT \"relname\" FROM \"pg_class\"",
+            "SELECT o.order_id FROM orders o JOIN PG_CATALOG.PG_NAMESPACE n ON n.oid = 1",
+            "SELECT table_name FROM information_schema.tables",
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_namespace)",
+            "SELECT 'orders'::regclass",
+            "SELECT 'orders'::pg_catalog.regclass",
+            // Not a single query.
+            "SELECT 1; SELECT 2",
+            "SHOW search_path",
+        ] {
+            assert!(direct_query(sql).is_none(), "{sql}");
+        }
+    }
 }

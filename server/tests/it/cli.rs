@@ -128,3 +128,41 @@ fn gen_writes_every_input_table_and_ingest_takes_each() {
         assert_eq!(csv, format!("n\n{rows}\n"), "{}", table.name());
     }
 }
+
+/// A password piped in (scripts, the Postgres tests) is read as a line:
+/// the hash printed is of it, line end excluded, and stdout holds nothing
+/// else.
+#[test]
+fn hash_password_reads_a_piped_line() {
+    use argon2::{Argon2, PasswordHash, PasswordVerifier};
+    use std::io::Write;
+    use std::process::Stdio;
+    let hash = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ordergraph"))
+            .arg("hash-password")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let out = hash("correct horse\r\n");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("correct horse"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let line = stdout.strip_suffix('\n').expect("one line");
+    assert!(!line.contains('\n'), "{stdout}");
+    let parsed = PasswordHash::new(line).unwrap();
+    assert!(
+        Argon2::default()
+            .verify_password(b"correct horse", &parsed)
+            .is_ok()
+    );
+    assert!(!hash("\n").status.success(), "an empty password is refused");
+}

@@ -479,6 +479,65 @@ async fn postgres_clients_query_read_only_with_passwords() {
     );
 }
 
+/// The compatibility path is chosen by the relations a query reads, not by
+/// its text: a literal or alias containing `pg_` leaves the query on the
+/// direct path, whose correlated subquery is answered (the compatibility
+/// path gives NULL), while a query of `pg_catalog` still runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_catalog_relations_take_the_compatibility_path() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let server = PgProcess::start(dir.path());
+    let admin = server.connect("admin", "s3cret admin").await.unwrap();
+
+    let sql = "SELECT o.order_id, 'x.jpg_1' AS file, \
+               (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) AS pg_n \
+               FROM orders o ORDER BY o.order_id";
+    let rows = admin.query(sql, &[]).await.unwrap();
+    let got: Vec<(String, String, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("J1".into(), "x.jpg_1".into(), 2),
+            ("P1".into(), "x.jpg_1".into(), 1),
+            ("T1".into(), "x.jpg_1".into(), 2),
+        ]
+    );
+    let simple = admin.simple_query(sql).await.unwrap();
+    let got: Vec<(Option<String>, Option<String>)> = simple
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                Some((r.get(1).map(str::to_string), r.get(2).map(str::to_string)))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected = |n: &str| (Some("x.jpg_1".to_string()), Some(n.to_string()));
+    assert_eq!(got, [expected("2"), expected("1"), expected("2")]);
+
+    let catalog = "SELECT c.relname FROM pg_catalog.pg_class c \
+                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                   WHERE n.nspname = 'public' AND c.relname = 'orders'";
+    let names: Vec<String> = admin
+        .query(catalog, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(names, ["orders"]);
+    let simple = admin.simple_query(catalog).await.unwrap();
+    let name = simple.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+        _ => None,
+    });
+    assert_eq!(name.as_deref(), Some("orders"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failed_logins_are_throttled() {
     let dir = tempfile::tempdir().unwrap();
@@ -491,6 +550,32 @@ async fn repeated_failed_logins_are_throttled() {
     // Now even the right password is not checked for a while.
     let error = server.connect("admin", "s3cret admin").await.unwrap_err();
     assert_eq!(code(&error), SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
+}
+
+/// Wrong passwords sent at once from one address count as their checks
+/// start: only as many are checked as failures are allowed, the rest are
+/// refused as throttled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_failed_logins_is_throttled_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let server = PgProcess::start(dir.path());
+    let burst = (0..12).map(|_| server.connect("admin", "guess"));
+    let codes: Vec<SqlState> = futures::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| match r {
+            Ok(_) => panic!("a wrong password was accepted"),
+            Err(e) => code(e),
+        })
+        .collect();
+    let count = |state: &SqlState| codes.iter().filter(|c| *c == state).count();
+    assert_eq!(count(&SqlState::INVALID_PASSWORD), 5, "{codes:?}");
+    assert_eq!(
+        count(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION),
+        7,
+        "{codes:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
