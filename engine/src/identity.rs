@@ -16,7 +16,7 @@
 //! other is retired into the alias list, so no MCID ever handed out dead-ends.
 
 // FxHash: keys here are already xxh3 hashes or dense numbers, and SipHash
-// showed up as 7% of a full resolution.
+// would add a second full hash to every lookup of a resolution.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ordergraph_udfs::Region;
@@ -133,9 +133,9 @@ pub struct OrderInput {
 
 /// Orders for [`IdentityGraph::apply`], their identifier values in one
 /// text. A bulk load holds millions of values: one allocation each, all
-/// freed after the apply, left glibc's allocator millions of small free
-/// chunks to consolidate at the next larger request, and the next
-/// increment paid 150 ms for it.
+/// freed after the apply, would leave glibc's allocator millions of small
+/// free chunks to consolidate at the next larger request, which the next
+/// increment would pay for.
 #[derive(Debug, Default)]
 pub struct OrderInputs {
     orders: Vec<(OrderInput, [Slot<Span>; 5])>,
@@ -453,14 +453,14 @@ struct LiveMcid {
     /// a customer whose anchor became shared may fall into several
     /// components, all still carrying the anchor, and only one of them
     /// keeps its MCID. Here rather than in a set of the apply's own: the
-    /// live entry is read anyway, and a bulk load's set was a cache miss
-    /// per customer.
+    /// live entry is read anyway, and such a set would be a cache miss per
+    /// customer on a bulk load.
     claimed_in: u32,
     anchor: u64,
 }
 
-// The claim mark sits in what was padding: a bulk load's live map
-// stays the size it was.
+// The claim mark fills what would be padding, so the live map of a bulk
+// load is no larger for it.
 const _: () = assert!(std::mem::size_of::<LiveMcid>() == 16);
 
 impl LiveMcid {
@@ -540,7 +540,7 @@ pub struct IdentityGraph {
     scopes: Vec<Box<str>>,
 }
 
-/// "Several identifiers" in [`CompProfile`].
+/// "Several identifiers" in [`CompFacts`].
 const MANY: u32 = NONE - 1;
 
 /// What is known of a component without reading its orders. All of it is
@@ -1548,7 +1548,7 @@ impl IdentityGraph {
     /// components they connect to. Returns the components touched.
     fn recomponent(&mut self, dirty: &[u32]) -> Bits {
         // A bit per component, not a hash set: a bulk load inserts a
-        // component for every order, and the set's slots were cache misses.
+        // component for every order, and a set's slots would be cache misses.
         // A new component takes a freed number or the next one.
         let mut touched = Bits::with_capacity(self.comps.len() + dirty.len());
         let mut stack = Vec::new();

@@ -349,8 +349,10 @@ impl Engine {
     /// Writes a checkpoint from the live state: every table as Parquet plus
     /// the resolved identity state, then removes the log files it covers.
     /// Ingest waits while the order index and graph are encoded (0.5 s at
-    /// 2.4M orders); queries never wait. For when writers are idle (the
-    /// end of a load, a shutdown); [`Engine::compact`] never stops them.
+    /// 2.4M orders, the "ingest paused" of
+    /// `cargo bench --workspace --bench resolve`); queries never
+    /// wait. For when writers are idle (the end of a load, a shutdown);
+    /// [`Engine::compact`] never stops them.
     pub fn checkpoint(&self) -> Result<CheckpointReport> {
         let _one = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();

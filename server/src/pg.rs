@@ -671,9 +671,9 @@ impl QueryHook for StatementGuard {
 ///
 /// That path rewrites every statement for PostgreSQL's catalog dialect
 /// before planning, and one of its rewrites replaces a correlated scalar
-/// subquery in a SELECT list with NULL: a silently wrong answer (seen:
-/// `SELECT (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) FROM
-/// orders o` gave NULLs). So a single query that reads nothing of the
+/// subquery in a SELECT list with NULL: a silently wrong answer
+/// (`SELECT (SELECT count(*) FROM orders i WHERE i.mcid = o.mcid) FROM
+/// orders o` gives NULLs there). So a single query that reads nothing of the
 /// Postgres catalog (see [`reads_catalog`]) is planned by DataFusion from
 /// the text as sent; catalog queries from psql and BI tools, and whatever
 /// DataFusion cannot plan, still take the compatibility path.

@@ -211,10 +211,9 @@ async fn lineage_of(
     .await?;
     // The customer's order keys as literals: a filter on the grouping
     // keys of a view reaches below its aggregates, where a join with the
-    // customer's orders would make it compute every order first
-    // (status_consistency: 2.1 s -> a few ms at 238k orders in debug).
+    // customer's orders would make it compute every order first.
     // `order_id IN (...)` is what reaches below (one hashed list, where a
-    // disjunction per order took seconds to plan for 1,000 orders); the
+    // disjunction per order is slow to plan for a heavy buyer); the
     // second list makes it exact, as order ids repeat across channels.
     let mine = if orders.is_empty() {
         "FALSE".to_string()
