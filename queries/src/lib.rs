@@ -2,7 +2,9 @@
 //! holding one `CREATE VIEW`; [`register`] creates them all on a session,
 //! and [`hook`] makes the engine do so on every session it builds.
 //!
-//! Each view is tested by `slt/<name>.slt` against a real engine session.
+//! Every view is tested against a real engine session in one of the
+//! `slt/*.slt` files, grouped by topic (`refund_lifecycle.slt` holds the
+//! refund views).
 
 use std::sync::Arc;
 
