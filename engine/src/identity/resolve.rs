@@ -241,7 +241,7 @@ impl Resolver {
         // links nobody, for whoever orders without an account or email
         // there may be any of them.
         for (id, group) in of_kind(IdentityKind::Phone) {
-            if facts(id).household && several_people(group, orders, facts) {
+            if facts(id).household && profile_of(group, orders, facts).several_people() {
                 continue;
             }
             // A store clerk may type the shop's own number, or one number
@@ -254,7 +254,7 @@ impl Resolver {
         // different phones (even masked ones), is a shared device (a family
         // iPad): it links nothing.
         for (_, group) in of_kind(IdentityKind::Device) {
-            if !device_is_ambiguous(group, orders, facts) {
+            if !profile_of(group, orders, facts).ambiguous() {
                 walk.link(&mut uf, group, |_| false, false, &mut self.scratch);
             }
         }
@@ -461,9 +461,9 @@ fn longest_silence(held: &[u32], orders: &[LocalOrder], owner_last: i64, taken_a
     best.1
 }
 
-/// What decides whether a device's orders link through it, folded over
-/// them one at a time (see [`Resolver::resolve`]): a new order is judged
-/// against a device without collecting its orders.
+/// What decides whether a device's (or a landline's) orders link through
+/// it, folded over them one at a time (see [`Resolver::resolve`]): a new
+/// order is judged against a device without collecting its orders.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct DeviceProfile {
     /// The phone signatures seen: none (0), one, or [`NONE`] for several.
@@ -598,28 +598,15 @@ impl DeviceProfile {
     }
 }
 
-/// Whether the orders show two people: two unionIDs, two emails or two
-/// accounts of one channel.
-fn several_people(
+/// The profile of an identifier's orders (`members`), taken in one by one.
+fn profile_of(
     members: &[u32],
     orders: &[LocalOrder],
     facts: &impl Fn(u32) -> IdentFacts,
-) -> bool {
+) -> DeviceProfile {
     let mut profile = DeviceProfile::default();
     for &m in members {
         profile.add(&orders[m as usize], facts);
     }
-    profile.several_people()
-}
-
-fn device_is_ambiguous(
-    members: &[u32],
-    orders: &[LocalOrder],
-    facts: &impl Fn(u32) -> IdentFacts,
-) -> bool {
-    let mut profile = DeviceProfile::default();
-    for &m in members {
-        profile.add(&orders[m as usize], facts);
-    }
-    profile.ambiguous()
+    profile
 }
