@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::postings::Postings;
-use super::{IdentityKind, Refusal, RefusedValue, Span};
+use super::{IdentityKind, Refusal, Span};
 
 /// Refused values by a hash of kind and value.
 #[derive(Debug, Default)]
@@ -112,5 +112,30 @@ impl RefusedNotes {
         for n in &self.notes {
             values.note(n.kind, n.value.of(&self.text), n.why, n.order, n.at);
         }
+    }
+}
+
+/// A value refused as an identifier, with the orders that carried it.
+#[derive(Debug, Clone)]
+pub struct RefusedValue {
+    /// The identifier kind.
+    pub kind: IdentityKind,
+    /// The normalized (or trimmed raw) value.
+    pub value: String,
+    /// Why it was refused.
+    pub why: Refusal,
+    /// Orders carrying it. Most refused values are a relay number on one
+    /// order: postings keep those without a heap allocation.
+    pub(crate) orders: Postings,
+    /// Earliest `ordered_at` seen.
+    pub first_seen: i64,
+    /// Latest `ordered_at` seen.
+    pub last_seen: i64,
+}
+
+impl RefusedValue {
+    /// How many orders carry the value.
+    pub fn order_count(&self) -> u64 {
+        self.orders.len() as u64
     }
 }
