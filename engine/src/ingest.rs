@@ -1,0 +1,158 @@
+//! Ingest: rows decoded, checked, logged and applied, with orders
+//! committed in groups so that concurrent requests share one fsync.
+
+use super::*;
+
+impl Engine {
+    /// Decodes and ingests `data` into `table`. Either every row is accepted
+    /// or, on the first bad value, none is.
+    pub fn ingest(
+        &self,
+        table: &str,
+        format: Format,
+        source: &str,
+        data: Bytes,
+    ) -> Result<IngestReport> {
+        let def = table::table(table).ok_or_else(|| Error::UnknownTable(table.to_string()))?;
+        let batches = decode::decode(def, format, source, data)?;
+        self.ingest_batches(table, batches)
+    }
+
+    /// Ingests a file, its format told by its extension.
+    pub fn ingest_file(&self, table: &str, path: &Path) -> Result<IngestReport> {
+        let format =
+            Format::from_path(path).ok_or_else(|| Error::UnknownFormat(path.to_path_buf()))?;
+        let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let source = path.display().to_string();
+        self.ingest(table, format, &source, Bytes::from(data))
+    }
+
+    /// Ingests batches already in the table's schema.
+    pub fn ingest_batches(&self, table: &str, batches: Vec<RecordBatch>) -> Result<IngestReport> {
+        if table::table(table).is_none() {
+            return Err(Error::UnknownTable(table.to_string()));
+        }
+        match self.inputs.get(table) {
+            Some(input) => self.append(input, batches),
+            None => self.ingest_orders(batches),
+        }
+    }
+
+    /// Records the outcome of an API action (a write-back acknowledgement,
+    /// a sync command) in one of [`table::recorded_tables`]: NDJSON rows,
+    /// durable when this returns. A row identical to a stored one is a
+    /// repeat and changes nothing.
+    pub fn record(&self, table: &str, ndjson: Bytes) -> Result<IngestReport> {
+        let def = table::recorded_tables()
+            .into_iter()
+            .find(|t| t.name == table)
+            .ok_or_else(|| Error::UnknownTable(table.to_string()))?;
+        let batches = decode::decode(def, Format::Ndjson, "request", ndjson)?;
+        self.append(&self.inputs[def.name], batches)
+    }
+
+    /// Checks, logs and applies rows of an append-only table.
+    pub(super) fn append(
+        &self,
+        input: &RwLock<AppendTable>,
+        batches: Vec<RecordBatch>,
+    ) -> Result<IngestReport> {
+        let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        let arrived_at = chrono::Utc::now().timestamp_micros();
+        let prepared = {
+            let rows = input.read().unwrap_or_else(|e| e.into_inner());
+            let prepared = rows.prepare(batches, arrived_at)?;
+            rows.log(&prepared)?;
+            prepared
+        };
+        let report = prepared.report;
+        input
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(prepared);
+        // Input tables are read live; the derived-table caches (and so
+        // `generation`) depend on orders only.
+        Ok(report)
+    }
+
+    /// Group commit: a request joins the queue, then waits for the writer
+    /// lock. Whoever gets it first commits every request queued by then as
+    /// one log write, one fsync and one graph update, and answers each with
+    /// its own report; the others find their answer waiting. Under
+    /// concurrent load this turns many small writes into a few larger ones.
+    pub(super) fn ingest_orders(&self, batches: Vec<RecordBatch>) -> Result<IngestReport> {
+        // A request that cannot be combined fails alone, before queueing.
+        let input = concat_batches(&ORDERS_SCHEMA, &batches)?;
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.commit_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(QueuedOrders { input, reply });
+        let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(done) = answer.try_recv() {
+            return done;
+        }
+        let group =
+            std::mem::take(&mut *self.commit_queue.lock().unwrap_or_else(|e| e.into_inner()));
+        self.commit_orders(group);
+        answer
+            .recv()
+            .expect("a request queued before the lock was taken is in the group")
+    }
+
+    /// Commits queued requests together; on a failure each is committed
+    /// alone, so each gets its own answer.
+    pub(super) fn commit_orders(&self, group: Vec<QueuedOrders>) {
+        let inputs: Vec<RecordBatch> = group.iter().map(|q| q.input.clone()).collect();
+        match self.commit_orders_once(inputs) {
+            Ok((_, rows_done)) => {
+                let mut start = 0;
+                for q in group {
+                    let rows = q.input.num_rows();
+                    let _ = q.reply.send(Ok(rows_done.report_for(start..start + rows)));
+                    start += rows;
+                }
+            }
+            Err(_) if group.len() > 1 => {
+                for q in group {
+                    let report = self
+                        .commit_orders_once(vec![q.input])
+                        .map(|(report, _)| report);
+                    let _ = q.reply.send(report);
+                }
+            }
+            Err(e) => {
+                for q in group {
+                    let _ = q.reply.send(Err(Error::Io {
+                        path: self.dir.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Checks, logs and applies one write of orders. Check and log run
+    /// under the read lock, so queries go on during the fsync; only the
+    /// in-memory apply takes the write lock. The caller holds `ingest`, so
+    /// the state cannot change in between.
+    pub(super) fn commit_orders_once(
+        &self,
+        inputs: Vec<RecordBatch>,
+    ) -> Result<(IngestReport, store::RowReports)> {
+        let arrived_at = chrono::Utc::now().timestamp_micros();
+        let mut prepared = {
+            let store = self.read();
+            let prepared = store.prepare(inputs, arrived_at)?;
+            store.log(&prepared)?;
+            prepared
+        };
+        let (report, rows) = (prepared.report, prepared.take_row_reports());
+        self.store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(prepared);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok((report, rows))
+    }
+}

@@ -1,0 +1,263 @@
+//! Sessions: the DataFusion session every query runs in, with the tables,
+//! UDFs and views registered, and read-only query planning.
+
+use super::*;
+
+/// The statements a query may be: no DDL, DML or `SET`.
+pub fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+impl Engine {
+    /// A table derived from the store, rebuilt only when data changed.
+    pub(super) fn derived(
+        &self,
+        name: &'static str,
+        build: fn(&OrderStore) -> Result<Vec<RecordBatch>>,
+    ) -> datafusion::error::Result<Vec<RecordBatch>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some((g, rows)) = self
+            .derived
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            && *g == generation
+        {
+            return Ok(rows.as_ref().clone());
+        }
+        let rows =
+            Arc::new(build(&self.read()).map_err(|e| DataFusionError::External(Box::new(e)))?);
+        self.derived
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, (generation, rows.clone()));
+        Ok(rows.as_ref().clone())
+    }
+
+    /// A new session with every table, UDF and view registered, reporting
+    /// at the configured clock (`report.now`, else the wall clock).
+    pub fn session(self: &Arc<Self>) -> Result<SessionContext> {
+        self.session_at(None)
+    }
+
+    /// The report time a session uses: `now` if given, else `report.now`
+    /// from the configuration, else the wall clock.
+    pub fn report_now(&self, now: Option<i64>) -> i64 {
+        now.or(self.config.report_now)
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros())
+    }
+
+    /// A new session whose views report as of `now` (microseconds since the
+    /// epoch, UTC): for tests and back-dated reports. Sessions share the
+    /// tables and views planned once at open; only the clock is their own.
+    pub fn session_at(self: &Arc<Self>, now: Option<i64>) -> Result<SessionContext> {
+        self.session_as(now, false)
+    }
+
+    /// [`Engine::session_at`] for a reader who may or may not see contact
+    /// details: with `restricted`, every phone and email is masked
+    /// (`138****5678`, `z***@qq.com`) in every table and view.
+    pub fn session_as(
+        self: &Arc<Self>,
+        now: Option<i64>,
+        restricted: bool,
+    ) -> Result<SessionContext> {
+        let base = if restricted {
+            &self.restricted_base
+        } else {
+            &self.base
+        };
+        let base = base
+            .get()
+            .expect("the base sessions are built at open")
+            .clone();
+        // Its own pool in front of the shared one, for a per-query cap.
+        let mut state = memory::with_own_pool(base, &self.runtime)?;
+        state
+            .config_mut()
+            .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
+        Ok(SessionContext::new_with_state(state))
+    }
+
+    /// `state` with a memory pool of its own in front of the shared one, so
+    /// that [`cap_query_memory`] can cap its queries: for a session that
+    /// outlives one query (a Postgres connection's).
+    pub fn with_own_memory(&self, state: SessionState) -> Result<SessionState> {
+        Ok(memory::with_own_pool(state, &self.runtime)?)
+    }
+
+    /// Sets the report clock of a session that outlives one query (a
+    /// Postgres connection): each statement then reports as of its own start.
+    pub fn restamp_clock(&self, session: &SessionContext, now: Option<i64>) {
+        session
+            .state_ref()
+            .write()
+            .config_mut()
+            .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
+    }
+
+    /// The session state every query starts from: UDFs, tables and views.
+    /// Tables hold the engine weakly, so the engine can be dropped.
+    /// With `restricted`, phone and email columns come out masked.
+    pub(super) fn base_state(self: &Arc<Self>, restricted: bool) -> Result<SessionState> {
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(self.config.target_partitions)
+            .with_default_catalog_and_schema("ordergraph", "public");
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(self.runtime.clone())
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        for udf in ordergraph_udfs::all() {
+            ctx.register_udf(udf.as_ref().clone());
+        }
+        let shown = |name: &str, table: Arc<dyn datafusion::catalog::TableProvider>| {
+            if restricted {
+                mask::restricted(name, table)
+            } else {
+                Ok(table)
+            }
+        };
+        let weak = Arc::downgrade(self);
+        let rows = |read: fn(&Engine) -> datafusion::error::Result<Vec<RecordBatch>>| -> Rows {
+            let weak = weak.clone();
+            Arc::new(move |_| {
+                let engine = weak.upgrade().ok_or_else(|| {
+                    DataFusionError::Execution("the engine has been closed".into())
+                })?;
+                read(&engine)
+            })
+        };
+        let tables: [(&str, SchemaRef, Rows); 5] = [
+            (
+                "orders",
+                store::orders_schema(),
+                rows(|e| {
+                    e.read()
+                        .current_batches()
+                        .map_err(|e| DataFusionError::External(Box::new(e)))
+                }),
+            ),
+            (
+                "order_versions",
+                store::versions_schema(),
+                rows(|e| Ok(e.read().version_batches())),
+            ),
+            (
+                "order_identifiers",
+                evidence::order_identifiers_schema(),
+                rows(|e| e.derived("order_identifiers", evidence::order_identifiers)),
+            ),
+            (
+                "shared_identifiers",
+                evidence::shared_identifiers_schema(),
+                rows(|e| e.derived("shared_identifiers", evidence::shared_identifiers)),
+            ),
+            (
+                "mcid_aliases",
+                evidence::mcid_aliases_schema(),
+                rows(|e| e.derived("mcid_aliases", evidence::mcid_aliases)),
+            ),
+        ];
+        for (name, schema, rows) in tables {
+            let mut table = SnapshotTable::new(schema, rows);
+            if name == "orders" {
+                let weak = weak.clone();
+                table = table.with_key_lookup(Arc::new(move |channel, order_id| {
+                    let engine = weak.upgrade().ok_or_else(|| {
+                        DataFusionError::Execution("the engine has been closed".into())
+                    })?;
+                    let rows = engine.read().current_row(channel, order_id);
+                    rows.map_err(|e| DataFusionError::External(Box::new(e)))
+                }));
+            }
+            ctx.register_table(name, shown(name, Arc::new(table))?)?;
+        }
+        // The one row of thresholds, at the clock of the scanning session.
+        let settings = self.config.report.clone();
+        let default_now = self.config.report_now;
+        let report_rows: Rows = Arc::new(move |session| {
+            let now = session
+                .config()
+                .get_extension::<report::ReportClock>()
+                .map(|c| c.0)
+                .or(default_now)
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+            Ok(vec![report::report_config_row(&settings, now)?])
+        });
+        ctx.register_table(
+            "report_config",
+            Arc::new(SnapshotTable::new(
+                report::report_config_schema(),
+                report_rows,
+            )),
+        )?;
+        for &name in self.inputs.keys() {
+            let weak = weak.clone();
+            let schema =
+                append::stored_schema(table::stored_table(name).expect("inputs are tables"));
+            let rows: Rows = Arc::new(move |_| {
+                let engine = weak.upgrade().ok_or_else(|| {
+                    DataFusionError::Execution("the engine has been closed".into())
+                })?;
+                Ok(engine.inputs[name]
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .batches())
+            });
+            ctx.register_table(
+                name,
+                shown(name, Arc::new(SnapshotTable::new(schema, rows)))?,
+            )?;
+        }
+        let template = refund::refund_nodes_batch(&self.refund_template)?;
+        let template_rows: Rows = Arc::new(move |_| Ok(vec![template.clone()]));
+        ctx.register_table(
+            "refund_nodes",
+            Arc::new(SnapshotTable::new(
+                refund::refund_nodes_schema(),
+                template_rows,
+            )),
+        )?;
+        futures::executor::block_on(ctx.sql(&self.refund_template.paths_view_sql())).map_err(
+            |e| Error::Config {
+                path: self.dir.join(TEMPLATE_FILE),
+                reason: e.to_string(),
+            },
+        )?;
+        for hook in &self.hooks {
+            hook(&ctx)?;
+        }
+        Ok(ctx.state())
+    }
+
+    /// Plans a read-only query: DDL, DML and `SET` are refused.
+    pub async fn query(self: &Arc<Self>, sql: &str) -> Result<DataFrame> {
+        self.query_at(sql, None).await
+    }
+
+    /// [`Engine::query`] with views reporting as of `now`.
+    pub async fn query_at(self: &Arc<Self>, sql: &str, now: Option<i64>) -> Result<DataFrame> {
+        self.query_as(sql, now, false, None).await
+    }
+
+    /// [`Engine::query_at`] in a restricted session if `restricted` (see
+    /// [`Engine::session_as`]), holding at most `memory_cap` bytes of the
+    /// shared pool (see [`cap_query_memory`]).
+    pub async fn query_as(
+        self: &Arc<Self>,
+        sql: &str,
+        now: Option<i64>,
+        restricted: bool,
+        memory_cap: Option<usize>,
+    ) -> Result<DataFrame> {
+        let ctx = self.session_as(now, restricted)?;
+        cap_query_memory(&ctx, memory_cap);
+        Ok(ctx.sql_with_options(sql, read_only()).await?)
+    }
+}

@@ -1,0 +1,127 @@
+//! Segments: the versions of one ingest as an Arrow batch, and the
+//! `orders` and `order_versions` tables read from them.
+
+use super::*;
+
+/// The schema of `order_versions`: the input columns, `version`, `arrived_at`.
+pub fn versions_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = ORDERS
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("version", DataType::UInt32, false));
+    fields.push(Field::new("arrived_at", timestamp_type(), false));
+    Arc::new(Schema::new(fields))
+}
+
+/// The schema of `orders`: the input columns and `mcid`.
+pub fn orders_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = ORDERS
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("mcid", DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+#[derive(Debug)]
+pub(super) struct Segment {
+    /// Rows in [`versions_schema`].
+    pub(super) batch: RecordBatch,
+    /// Dense order number of each row.
+    pub(super) orders: Vec<u32>,
+    /// Rows superseded by a later version.
+    pub(super) dead: RoaringBitmap,
+    /// The current rows with MCIDs, until a row dies or an MCID changes.
+    pub(super) current: Mutex<Option<RecordBatch>>,
+}
+
+impl Segment {
+    pub(super) fn invalidate(&self) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl OrderStore {
+    /// All versions, in arrival order.
+    pub fn version_batches(&self) -> Vec<RecordBatch> {
+        self.segments.iter().map(|s| s.batch.clone()).collect()
+    }
+
+    /// The current version of every order, with its MCID.
+    pub fn current_batches(&self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::with_capacity(self.segments.len());
+        for s in &self.segments {
+            let mut cached = s.current.lock().unwrap_or_else(|e| e.into_inner());
+            if cached.is_none() {
+                *cached = Some(self.materialize(s)?);
+            }
+            let batch = cached.as_ref().expect("just filled");
+            if batch.num_rows() > 0 {
+                out.push(batch.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The MCID of an order's customer; `None` if there is no such order.
+    pub fn order_mcid(&self, channel: &str, order_id: &str) -> Option<String> {
+        let order = self.order_number(channel, order_id)?;
+        let key = self.graph.mcid_of_order(order)?;
+        Some(String::from_utf8_lossy(&mcid_bytes(key)).into_owned())
+    }
+
+    /// The current version of one order, with its MCID: no rows if there
+    /// is no such order.
+    pub fn current_row(&self, channel: &str, order_id: &str) -> Result<Vec<RecordBatch>> {
+        let Some(order) = self.order_number(channel, order_id) else {
+            return Ok(Vec::new());
+        };
+        let (seg, row) = self.location[order as usize];
+        let segment = &self.segments[seg as usize];
+        let row = segment
+            .batch
+            .slice(row as usize, 1)
+            .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())?;
+        let mcid = self.graph.mcid_of_order(order).unwrap_or_default();
+        let mcid = std::str::from_utf8(&mcid_bytes(mcid))
+            .unwrap_or_default()
+            .to_string();
+        let mut columns = row.columns().to_vec();
+        columns.push(Arc::new(StringArray::from(vec![mcid])) as ArrayRef);
+        Ok(vec![RecordBatch::try_new(orders_schema(), columns)?])
+    }
+
+    pub(super) fn materialize(&self, s: &Segment) -> Result<RecordBatch> {
+        let n = s.batch.num_rows();
+        let mut mcids = StringBuilder::with_capacity(
+            n - s.dead.len() as usize,
+            (n - s.dead.len() as usize) * 15,
+        );
+        let mut keep = Vec::with_capacity(n);
+        for (row, &order) in s.orders.iter().enumerate() {
+            let live = !s.dead.contains(row as u32);
+            keep.push(live);
+            if live {
+                let m = self.graph.mcid_of_order(order).unwrap_or_default();
+                // MCIDs are ASCII by construction.
+                mcids.append_value(std::str::from_utf8(&mcid_bytes(m)).unwrap_or_default());
+            }
+        }
+        let projected = s
+            .batch
+            .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())?;
+        let live = if s.dead.is_empty() {
+            projected
+        } else {
+            filter_record_batch(&projected, &keep.into())?
+        };
+        let mut columns = live.columns().to_vec();
+        columns.push(Arc::new(mcids.finish()) as ArrayRef);
+        Ok(RecordBatch::try_new(orders_schema(), columns)?)
+    }
+}
