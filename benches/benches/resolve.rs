@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::RecordBatch;
 use ordergraph_benches::{CpuUse, memory_latency_ns, peak_rss_mib, rss_mib, timed};
 use ordergraph_datasets::{Dataset, GenConfig, generate};
-use ordergraph_engine::identity::{RawIdentity, extract_order};
+use ordergraph_engine::identity::{IdentityColumns, extract_order};
 use ordergraph_engine::store::OrderStore;
 use ordergraph_engine::{Engine, EngineConfig};
 
@@ -33,31 +33,12 @@ fn normalize_all(batches: &[RecordBatch], config: &EngineConfig) -> usize {
     let identity = config.identity_config();
     let mut ids = 0;
     for b in batches {
-        let s = |name: &str| b.column_by_name(name).unwrap().as_string::<i32>().clone();
-        let (ch, acc, ph, em, un, dev) = (
-            s("channel"),
-            s("account_id"),
-            s("phone"),
-            s("email"),
-            s("wechat_unionid"),
-            s("device_id"),
-        );
-        // Borrowed from the arrays, as the engine reads them: no copies.
-        fn opt(a: &datafusion::arrow::array::StringArray, r: usize) -> Option<&str> {
-            a.is_valid(r).then(|| a.value(r))
-        }
+        let columns = IdentityColumns::of(b).expect("orders carry identifier columns");
         // Values are written into a text, as ingest writes a chunk's (here
         // cleared after each order).
         let mut text = String::new();
         for r in 0..b.num_rows() {
-            let raw = RawIdentity {
-                channel: ch.value(r),
-                account_id: opt(&acc, r),
-                phone: opt(&ph, r),
-                email: opt(&em, r),
-                wechat_unionid: opt(&un, r),
-                device_id: opt(&dev, r),
-            };
+            let raw = columns.row(r);
             text.clear();
             ids += extract_order(&raw, identity.region, &identity.blocklist, &mut text)
                 .0

@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, Timestamp
 use ordergraph_udfs::{IdentityKind, mcid_of};
 
 use crate::Result;
-use crate::identity::{Edge, RawIdentity, Slot, extract};
+use crate::identity::{Edge, IdentityColumns, Slot, extract};
 use crate::store::OrderStore;
 use crate::table::{orders_col as c, timestamp_type};
 
@@ -127,20 +127,10 @@ pub(crate) fn order_identifiers(store: &OrderStore) -> Result<Vec<RecordBatch>> 
         let at = batch
             .column(c::ORDERED_AT)
             .as_primitive::<TimestampMicrosecondType>();
-        let opt = |i: usize, row: usize| {
-            let a = s(i);
-            datafusion::arrow::array::Array::is_valid(a, row).then(|| a.value(row))
-        };
+        let columns = IdentityColumns::of(&batch).expect("orders carry identifier columns");
         let mut b = Builders::default();
         for row in 0..batch.num_rows() {
-            let raw = RawIdentity {
-                channel: channels.value(row),
-                account_id: opt(c::ACCOUNT_ID, row),
-                phone: opt(c::PHONE, row),
-                email: opt(c::EMAIL, row),
-                wechat_unionid: opt(c::WECHAT_UNIONID, row),
-                device_id: opt(c::DEVICE_ID, row),
-            };
+            let raw = columns.row(row);
             let edges: HashMap<IdentityKind, Edge> = store
                 .order_number(channels.value(row), ids.value(row))
                 .map(|o| graph.order_identifiers(o).map(|(k, _, e)| (k, e)).collect())

@@ -45,7 +45,8 @@ use components::*;
 use direct::*;
 use extract::hold;
 pub use extract::{
-    Blocklist, RawIdentity, Refusal, Slot, Span, extract, extract_order, phone_signature, place_key,
+    Blocklist, IdentityColumns, RawIdentity, Refusal, Slot, Span, extract, extract_order,
+    phone_signature, place_key,
 };
 pub use input::{OrderInput, OrderInputs};
 use mcid::*;

@@ -15,7 +15,7 @@ use std::sync::{Arc, mpsc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
-use crate::identity::{IdentityConfig, NONE, OrderInput, OrderInputs, RawIdentity, place_key};
+use crate::identity::{IdentityColumns, IdentityConfig, NONE, OrderInput, OrderInputs, place_key};
 use crate::table::orders_col as c;
 
 /// Statuses that show who holds an identifier: money changed hands.
@@ -193,16 +193,8 @@ impl Job {
     fn normalize(&self, k: usize) -> OrderInputs {
         let rows = k * CHUNK..((k + 1) * CHUNK).min(self.input.num_rows());
         let s = |i: usize| self.input.column(i).as_string::<i32>();
-        let (channels, accounts, phones, emails, unions, devices, statuses, addresses) = (
-            s(c::CHANNEL),
-            s(c::ACCOUNT_ID),
-            s(c::PHONE),
-            s(c::EMAIL),
-            s(c::WECHAT_UNIONID),
-            s(c::DEVICE_ID),
-            s(c::STATUS),
-            s(c::SHIP_ADDRESS),
-        );
+        let (statuses, addresses) = (s(c::STATUS), s(c::SHIP_ADDRESS));
+        let columns = IdentityColumns::of(&self.input).expect("orders carry identifier columns");
         let at = self
             .input
             .column(c::ORDERED_AT)
@@ -210,14 +202,7 @@ impl Job {
         let config = &self.config;
         let mut inputs = OrderInputs::with_capacity(rows.len());
         for row in rows {
-            let raw = RawIdentity {
-                channel: channels.value(row),
-                account_id: opt(accounts, row),
-                phone: opt(phones, row),
-                email: opt(emails, row),
-                wechat_unionid: opt(unions, row),
-                device_id: opt(devices, row),
-            };
+            let raw = columns.row(row);
             let in_store = config.in_store(raw.channel);
             let input = OrderInput {
                 order: row as u32,

@@ -21,7 +21,7 @@ use datafusion::arrow::datatypes::{
     DataType, Decimal128Type, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
 };
 use datafusion::arrow::row::{RowConverter, SortField};
-use ordergraph_udfs::mcid_bytes;
+use ordergraph_udfs::{mcid_bytes, mcid_of, mcid_str};
 use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 

@@ -11,12 +11,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use ordergraph_datasets::{
     Dataset, GenConfig, LinkableOrder, Truth, generate, lives, score, score_linkable,
 };
 use ordergraph_engine::Engine;
-use ordergraph_engine::identity::{IdentityKind, RawIdentity, Slot, extract};
+use ordergraph_engine::identity::{IdentityColumns, IdentityKind, Slot, extract};
 
 /// Errors of an evaluation.
 #[derive(Debug, thiserror::Error)]
@@ -99,16 +99,9 @@ pub async fn resolved(engine: &Arc<Engine>) -> Result<Vec<Resolved>> {
     let mut out = Vec::new();
     for b in &batches {
         let col = |i: usize| b.column(i).as_string::<i32>();
-        let opt = |i: usize, row: usize| col(i).is_valid(row).then(|| col(i).value(row));
+        let columns = IdentityColumns::of(b).expect("orders carry identifier columns");
         for row in 0..b.num_rows() {
-            let raw = RawIdentity {
-                channel: col(0).value(row),
-                account_id: opt(3, row),
-                phone: opt(4, row),
-                email: opt(5, row),
-                wechat_unionid: opt(6, row),
-                device_id: opt(7, row),
-            };
+            let raw = columns.row(row);
             let keys = extract(&raw, identity.region, &identity.blocklist)
                 .into_iter()
                 .zip(IdentityKind::ALL)

@@ -25,7 +25,7 @@ mod window_peak;
 
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
-pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, parse_mcid};
+pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, mcid_str, parse_mcid};
 pub use normalize_device_id::{
     DeviceId, DeviceUuid, NormalizeDeviceIdFunc, ZERO_DEVICE_ID, classify_device_id,
     normalize_device_id,

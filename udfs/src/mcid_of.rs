@@ -32,9 +32,14 @@ pub fn mcid_bytes(key: u64) -> [u8; MCID_LEN] {
     out
 }
 
+/// Kernel: an MCID's bytes as text.
+pub fn mcid_str(bytes: &[u8; MCID_LEN]) -> &str {
+    std::str::from_utf8(bytes).expect("MCIDs are ASCII by construction")
+}
+
 /// Kernel: the MCID of a key as a `String`.
 pub fn mcid_of(key: u64) -> String {
-    String::from_utf8_lossy(&mcid_bytes(key)).into_owned()
+    mcid_str(&mcid_bytes(key)).to_owned()
 }
 
 /// Parses an MCID back into its key (case-insensitive, Crockford aliases
@@ -120,9 +125,7 @@ impl ScalarUDFImpl for McidOfFunc {
                 let mut out = StringViewBuilder::with_capacity(keys.len());
                 for k in keys.iter() {
                     match k {
-                        // Every byte of an MCID is ASCII.
-                        Some(k) => out
-                            .append_value(std::str::from_utf8(&mcid_bytes(k)).unwrap_or_default()),
+                        Some(k) => out.append_value(mcid_str(&mcid_bytes(k))),
                         None => out.append_null(),
                     }
                 }

@@ -72,7 +72,7 @@ impl OrderStore {
     pub fn order_mcid(&self, channel: &str, order_id: &str) -> Option<String> {
         let order = self.order_number(channel, order_id)?;
         let key = self.graph.mcid_of_order(order)?;
-        Some(String::from_utf8_lossy(&mcid_bytes(key)).into_owned())
+        Some(mcid_of(key))
     }
 
     /// The current version of one order, with its MCID: no rows if there
@@ -88,9 +88,7 @@ impl OrderStore {
             .slice(row as usize, 1)
             .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())?;
         let mcid = self.graph.mcid_of_order(order).unwrap_or_default();
-        let mcid = std::str::from_utf8(&mcid_bytes(mcid))
-            .unwrap_or_default()
-            .to_string();
+        let mcid = mcid_of(mcid);
         let mut columns = row.columns().to_vec();
         columns.push(Arc::new(StringArray::from(vec![mcid])) as ArrayRef);
         Ok(vec![RecordBatch::try_new(orders_schema(), columns)?])
@@ -108,8 +106,7 @@ impl OrderStore {
             keep.push(live);
             if live {
                 let m = self.graph.mcid_of_order(order).unwrap_or_default();
-                // MCIDs are ASCII by construction.
-                mcids.append_value(std::str::from_utf8(&mcid_bytes(m)).unwrap_or_default());
+                mcids.append_value(mcid_str(&mcid_bytes(m)));
             }
         }
         let projected = s
