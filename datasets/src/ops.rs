@@ -29,6 +29,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use ordergraph_tables::{ColumnDef, TableDef};
 
 use crate::output::{Value, create, write_csv_value};
 use crate::rng::Rng;
@@ -57,8 +58,8 @@ const MINUTE: i64 = 60;
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
 
-/// One operational input table; [`OpsTable::columns`] is its CSV header,
-/// the engine's contract for the table of the same name.
+/// One operational input table, written to the engine's contract for the
+/// table of the same name ([`OpsTable::contract`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpsTable {
     /// `order_lines`: 1–4 lines per order summing to its amount.
@@ -138,65 +139,21 @@ impl OpsTable {
         }
     }
 
-    /// Column names, in the order every row gives its values.
-    pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            OpsTable::OrderLines => &["channel", "order_id", "sku", "qty", "unit_price"],
-            OpsTable::StatusEvents => &[
-                "channel",
-                "order_id",
-                "system",
-                "status_code",
-                "updated_at",
-                "confirmed_at",
-                "operator",
-            ],
-            OpsTable::SystemOwners => &["system", "owner"],
-            OpsTable::Refunds => &[
-                "refund_id",
-                "channel",
-                "order_id",
-                "requested_at",
-                "amount",
-                "reason",
-                "sku_category",
-                "member_level",
-                "cross_border",
-            ],
-            OpsTable::RefundEvents => &[
-                "refund_id",
-                "node",
-                "action",
-                "actor",
-                "actor_role",
-                "at",
-                "note",
-            ],
-            OpsTable::Inventory => &["sku", "warehouse", "available", "as_of"],
-            OpsTable::Inbound => &["po_id", "sku", "warehouse", "qty", "expected_at"],
-            OpsTable::Suppliers => &[
-                "sku",
-                "supplier",
-                "backup_supplier",
-                "lead_time_days",
-                "min_order_qty",
-            ],
-            OpsTable::Products => &["sku", "name", "category"],
-            OpsTable::PurchaseConfirmations => &["request_id", "supplier", "confirmed_at"],
-            OpsTable::Accounts => &["channel", "account_id", "created_at"],
-            OpsTable::BrowseEvents => &["channel", "account_id", "at"],
-            OpsTable::Credentials => &[
-                "platform",
-                "shop",
-                "name",
-                "expires_at",
-                "last_refresh_at",
-                "last_refresh_ok",
-            ],
-            OpsTable::WmsQueue => &["channel", "order_id", "warehouse", "enqueued_at"],
-            OpsTable::Warehouses => &["warehouse", "orders_per_hour"],
-            OpsTable::EmailStatus => &["email", "status", "at"],
-        }
+    /// The engine's contract for the table: its columns are the CSV header,
+    /// in the order every row gives its values.
+    pub fn contract(self) -> &'static TableDef {
+        ordergraph_tables::table(self.name()).expect("every generated table has a contract")
+    }
+
+    /// The table's columns, in the order every row gives its values.
+    pub fn columns(self) -> &'static [ColumnDef] {
+        self.contract().columns
+    }
+
+    /// The CSV header row.
+    pub fn header(self) -> String {
+        let names: Vec<&str> = self.columns().iter().map(|c| c.name).collect();
+        names.join(",")
     }
 
     fn index(self) -> usize {
@@ -232,7 +189,7 @@ impl CsvSink {
             OpsTable::ALL.iter().map(|_| None).collect();
         for table in tables {
             let mut w = create(&dir.join(format!("{}.csv", table.name())))?;
-            w.write_all(table.columns().join(",").as_bytes())?;
+            w.write_all(table.header().as_bytes())?;
             w.write_all(b"\n")?;
             writers[table.index()] = Some(w);
         }

@@ -45,7 +45,6 @@ mod report;
 mod session;
 pub mod source;
 pub mod store;
-pub mod table;
 
 pub use checkpointing::CheckpointReport;
 pub use config::{
@@ -55,6 +54,8 @@ pub use config::{
 pub use decode::{DecodeError, Format};
 pub use error::{Error, is_user_datafusion_error};
 pub use memory::{QUERY_CAP_EXCEEDED, QueryPool, cap_query_memory};
+/// The input table contracts.
+pub use ordergraph_tables as table;
 /// The UDF crate, for the MCID helpers (`mcid_of`, `parse_mcid`).
 pub use ordergraph_udfs as udfs;
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
