@@ -18,11 +18,22 @@ use crate::strings::map_strings;
 /// code is dropped; other countries' stay among the first three digits.
 /// Fewer than eight digits show nothing (`****`), unless the platform
 /// masked the number already (`138****5678` shows no more than the mask
-/// would): that stays as it is.
+/// would): that stays as it is, but for China's country code, which is
+/// dropped here too (`+86 138****5678` -> `138****5678`).
 pub fn mask_phone(raw: &str) -> String {
     let digits: String = raw.nfkc().filter(char::is_ascii_digit).collect();
-    if raw.contains('*') && digits.len() <= 7 {
-        return raw.trim().to_string();
+    if raw.contains('*') {
+        if digits.len() <= 7 {
+            return raw.trim().to_string();
+        }
+        let visible = ["0086", "86"].iter().find_map(|cc| {
+            digits
+                .strip_prefix(cc)
+                .filter(|rest| rest.len() == 7 && rest.starts_with('1'))
+        });
+        if let Some(visible) = visible {
+            return format!("{}****{}", &visible[..3], &visible[3..]);
+        }
     }
     let national = ["0086", "86"]
         .iter()
@@ -53,7 +64,7 @@ pub fn mask_email(raw: &str) -> String {
 
 #[user_doc(
     doc_section(label = "Identity Functions"),
-    description = "Hides a phone number but for its first three and last four national digits (`138****5678`); China's country code is dropped, numbers under eight digits become `****`. NULL stays NULL.",
+    description = "Hides a phone number but for its first three and last four national digits (`138****5678`); China's country code is dropped, numbers under eight digits become `****`, and a number the platform masked already (`138****5678`) stays as it is but for China's country code. NULL stays NULL.",
     syntax_example = "mask_phone(phone)",
     sql_example = r#"```sql
 > select mask_phone('+86 138-1234-5678');
@@ -180,6 +191,18 @@ mod tests {
             mask_phone("13812345678*"),
             "138****5678",
             "a star does not unmask"
+        );
+        for raw in ["+86 138****5678", "0086 138****5678", "+86-138-****-5678"] {
+            assert_eq!(
+                mask_phone(raw),
+                "138****5678",
+                "{raw}: China's code dropped"
+            );
+        }
+        assert_eq!(
+            mask_phone("8613812345678*"),
+            "138****5678",
+            "eleven digits after the code are masked as usual"
         );
         assert_eq!(mask_phone("12345"), "****");
         assert_eq!(mask_phone(""), "****");

@@ -86,7 +86,8 @@ impl Default for McidOfFunc {
 }
 
 impl McidOfFunc {
-    /// An `mcid_of` taking a UInt64 (integers coerce).
+    /// An `mcid_of` taking a UInt64: smaller unsigned integers widen to it,
+    /// signed ones (an SQL integer literal is Int64) need a cast.
     pub fn new() -> Self {
         Self {
             signature: Signature::exact(vec![DataType::UInt64], Volatility::Immutable),

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, LargeStringArray, StringArray, StringViewArray, UInt64Array,
+    Array, ArrayRef, AsArray, LargeStringArray, ListArray, StringArray, StringViewArray,
+    UInt64Array,
 };
-use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, TimestampMicrosecondType};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl};
@@ -185,6 +186,44 @@ fn identity_key_rejects_unknown_kind() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("unknown kind 'fax'"), "{err}");
+}
+
+#[test]
+fn window_peak_refuses_a_negative_window_and_a_null_result_has_null_fields() {
+    let times: ArrayRef = Arc::new(ListArray::from_iter_primitive::<
+        TimestampMicrosecondType,
+        _,
+        _,
+    >(vec![Some(vec![Some(0), Some(1_000_000)])]));
+    let call = |window: Option<i64>| {
+        invoke(
+            &WindowPeakFunc::new(),
+            vec![
+                ColumnarValue::Array(times.clone()),
+                ColumnarValue::Scalar(ScalarValue::Int64(window)),
+                ColumnarValue::Scalar(ScalarValue::Int64(Some(1))),
+            ],
+            1,
+        )
+    };
+    let err = call(Some(-1)).unwrap_err();
+    assert!(err.to_string().contains("must not be negative"), "{err}");
+
+    // `get_field` reads a child column as it is, so a NULL result must be
+    // NULL in its fields as well.
+    let ColumnarValue::Array(null) = call(None).unwrap() else {
+        panic!("expected an array")
+    };
+    let null = null.as_struct();
+    assert!(null.is_null(0));
+    assert!(null.column_by_name("peak").unwrap().is_null(0));
+    assert!(null.column_by_name("reached_at").unwrap().is_null(0));
+
+    let ColumnarValue::Array(out) = call(Some(1)).unwrap() else {
+        panic!("expected an array")
+    };
+    let peak = out.as_struct().column_by_name("peak").unwrap().clone();
+    assert_eq!(peak.as_primitive::<Int64Type>().value(0), 2);
 }
 
 async fn sql_strings(ctx: &SessionContext, sql: &str) -> Vec<Option<String>> {

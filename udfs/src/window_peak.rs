@@ -34,8 +34,10 @@ pub struct WindowPeak {
 
 /// Slides a window of `window` (same unit as `times`, both ends included)
 /// over `times` (any order): windows end at each event time, and count
-/// every event at that time.
+/// every event at that time. A negative `window` counts as 0: the window
+/// ending at an event always holds it.
 pub fn window_peak(times: &mut [i64], window: i64, min_count: i64) -> WindowPeak {
+    let window = window.max(0);
     times.sort_unstable();
     let mut peak = 0i64;
     let mut reached_at = None;
@@ -62,7 +64,7 @@ pub fn window_peak(times: &mut [i64], window: i64, min_count: i64) -> WindowPeak
 
 #[user_doc(
     doc_section(label = "Other Functions"),
-    description = "Over a list of event times (e.g. `array_agg(ordered_at)` per customer): `peak`, the most events inside any window of `window_seconds` (both ends included), and `reached_at`, the first event time at which the window ending there held at least `min_count` events (NULL if never). NULL times are ignored.",
+    description = "Over a list of event times (e.g. `array_agg(ordered_at)` per customer): `peak`, the most events inside any window of `window_seconds` (both ends included), and `reached_at`, the first event time at which the window ending there held at least `min_count` events (NULL if never). NULL times are ignored; a NULL list, window or count gives NULL (and NULL fields); a negative window is an error.",
     syntax_example = "window_peak(times, window_seconds, min_count)",
     sql_example = r#"```sql
 > select window_peak(array_agg(ordered_at), 90 * 86400, 3) from orders group by mcid;
@@ -96,7 +98,9 @@ impl WindowPeakFunc {
 
 fn peak_fields() -> Fields {
     Fields::from(vec![
-        Field::new("peak", DataType::Int64, false),
+        // Nullable so that a NULL result reads as NULL through field access
+        // too: `get_field` returns a child column without its parent's nulls.
+        Field::new("peak", DataType::Int64, true),
         Field::new("reached_at", utc_micros(), true),
     ])
 }
@@ -151,10 +155,16 @@ impl ScalarUDFImpl for WindowPeakFunc {
         let mut times = Vec::new();
         for row in 0..rows {
             if lists.is_null(row) || windows.is_null(row) || mins.is_null(row) {
-                peaks.push(0);
+                peaks.push(None);
                 reached.push(None);
                 nulls.push(false);
                 continue;
+            }
+            if windows.value(row) < 0 {
+                return exec_err!(
+                    "window_peak: window_seconds {} must not be negative",
+                    windows.value(row)
+                );
             }
             let Some(window) = windows.value(row).checked_mul(1_000_000) else {
                 return exec_err!(
@@ -171,7 +181,7 @@ impl ScalarUDFImpl for WindowPeakFunc {
                     .map(|i| values.value(i)),
             );
             let peak = window_peak(&mut times, window, mins.value(row));
-            peaks.push(peak.peak);
+            peaks.push(Some(peak.peak));
             reached.push(peak.reached_at);
             nulls.push(true);
         }
@@ -223,6 +233,19 @@ mod tests {
             WindowPeak {
                 peak: 2,
                 reached_at: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_negative_window_counts_as_zero() {
+        // Each window still holds the events at its own end.
+        let mut times = [6, 5, 5];
+        assert_eq!(
+            window_peak(&mut times, -DAY, 2),
+            WindowPeak {
+                peak: 2,
+                reached_at: Some(5)
             }
         );
     }
