@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt32Array};
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Field, SchemaRef};
 
 use crate::log::BatchLog;
 use crate::store::{IngestReport, content_hashes};
@@ -18,14 +18,7 @@ use crate::{Error, Result};
 
 /// The stored schema of an append table: its contract columns and `arrived_at`.
 pub(crate) fn stored_schema(def: &TableDef) -> SchemaRef {
-    let mut fields: Vec<Field> = def
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new("arrived_at", timestamp_type(), false));
-    Arc::new(Schema::new(fields))
+    def.schema_with([Field::new("arrived_at", timestamp_type(), false)])
 }
 
 /// One append-only input table.

@@ -18,7 +18,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
 use datafusion::arrow::datatypes::{
-    DataType, Decimal128Type, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+    DataType, Decimal128Type, Field, SchemaRef, TimeUnit, TimestampMicrosecondType,
 };
 use datafusion::arrow::row::{RowConverter, SortField};
 use ordergraph_udfs::{mcid_bytes, mcid_of, mcid_str};

@@ -89,10 +89,17 @@ impl TableDef {
 
     /// The Arrow schema rows of this table are stored in.
     pub fn schema(&self) -> SchemaRef {
+        self.schema_with([])
+    }
+
+    /// The table's schema with `extra` columns after its own (what the
+    /// engine adds on storing a row: `arrived_at`, a version, an MCID).
+    pub fn schema_with(&self, extra: impl IntoIterator<Item = Field>) -> SchemaRef {
         let fields: Vec<Field> = self
             .columns
             .iter()
             .map(|c| Field::new(c.name, c.ty.data_type(), !c.required))
+            .chain(extra)
             .collect();
         Arc::new(Schema::new(fields))
     }

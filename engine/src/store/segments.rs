@@ -5,27 +5,15 @@ use super::*;
 
 /// The schema of `order_versions`: the input columns, `version`, `arrived_at`.
 pub fn versions_schema() -> SchemaRef {
-    let mut fields: Vec<Field> = ORDERS
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new("version", DataType::UInt32, false));
-    fields.push(Field::new("arrived_at", timestamp_type(), false));
-    Arc::new(Schema::new(fields))
+    ORDERS.schema_with([
+        Field::new("version", DataType::UInt32, false),
+        Field::new("arrived_at", timestamp_type(), false),
+    ])
 }
 
 /// The schema of `orders`: the input columns and `mcid`.
 pub fn orders_schema() -> SchemaRef {
-    let mut fields: Vec<Field> = ORDERS
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new("mcid", DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
+    ORDERS.schema_with([Field::new("mcid", DataType::Utf8, false)])
 }
 
 #[derive(Debug)]
