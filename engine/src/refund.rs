@@ -4,9 +4,10 @@
 //! from `refund_template.toml` in the data directory, with the built-in
 //! default below when there is none.
 //!
-//! The template is visible as the table `refund_nodes`, and applied to every
-//! refund by the generated view `refund_template_nodes(refund_id, position,
-//! node)`, which the refund views in `queries/` build on.
+//! The template is visible as the table `refund_nodes`, and is a session
+//! config extension, from which `queries/` generates the view
+//! `refund_template_nodes(refund_id, position, node)` applying it to every
+//! refund.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -119,38 +120,6 @@ impl RefundTemplate {
         }
         Ok(self)
     }
-
-    /// SQL of the view `refund_template_nodes`: one row per refund and node
-    /// of the template that applies to it.
-    pub(crate) fn paths_view_sql(&self) -> String {
-        let branches: Vec<String> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.enabled)
-            .map(|(i, n)| {
-                let condition = n.condition.as_deref().unwrap_or("TRUE");
-                format!(
-                    "SELECT refund_id, CAST({} AS BIGINT) AS position, '{}' AS node \
-                     FROM latest_refunds WHERE coalesce(CAST(({condition}) AS BOOLEAN), FALSE)",
-                    i + 1,
-                    n.name.replace('\'', "''"),
-                )
-            })
-            .collect();
-        // A refund sent again with corrections is a new row; the latest wins.
-        let latest = "WITH latest_refunds AS (SELECT * FROM (SELECT *, row_number() OVER \
-                      (PARTITION BY refund_id ORDER BY arrived_at DESC) AS arrival_rank \
-                      FROM refunds) WHERE arrival_rank = 1) ";
-        let body = if branches.is_empty() {
-            "SELECT refund_id, CAST(NULL AS BIGINT) AS position, CAST(NULL AS VARCHAR) AS node \
-             FROM latest_refunds WHERE FALSE"
-                .to_string()
-        } else {
-            branches.join(" UNION ALL ")
-        };
-        format!("CREATE VIEW refund_template_nodes AS {latest}{body}")
-    }
 }
 
 /// Parses `text` as exactly one SQL expression and prints it back, so that
@@ -212,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn default_applies_customs_only_to_cross_border() {
+    fn the_default_template_has_six_nodes_in_order() {
         let t = RefundTemplate::default();
         let names: Vec<&str> = t.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(
@@ -226,8 +195,6 @@ mod tests {
                 "payout"
             ]
         );
-        let sql = t.paths_view_sql();
-        assert!(sql.contains("5 AS BIGINT) AS position, 'customs_filing' AS node FROM latest_refunds WHERE coalesce(CAST((cross_border) AS BOOLEAN), FALSE)"), "{sql}");
     }
 
     #[test]
@@ -266,14 +233,5 @@ mod tests {
             "{timeout}"
         );
         assert!(parse("node = []\n").unwrap_err().contains("no [[node]]"));
-    }
-
-    #[test]
-    fn disabled_nodes_apply_to_nothing() {
-        let mut t = RefundTemplate::default();
-        for n in &mut t.nodes {
-            n.enabled = false;
-        }
-        assert!(t.paths_view_sql().contains("WHERE FALSE"));
     }
 }

@@ -106,7 +106,9 @@ impl Engine {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(self.config.target_partitions)
-            .with_default_catalog_and_schema("ordergraph", "public");
+            .with_default_catalog_and_schema("ordergraph", "public")
+            // For the view that applies the template to refunds (`queries/`).
+            .with_extension(Arc::new(self.refund_template.clone()));
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(self.runtime.clone())
@@ -223,12 +225,6 @@ impl Engine {
                 refund::refund_nodes_schema(),
                 template_rows,
             )),
-        )?;
-        futures::executor::block_on(ctx.sql(&self.refund_template.paths_view_sql())).map_err(
-            |e| Error::Config {
-                path: self.dir.join(TEMPLATE_FILE),
-                reason: e.to_string(),
-            },
         )?;
         for hook in &self.hooks {
             hook(&ctx)?;

@@ -350,61 +350,6 @@ async fn report_clock_is_settable_per_query_and_by_configuration() {
 }
 
 #[tokio::test]
-async fn refund_template_is_configuration_with_sql_conditions() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(TEMPLATE_FILE),
-        "[[node]]\nname = \"apply\"\ntimeout_hours = 24\napprover_role = \"customer_service\"\n\
-         [[node]]\nname = \"director_review\"\ntimeout_hours = 8\napprover_role = \"director\"\n\
-         condition = \"amount >= 1000 AND member_level <> '钻石'\"\n\
-         [[node]]\nname = \"audit\"\nenabled = false\ntimeout_hours = 8\napprover_role = \"audit\"\n",
-    )
-    .unwrap();
-    let engine = Engine::open(dir.path(), vec![]).unwrap();
-    let refunds = "refund_id,channel,order_id,requested_at,amount,reason,sku_category,member_level,cross_border\n\
-                   R1,jd,1,2026-01-01T00:00:00Z,1000.00,,,金卡,\n\
-                   R2,jd,2,2026-01-01T00:00:00Z,999.99,,,金卡,\n\
-                   R3,jd,3,2026-01-01T00:00:00Z,5000.00,,,钻石,\n\
-                   R4,jd,4,2026-01-01T00:00:00Z,,,,,\n";
-    engine
-        .ingest("refunds", Format::Csv, "r.csv", Bytes::from(refunds))
-        .unwrap();
-    assert_eq!(
-        strings(
-            &engine,
-            "select refund_id, node from refund_template_nodes order by refund_id, position"
-        )
-        .await,
-        vec![
-            "R1,apply",
-            "R1,director_review",
-            "R2,apply",
-            "R3,apply",
-            "R4,apply"
-        ]
-    );
-    assert_eq!(
-        strings(
-            &engine,
-            "select position, node, enabled from refund_nodes order by position"
-        )
-        .await,
-        vec!["1,apply,true", "2,director_review,true", "3,audit,false"]
-    );
-    drop(engine);
-    std::fs::write(
-        dir.path().join(TEMPLATE_FILE),
-        "[[node]]\nname = \"apply\"\ntimeout_hours = 24\napprover_role = \"cs\"\ncondition = \"vip_level > 3\"\n",
-    )
-    .unwrap();
-    let err = Engine::open(dir.path(), vec![]).unwrap_err().to_string();
-    assert!(
-        err.contains(TEMPLATE_FILE) && err.contains("vip_level"),
-        "{err}"
-    );
-}
-
-#[tokio::test]
 async fn dropped_files_are_ingested_once_and_bad_ones_quarantined() {
     use crate::source::{DirectorySource, FileOutcome};
     let dir = tempfile::tempdir().unwrap();

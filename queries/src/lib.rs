@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+mod refund_template;
+
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use ordergraph_engine::SessionHook;
@@ -106,10 +108,15 @@ const BUILT_IN_SEGMENTS: &[Segment] = &[
     },
 ];
 
-/// Creates every view on `ctx`.
+/// Creates every view on `ctx`, with the refund template's generated view
+/// right after `refund_requests`, which it reads and the later refund views
+/// build on.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for v in all_views() {
         ctx.sql(v.sql).await?;
+        if v.name == "refund_requests" {
+            refund_template::register(ctx).await?;
+        }
     }
     Ok(())
 }
