@@ -241,6 +241,3 @@ impl Engine {
         self.read().order_mcid(channel, order_id)
     }
 }
-
-#[cfg(test)]
-mod tests;
