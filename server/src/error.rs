@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use ordergraph_engine::Error as EngineError;
 use serde_json::json;
 
+use crate::access::Refusal;
+
 /// An error answered as `{"error": code, "message": ...}`.
 #[derive(Debug)]
 pub struct ApiError {
@@ -76,6 +78,18 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }
             _ => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::MayNotQuery(_) | Refusal::MayNotRead { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", refusal.to_string())
+            }
+            Refusal::NotReadOnly(e) | Refusal::Sql(e) => (&e).into(),
+            Refusal::Engine(e) => e.into(),
         }
     }
 }

@@ -41,20 +41,19 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use datafusion::common::ScalarValue;
-use datafusion::dataframe::DataFrame;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use futures::{Stream, StreamExt, TryStreamExt};
 use ordergraph_engine::{Engine, QueryLimits, Role};
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::auth::{Logins, Refused, first_unreadable};
+use crate::access::{Gate, Logins, Refusal, Refused, gate::Admitted};
 
 /// The Flight SQL service of one engine.
 pub struct FlightServer {
     engine: Arc<Engine>,
+    gate: Gate,
     logins: Arc<Logins>,
     tls: Option<tonic::transport::ServerTlsConfig>,
 }
@@ -156,6 +155,17 @@ fn datafusion_status(e: datafusion::error::DataFusionError) -> Status {
     status_of(ordergraph_engine::Error::from(e))
 }
 
+/// A statement the [`Gate`] refused, as a gRPC status.
+fn refused(refusal: Refusal) -> Status {
+    match refusal {
+        Refusal::MayNotQuery(_) | Refusal::MayNotRead { .. } => {
+            Status::permission_denied(refusal.to_string())
+        }
+        Refusal::NotReadOnly(e) | Refusal::Sql(e) => status_of(e.into()),
+        Refusal::Engine(e) => status_of(e),
+    }
+}
+
 /// A table or view a caller may read.
 struct Readable {
     catalog: String,
@@ -199,6 +209,7 @@ impl FlightServer {
             _ => None,
         };
         Ok(Self {
+            gate: Gate::new(engine.clone()),
             engine,
             logins,
             tls,
@@ -266,53 +277,31 @@ impl FlightServer {
                 ),
                 _ => Status::unauthenticated("log in with a user name and password"),
             })?;
-        if !role.may_query() {
-            return Err(Status::permission_denied(format!(
-                "role {} may not run SQL",
-                role.as_str()
-            )));
-        }
+        Gate::may_query(Some(role)).map_err(refused)?;
         Ok(Caller {
             role,
             authorization: authorization.unwrap_or_default(),
         })
     }
 
-    /// Plans a statement for `caller`: one read-only query over tables the
-    /// role may read, in the role's session, with its parameters bound.
-    async fn plan(&self, caller: &Caller, handle: &Handle) -> Result<DataFrame, Status> {
+    /// Plans a statement for `caller` through the [`Gate`], with its
+    /// parameters bound.
+    async fn plan(&self, caller: &Caller, handle: &Handle) -> Result<Admitted, Status> {
         let sql = numbered_placeholders(&handle.sql)?;
-        let statements = Parser::parse_sql(&GenericDialect {}, &sql)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let [statement] = statements.as_slice() else {
-            return Err(Status::invalid_argument("send exactly one statement"));
-        };
-        if let Some(table) = first_unreadable(caller.role, statement) {
-            return Err(Status::permission_denied(format!(
-                "role {} may not read {table}",
-                caller.role.as_str()
-            )));
-        }
-        let df = self
-            .engine
-            .query_as(
-                &sql,
-                None,
-                caller.role.sees_contacts_masked(),
-                self.engine
-                    .config()
-                    .limits
-                    .for_role(Some(caller.role))
-                    .memory,
-            )
+        let admitted = self
+            .gate
+            .admit(Some(caller.role), &sql, None)
             .await
-            .map_err(status_of)?;
+            .map_err(refused)?;
         let values = handle.values()?;
         if values.is_empty() {
-            Ok(df)
-        } else {
-            df.with_param_values(values).map_err(datafusion_status)
+            return Ok(admitted);
         }
+        let frame = admitted
+            .frame
+            .with_param_values(values)
+            .map_err(datafusion_status)?;
+        Ok(Admitted { frame, ..admitted })
     }
 
     /// Every table and view the caller's role may read, in the role's
@@ -320,7 +309,7 @@ impl FlightServer {
     async fn readable(&self, caller: &Caller) -> Result<Vec<Readable>, Status> {
         let session = self
             .engine
-            .session_as(None, caller.role.sees_contacts_masked())
+            .session_as(None, Gate::masked(Some(caller.role)))
             .map_err(status_of)?;
         let mut found = Vec::new();
         for catalog_name in session.catalog_names() {
@@ -338,7 +327,7 @@ impl FlightServer {
                         schema_name.as_str(),
                         name.as_str(),
                     );
-                    if !crate::auth::role_may_read(caller.role, &reference) {
+                    if !Gate::may_read(Some(caller.role), &reference) {
                         continue;
                     }
                     if let Some(table) = schema.table(&name).await.map_err(datafusion_status)? {
@@ -363,8 +352,13 @@ impl FlightServer {
         handle: Handle,
         descriptor: FlightDescriptor,
     ) -> Result<Response<FlightInfo>, Status> {
-        let df = self.plan(caller, &handle).await?;
-        let schema: SchemaRef = df.schema().inner().clone();
+        let schema: SchemaRef = self
+            .plan(caller, &handle)
+            .await?
+            .frame
+            .schema()
+            .inner()
+            .clone();
         let ticket = TicketStatementQuery {
             statement_handle: handle.encode().into(),
         };
@@ -468,10 +462,9 @@ impl FlightSqlService for FlightServer {
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         let caller = self.caller(&request).await?;
         let handle = Handle::decode(&ticket.statement_handle)?;
-        let df = self.plan(&caller, &handle).await?;
-        let schema: SchemaRef = df.schema().inner().clone();
-        let limits = self.engine.config().limits.for_role(Some(caller.role));
-        let stream = df.execute_stream().await.map_err(datafusion_status)?;
+        let Admitted { frame, limits } = self.plan(&caller, &handle).await?;
+        let schema: SchemaRef = frame.schema().inner().clone();
+        let stream = frame.execute_stream().await.map_err(datafusion_status)?;
         let flight = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(limited(stream, limits))
@@ -500,8 +493,13 @@ impl FlightSqlService for FlightServer {
             sql: query.query,
             params: None,
         };
-        let df = self.plan(&caller, &handle).await?;
-        let schema: SchemaRef = df.schema().inner().clone();
+        let schema: SchemaRef = self
+            .plan(&caller, &handle)
+            .await?
+            .frame
+            .schema()
+            .inner()
+            .clone();
         let IpcMessage(dataset_schema) = SchemaAsIpc::new(&schema, &IpcWriteOptions::default())
             .try_into()
             .map_err(|e: datafusion::arrow::error::ArrowError| Status::internal(e.to_string()))?;

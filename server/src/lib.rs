@@ -14,7 +14,7 @@ use ordergraph_engine::Engine;
 use ordergraph_engine::source::DirectorySource;
 use tokio::sync::Semaphore;
 
-pub mod auth;
+pub mod access;
 pub mod encode;
 mod error;
 pub mod flight;
@@ -39,7 +39,7 @@ pub struct AppState {
     /// One permit per ingest request being received or applied.
     pub ingest_slots: Arc<Semaphore>,
     /// Who may call what; `None` admits every request (tests, embedding).
-    pub logins: Option<Arc<auth::Logins>>,
+    pub logins: Option<Arc<access::Logins>>,
 }
 
 impl AppState {
@@ -55,15 +55,20 @@ impl AppState {
         }
     }
 
+    /// The admission gate of SQL statements.
+    pub fn gate(&self) -> access::Gate {
+        access::Gate::new(self.engine.clone())
+    }
+
     /// The same state, checking every request against `logins`.
-    pub fn with_logins(mut self, logins: Arc<auth::Logins>) -> Self {
+    pub fn with_logins(mut self, logins: Arc<access::Logins>) -> Self {
         self.logins = Some(logins);
         self
     }
 }
 
 /// Lets a request through only with credentials whose role may call its
-/// path (see [`auth::role_allows`]); `/healthz` is open.
+/// path (see [`access::role_allows`]); `/healthz` is open.
 async fn require_login(
     State(state): State<AppState>,
     mut request: Request,
@@ -86,10 +91,12 @@ async fn require_login(
         .and_then(|v| v.to_str().ok());
     match logins.admit_http(authorization, from, &path).await {
         Ok((user, role)) => {
-            request.extensions_mut().insert(auth::Caller { user, role });
+            request
+                .extensions_mut()
+                .insert(access::Caller { user, role });
             next.run(request).await
         }
-        Err(auth::Refused::Unauthenticated) => {
+        Err(access::Refused::Unauthenticated) => {
             let mut response = ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -102,13 +109,13 @@ async fn require_login(
             );
             response
         }
-        Err(auth::Refused::Throttled) => ApiError::new(
+        Err(access::Refused::Throttled) => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_failed_logins",
             "too many failed logins from this address; try again in a minute",
         )
         .into_response(),
-        Err(auth::Refused::Forbidden(role)) => ApiError::new(
+        Err(access::Refused::Forbidden(role)) => ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!("role {} may not call {path}", role.as_str()),

@@ -51,9 +51,9 @@ use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::{Sink, SinkExt, StreamExt};
-use ordergraph_engine::{Engine, QueryLimits, Role, read_only};
+use ordergraph_engine::{Engine, QueryLimits, Role};
 
-use crate::auth::{Logins, Refused, first_unreadable};
+use crate::access::{Gate, Logins, Refusal, Refused};
 use crate::pg_compat::fixed_setting;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -176,6 +176,7 @@ impl PgServer {
     fn connection_handlers(&self) -> anyhow::Result<ConnectionHandlers> {
         let guard = Arc::new(StatementGuard {
             engine: self.engine.clone(),
+            gate: Gate::new(self.engine.clone()),
         });
         let lane = |base: &SessionContext| -> anyhow::Result<Lane> {
             // Its own memory pool, so a per-query cap holds its statements.
@@ -458,54 +459,45 @@ const CLIENT_SETTINGS: &[&str] = &[
 /// session statements BI tools send that DataFusion does not know.
 struct StatementGuard {
     engine: Arc<Engine>,
+    gate: Gate,
+}
+
+/// The role of the client's login.
+fn role_of(client: &(dyn ClientInfo + Send + Sync)) -> PgWireResult<Role> {
+    client
+        .session_extensions()
+        .get::<LoggedIn>()
+        .map(|who| who.role)
+        .ok_or_else(|| user_error("42501", "not logged in".into()))
+}
+
+/// A statement the [`Gate`] refused, with PostgreSQL's code for why.
+fn refused(refusal: Refusal) -> PgWireError {
+    match refusal {
+        Refusal::MayNotQuery(_) | Refusal::MayNotRead { .. } => {
+            user_error("42501", refusal.to_string())
+        }
+        Refusal::NotReadOnly(e) => {
+            user_error("25006", format!("ordergraph is read-only over SQL: {e}"))
+        }
+        Refusal::Sql(e) => user_error("42601", e.to_string()),
+        Refusal::Engine(e) => PgWireError::ApiError(Box::new(e)),
+    }
 }
 
 impl StatementGuard {
-    /// Refuses a client whose role may not run SQL.
-    fn may_query(client: &(dyn ClientInfo + Send + Sync)) -> Result<(), PgWireError> {
+    /// Sets the memory cap of the client's role on `session` for the next
+    /// statement; the limits its rows are held to.
+    fn limit(
+        &self,
+        session: &SessionContext,
+        client: &(dyn ClientInfo + Send + Sync),
+    ) -> QueryLimits {
         let role = client
             .session_extensions()
             .get::<LoggedIn>()
             .map(|who| who.role);
-        if role.is_some_and(Role::may_query) {
-            return Ok(());
-        }
-        Err(user_error(
-            "42501",
-            format!(
-                "role {} may not run SQL",
-                role.map_or("(none)", Role::as_str)
-            ),
-        ))
-    }
-
-    /// Refuses a plan that is not read-only.
-    fn verify(plan: &LogicalPlan) -> Result<(), PgWireError> {
-        read_only()
-            .verify_plan(plan)
-            .map_err(|e| user_error("25006", format!("ordergraph is read-only over SQL: {e}")))
-    }
-
-    /// Refuses a statement naming a table or view the client's role may
-    /// not read (see [`first_unreadable`]).
-    fn may_read(
-        statement: &Statement,
-        client: &(dyn ClientInfo + Send + Sync),
-    ) -> Result<(), PgWireError> {
-        let Some(role) = client
-            .session_extensions()
-            .get::<LoggedIn>()
-            .map(|w| w.role)
-        else {
-            return Err(user_error("42501", "not logged in".into()));
-        };
-        match first_unreadable(role, statement) {
-            Some(table) => Err(user_error(
-                "42501",
-                format!("role {} may not read {table}", role.as_str()),
-            )),
-            None => Ok(()),
-        }
+        self.gate.limit_session(role, session)
     }
 
     async fn judge(
@@ -514,7 +506,9 @@ impl StatementGuard {
         session: &SessionContext,
         client: &(dyn ClientInfo + Send + Sync),
     ) -> Verdict {
-        if let Err(e) = Self::may_query(client) {
+        if let Err(e) =
+            role_of(client).and_then(|role| Gate::may_query(Some(role)).map_err(refused))
+        {
             return Verdict::Refuse(e);
         }
         match statement {
@@ -557,12 +551,9 @@ impl StatementGuard {
             // simple path hands DataFusion the text (whose parser knows
             // COPY ... TO and CREATE EXTERNAL TABLE), so a statement is
             // judged by the plan DataFusion would execute.
-            _ => match plan(statement, session).await {
-                Err(e) => refusal("42601", e.to_string()),
-                Ok(plan) => match Self::verify(&plan).and(Self::may_read(statement, client)) {
-                    Ok(()) => Verdict::Pass,
-                    Err(e) => Verdict::Refuse(e),
-                },
+            _ => match plan_text(statement, session, client).await {
+                Ok(_) => Verdict::Pass,
+                Err(e) => Verdict::Refuse(e),
             },
         }
     }
@@ -592,15 +583,23 @@ fn show_response(name: &str, value: &str) -> PgWireResult<Response> {
     )))
 }
 
-async fn plan(
+/// Admits `statement` through the [`Gate`] as the simple path will run
+/// it: DataFusion planning its text, whose parser knows `COPY ... TO` and
+/// `CREATE EXTERNAL TABLE`.
+async fn plan_text(
     statement: &Statement,
     session: &SessionContext,
-) -> datafusion::error::Result<LogicalPlan> {
-    // What `SessionContext::sql` does with the text, without running it.
-    session
-        .state()
-        .create_logical_plan(&statement.to_string())
+    client: &(dyn ClientInfo + Send + Sync),
+) -> PgWireResult<LogicalPlan> {
+    let role = role_of(client)?;
+    let state = session.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let parsed = state
+        .sql_to_statement(&statement.to_string(), &dialect)
+        .map_err(|e| refused(Refusal::Sql(e)))?;
+    Gate::plan(Some(role), parsed, &state)
         .await
+        .map_err(refused)
 }
 
 fn judge_set(set: &Set) -> Verdict {
@@ -725,14 +724,21 @@ fn reads_catalog(statement: &Statement) -> bool {
     relation.is_break() || oid_cast.is_break()
 }
 
+/// A query of [`direct_query`] admitted through the [`Gate`] and planned
+/// by DataFusion as sent; `None` if DataFusion cannot plan it, for the
+/// compatibility path to take.
 async fn plan_direct(
     statement: &Statement,
     session: &SessionContext,
-) -> datafusion::error::Result<LogicalPlan> {
-    session
-        .state()
-        .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
-        .await
+    client: &(dyn ClientInfo + Send + Sync),
+) -> PgWireResult<Option<LogicalPlan>> {
+    let role = role_of(client)?;
+    let statement = DfStatement::Statement(Box::new(statement.clone()));
+    match Gate::plan(Some(role), statement, &session.state()).await {
+        Ok(plan) => Ok(Some(plan)),
+        Err(Refusal::Sql(_)) => Ok(None),
+        Err(refusal) => Err(refused(refusal)),
+    }
 }
 
 fn api_error(e: datafusion::error::DataFusionError) -> PgWireError {
@@ -783,9 +789,8 @@ impl SimpleQueryHandler for Service {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let started = tokio::time::Instant::now();
-        let limits = query_limits(&self.guard.engine, &*client);
         let lane = self.lanes.of(&*client);
-        ordergraph_engine::cap_query_memory(&lane.session, limits.memory);
+        let limits = self.guard.limit(&lane.session, &*client);
         let compatible = async |client: &mut C| {
             // Catalog queries in a form DataFusion can plan (see pg_rewrite).
             let rewritten = crate::pg_rewrite::rewrite(query);
@@ -800,12 +805,9 @@ impl SimpleQueryHandler for Service {
         let Some(statement) = direct_query(query) else {
             return compatible(client).await;
         };
-        let Ok(plan) = plan_direct(&statement, &lane.session).await else {
+        let Some(plan) = plan_direct(&statement, &lane.session, &*client).await? else {
             return compatible(client).await;
         };
-        StatementGuard::may_query(&*client)?;
-        StatementGuard::verify(&plan)?;
-        StatementGuard::may_read(&statement, &*client)?;
         self.guard.engine.restamp_clock(&lane.session, None);
         let frame = lane
             .session
@@ -842,22 +844,12 @@ impl ExtendedQueryHandler for Service {
         // The portal holds the plan the parser below made; execution is
         // datafusion-postgres's (parameters, hooks, encoding).
         let started = tokio::time::Instant::now();
-        let limits = query_limits(&self.guard.engine, &*client);
         let lane = self.lanes.of(&*client);
-        ordergraph_engine::cap_query_memory(&lane.session, limits.memory);
+        let limits = self.guard.limit(&lane.session, &*client);
         let response =
             ExtendedQueryHandler::do_query(lane.service.as_ref(), client, portal, max_rows).await?;
         Ok(bounded(response, limits, started))
     }
-}
-
-/// The query limits of the client's role (`[limits]`, `[limits.roles.*]`).
-fn query_limits(engine: &Engine, client: &(dyn ClientInfo + Send + Sync)) -> QueryLimits {
-    let role = client
-        .session_extensions()
-        .get::<LoggedIn>()
-        .map(|who| who.role);
-    engine.config().limits.for_role(role)
 }
 
 /// The extended protocol's parser: plain queries planned by DataFusion as
@@ -881,11 +873,8 @@ impl QueryParser for DirectFirstParser {
     {
         let lane = self.lanes.of(client);
         if let Some(statement) = direct_query(sql)
-            && let Ok(plan) = plan_direct(&statement, &lane.session).await
+            && let Some(plan) = plan_direct(&statement, &lane.session, client).await?
         {
-            StatementGuard::may_query(client)?;
-            StatementGuard::verify(&plan)?;
-            StatementGuard::may_read(&statement, client)?;
             return Ok(Some((sql.to_string(), Some((statement, plan)))));
         }
         let rewritten = crate::pg_rewrite::rewrite(sql);

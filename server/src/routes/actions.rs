@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::customers::{literal, rows};
-use crate::auth::Caller;
+use crate::access::Caller;
 use crate::encode::{Encoding, encode};
 use crate::{ApiError, AppState};
 

@@ -124,14 +124,14 @@ pub(crate) struct LineageOptions {
 
 /// Whether the lineage shows contacts masked: for roles that see them so
 /// everywhere, or when asked.
-fn masked(caller: Option<&crate::auth::Caller>, options: &LineageOptions) -> bool {
+fn masked(caller: Option<&crate::access::Caller>, options: &LineageOptions) -> bool {
     options.masked || caller.is_some_and(|c| c.restricted())
 }
 
 /// The customer–order graph around one MCID, as JSON.
 pub(crate) async fn lineage(
     State(state): State<AppState>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    caller: Option<axum::Extension<crate::access::Caller>>,
     Path(requested): Path<String>,
     options: Result<Query<LineageOptions>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -143,7 +143,7 @@ pub(crate) async fn lineage(
 /// The lineage as a PDF for a support agent to send (see [`crate::lineage_pdf`]).
 pub(crate) async fn lineage_pdf(
     State(state): State<AppState>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    caller: Option<axum::Extension<crate::access::Caller>>,
     Path(requested): Path<String>,
     options: Result<Query<LineageOptions>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {

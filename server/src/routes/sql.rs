@@ -124,7 +124,7 @@ fn param_values(df: &DataFrame, params: &[Value]) -> Result<Vec<ScalarValue>, Ap
 /// Runs one read-only query, streaming its result.
 pub(crate) async fn sql(
     State(state): State<AppState>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    caller: Option<axum::Extension<crate::access::Caller>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -136,17 +136,10 @@ pub(crate) async fn sql(
         .map(|n| ordergraph_engine::decode::parse_timestamp(&n))
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
-    let restricted = caller.as_ref().is_some_and(|c| c.restricted());
-    let limits = state
-        .engine
-        .config()
-        .limits
-        .for_role(caller.map(|c| c.role));
+    let role = caller.map(|c| c.role);
+    let admitted = state.gate().admit(role, &sql, now).await?;
+    let (df, limits) = (admitted.frame, admitted.limits);
     let deadline = tokio::time::Instant::now() + limits.timeout;
-    let df = state
-        .engine
-        .query_as(&sql, now, restricted, limits.memory)
-        .await?;
     let values = param_values(&df, &params)?;
     let df = if values.is_empty() {
         df

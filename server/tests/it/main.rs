@@ -41,7 +41,7 @@ impl TestServer {
     /// A server checking every request against `logins`.
     pub(crate) async fn start_with(
         data: &Path,
-        logins: Option<Arc<ordergraph_server::auth::Logins>>,
+        logins: Option<Arc<ordergraph_server::access::Logins>>,
     ) -> TestServer {
         let engine: Arc<Engine> = Engine::open(data, vec![ordergraph_queries::hook()]).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
