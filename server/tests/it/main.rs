@@ -1,6 +1,7 @@
 //! Server tests: a real server on a free port, a real HTTP client, real files.
 
 mod actions;
+mod admission;
 mod auth;
 mod cli;
 mod crash;
