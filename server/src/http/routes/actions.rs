@@ -18,17 +18,14 @@ use ordergraph_engine::table::{ORDER_STATUSES, SYNC_OUTCOMES, SYSTEMS};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::customers::{literal, rows};
+use super::literal;
+use super::sql::rows;
 use crate::access::Caller;
 use crate::encode::{Encoding, encode};
 use crate::{ApiError, AppState};
 
 /// Acknowledgements one request may carry.
 const MAX_ACKS: usize = 100_000;
-
-fn bad_request(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
 
 fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
@@ -74,7 +71,7 @@ pub(crate) async fn writeback_outbox(
     page: Result<Query<OutboxPage>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Query(page) = page.map_err(|e| bad_request(e.body_text()))?;
+    let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
     let limit = super::segments::page_limit(page.limit)?;
@@ -84,7 +81,7 @@ pub(crate) async fn writeback_outbox(
     }
     if let Some(cursor) = &page.cursor {
         let (channel, order_id) = cursor.split_once(':').ok_or_else(|| {
-            bad_request(format!("cursor '{cursor}' is not one this API gave out"))
+            ApiError::bad_request(format!("cursor '{cursor}' is not one this API gave out"))
         })?;
         conditions.push(format!(
             "(channel > {c} OR (channel = {c} AND order_id > {o}))",
@@ -146,13 +143,13 @@ pub(crate) async fn writeback_ack(
     body: Result<Json<Vec<WritebackAck>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(acks) = body.map_err(|e| {
-        bad_request(format!(
+        ApiError::bad_request(format!(
             "expected a JSON array of {{\"channel\", \"order_id\", \"mcid\"}}: {}",
             e.body_text()
         ))
     })?;
     if acks.len() > MAX_ACKS {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "at most {MAX_ACKS} acknowledgements per request"
         )));
     }
@@ -243,22 +240,22 @@ pub(crate) async fn force_sync(
     body: Result<Json<ForceSync>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(command) = body.map_err(|e| {
-        bad_request(format!(
+        ApiError::bad_request(format!(
             "expected {{\"status\", \"reason\", \"tracking_no\", \"wms_outbound_id\", \"crm_delivery_node\", \"waive\": [...], \"request_id\"}}: {}",
             e.body_text()
         ))
     })?;
     let (user, role) = actor(caller.as_deref());
     if !ORDER_STATUSES.contains(&command.status.as_str()) {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "status '{}' is not one of {}",
             command.status,
             ORDER_STATUSES.join(", ")
         )));
     }
     if command.reason.trim().is_empty() {
-        return Err(bad_request(
-            "a reason is required: it goes into the audit log".into(),
+        return Err(ApiError::bad_request(
+            "a reason is required: it goes into the audit log",
         ));
     }
     if let Some(w) = command
@@ -266,7 +263,7 @@ pub(crate) async fn force_sync(
         .iter()
         .find(|w| !SHIPPING_EVIDENCE.contains(&w.as_str()))
     {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "cannot waive '{w}': only {}",
             SHIPPING_EVIDENCE.join(", ")
         )));
@@ -282,11 +279,9 @@ pub(crate) async fn force_sync(
         ));
     }
     if state.engine.order_mcid(&channel, &order_id).is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no order {channel}:{order_id}"),
-        ));
+        return Err(ApiError::not_found(format!(
+            "no order {channel}:{order_id}"
+        )));
     }
     let evidence = [
         given(&command.tracking_no),
@@ -387,7 +382,7 @@ pub(crate) async fn sync_commands(
     State(state): State<AppState>,
     filter: Result<Query<CommandFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut conditions = Vec::new();
     match &filter.command_id {
         Some(id) => conditions.push(format!("command_id = {}", literal(id))),
@@ -395,7 +390,7 @@ pub(crate) async fn sync_commands(
     }
     if let Some(system) = &filter.system {
         if !SYSTEMS.contains(&system.as_str()) {
-            return Err(bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "system '{system}' is not one of {}",
                 SYSTEMS.join(", ")
             )));
@@ -432,20 +427,20 @@ pub(crate) async fn sync_ack(
     body: Result<Json<SyncAck>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(ack) = body.map_err(|e| {
-        bad_request(format!(
+        ApiError::bad_request(format!(
             "expected {{\"system\", \"outcome\": \"applied\" | \"failed\", \"detail\"}}: {}",
             e.body_text()
         ))
     })?;
     if !SYSTEMS.contains(&ack.system.as_str()) {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "system '{}' is not one of {}",
             ack.system,
             SYSTEMS.join(", ")
         )));
     }
     if !SYNC_OUTCOMES.contains(&ack.outcome.as_str()) {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "outcome '{}' is not one of {}",
             ack.outcome,
             SYNC_OUTCOMES.join(", ")
@@ -460,11 +455,7 @@ pub(crate) async fn sync_ack(
     )
     .await?;
     if known.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no sync command {command_id}"),
-        ));
+        return Err(ApiError::not_found(format!("no sync command {command_id}")));
     }
     let (user, role) = actor(caller.as_deref());
     let row = json!({
