@@ -11,6 +11,7 @@ use ordergraph_engine::source::DirectorySource;
 
 pub mod access;
 pub mod flight;
+mod force_sync;
 pub mod http;
 mod lineage;
 pub mod pg;
