@@ -186,7 +186,7 @@ impl SimpleQueryHandler for Service {
         let lane = self.lanes.of(&*client);
         let limits = self.guard.limit(&lane.session, &*client);
         let compatible = async |client: &mut C| {
-            // Catalog queries in a form DataFusion can plan (see pg_rewrite).
+            // Catalog queries in a form DataFusion can plan (see `super::rewrite`).
             let rewritten = crate::pg::rewrite::rewrite(query);
             let query = rewritten.as_deref().unwrap_or(query);
             let responses =
