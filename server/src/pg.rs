@@ -23,7 +23,7 @@ use datafusion_postgres::pgwire::api::{ConnectionManager, PgWireServerHandlers};
 use datafusion_postgres::pgwire::tokio::tokio_rustls::rustls;
 use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
 use datafusion_postgres::{DfSessionService, QueryHook};
-use ordergraph_engine::{Engine, Role};
+use ordergraph_engine::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -41,13 +41,6 @@ mod startup;
 /// The server version clients see: a real PostgreSQL version, because
 /// drivers and BI tools parse it to pick their SQL dialect.
 pub const SERVER_VERSION: &str = "16.6";
-
-/// Who is logged in on a connection (kept in its session extensions).
-#[derive(Debug, Clone)]
-pub struct LoggedIn {
-    pub user: String,
-    pub role: Role,
-}
 
 /// Everything the listener shares between connections.
 pub struct PgServer {

@@ -303,7 +303,8 @@ fn credentials(header: &str) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
-/// Who made a request (an extension of requests that logged in).
+/// Who is logged in: an extension of the HTTP requests and Postgres
+/// connections that did.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: String,

@@ -19,8 +19,8 @@ use datafusion_postgres::pgwire::api::{ClientInfo, Type};
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use ordergraph_engine::{Engine, QueryLimits, Role};
 
-use super::LoggedIn;
 use super::compat::fixed_setting;
+use crate::access::Caller;
 use crate::access::{Gate, Refusal};
 
 enum Verdict {
@@ -69,7 +69,7 @@ pub(super) struct StatementGuard {
 pub(super) fn role_of(client: &(dyn ClientInfo + Send + Sync)) -> PgWireResult<Role> {
     client
         .session_extensions()
-        .get::<LoggedIn>()
+        .get::<Caller>()
         .map(|who| who.role)
         .ok_or_else(|| user_error("42501", "not logged in".into()))
 }
@@ -98,7 +98,7 @@ impl StatementGuard {
     ) -> QueryLimits {
         let role = client
             .session_extensions()
-            .get::<LoggedIn>()
+            .get::<Caller>()
             .map(|who| who.role);
         self.gate.limit_session(role, session)
     }

@@ -28,9 +28,8 @@ use datafusion_postgres::pgwire::types::format::FormatOptions;
 use futures::{Sink, StreamExt};
 use ordergraph_engine::QueryLimits;
 
-use super::LoggedIn;
 use super::guard::{StatementGuard, refused, role_of, user_error};
-use crate::access::{Gate, Refusal};
+use crate::access::{Caller, Gate, Refusal};
 
 /// A query DataFusion runs as sent, or `None` for one that takes
 /// datafusion-postgres's compatibility path.
@@ -158,7 +157,7 @@ impl Lanes {
     fn of(&self, client: &(dyn ClientInfo + Send + Sync)) -> &Lane {
         let clear = client
             .session_extensions()
-            .get::<LoggedIn>()
+            .get::<Caller>()
             .is_some_and(|who| !who.role.sees_contacts_masked());
         if clear { &self.clear } else { &self.restricted }
     }

@@ -20,8 +20,7 @@ use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontend
 use futures::{Sink, SinkExt};
 use ordergraph_engine::Role;
 
-use super::LoggedIn;
-use crate::access::{Logins, Refused};
+use crate::access::{Caller, Logins, Refused};
 
 /// Login: asks for the password (in clear, so it can be checked against an
 /// Argon2 hash; TLS protects it on the wire) unless the server runs with
@@ -50,7 +49,7 @@ fn throttled() -> PgWireError {
 }
 
 impl PasswordStartup {
-    async fn admit<C>(&self, client: &mut C, who: LoggedIn) -> PgWireResult<()>
+    async fn admit<C>(&self, client: &mut C, who: Caller) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
         C::Error: Debug,
@@ -93,7 +92,7 @@ impl StartupHandler for PasswordStartup {
                     return self
                         .admit(
                             client,
-                            LoggedIn {
+                            Caller {
                                 user,
                                 role: Role::Admin,
                             },
@@ -134,7 +133,7 @@ impl StartupHandler for PasswordStartup {
                         return Err(PgWireError::InvalidPassword(user));
                     }
                 };
-                self.admit(client, LoggedIn { user, role }).await?;
+                self.admit(client, Caller { user, role }).await?;
             }
             _ => {}
         }
