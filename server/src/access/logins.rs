@@ -314,7 +314,7 @@ pub struct Caller {
 impl Caller {
     /// Whether the caller sees phones and emails masked.
     pub fn restricted(&self) -> bool {
-        self.role.sees_contacts_masked()
+        super::Gate::masked(Some(self.role))
     }
 }
 

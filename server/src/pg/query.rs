@@ -158,7 +158,7 @@ impl Lanes {
         let clear = client
             .session_extensions()
             .get::<Caller>()
-            .is_some_and(|who| !who.role.sees_contacts_masked());
+            .is_some_and(|who| !Gate::masked(Some(who.role)));
         if clear { &self.clear } else { &self.restricted }
     }
 }
