@@ -23,7 +23,6 @@ use std::sync::Arc;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
-use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
@@ -40,21 +39,22 @@ use base64::Engine as _;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
-use datafusion::common::ScalarValue;
-use datafusion::dataframe::DataFrame;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use futures::{Stream, StreamExt, TryStreamExt};
 use ordergraph_engine::{Engine, QueryLimits, Role};
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::auth::{Logins, Refused, first_unreadable};
+use crate::access::{Gate, Logins, Refusal, Refused, gate::Admitted};
+use catalog::{metadata_info, metadata_stream, sql_info};
+use handle::{Handle, numbered_placeholders};
+
+mod catalog;
+mod handle;
 
 /// The Flight SQL service of one engine.
 pub struct FlightServer {
     engine: Arc<Engine>,
+    gate: Gate,
     logins: Arc<Logins>,
     tls: Option<tonic::transport::ServerTlsConfig>,
 }
@@ -63,75 +63,6 @@ impl std::fmt::Debug for FlightServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlightServer").finish_non_exhaustive()
     }
-}
-
-/// A statement as handles and tickets carry it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Handle {
-    sql: String,
-    /// The bound parameter row, as an Arrow IPC stream (base64).
-    params: Option<String>,
-}
-
-impl Handle {
-    fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a handle serializes")
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self, Status> {
-        serde_json::from_slice(bytes)
-            .map_err(|_| Status::invalid_argument("not a statement handle of this server"))
-    }
-
-    /// The bound values of `$1`, `$2`, ...
-    fn values(&self) -> Result<Vec<ScalarValue>, Status> {
-        let Some(params) = &self.params else {
-            return Ok(Vec::new());
-        };
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(params)
-            .map_err(|_| Status::invalid_argument("bad parameters in the handle"))?;
-        let reader = datafusion::arrow::ipc::reader::StreamReader::try_new(
-            std::io::Cursor::new(bytes),
-            None,
-        )
-        .map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?;
-        let mut values = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            for column in batch.columns() {
-                values.push(
-                    ScalarValue::try_from_array(column, 0)
-                        .map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?,
-                );
-            }
-            break;
-        }
-        Ok(values)
-    }
-}
-
-/// `?` placeholders (the ADBC and JDBC style) as `$1`, `$2`, ... in text
-/// order; a `?` inside a string literal is part of the literal.
-fn numbered_placeholders(sql: &str) -> Result<String, Status> {
-    let tokens = Tokenizer::new(&GenericDialect {}, sql)
-        .tokenize()
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
-    let mut n = 0;
-    let mut out = String::with_capacity(sql.len());
-    for token in tokens {
-        match token {
-            Token::Placeholder(p) if p == "?" => {
-                n += 1;
-                out.push_str(&format!("${n}"));
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    Ok(out)
 }
 
 fn status_of(e: ordergraph_engine::Error) -> Status {
@@ -156,12 +87,15 @@ fn datafusion_status(e: datafusion::error::DataFusionError) -> Status {
     status_of(ordergraph_engine::Error::from(e))
 }
 
-/// A table or view a caller may read.
-struct Readable {
-    catalog: String,
-    schema: String,
-    name: String,
-    table: Arc<dyn datafusion::catalog::TableProvider>,
+/// A statement the [`Gate`] refused, as a gRPC status.
+fn refused(refusal: Refusal) -> Status {
+    match refusal {
+        Refusal::MayNotQuery(_) | Refusal::MayNotRead { .. } => {
+            Status::permission_denied(refusal.to_string())
+        }
+        Refusal::NotReadOnly(e) | Refusal::Sql(e) => status_of(e.into()),
+        Refusal::Engine(e) => status_of(e),
+    }
 }
 
 /// A logged-in caller.
@@ -178,17 +112,15 @@ impl FlightServer {
     pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
         use anyhow::Context;
         let settings = &engine.config().flight;
-        let tls = match (&settings.tls_cert, &settings.tls_key) {
-            (Some(cert), Some(key)) => {
-                let read = |path: &std::path::Path, what: &str| {
-                    let path = engine.dir().join(path);
-                    std::fs::read(&path)
-                        .with_context(|| format!("reading [flight] {what} {}", path.display()))
-                };
-                let identity = tonic::transport::Identity::from_pem(
-                    read(cert, "tls_cert")?,
-                    read(key, "tls_key")?,
-                );
+        let pem = crate::tls::configured(
+            engine.dir(),
+            "flight",
+            settings.tls_cert.as_deref(),
+            settings.tls_key.as_deref(),
+        )?;
+        let tls = match pem {
+            Some(pem) => {
+                let identity = tonic::transport::Identity::from_pem(pem.cert, pem.key);
                 let config = tonic::transport::ServerTlsConfig::new().identity(identity);
                 // Checked now, so a bad pair stops start-up.
                 tonic::transport::Server::builder()
@@ -196,9 +128,10 @@ impl FlightServer {
                     .context("[flight] tls_cert and tls_key do not form a usable pair")?;
                 Some(config)
             }
-            _ => None,
+            None => None,
         };
         Ok(Self {
+            gate: Gate::new(engine.clone()),
             engine,
             logins,
             tls,
@@ -266,93 +199,31 @@ impl FlightServer {
                 ),
                 _ => Status::unauthenticated("log in with a user name and password"),
             })?;
-        if !role.may_query() {
-            return Err(Status::permission_denied(format!(
-                "role {} may not run SQL",
-                role.as_str()
-            )));
-        }
+        Gate::may_query(Some(role)).map_err(refused)?;
         Ok(Caller {
             role,
             authorization: authorization.unwrap_or_default(),
         })
     }
 
-    /// Plans a statement for `caller`: one read-only query over tables the
-    /// role may read, in the role's session, with its parameters bound.
-    async fn plan(&self, caller: &Caller, handle: &Handle) -> Result<DataFrame, Status> {
+    /// Plans a statement for `caller` through the [`Gate`], with its
+    /// parameters bound.
+    async fn plan(&self, caller: &Caller, handle: &Handle) -> Result<Admitted, Status> {
         let sql = numbered_placeholders(&handle.sql)?;
-        let statements = Parser::parse_sql(&GenericDialect {}, &sql)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let [statement] = statements.as_slice() else {
-            return Err(Status::invalid_argument("send exactly one statement"));
-        };
-        if let Some(table) = first_unreadable(caller.role, statement) {
-            return Err(Status::permission_denied(format!(
-                "role {} may not read {table}",
-                caller.role.as_str()
-            )));
-        }
-        let df = self
-            .engine
-            .query_as(
-                &sql,
-                None,
-                caller.role.sees_contacts_masked(),
-                self.engine
-                    .config()
-                    .limits
-                    .for_role(Some(caller.role))
-                    .memory,
-            )
+        let admitted = self
+            .gate
+            .admit(Some(caller.role), &sql, None)
             .await
-            .map_err(status_of)?;
+            .map_err(refused)?;
         let values = handle.values()?;
         if values.is_empty() {
-            Ok(df)
-        } else {
-            df.with_param_values(values).map_err(datafusion_status)
+            return Ok(admitted);
         }
-    }
-
-    /// Every table and view the caller's role may read, in the role's
-    /// session.
-    async fn readable(&self, caller: &Caller) -> Result<Vec<Readable>, Status> {
-        let session = self
-            .engine
-            .session_as(None, caller.role.sees_contacts_masked())
-            .map_err(status_of)?;
-        let mut found = Vec::new();
-        for catalog_name in session.catalog_names() {
-            let Some(catalog) = session.catalog(&catalog_name) else {
-                continue;
-            };
-            for schema_name in catalog.schema_names() {
-                let Some(schema) = catalog.schema(&schema_name) else {
-                    continue;
-                };
-                let mut names = schema.table_names();
-                names.sort();
-                for name in names {
-                    let reference = datafusion::common::TableReference::partial(
-                        schema_name.as_str(),
-                        name.as_str(),
-                    );
-                    if !crate::auth::role_may_read(caller.role, &reference) {
-                        continue;
-                    }
-                    if let Some(table) = schema.table(&name).await.map_err(datafusion_status)? {
-                        found.push(Readable {
-                            catalog: catalog_name.clone(),
-                            schema: schema_name.clone(),
-                            name,
-                            table,
-                        });
-                    }
-                }
-            }
-        }
-        Ok(found)
+        let frame = admitted
+            .frame
+            .with_param_values(values)
+            .map_err(datafusion_status)?;
+        Ok(Admitted { frame, ..admitted })
     }
 
     /// The FlightInfo of a statement: its schema and one ticket to fetch
@@ -363,8 +234,13 @@ impl FlightServer {
         handle: Handle,
         descriptor: FlightDescriptor,
     ) -> Result<Response<FlightInfo>, Status> {
-        let df = self.plan(caller, &handle).await?;
-        let schema: SchemaRef = df.schema().inner().clone();
+        let schema: SchemaRef = self
+            .plan(caller, &handle)
+            .await?
+            .frame
+            .schema()
+            .inner()
+            .clone();
         let ticket = TicketStatementQuery {
             statement_handle: handle.encode().into(),
         };
@@ -468,10 +344,9 @@ impl FlightSqlService for FlightServer {
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         let caller = self.caller(&request).await?;
         let handle = Handle::decode(&ticket.statement_handle)?;
-        let df = self.plan(&caller, &handle).await?;
-        let schema: SchemaRef = df.schema().inner().clone();
-        let limits = self.engine.config().limits.for_role(Some(caller.role));
-        let stream = df.execute_stream().await.map_err(datafusion_status)?;
+        let Admitted { frame, limits } = self.plan(&caller, &handle).await?;
+        let schema: SchemaRef = frame.schema().inner().clone();
+        let stream = frame.execute_stream().await.map_err(datafusion_status)?;
         let flight = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(limited(stream, limits))
@@ -500,8 +375,13 @@ impl FlightSqlService for FlightServer {
             sql: query.query,
             params: None,
         };
-        let df = self.plan(&caller, &handle).await?;
-        let schema: SchemaRef = df.schema().inner().clone();
+        let schema: SchemaRef = self
+            .plan(&caller, &handle)
+            .await?
+            .frame
+            .schema()
+            .inner()
+            .clone();
         let IpcMessage(dataset_schema) = SchemaAsIpc::new(&schema, &IpcWriteOptions::default())
             .try_into()
             .map_err(|e: datafusion::arrow::error::ArrowError| Status::internal(e.to_string()))?;
@@ -696,47 +576,4 @@ impl FlightSqlService for FlightServer {
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
-}
-
-/// What this server says of itself (GetSqlInfo).
-fn sql_info() -> &'static SqlInfoData {
-    static INFO: std::sync::OnceLock<SqlInfoData> = std::sync::OnceLock::new();
-    INFO.get_or_init(|| {
-        let mut builder = SqlInfoDataBuilder::new();
-        builder.append(SqlInfo::FlightSqlServerName, "ordergraph");
-        builder.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
-        builder.append(SqlInfo::FlightSqlServerArrowVersion, "1.3");
-        builder.append(SqlInfo::FlightSqlServerReadOnly, true);
-        builder.append(SqlInfo::FlightSqlServerSql, true);
-        builder.append(SqlInfo::FlightSqlServerSubstrait, false);
-        builder.build().expect("a valid SqlInfo table")
-    })
-}
-
-/// The FlightInfo of a metadata command: its schema and one ticket (the
-/// command itself) to fetch it from this server.
-fn metadata_info(
-    command: &Any,
-    schema: &datafusion::arrow::datatypes::Schema,
-    descriptor: FlightDescriptor,
-) -> Result<Response<FlightInfo>, Status> {
-    let info = FlightInfo::new()
-        .try_with_schema(schema)
-        .map_err(|e| Status::internal(e.to_string()))?
-        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(command.encode_to_vec())))
-        .with_descriptor(descriptor);
-    Ok(Response::new(info))
-}
-
-/// One metadata batch as a DoGet stream.
-fn metadata_stream<E: std::fmt::Display>(
-    schema: SchemaRef,
-    batch: Result<RecordBatch, E>,
-) -> Result<Response<<FlightServer as FlightService>::DoGetStream>, Status> {
-    let batch = batch.map_err(|e| Status::internal(e.to_string()))?;
-    let stream = FlightDataEncoderBuilder::new()
-        .with_schema(schema)
-        .build(futures::stream::once(async { Ok(batch) }))
-        .map_err(Status::from);
-    Ok(Response::new(Box::pin(stream)))
 }

@@ -1,185 +1,23 @@
-//! The ordergraph HTTP API: SQL over HTTP, ingest, health. Handlers
-//! extract, make one engine call, and encode; the engine does the work.
+//! The ordergraph server: the HTTP API ([`http`]), the Postgres wire
+//! protocol ([`pg`]) and Arrow Flight SQL ([`flight`]) over one engine,
+//! every SQL statement admitted by one gate ([`access::Gate`]), and the
+//! background tasks of `ordergraph serve`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use ordergraph_engine::Engine;
 use ordergraph_engine::source::DirectorySource;
-use tokio::sync::Semaphore;
 
-pub mod auth;
-pub mod encode;
-mod error;
+pub mod access;
 pub mod flight;
-mod lineage_pdf;
-mod pdf;
+mod force_sync;
+pub mod http;
+mod lineage;
 pub mod pg;
-mod pg_compat;
-mod pg_rewrite;
-mod routes;
+mod tls;
 
-pub use error::ApiError;
-
-/// Shared state of every handler.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The engine behind the API.
-    pub engine: Arc<Engine>,
-    /// Largest accepted request body, in bytes.
-    pub max_body: usize,
-    /// Longest a query may run.
-    pub query_timeout: Duration,
-    /// One permit per ingest request being received or applied.
-    pub ingest_slots: Arc<Semaphore>,
-    /// Who may call what; `None` admits every request (tests, embedding).
-    pub logins: Option<Arc<auth::Logins>>,
-}
-
-impl AppState {
-    /// State with the limits of the engine's configuration (`[limits]`).
-    pub fn new(engine: Arc<Engine>) -> Self {
-        let limits = engine.config().limits.clone();
-        Self {
-            engine,
-            max_body: limits.max_body_mib << 20,
-            query_timeout: Duration::from_secs(limits.query_timeout_seconds),
-            ingest_slots: Arc::new(Semaphore::new(limits.max_pending_ingests)),
-            logins: None,
-        }
-    }
-
-    /// The same state, checking every request against `logins`.
-    pub fn with_logins(mut self, logins: Arc<auth::Logins>) -> Self {
-        self.logins = Some(logins);
-        self
-    }
-}
-
-/// Lets a request through only with credentials whose role may call its
-/// path (see [`auth::role_allows`]); `/healthz` is open.
-async fn require_login(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let Some(logins) = &state.logins else {
-        return next.run(request).await;
-    };
-    let path = request.uri().path().to_string();
-    if path == "/healthz" {
-        return next.run(request).await;
-    }
-    let from = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-    let authorization = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    match logins.admit_http(authorization, from, &path).await {
-        Ok((user, role)) => {
-            request.extensions_mut().insert(auth::Caller { user, role });
-            next.run(request).await
-        }
-        Err(auth::Refused::Unauthenticated) => {
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "log in with HTTP Basic (curl -u user:password) or Authorization: Bearer user:password",
-            )
-            .into_response();
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"ordergraph\""),
-            );
-            response
-        }
-        Err(auth::Refused::Throttled) => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_failed_logins",
-            "too many failed logins from this address; try again in a minute",
-        )
-        .into_response(),
-        Err(auth::Refused::Forbidden(role)) => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("role {} may not call {path}", role.as_str()),
-        )
-        .into_response(),
-    }
-}
-
-/// Refuses an ingest request at once, before its body is read, when
-/// `max_pending_ingests` are already in flight: the client retries later
-/// instead of the server queueing without bound.
-async fn ingest_backpressure(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Ok(_slot) = state.ingest_slots.clone().try_acquire_owned() else {
-        let mut response = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "too many ingest requests in flight; retry after the time in Retry-After",
-        )
-        .into_response();
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, 1.into());
-        return response;
-    };
-    next.run(request).await
-}
-
-/// The API's routes.
-pub fn app(state: AppState) -> Router {
-    let max_body = state.max_body;
-    Router::new()
-        .route("/healthz", get(routes::health::healthz))
-        .route("/v1/sql", post(routes::sql::sql))
-        .route("/v1/customers", get(routes::customers::lookup))
-        .route(
-            "/v1/customers/{mcid}/lineage",
-            get(routes::customers::lineage),
-        )
-        .route(
-            "/v1/customers/{mcid}/lineage.pdf",
-            get(routes::customers::lineage_pdf),
-        )
-        .route("/v1/writeback", get(routes::actions::writeback_outbox))
-        .route("/v1/writeback/ack", post(routes::actions::writeback_ack))
-        .route(
-            "/v1/orders/{channel}/{order_id}/force-sync",
-            post(routes::actions::force_sync),
-        )
-        .route("/v1/sync-commands", get(routes::actions::sync_commands))
-        .route(
-            "/v1/sync-commands/{command_id}/ack",
-            post(routes::actions::sync_ack),
-        )
-        .route("/v1/segments", get(routes::segments::list))
-        .route("/v1/segments/{name}", get(routes::segments::export))
-        .route(
-            "/v1/ingest/{table}",
-            post(routes::ingest::ingest).route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                ingest_backpressure,
-            )),
-        )
-        .fallback(routes::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), require_login))
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
-}
+pub use http::{ApiError, AppState, app, encode};
 
 /// The directory source configured in `[source]`, if any, after one scan:
 /// files left from before a restart are taken before the server accepts

@@ -11,7 +11,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use indicatif::{ProgressBar, ProgressStyle};
 use ordergraph_datasets::{GenConfig, Truth, generate, write_ops_csv};
 use ordergraph_engine::Engine;
-use ordergraph_server::auth::Logins;
+use ordergraph_server::access::Logins;
 use ordergraph_server::encode::{Encoding, encode};
 use ordergraph_server::flight::FlightServer;
 use ordergraph_server::pg::PgServer;
@@ -175,7 +175,7 @@ async fn run(cli: Cli) -> Result<()> {
             if password.is_empty() {
                 bail!("no password on stdin");
             }
-            println!("{}", ordergraph_server::auth::hash_password(&password)?);
+            println!("{}", ordergraph_server::access::hash_password(&password)?);
             Ok(())
         }
         Command::Ingest { table, files } => {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ordergraph_engine::{CONFIG_FILE, EngineConfig, Role};
-use ordergraph_server::auth::Logins;
+use ordergraph_server::access::Logins;
 
 const EXAMPLE: &str = include_str!("../../docs/ordergraph.example.toml");
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ordergraph_server::auth::Logins;
+use ordergraph_server::access::Logins;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ordergraph_engine::{Role, User};
-use ordergraph_server::auth::{Logins, hash_password};
+use ordergraph_server::access::{Logins, hash_password};
 
 use crate::{HEADER, TestServer};
 

@@ -244,7 +244,7 @@ async fn hostile_http_requests_get_no_server_error() {
 async fn hostile_credentials_get_no_server_error() {
     let dir = tempfile::tempdir().unwrap();
     let logins =
-        Arc::new(ordergraph_server::auth::Logins::new(&crate::auth::users(), false).unwrap());
+        Arc::new(ordergraph_server::access::Logins::new(&crate::auth::users(), false).unwrap());
     let s = TestServer::start_with(dir.path(), Some(logins)).await;
     no_server_errors(&s, 150, true);
     s.stop().await;

@@ -1,6 +1,7 @@
 //! Server tests: a real server on a free port, a real HTTP client, real files.
 
 mod actions;
+mod admission;
 mod auth;
 mod cli;
 mod crash;
@@ -41,7 +42,7 @@ impl TestServer {
     /// A server checking every request against `logins`.
     pub(crate) async fn start_with(
         data: &Path,
-        logins: Option<Arc<ordergraph_server::auth::Logins>>,
+        logins: Option<Arc<ordergraph_server::access::Logins>>,
     ) -> TestServer {
         let engine: Arc<Engine> = Engine::open(data, vec![ordergraph_queries::hook()]).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -15,10 +15,11 @@ use crate::HEADER;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ordergraph");
 
-/// `ordergraph serve` with the Postgres and Flight SQL listeners on free
-/// ports.
+/// `ordergraph serve` with the HTTP, Postgres and Flight SQL listeners on
+/// free ports.
 pub(crate) struct PgProcess {
     child: Child,
+    pub(crate) http_port: u16,
     pub(crate) pg_port: u16,
     pub(crate) flight_port: u16,
 }
@@ -53,8 +54,8 @@ impl PgProcess {
                 .collect();
             port.parse().unwrap()
         };
-        let (mut pg_port, mut flight_port) = (None, None);
-        while pg_port.is_none() || flight_port.is_none() {
+        let (mut http_port, mut pg_port, mut flight_port) = (None, None, None);
+        while http_port.is_none() || pg_port.is_none() || flight_port.is_none() {
             let line = lines
                 .next()
                 .expect("the server exited before listening")
@@ -63,11 +64,14 @@ impl PgProcess {
                 pg_port = Some(port(&line));
             } else if line.contains("flight listening") {
                 flight_port = Some(port(&line));
+            } else if line.contains("listening") {
+                http_port = Some(port(&line));
             }
         }
         std::thread::spawn(move || for _ in lines {});
         PgProcess {
             child,
+            http_port: http_port.expect("read above"),
             pg_port: pg_port.expect("read above"),
             flight_port: flight_port.expect("read above"),
         }

@@ -5,7 +5,8 @@
 //!   `mcid_writeback`; `POST /v1/writeback/ack` records what a connector
 //!   wrote into the platforms' order notes (`MCID:<mcid>`).
 //! - Force-sync: `POST /v1/orders/{channel}/{order_id}/force-sync` records
-//!   "make every system show status X" in `sync_commands`;
+//!   "make every system show status X" in `sync_commands` (the rules of
+//!   what one may ask are [`crate::force_sync`]'s);
 //!   `GET /v1/sync-commands` is the connectors' outbox (`sync_command_status`)
 //!   and `POST /v1/sync-commands/{id}/ack` their answer per system.
 
@@ -14,21 +15,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordergraph_engine::Role;
-use ordergraph_engine::table::{ORDER_STATUSES, SYNC_OUTCOMES, SYSTEMS};
+use ordergraph_engine::table::{SYNC_OUTCOMES, SYSTEMS};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::customers::{literal, rows};
-use crate::auth::Caller;
+use super::literal;
+use super::sql::rows;
+use crate::access::Caller;
 use crate::encode::{Encoding, encode};
+use crate::force_sync::{self, ForceSync};
 use crate::{ApiError, AppState};
 
 /// Acknowledgements one request may carry.
 const MAX_ACKS: usize = 100_000;
-
-fn bad_request(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
 
 fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
@@ -74,7 +73,7 @@ pub(crate) async fn writeback_outbox(
     page: Result<Query<OutboxPage>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Query(page) = page.map_err(|e| bad_request(e.body_text()))?;
+    let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
     let limit = super::segments::page_limit(page.limit)?;
@@ -84,7 +83,7 @@ pub(crate) async fn writeback_outbox(
     }
     if let Some(cursor) = &page.cursor {
         let (channel, order_id) = cursor.split_once(':').ok_or_else(|| {
-            bad_request(format!("cursor '{cursor}' is not one this API gave out"))
+            ApiError::bad_request(format!("cursor '{cursor}' is not one this API gave out"))
         })?;
         conditions.push(format!(
             "(channel > {c} OR (channel = {c} AND order_id > {o}))",
@@ -146,13 +145,13 @@ pub(crate) async fn writeback_ack(
     body: Result<Json<Vec<WritebackAck>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(acks) = body.map_err(|e| {
-        bad_request(format!(
+        ApiError::bad_request(format!(
             "expected a JSON array of {{\"channel\", \"order_id\", \"mcid\"}}: {}",
             e.body_text()
         ))
     })?;
     if acks.len() > MAX_ACKS {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "at most {MAX_ACKS} acknowledgements per request"
         )));
     }
@@ -205,34 +204,6 @@ pub(crate) async fn writeback_ack(
     })))
 }
 
-/// What a force-sync asks for.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ForceSync {
-    /// The status every system should show.
-    status: String,
-    /// Why: kept in the audit log.
-    reason: String,
-    tracking_no: Option<String>,
-    wms_outbound_id: Option<String>,
-    crm_delivery_node: Option<String>,
-    /// Evidence of shipping not given on purpose (admins only), by name:
-    /// `tracking_no`, `wms_outbound_id`, `crm_delivery_node`.
-    #[serde(default)]
-    waive: Vec<String>,
-    /// A key of the caller's choosing: the same key again answers with the
-    /// command it made, instead of making another.
-    request_id: Option<String>,
-}
-
-/// The evidence a `shipped` command needs: the seed's guard against
-/// marking shipped what the warehouse never shipped.
-const SHIPPING_EVIDENCE: [&str; 3] = ["tracking_no", "wms_outbound_id", "crm_delivery_node"];
-
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// Records a command making every system show one status for an order.
 /// 201 with the command; 200 with the existing one for a repeated
 /// `request_id`; 422 when `shipped` lacks evidence that is not waived.
@@ -243,75 +214,35 @@ pub(crate) async fn force_sync(
     body: Result<Json<ForceSync>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(command) = body.map_err(|e| {
-        bad_request(format!(
+        ApiError::bad_request(format!(
             "expected {{\"status\", \"reason\", \"tracking_no\", \"wms_outbound_id\", \"crm_delivery_node\", \"waive\": [...], \"request_id\"}}: {}",
             e.body_text()
         ))
     })?;
     let (user, role) = actor(caller.as_deref());
-    if !ORDER_STATUSES.contains(&command.status.as_str()) {
-        return Err(bad_request(format!(
-            "status '{}' is not one of {}",
-            command.status,
-            ORDER_STATUSES.join(", ")
+    command.check(role).map_err(|refused| match refused {
+        force_sync::Refused::Invalid(message) => ApiError::bad_request(message),
+        force_sync::Refused::MayNotWaive(_) => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", refused.to_string())
+        }
+    })?;
+    if state.engine.order_mcid(&channel, &order_id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "no order {channel}:{order_id}"
         )));
     }
-    if command.reason.trim().is_empty() {
-        return Err(bad_request(
-            "a reason is required: it goes into the audit log".into(),
-        ));
-    }
-    if let Some(w) = command
-        .waive
-        .iter()
-        .find(|w| !SHIPPING_EVIDENCE.contains(&w.as_str()))
-    {
-        return Err(bad_request(format!(
-            "cannot waive '{w}': only {}",
-            SHIPPING_EVIDENCE.join(", ")
-        )));
-    }
-    if !command.waive.is_empty() && role != Role::Admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+    let missing = command.missing_evidence();
+    if !missing.is_empty() {
+        tracing::warn!(actor = %user, order = %format!("{channel}:{order_id}"), ?missing, "force-sync to shipped refused: evidence missing");
+        return Err(unprocessable(
+            "shipping_evidence_missing",
             format!(
-                "role {} may not waive shipping evidence; an admin may",
-                role.as_str()
+                "marking {channel}:{order_id} shipped needs {} (or an admin's explicit \"waive\")",
+                missing.join(", ")
             ),
         ));
     }
-    if state.engine.order_mcid(&channel, &order_id).is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no order {channel}:{order_id}"),
-        ));
-    }
-    let evidence = [
-        given(&command.tracking_no),
-        given(&command.wms_outbound_id),
-        given(&command.crm_delivery_node),
-    ];
-    if command.status == "shipped" {
-        let missing: Vec<&str> = SHIPPING_EVIDENCE
-            .iter()
-            .zip(evidence)
-            .filter(|(name, value)| value.is_none() && !command.waive.iter().any(|w| w == *name))
-            .map(|(name, _)| *name)
-            .collect();
-        if !missing.is_empty() {
-            tracing::warn!(actor = %user, order = %format!("{channel}:{order_id}"), ?missing, "force-sync to shipped refused: evidence missing");
-            return Err(unprocessable(
-                "shipping_evidence_missing",
-                format!(
-                    "marking {channel}:{order_id} shipped needs {} (or an admin's explicit \"waive\")",
-                    missing.join(", ")
-                ),
-            ));
-        }
-    }
-    let command_id = command_id(&user, command.request_id.as_deref(), &channel, &order_id);
+    let command_id = command.command_id(&user, &channel, &order_id);
     if command.request_id.is_some() {
         let existing = rows(
             &state,
@@ -330,9 +261,8 @@ pub(crate) async fn force_sync(
                 .into_response());
         }
     }
-    let mut waived = command.waive.clone();
-    waived.sort();
-    waived.dedup();
+    let evidence = command.evidence();
+    let waived = command.waived();
     let row = json!({
         "command_id": command_id,
         "channel": channel,
@@ -342,7 +272,7 @@ pub(crate) async fn force_sync(
         "wms_outbound_id": evidence[1],
         "crm_delivery_node": evidence[2],
         "waived": (!waived.is_empty()).then(|| waived.join(",")),
-        "reason": command.reason.trim(),
+        "reason": command.reason(),
         "actor": user,
         "role": role.as_str(),
     });
@@ -357,19 +287,6 @@ pub(crate) async fn force_sync(
         Json(json!({"command": row, "repeated": false})),
     )
         .into_response())
-}
-
-/// A command's id: from the caller's `request_id` when given (so a retry
-/// names the same command), else unique to this moment.
-fn command_id(user: &str, request_id: Option<&str>, channel: &str, order_id: &str) -> String {
-    let seed = match request_id {
-        Some(r) => format!("{user}\u{0}{r}"),
-        None => format!(
-            "{user}\u{0}{channel}\u{0}{order_id}\u{0}{}",
-            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ),
-    };
-    format!("SC{:016X}", xxhash_rust::xxh3::xxh3_64(seed.as_bytes()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,7 +304,7 @@ pub(crate) async fn sync_commands(
     State(state): State<AppState>,
     filter: Result<Query<CommandFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut conditions = Vec::new();
     match &filter.command_id {
         Some(id) => conditions.push(format!("command_id = {}", literal(id))),
@@ -395,7 +312,7 @@ pub(crate) async fn sync_commands(
     }
     if let Some(system) = &filter.system {
         if !SYSTEMS.contains(&system.as_str()) {
-            return Err(bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "system '{system}' is not one of {}",
                 SYSTEMS.join(", ")
             )));
@@ -432,20 +349,20 @@ pub(crate) async fn sync_ack(
     body: Result<Json<SyncAck>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(ack) = body.map_err(|e| {
-        bad_request(format!(
+        ApiError::bad_request(format!(
             "expected {{\"system\", \"outcome\": \"applied\" | \"failed\", \"detail\"}}: {}",
             e.body_text()
         ))
     })?;
     if !SYSTEMS.contains(&ack.system.as_str()) {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "system '{}' is not one of {}",
             ack.system,
             SYSTEMS.join(", ")
         )));
     }
     if !SYNC_OUTCOMES.contains(&ack.outcome.as_str()) {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "outcome '{}' is not one of {}",
             ack.outcome,
             SYNC_OUTCOMES.join(", ")
@@ -460,11 +377,7 @@ pub(crate) async fn sync_ack(
     )
     .await?;
     if known.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no sync command {command_id}"),
-        ));
+        return Err(ApiError::not_found(format!("no sync command {command_id}")));
     }
     let (user, role) = actor(caller.as_deref());
     let row = json!({

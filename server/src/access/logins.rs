@@ -1,6 +1,6 @@
 //! Who may use the server: the `[[users]]` of ordergraph.toml, their
-//! Argon2 password hashes, and a brake on guessing. Shared by the HTTP API
-//! and the Postgres protocol.
+//! Argon2 password hashes, and a brake on guessing. Shared by the HTTP
+//! API, the Postgres protocol and Flight SQL.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use ordergraph_engine::{Role, User};
+
+use super::roles::role_allows;
 use tokio::sync::{Notify, Semaphore};
 
 /// Failed logins from one address within [`FAILURE_WINDOW`] after which
@@ -301,7 +303,8 @@ fn credentials(header: &str) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
-/// Who made a request (an extension of requests that logged in).
+/// Who is logged in: an extension of the HTTP requests and Postgres
+/// connections that did.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: String,
@@ -311,101 +314,8 @@ pub struct Caller {
 impl Caller {
     /// Whether the caller sees phones and emails masked.
     pub fn restricted(&self) -> bool {
-        self.role.sees_contacts_masked()
+        super::Gate::masked(Some(self.role))
     }
-}
-
-/// Which API paths a role may call. `/healthz` is open to all.
-pub fn role_allows(role: Role, path: &str) -> bool {
-    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    match role {
-        Role::Admin => true,
-        // Connectors: orders in, MCIDs and sync commands out.
-        Role::Ingest => under("/v1/ingest") || under("/v1/writeback") || under("/v1/sync-commands"),
-        Role::Analyst => under("/v1/sql"),
-        Role::Marketing => under("/v1/segments"),
-        // Support agents answer customers, and push an order's true status.
-        Role::Support => {
-            under("/v1/customers")
-                || (path.starts_with("/v1/orders/") && path.ends_with("/force-sync"))
-        }
-    }
-}
-
-/// Tables and views the support role reads on SQL: a customer's orders,
-/// identifiers and after-sale records.
-const SUPPORT_READS: &[&str] = &[
-    "customers",
-    "customer_contacts",
-    "identity_links",
-    "identity_evidence",
-    "order_identifiers",
-    "mcid_aliases",
-    "orders",
-    "order_versions",
-    "order_lines",
-    "order_snapshots",
-    "status_consistency",
-    "order_risk",
-    "refunds",
-    "refund_requests",
-    "refund_paths",
-    "refund_node_dwell",
-    "fulfillment_promise",
-    "report_config",
-];
-
-/// Whether `role` may read `table` on SQL. The catalogs
-/// (`information_schema`, `pg_catalog`) are open to every role that may
-/// query, so tools can connect and list what there is; marketing reads the
-/// segment views and contacts, support the customer records above.
-pub fn role_may_read(role: Role, table: &datafusion::common::TableReference) -> bool {
-    if matches!(table.schema(), Some("information_schema" | "pg_catalog")) {
-        return role.may_query();
-    }
-    let name = table.table();
-    match role {
-        Role::Admin | Role::Analyst => true,
-        Role::Ingest => false,
-        Role::Marketing => {
-            name == "customer_contacts"
-                || name == "report_config"
-                || ordergraph_queries::segments().any(|s| s.name == name)
-        }
-        Role::Support => SUPPORT_READS.contains(&name),
-    }
-}
-
-/// The first table or view `statement` names that `role` may not read
-/// (see [`role_may_read`]). Checked on the statement as written, not the
-/// plan: views are inlined into plans, so a plan of an allowed view shows
-/// the tables under it.
-pub fn first_unreadable(
-    role: Role,
-    statement: &datafusion::sql::sqlparser::ast::Statement,
-) -> Option<String> {
-    use datafusion::common::TableReference;
-    use std::ops::ControlFlow;
-    let mut refused = None;
-    let _ = datafusion::sql::sqlparser::ast::visit_relations(statement, |name| {
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
-            .collect();
-        let table = match parts.as_slice() {
-            [.., schema, table] => TableReference::partial(schema.as_str(), table.as_str()),
-            [table] => TableReference::bare(table.as_str()),
-            [] => return ControlFlow::Continue(()),
-        };
-        if role_may_read(role, &table) {
-            ControlFlow::Continue(())
-        } else {
-            refused = Some(table.to_string());
-            ControlFlow::Break(())
-        }
-    });
-    refused
 }
 
 /// Why a request was not let in.

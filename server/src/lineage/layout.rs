@@ -35,7 +35,7 @@ pub(crate) const MARGIN: f32 = 36.0;
 const FOOTER: f32 = 24.0;
 
 /// WenQuanYi Micro Hei: face 0 is proportional, face 1 monospaced.
-static FONT_FILE: &[u8] = include_bytes!("../fonts/wqy-microhei.ttc");
+static FONT_FILE: &[u8] = include_bytes!("../../fonts/wqy-microhei.ttc");
 
 /// The faces documents use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

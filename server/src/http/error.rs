@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use ordergraph_engine::Error as EngineError;
 use serde_json::json;
 
+use crate::access::Refusal;
+
 /// An error answered as `{"error": code, "message": ...}`.
 #[derive(Debug)]
 pub struct ApiError {
@@ -29,6 +31,16 @@ impl ApiError {
             location: None,
             detail: None,
         }
+    }
+
+    /// A 400 for a request that is wrong as sent.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// A 404 for something the request names that does not exist.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
     /// The same error with `detail` in its body.
@@ -76,6 +88,18 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }
             _ => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::MayNotQuery(_) | Refusal::MayNotRead { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", refusal.to_string())
+            }
+            Refusal::NotReadOnly(e) | Refusal::Sql(e) => (&e).into(),
+            Refusal::Engine(e) => e.into(),
         }
     }
 }

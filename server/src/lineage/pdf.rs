@@ -2,17 +2,18 @@
 //! with the MCID and summary, a timeline of orders by channel, the
 //! identifiers, and every order with its items and after-sale records.
 //!
-//! It is drawn from the same JSON as `GET /v1/customers/{mcid}/lineage`
-//! (masked or not by the same rules), so the two never disagree. Times are
+//! It is drawn from the same [`Lineage`] as `GET /v1/customers/{mcid}/lineage`
+//! answers (masked or not by the same rules), so the two never disagree. Times are
 //! shown in China Standard Time (UTC+08:00), where the brands and their
 //! support agents are.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
-use crate::pdf::{
+use super::layout::{
     BLACK, Column, Face, GREY, Layout, MARGIN, Op, PAGE_WIDTH, RULE, Rgb, Table, text_width,
 };
+use super::{Lineage, Order};
 
 /// UTC+08:00.
 fn china() -> FixedOffset {
@@ -77,19 +78,14 @@ const STATUSES: [(&str, &str); 6] = [
     ("cancelled", "已取消"),
 ];
 
-/// Renders `lineage` (the JSON of the lineage endpoint) as a PDF,
-/// generated at `now`.
-pub(crate) fn render(lineage: &Value, now: DateTime<Utc>) -> Result<Vec<u8>, String> {
-    let mcid = text(&lineage["mcid"]);
+/// Renders `lineage` as a PDF, generated at `now`.
+pub(crate) fn render(lineage: &Lineage, now: DateTime<Utc>) -> Result<Vec<u8>, String> {
+    let mcid = &lineage.mcid;
     let mut layout = Layout::new();
     header(&mut layout, lineage, now);
-    let orders = lineage["orders"].as_array().cloned().unwrap_or_default();
-    timeline(&mut layout, &orders);
-    identifiers(
-        &mut layout,
-        lineage["identifiers"].as_array().map_or(&[], |v| v),
-    );
-    order_table(&mut layout, &orders);
+    timeline(&mut layout, &lineage.orders);
+    identifiers(&mut layout, &lineage.identifiers);
+    order_table(&mut layout, &lineage.orders);
     let generated = now.with_timezone(&china()).format("%Y-%m-%d %H:%M:%S");
     layout.finish(&format!("客户档案 {mcid}"), now, |page, pages| {
         format!(
@@ -98,16 +94,16 @@ pub(crate) fn render(lineage: &Value, now: DateTime<Utc>) -> Result<Vec<u8>, Str
     })
 }
 
-fn header(layout: &mut Layout, lineage: &Value, now: DateTime<Utc>) {
-    let s = &lineage["summary"];
+fn header(layout: &mut Layout, lineage: &Lineage, now: DateTime<Utc>) {
+    let s = &lineage.summary;
     layout.line("客户档案 Customer lineage", 18.0, Face::Heading, BLACK);
     layout.y += 4.0;
-    layout.line(&text(&lineage["mcid"]), 14.0, Face::Text, BLACK);
-    if lineage["retired"].as_bool() == Some(true) {
+    layout.line(&lineage.mcid, 14.0, Face::Text, BLACK);
+    if lineage.retired {
         layout.line(
             &format!(
                 "所查 MCID {} 已合并到此客户 (the MCID asked for was merged into this one)",
-                text(&lineage["requested_mcid"])
+                lineage.requested_mcid
             ),
             8.5,
             Face::Text,
@@ -119,15 +115,12 @@ fn header(layout: &mut Layout, lineage: &Value, now: DateTime<Utc>) {
         .as_array()
         .map(|c| c.iter().map(text).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
-    let refunds: usize = lineage["orders"].as_array().map_or(0, |o| {
-        o.iter()
-            .map(|o| o["refunds"].as_array().map_or(0, Vec::len))
-            .sum()
-    });
-    let merged: Vec<String> = lineage["merged_mcids"]
-        .as_array()
-        .map(|m| m.iter().map(|m| text(&m["old_mcid"])).collect())
-        .unwrap_or_default();
+    let refunds: usize = lineage.orders.iter().map(|o| o.refunds.len()).sum();
+    let merged: Vec<String> = lineage
+        .merged_mcids
+        .iter()
+        .map(|m| text(&m["old_mcid"]))
+        .collect();
     let lines = [
         format!(
             "订单 Orders: {}    金额 Total: ¥{}    售后 Refunds: {}    渠道 Channels: {}",
@@ -169,7 +162,7 @@ fn header(layout: &mut Layout, lineage: &Value, now: DateTime<Utc>) {
 }
 
 /// One lane per channel, a dot per order at its time, coloured by status.
-fn timeline(layout: &mut Layout, orders: &[Value]) {
+fn timeline(layout: &mut Layout, orders: &[Order]) {
     layout.heading("订单时间线 Orders by channel over time");
     let times: Vec<(String, i64, String)> = orders
         .iter()
@@ -335,36 +328,32 @@ fn identifiers(layout: &mut Layout, identifiers: &[Value]) {
 }
 
 /// The items of an order, one per line: `name x qty ¥unit_price`.
-fn items(order: &Value) -> String {
-    order["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| {
-                    let name = match text(&i["name"]).as_str() {
-                        "" => text(&i["sku"]),
-                        name => name.to_string(),
-                    };
-                    format!("{name} x{} ¥{}", text(&i["qty"]), money(&i["unit_price"]))
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
+fn items(order: &Order) -> String {
+    order
+        .items
+        .iter()
+        .map(|i| {
+            let name = match text(&i["name"]).as_str() {
+                "" => text(&i["sku"]),
+                name => name.to_string(),
+            };
+            format!("{name} x{} ¥{}", text(&i["qty"]), money(&i["unit_price"]))
         })
-        .unwrap_or_default()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Refunds with the node each reached, status drift and risk flags.
-fn after_sale(order: &Value) -> String {
+fn after_sale(order: &Order) -> String {
     let mut lines = Vec::new();
-    for r in order["refunds"].as_array().map_or(&[][..], |v| v) {
+    for r in &order.refunds {
         lines.push(format!(
             "退款 {} ¥{} {}",
             text(&r["refund_id"]),
             money(&r["amount"]),
             text(&r["reason"])
         ));
-        if let Some(last) = r["nodes"].as_array().and_then(|n| n.last()) {
+        if let Some(last) = r.nodes.last() {
             let outcome = match text(&last["outcome"]).as_str() {
                 "" if last["open"].as_bool() == Some(true) => "进行中 open".to_string(),
                 outcome => outcome.to_string(),
@@ -372,17 +361,17 @@ fn after_sale(order: &Value) -> String {
             lines.push(format!("  节点 {}: {outcome}", text(&last["node"])));
         }
     }
-    let sync = &order["status_sync"];
+    let sync = &order.status_sync;
     if sync["consistent"].as_bool() == Some(false) {
         lines.push(format!("状态不一致 drift: {}", text(&sync["drift"])));
     }
-    for r in order["risk"].as_array().map_or(&[][..], |v| v) {
+    for r in &order.risk {
         lines.push(format!("风险 risk: {}", text(&r["rule"])));
     }
     lines.join("\n")
 }
 
-fn order_table(layout: &mut Layout, orders: &[Value]) {
+fn order_table(layout: &mut Layout, orders: &[Order]) {
     layout.heading("订单 Orders, items and after-sale records");
     let column = |title, width, right| Column {
         title,
@@ -461,6 +450,7 @@ mod tests {
             "merged_mcids": [{"old_mcid": "MC0000000000002"}],
             "orders": (0..1000).map(order).collect::<Vec<_>>(),
         });
+        let lineage: Lineage = serde_json::from_value(lineage).expect("a lineage");
         let pdf = render(&lineage, Utc::now()).expect("a PDF");
         assert!(pdf.starts_with(b"%PDF-"));
     }
@@ -469,6 +459,7 @@ mod tests {
     fn after_sale_lists_refunds_drift_and_risk() {
         let mut o = order(0);
         o["risk"] = json!([{"rule": "new_account_no_browse"}]);
+        let o: Order = serde_json::from_value(o).expect("an order");
         let text = after_sale(&o);
         assert_eq!(
             text,

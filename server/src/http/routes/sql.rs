@@ -12,7 +12,7 @@ use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use serde_json::Value;
 
-use crate::encode::{Encoding, StreamEncoder};
+use crate::encode::{Encoding, StreamEncoder, encode};
 use crate::{ApiError, AppState};
 
 /// A query as the request gives it.
@@ -26,8 +26,7 @@ struct SqlRequest {
 
 /// The query text, its parameters and, optionally, the report time.
 fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<SqlRequest, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "body is not UTF-8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("body is not UTF-8"))?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -42,9 +41,7 @@ fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<SqlRequest, ApiError> {
             params: Vec<Value>,
         }
         let r = serde_json::from_str::<Request>(text).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
+            ApiError::bad_request(
                 format!("expected {{\"sql\": \"...\", \"params\": optional [values of $1, $2, ...], \"now\": optional RFC 3339 time}}: {e}"),
             )
         })?;
@@ -60,11 +57,7 @@ fn sql_text(headers: &HeaderMap, body: &[u8]) -> Result<SqlRequest, ApiError> {
             .map(str::to_string)
     });
     if sql.trim().is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "no SQL in the request body",
-        ));
+        return Err(ApiError::bad_request("no SQL in the request body"));
     }
     Ok(SqlRequest { sql, now, params })
 }
@@ -124,7 +117,7 @@ fn param_values(df: &DataFrame, params: &[Value]) -> Result<Vec<ScalarValue>, Ap
 /// Runs one read-only query, streaming its result.
 pub(crate) async fn sql(
     State(state): State<AppState>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    caller: Option<axum::Extension<crate::access::Caller>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -135,18 +128,11 @@ pub(crate) async fn sql(
     let now = now
         .map(|n| ordergraph_engine::decode::parse_timestamp(&n))
         .transpose()
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("now: {e}")))?;
-    let restricted = caller.as_ref().is_some_and(|c| c.restricted());
-    let limits = state
-        .engine
-        .config()
-        .limits
-        .for_role(caller.map(|c| c.role));
+        .map_err(|e| ApiError::bad_request(format!("now: {e}")))?;
+    let role = caller.map(|c| c.role);
+    let admitted = state.gate().admit(role, &sql, now).await?;
+    let (df, limits) = (admitted.frame, admitted.limits);
     let deadline = tokio::time::Instant::now() + limits.timeout;
-    let df = state
-        .engine
-        .query_as(&sql, now, restricted, limits.memory)
-        .await?;
     let values = param_values(&df, &params)?;
     let df = if values.is_empty() {
         df
@@ -287,4 +273,23 @@ pub(crate) async fn collect_as(
     tokio::time::timeout(state.query_timeout, run)
         .await
         .map_err(|_| timed_out(state.query_timeout))?
+}
+
+/// The rows of a query as JSON objects, with contacts masked if `restricted`.
+pub(crate) async fn rows_as(
+    state: &AppState,
+    sql: &str,
+    restricted: bool,
+) -> Result<Vec<Value>, ApiError> {
+    let (schema, batches) = collect_as(state, sql, None, restricted).await?;
+    let body = encode(Encoding::Json, &schema, &batches).map_err(ApiError::internal)?;
+    match serde_json::from_slice(&body).map_err(ApiError::internal)? {
+        Value::Array(rows) => Ok(rows),
+        other => Err(ApiError::internal(format!("expected rows, got {other}"))),
+    }
+}
+
+/// The rows of a query as JSON objects.
+pub(crate) async fn rows(state: &AppState, sql: &str) -> Result<Vec<Value>, ApiError> {
+    rows_as(state, sql, false).await
 }

@@ -7,11 +7,12 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use ordergraph_queries::{Segment, segments};
 use serde::Deserialize;
 
+use super::mcid_shaped;
 use crate::encode::{Encoding, encode};
 use crate::{ApiError, AppState};
 
@@ -49,15 +50,11 @@ pub(crate) struct Page {
 pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "limit must be between 1 and {MAX_LIMIT}"
         )));
     }
     Ok(limit)
-}
-
-fn bad_request(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
 /// The query for one page; every value spliced in is validated first.
@@ -104,13 +101,9 @@ pub(crate) async fn export(
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Query(page) = page.map_err(|e| bad_request(e.body_text()))?;
+    let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let segment = segments().find(|s| s.name == name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no segment '{name}'; GET /v1/segments lists them"),
-        )
+        ApiError::not_found(format!("no segment '{name}'; GET /v1/segments lists them"))
     })?;
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
@@ -120,14 +113,12 @@ pub(crate) async fn export(
         .as_deref()
         .map(ordergraph_engine::decode::parse_timestamp)
         .transpose()
-        .map_err(|e| bad_request(format!("since: {e}")))?;
-    // A cursor is an MCID: letters and digits only, so it can be quoted.
+        .map_err(|e| ApiError::bad_request(format!("since: {e}")))?;
+    // A cursor is an MCID, quoted into the query.
     if let Some(cursor) = &page.cursor
-        && (cursor.is_empty()
-            || cursor.len() > 32
-            || !cursor.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && mcid_shaped(cursor).is_none()
     {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "cursor '{cursor}' is not one this API gave out"
         )));
     }

@@ -146,7 +146,7 @@ fn collation_is_visible_udf() -> ScalarUDF {
 }
 
 /// `pg_like_escape(pattern, escape)`: a LIKE pattern written with another
-/// escape character, for the backslash (see [`crate::pg_rewrite`]).
+/// escape character, for the backslash (see [`crate::pg::rewrite`]).
 fn like_escape_udf() -> ScalarUDF {
     create_udf(
         "pg_like_escape",
@@ -166,7 +166,7 @@ fn like_escape_udf() -> ScalarUDF {
                         .then(|| escapes.value(i).chars().next())
                         .flatten();
                     Some(match escape {
-                        Some(e) => crate::pg_rewrite::like_with_backslash(patterns.value(i), e),
+                        Some(e) => crate::pg::rewrite::like_with_backslash(patterns.value(i), e),
                         None => patterns.value(i).to_string(),
                     })
                 })

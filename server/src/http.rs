@@ -1,0 +1,103 @@
+//! The HTTP API: SQL over HTTP, ingest, customers and their lineage,
+//! segments, write-back and sync commands. Handlers extract, make one
+//! engine call, and encode; the engine does the work.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use ordergraph_engine::Engine;
+use tokio::sync::Semaphore;
+
+use crate::access;
+
+pub mod encode;
+mod error;
+mod middleware;
+pub(crate) mod routes;
+
+pub use error::ApiError;
+
+/// Shared state of every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The engine behind the API.
+    pub engine: Arc<Engine>,
+    /// Largest accepted request body, in bytes.
+    pub max_body: usize,
+    /// Longest a query may run.
+    pub query_timeout: Duration,
+    /// One permit per ingest request being received or applied.
+    pub ingest_slots: Arc<Semaphore>,
+    /// Who may call what; `None` admits every request (tests, embedding).
+    pub logins: Option<Arc<access::Logins>>,
+}
+
+impl AppState {
+    /// State with the limits of the engine's configuration (`[limits]`).
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let limits = engine.config().limits.clone();
+        Self {
+            engine,
+            max_body: limits.max_body_mib << 20,
+            query_timeout: Duration::from_secs(limits.query_timeout_seconds),
+            ingest_slots: Arc::new(Semaphore::new(limits.max_pending_ingests)),
+            logins: None,
+        }
+    }
+
+    /// The admission gate of SQL statements.
+    pub fn gate(&self) -> access::Gate {
+        access::Gate::new(self.engine.clone())
+    }
+
+    /// The same state, checking every request against `logins`.
+    pub fn with_logins(mut self, logins: Arc<access::Logins>) -> Self {
+        self.logins = Some(logins);
+        self
+    }
+}
+
+/// The API's routes.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.max_body;
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/v1/sql", post(routes::sql::sql))
+        .route("/v1/customers", get(routes::customers::lookup))
+        .route(
+            "/v1/customers/{mcid}/lineage",
+            get(routes::customers::lineage),
+        )
+        .route(
+            "/v1/customers/{mcid}/lineage.pdf",
+            get(routes::customers::lineage_pdf),
+        )
+        .route("/v1/writeback", get(routes::actions::writeback_outbox))
+        .route("/v1/writeback/ack", post(routes::actions::writeback_ack))
+        .route(
+            "/v1/orders/{channel}/{order_id}/force-sync",
+            post(routes::actions::force_sync),
+        )
+        .route("/v1/sync-commands", get(routes::actions::sync_commands))
+        .route(
+            "/v1/sync-commands/{command_id}/ack",
+            post(routes::actions::sync_ack),
+        )
+        .route("/v1/segments", get(routes::segments::list))
+        .route("/v1/segments/{name}", get(routes::segments::export))
+        .route(
+            "/v1/ingest/{table}",
+            post(routes::ingest::ingest).route_layer(from_fn_with_state(
+                state.clone(),
+                middleware::ingest_backpressure,
+            )),
+        )
+        .fallback(routes::not_found)
+        .layer(from_fn_with_state(state.clone(), middleware::require_login))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}

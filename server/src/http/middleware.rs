@@ -1,0 +1,90 @@
+//! Layers in front of the handlers: logins and each role's paths, and
+//! back-pressure on ingest.
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState};
+use crate::access;
+
+/// Lets a request through only with credentials whose role may call its
+/// path (see [`access::role_allows`]); `/healthz` is open.
+pub(super) async fn require_login(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(logins) = &state.logins else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path().to_string();
+    if path == "/healthz" {
+        return next.run(request).await;
+    }
+    let from = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let authorization = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match logins.admit_http(authorization, from, &path).await {
+        Ok((user, role)) => {
+            request
+                .extensions_mut()
+                .insert(access::Caller { user, role });
+            next.run(request).await
+        }
+        Err(access::Refused::Unauthenticated) => {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in with HTTP Basic (curl -u user:password) or Authorization: Bearer user:password",
+            )
+            .into_response();
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"ordergraph\""),
+            );
+            response
+        }
+        Err(access::Refused::Throttled) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failed_logins",
+            "too many failed logins from this address; try again in a minute",
+        )
+        .into_response(),
+        Err(access::Refused::Forbidden(role)) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("role {} may not call {path}", role.as_str()),
+        )
+        .into_response(),
+    }
+}
+
+/// Refuses an ingest request at once, before its body is read, when
+/// `max_pending_ingests` are already in flight: the client retries later
+/// instead of the server queueing without bound.
+pub(super) async fn ingest_backpressure(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Ok(_slot) = state.ingest_slots.clone().try_acquire_owned() else {
+        let mut response = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many ingest requests in flight; retry after the time in Retry-After",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, 1.into());
+        return response;
+    };
+    next.run(request).await
+}
