@@ -10,11 +10,14 @@ use ordergraph_engine::Engine;
 use ordergraph_engine::source::DirectorySource;
 
 pub mod access;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod flight;
 mod force_sync;
 pub mod http;
 mod lineage;
 pub mod pg;
+pub mod progress;
 mod tls;
 
 pub use http::{ApiError, AppState, app, encode};

@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use indicatif::{ProgressBar, ProgressStyle};
-use ordergraph_datasets::{GenConfig, Truth, generate, write_ops_csv};
 use ordergraph_engine::Engine;
 use ordergraph_server::access::Logins;
 use ordergraph_server::encode::{Encoding, encode};
 use ordergraph_server::flight::FlightServer;
 use ordergraph_server::pg::PgServer;
+use ordergraph_server::progress::spinner;
 use ordergraph_server::{
     AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
 };
@@ -52,6 +51,7 @@ enum Command {
         listen: SocketAddr,
         /// If the data directory holds no orders, fill it with a generated
         /// demo dataset (62,000 people, 238,000 orders) first.
+        #[cfg(feature = "demo")]
         #[arg(long)]
         demo: bool,
         /// Address of the Postgres protocol listener (default: `[postgres]
@@ -88,6 +88,7 @@ enum Command {
         format: OutputFormat,
     },
     /// Generate a realistic dataset with ground truth.
+    #[cfg(feature = "demo")]
     Gen {
         /// Real people behind the orders.
         #[arg(long, default_value_t = 62_000)]
@@ -103,6 +104,7 @@ enum Command {
         out: PathBuf,
     },
     /// Score the stored MCIDs against a ground-truth file from `gen`.
+    #[cfg(feature = "demo")]
     Eval {
         /// `truth.csv` written by `gen`.
         #[arg(long)]
@@ -143,22 +145,19 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve {
             listen,
+            #[cfg(feature = "demo")]
             demo,
             pg_listen,
             flight_listen,
             dev,
         } => {
-            let mut engine = open(&cli.data)?;
-            if demo && engine.order_count() == 0 {
-                let config = GenConfig::default();
-                // The engine reads the report clock when it opens.
-                if write_demo_config(&config, &cli.data)? {
-                    drop(engine);
-                    engine = open(&cli.data)?;
-                }
-                load_demo(&engine, &config, &cli.data)?;
-                engine.checkpoint()?;
-            }
+            let engine = open(&cli.data)?;
+            #[cfg(feature = "demo")]
+            let engine = if demo && engine.order_count() == 0 {
+                ordergraph_server::demo::fill(engine, &cli.data, open)?
+            } else {
+                engine
+            };
             let pg = &engine.config().postgres;
             let pg_listen = listener_address("--pg-listen", pg_listen, pg.enabled, pg.listen)?;
             let flight = &engine.config().flight;
@@ -221,23 +220,25 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "demo")]
         Command::Gen {
             customers,
             orders,
             seed,
             out,
         } => {
-            let config = GenConfig {
+            let config = ordergraph_datasets::GenConfig {
                 customers,
                 orders,
                 seed,
-                ..GenConfig::default()
+                ..Default::default()
             };
-            write_dataset(&config, &out)
+            ordergraph_server::demo::write_dataset(&config, &out)
         }
+        #[cfg(feature = "demo")]
         Command::Eval { truth } => {
             let engine = open(&cli.data)?;
-            eval(&engine, &truth).await
+            ordergraph_server::demo::eval(&engine, &truth).await
         }
     }
 }
@@ -299,91 +300,6 @@ fn stty(args: &[&str]) -> Result<String> {
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn spinner(message: String) -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.set_message(message);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
-fn write_dataset(config: &GenConfig, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let bar = spinner(format!("generating {} orders", config.orders));
-    let dataset = generate(config);
-    bar.set_message("writing orders.csv");
-    dataset.write_csv(&out.join("orders.csv"))?;
-    bar.set_message("writing orders.ndjson");
-    dataset.write_ndjson(&out.join("orders.ndjson"))?;
-    bar.set_message("writing orders.parquet");
-    dataset.write_parquet(&out.join("orders.parquet"))?;
-    dataset.write_truth(&out.join("truth.csv"))?;
-    bar.set_message("writing the operational tables");
-    let tables = write_ops_csv(config, &dataset, out)?;
-    bar.finish_and_clear();
-    eprintln!(
-        "wrote {} orders of {} people to {} (orders.csv, orders.ndjson, orders.parquet, truth.csv)",
-        dataset.rows.len(),
-        config.customers,
-        out.display()
-    );
-    eprintln!(
-        "and the operational tables (report time {}):",
-        config.report_now().to_rfc3339()
-    );
-    for (table, rows) in tables {
-        eprintln!("  {:<28} {rows:>10} rows", format!("{}.csv", table.name()));
-    }
-    Ok(())
-}
-
-/// Sets the report clock to the demo horizon's end in a data directory
-/// that has no `ordergraph.toml` yet; returns whether it wrote one.
-fn write_demo_config(config: &GenConfig, data: &Path) -> Result<bool> {
-    let path = data.join("ordergraph.toml");
-    if path.exists() {
-        return Ok(false);
-    }
-    let now = config.report_now().to_rfc3339();
-    std::fs::write(&path, format!("[report]\nnow = \"{now}\"\n"))
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(true)
-}
-
-fn load_demo(engine: &Engine, config: &GenConfig, data: &Path) -> Result<()> {
-    let bar = spinner(format!(
-        "loading the demo dataset: {} orders of {} people",
-        config.orders, config.customers
-    ));
-    let started = Instant::now();
-    let dataset = generate(config);
-    dataset.write_truth(&data.join("demo-truth.csv"))?;
-    let report = engine.ingest_batches("orders", dataset.to_record_batches(65_536)?)?;
-    // The input tables go through their CSV contract, as a user's would.
-    let dir = data.join("demo");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (table, _) in write_ops_csv(config, &dataset, &dir)? {
-        let path = dir.join(format!("{}.csv", table.name()));
-        bar.set_message(format!("loading the demo dataset: {}", table.name()));
-        engine
-            .ingest_file(table.name(), &path)
-            .with_context(|| format!("ingesting {}", path.display()))?;
-    }
-    bar.finish_and_clear();
-    tracing::info!(orders = report.inserted, customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, truth = %data.join("demo-truth.csv").display(), tables = %dir.display(), "demo dataset loaded");
-    Ok(())
-}
-
-async fn eval(engine: &Arc<Engine>, truth_path: &Path) -> Result<()> {
-    let truth =
-        Truth::read_csv(truth_path).with_context(|| format!("reading {}", truth_path.display()))?;
-    println!("{}", ordergraph_eval::score_engine(engine, &truth).await?);
-    Ok(())
 }
 
 /// A listener's address: the option's (`off` for none), else the
