@@ -60,7 +60,7 @@ pub use ordergraph_tables as table;
 pub use ordergraph_udfs as udfs;
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;
-pub use session::read_only;
+pub use session::{SessionOptions, read_only};
 pub use store::IngestReport;
 
 use append::AppendTable;

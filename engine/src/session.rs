@@ -11,6 +11,20 @@ pub fn read_only() -> SQLOptions {
         .with_allow_statements(false)
 }
 
+/// How a session is opened for one reader.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Report time of the views, microseconds since the epoch (UTC);
+    /// `None`: `report.now` from the configuration, else the wall clock.
+    pub now: Option<i64>,
+    /// Whether every phone and email comes out masked, for a reader who may
+    /// not see contact details.
+    pub masked: bool,
+    /// Most bytes of the shared memory pool one query may hold (see
+    /// [`cap_query_memory`]); `None`: the shared pool's limit only.
+    pub memory_cap: Option<usize>,
+}
+
 impl Engine {
     /// A table derived from the store, rebuilt only when data changed.
     pub(super) fn derived(
@@ -54,18 +68,17 @@ impl Engine {
     /// epoch, UTC): for tests and back-dated reports. Sessions share the
     /// tables and views planned once at open; only the clock is their own.
     pub fn session_at(self: &Arc<Self>, now: Option<i64>) -> Result<SessionContext> {
-        self.session_as(now, false)
+        self.session_with(SessionOptions {
+            now,
+            ..SessionOptions::default()
+        })
     }
 
-    /// [`Engine::session_at`] for a reader who may or may not see contact
-    /// details: with `restricted`, every phone and email is masked
-    /// (`138****5678`, `z***@qq.com`) in every table and view.
-    pub fn session_as(
-        self: &Arc<Self>,
-        now: Option<i64>,
-        restricted: bool,
-    ) -> Result<SessionContext> {
-        let base = if restricted {
+    /// A new session opened as `options` say: its report clock, whether
+    /// every phone and email is masked (`138****5678`, `z***@qq.com`) in
+    /// every table and view, and its queries' memory cap.
+    pub fn session_with(self: &Arc<Self>, options: SessionOptions) -> Result<SessionContext> {
+        let base = if options.masked {
             &self.restricted_base
         } else {
             &self.base
@@ -78,8 +91,10 @@ impl Engine {
         let mut state = memory::with_own_pool(base, &self.runtime)?;
         state
             .config_mut()
-            .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
-        Ok(SessionContext::new_with_state(state))
+            .set_extension(Arc::new(report::ReportClock(self.report_now(options.now))));
+        let ctx = SessionContext::new_with_state(state);
+        cap_query_memory(&ctx, options.memory_cap);
+        Ok(ctx)
     }
 
     /// `state` with a memory pool of its own in front of the shared one, so
@@ -239,21 +254,24 @@ impl Engine {
 
     /// [`Engine::query`] with views reporting as of `now`.
     pub async fn query_at(self: &Arc<Self>, sql: &str, now: Option<i64>) -> Result<DataFrame> {
-        self.query_as(sql, now, false, None).await
+        self.query_with(
+            sql,
+            SessionOptions {
+                now,
+                ..SessionOptions::default()
+            },
+        )
+        .await
     }
 
-    /// [`Engine::query_at`] in a restricted session if `restricted` (see
-    /// [`Engine::session_as`]), holding at most `memory_cap` bytes of the
-    /// shared pool (see [`cap_query_memory`]).
-    pub async fn query_as(
+    /// [`Engine::query`] in a session opened as `options` say (see
+    /// [`Engine::session_with`]).
+    pub async fn query_with(
         self: &Arc<Self>,
         sql: &str,
-        now: Option<i64>,
-        restricted: bool,
-        memory_cap: Option<usize>,
+        options: SessionOptions,
     ) -> Result<DataFrame> {
-        let ctx = self.session_as(now, restricted)?;
-        cap_query_memory(&ctx, memory_cap);
+        let ctx = self.session_with(options)?;
         Ok(ctx.sql_with_options(sql, read_only()).await?)
     }
 }

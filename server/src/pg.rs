@@ -23,7 +23,7 @@ use datafusion_postgres::pgwire::api::{ConnectionManager, PgWireServerHandlers};
 use datafusion_postgres::pgwire::tokio::tokio_rustls::rustls;
 use datafusion_postgres::pgwire::tokio::{TlsAcceptor, process_socket};
 use datafusion_postgres::{DfSessionService, QueryHook};
-use ordergraph_engine::Engine;
+use ordergraph_engine::{Engine, SessionOptions};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -75,7 +75,10 @@ impl PgServer {
     pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
         let config = engine.config().clone();
         let postgres_session = |restricted: bool| -> anyhow::Result<SessionContext> {
-            let session = engine.session_as(None, restricted)?;
+            let session = engine.session_with(SessionOptions {
+                masked: restricted,
+                ..SessionOptions::default()
+            })?;
             setup_pg_catalog(&session, "ordergraph", EmptyContextProvider).map_err(|e| *e)?;
             crate::pg::compat::register(&session);
             Ok(session)

@@ -21,7 +21,7 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use ordergraph_engine::{Engine, QueryLimits, Role, cap_query_memory, read_only};
+use ordergraph_engine::{Engine, QueryLimits, Role, SessionOptions, cap_query_memory, read_only};
 
 use super::roles::{first_unreadable, role_may_read};
 
@@ -110,7 +110,11 @@ impl Gate {
         now: Option<i64>,
     ) -> Result<Admitted, Refusal> {
         Self::may_query(role)?;
-        let session = self.engine.session_as(now, Self::masked(role))?;
+        let session = self.engine.session_with(SessionOptions {
+            now,
+            masked: Self::masked(role),
+            memory_cap: None,
+        })?;
         let limits = self.limit_session(role, &session);
         let state = session.state();
         let dialect = state.config().options().sql_parser.dialect;

@@ -12,6 +12,7 @@ use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use futures::TryStreamExt;
+use ordergraph_engine::SessionOptions;
 use prost::Message;
 use tonic::{Response, Status};
 
@@ -32,7 +33,10 @@ impl FlightServer {
     pub(super) async fn readable(&self, caller: &Caller) -> Result<Vec<Readable>, Status> {
         let session = self
             .engine
-            .session_as(None, Gate::masked(Some(caller.role)))
+            .session_with(SessionOptions {
+                masked: Gate::masked(Some(caller.role)),
+                ..SessionOptions::default()
+            })
             .map_err(status_of)?;
         let mut found = Vec::new();
         for catalog_name in session.catalog_names() {

@@ -10,6 +10,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
+use ordergraph_engine::SessionOptions;
 use serde_json::Value;
 
 use crate::encode::{Encoding, StreamEncoder, encode};
@@ -265,7 +266,17 @@ pub(crate) async fn collect_as(
     restricted: bool,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), ApiError> {
     let run = async {
-        let df = state.engine.query_as(sql, now, restricted, None).await?;
+        let df = state
+            .engine
+            .query_with(
+                sql,
+                SessionOptions {
+                    now,
+                    masked: restricted,
+                    memory_cap: None,
+                },
+            )
+            .await?;
         let schema = df.schema().inner().clone();
         let batches = df.collect().await.map_err(ordergraph_engine::Error::from)?;
         Ok::<_, ApiError>((schema, batches))
