@@ -4,7 +4,7 @@
 //! interned by their xxh3 [`identity_key`](ordergraph_udfs::identity_key)
 //! into dense numbers with postings (the orders carrying them). Orders linked
 //! by any usable identifier form a *component*; each component is resolved
-//! into customers by [`resolve`](resolve::Resolver::resolve), which refuses links that
+//! into customers by the resolver (`identity/resolve.rs`), which refuses links that
 //! would join two people. A batch only re-resolves the components it touches,
 //! so the cost of an increment is proportional to the batch, and because
 //! resolution reads event time and status, never arrival order, the partition
