@@ -45,10 +45,9 @@ use components::*;
 use direct::*;
 use extract::hold;
 pub use extract::{
-    Blocklist, IdentityColumns, RawIdentity, Refusal, Slot, Span, extract, extract_order,
-    phone_signature, place_key,
+    Blocklist, RawIdentity, Refusal, Slot, Span, extract, extract_order, phone_signature, place_key,
 };
-pub use input::{OrderInput, OrderInputs};
+pub use input::{IdentityColumns, OrderInput, OrderInputs};
 use mcid::*;
 use nodes::*;
 pub use ordergraph_udfs::IdentityKind;

@@ -3,7 +3,6 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use ordergraph_udfs::{
     DeviceId, IdentityKind, PhoneClass, PhoneKind, Region, ZERO_DEVICE_ID, classify_device_id,
     classify_phone, identity_key, write_normalized_email,
@@ -25,47 +24,6 @@ pub struct RawIdentity<'a> {
     pub wechat_unionid: Option<&'a str>,
     /// Advertising device id.
     pub device_id: Option<&'a str>,
-}
-
-/// The identifier columns of a batch of orders (`channel`, `account_id`,
-/// `phone`, `email`, `wechat_unionid`, `device_id`, found by name), read
-/// row by row as [`RawIdentity`] borrowed from the arrays: no copies.
-#[derive(Debug, Clone, Copy)]
-pub struct IdentityColumns<'a> {
-    channel: &'a StringArray,
-    account_id: &'a StringArray,
-    phone: &'a StringArray,
-    email: &'a StringArray,
-    wechat_unionid: &'a StringArray,
-    device_id: &'a StringArray,
-}
-
-impl<'a> IdentityColumns<'a> {
-    /// The columns of `batch`; `None` if one is missing or not `Utf8`.
-    pub fn of(batch: &'a RecordBatch) -> Option<Self> {
-        let s = |name: &str| batch.column_by_name(name)?.as_string_opt::<i32>();
-        Some(Self {
-            channel: s("channel")?,
-            account_id: s("account_id")?,
-            phone: s("phone")?,
-            email: s("email")?,
-            wechat_unionid: s("wechat_unionid")?,
-            device_id: s("device_id")?,
-        })
-    }
-
-    /// Row `row`'s identifier fields.
-    pub fn row(&self, row: usize) -> RawIdentity<'a> {
-        let opt = |a: &'a StringArray| a.is_valid(row).then(|| a.value(row));
-        RawIdentity {
-            channel: self.channel.value(row),
-            account_id: opt(self.account_id),
-            phone: opt(self.phone),
-            email: opt(self.email),
-            wechat_unionid: opt(self.wechat_unionid),
-            device_id: opt(self.device_id),
-        }
-    }
 }
 
 /// Why an identifier value was not used to link orders.

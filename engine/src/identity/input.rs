@@ -1,5 +1,8 @@
 //! Orders as the identity graph takes them in: each order's event time,
-//! status and channel, and its identifiers' values in one text.
+//! status and channel, and its identifiers' values in one text; and the
+//! reader of a batch's identifier columns they are built from.
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 
 use super::*;
 
@@ -106,5 +109,46 @@ impl OrderInputs {
 
     pub(super) fn text(&self, span: Span) -> &str {
         span.of(&self.text)
+    }
+}
+
+/// The identifier columns of a batch of orders (`channel`, `account_id`,
+/// `phone`, `email`, `wechat_unionid`, `device_id`, found by name), read
+/// row by row as [`RawIdentity`] borrowed from the arrays: no copies.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityColumns<'a> {
+    channel: &'a StringArray,
+    account_id: &'a StringArray,
+    phone: &'a StringArray,
+    email: &'a StringArray,
+    wechat_unionid: &'a StringArray,
+    device_id: &'a StringArray,
+}
+
+impl<'a> IdentityColumns<'a> {
+    /// The columns of `batch`; `None` if one is missing or not `Utf8`.
+    pub fn of(batch: &'a RecordBatch) -> Option<Self> {
+        let s = |name: &str| batch.column_by_name(name)?.as_string_opt::<i32>();
+        Some(Self {
+            channel: s("channel")?,
+            account_id: s("account_id")?,
+            phone: s("phone")?,
+            email: s("email")?,
+            wechat_unionid: s("wechat_unionid")?,
+            device_id: s("device_id")?,
+        })
+    }
+
+    /// Row `row`'s identifier fields.
+    pub fn row(&self, row: usize) -> RawIdentity<'a> {
+        let opt = |a: &'a StringArray| a.is_valid(row).then(|| a.value(row));
+        RawIdentity {
+            channel: self.channel.value(row),
+            account_id: opt(self.account_id),
+            phone: opt(self.phone),
+            email: opt(self.email),
+            wechat_unionid: opt(self.wechat_unionid),
+            device_id: opt(self.device_id),
+        }
     }
 }
