@@ -110,12 +110,12 @@ impl Gate {
         now: Option<i64>,
     ) -> Result<Admitted, Refusal> {
         Self::may_query(role)?;
+        let limits = self.limits(role);
         let session = self.engine.session_with(SessionOptions {
             now,
             masked: Self::masked(role),
-            memory_cap: None,
+            memory_cap: limits.memory,
         })?;
-        let limits = self.limit_session(role, &session);
         let state = session.state();
         let dialect = state.config().options().sql_parser.dialect;
         let statement = state
