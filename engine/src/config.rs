@@ -24,6 +24,16 @@ const DEFAULT_BLOCKLIST: &[(IdentityKind, &str)] = &[
     (IdentityKind::Phone, "12345678901"),
 ];
 
+/// The text of the configuration file at `path`; empty (every default)
+/// when there is none.
+pub fn read_config(path: &Path) -> Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
 /// Identity settings as written in the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -173,65 +183,6 @@ impl Default for SourceSettings {
     }
 }
 
-/// `[postgres]`: the Postgres wire protocol listener of `ordergraph serve`,
-/// for BI tools, psql and drivers.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PostgresSettings {
-    /// Whether `serve` listens for the Postgres protocol at all.
-    pub enabled: bool,
-    /// Address to listen on.
-    pub listen: std::net::SocketAddr,
-    /// PEM certificate chain and private key (relative to the data
-    /// directory); both set turns TLS on.
-    pub tls_cert: Option<std::path::PathBuf>,
-    pub tls_key: Option<std::path::PathBuf>,
-    /// Refuse logins that did not start TLS (needs `tls_cert`), so no
-    /// password crosses the network in the clear.
-    pub require_tls: bool,
-    /// Connections served at once; more are refused.
-    pub max_connections: usize,
-}
-
-impl Default for PostgresSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 5433)),
-            tls_cert: None,
-            tls_key: None,
-            require_tls: false,
-            max_connections: 64,
-        }
-    }
-}
-
-/// `[flight]`: the Arrow Flight SQL listener, for columnar clients (ADBC,
-/// Flight SQL JDBC/ODBC drivers).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FlightSettings {
-    /// Whether `serve` listens for Flight SQL at all.
-    pub enabled: bool,
-    /// Address to listen on (gRPC).
-    pub listen: std::net::SocketAddr,
-    /// PEM certificate chain and private key (relative to the data
-    /// directory); both set turns TLS on (`grpc+tls://`).
-    pub tls_cert: Option<std::path::PathBuf>,
-    pub tls_key: Option<std::path::PathBuf>,
-}
-
-impl Default for FlightSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 32010)),
-            tls_cert: None,
-            tls_key: None,
-        }
-    }
-}
-
 /// What a user may do. Every SQL surface is read-only for every role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -271,26 +222,6 @@ impl Role {
     }
 }
 
-/// A `[[users]]` entry: a login, its role and its password, stored only as
-/// an Argon2 PHC hash (`ordergraph hash-password` prints one).
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct User {
-    pub name: String,
-    pub role: Role,
-    pub password_hash: String,
-}
-
-impl std::fmt::Debug for User {
-    // The hash is a secret too: it must never reach a log.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("name", &self.name)
-            .field("role", &self.role)
-            .finish_non_exhaustive()
-    }
-}
-
 /// `[storage]`: when the server writes checkpoints.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -309,9 +240,11 @@ impl Default for StorageSettings {
     }
 }
 
-/// The engine's configuration.
+/// The engine's configuration: the sections of `ordergraph.toml` the
+/// engine reads. A program hosting the engine may own further sections
+/// (see [`EngineConfig::parse`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct EngineConfig {
     /// Identity resolution.
     pub identity: IdentitySettings,
@@ -325,12 +258,6 @@ pub struct EngineConfig {
     pub source: SourceSettings,
     /// Checkpoints.
     pub storage: StorageSettings,
-    /// The Postgres wire protocol listener.
-    pub postgres: PostgresSettings,
-    /// The Arrow Flight SQL listener.
-    pub flight: FlightSettings,
-    /// Who may connect, and as what.
-    pub users: Vec<User>,
     /// `report.now`, parsed.
     #[serde(skip)]
     pub(crate) report_now: Option<i64>,
@@ -346,9 +273,6 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             source: SourceSettings::default(),
             storage: StorageSettings::default(),
-            postgres: PostgresSettings::default(),
-            flight: FlightSettings::default(),
-            users: Vec::new(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),
@@ -358,16 +282,44 @@ impl Default for EngineConfig {
 
 impl EngineConfig {
     /// Reads `ordergraph.toml` from `dir`, or the defaults if there is none.
+    /// Every top-level key must be one of the engine's.
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(CONFIG_FILE);
-        let mut config: EngineConfig = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config {
-                path: path.clone(),
+        Self::parse(&path, &read_config(&path)?, &[])
+    }
+
+    /// Parses the text of `path`. Top-level keys named in `host_sections`
+    /// belong to the program hosting the engine, which reads them itself;
+    /// any other key the engine does not know is an error, so a misspelt
+    /// section is reported rather than silently ignored.
+    pub fn parse(path: &Path, text: &str, host_sections: &[&str]) -> Result<Self> {
+        let mut unknown = Vec::new();
+        let mut config: EngineConfig = serde_ignored::deserialize(
+            toml::Deserializer::parse(text).map_err(|e| Error::Config {
+                path: path.to_path_buf(),
                 reason: e.to_string(),
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => EngineConfig::default(),
-            Err(e) => return Err(Error::io(&path, e)),
-        };
+            |ignored| {
+                let key = ignored.to_string();
+                if !host_sections
+                    .iter()
+                    .any(|s| key == *s || key.starts_with(&format!("{s}.")))
+                {
+                    unknown.push(key);
+                }
+            },
+        )
+        .map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        if let Some(key) = unknown.first() {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                reason: format!("unknown setting `{key}`"),
+            });
+        }
+        let path = path.to_path_buf();
         let bad = |reason: String| Error::Config {
             path: path.clone(),
             reason,
@@ -398,30 +350,6 @@ impl EngineConfig {
         {
             return Err(bad(
                 "every [limits] value and [storage] checkpoint_interval_s must be positive".into(),
-            ));
-        }
-        let mut names = std::collections::HashSet::new();
-        for user in &config.users {
-            if user.name.is_empty() || !names.insert(user.name.as_str()) {
-                return Err(bad(format!(
-                    "[[users]] names must be present and unique ('{}')",
-                    user.name
-                )));
-            }
-        }
-        if config.postgres.tls_cert.is_some() != config.postgres.tls_key.is_some() {
-            return Err(bad(
-                "[postgres] tls_cert and tls_key must be set together".into()
-            ));
-        }
-        if config.postgres.require_tls && config.postgres.tls_cert.is_none() {
-            return Err(bad(
-                "[postgres] require_tls needs tls_cert and tls_key".into()
-            ));
-        }
-        if config.flight.tls_cert.is_some() != config.flight.tls_key.is_some() {
-            return Err(bad(
-                "[flight] tls_cert and tls_key must be set together".into()
             ));
         }
         if let Some(now) = &config.report.now {
@@ -492,14 +420,26 @@ mod tests {
     }
 
     #[test]
-    fn require_tls_needs_a_certificate() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(CONFIG_FILE),
-            "[postgres]\nrequire_tls = true\n",
-        )
-        .unwrap();
-        let error = EngineConfig::load(dir.path()).unwrap_err().to_string();
-        assert!(error.contains("require_tls needs tls_cert"), "{error}");
+    fn a_misspelt_section_is_refused_and_a_hosts_is_left_to_it() {
+        let path = Path::new("ordergraph.toml");
+        let text = "[identiy]\nmax_companions = 3\n";
+        let error = EngineConfig::parse(path, text, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown setting `identiy`"), "{error}");
+        let text = "target_partitions = 3\n[postgres]\nlisten = \"x\"\n[[users]]\nname = \"a\"\n";
+        let error = EngineConfig::parse(path, text, &["users"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown setting `postgres`"), "{error}");
+        let config = EngineConfig::parse(path, text, &["postgres", "users"]).unwrap();
+        assert_eq!(config.target_partitions, 3);
+        let error = EngineConfig::parse(path, "[identity]\nmax_companion = 3\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("max_companion") && error.contains("line 2"),
+            "{error}"
+        );
     }
 }

@@ -48,8 +48,8 @@ pub mod store;
 
 pub use checkpointing::CheckpointReport;
 pub use config::{
-    CONFIG_FILE, EngineConfig, FlightSettings, IdentitySettings, Limits, PostgresSettings,
-    QueryLimits, Role, RoleLimits, SourceSettings, StorageSettings, User,
+    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, QueryLimits, Role, RoleLimits,
+    SourceSettings, StorageSettings, read_config,
 };
 pub use decode::{DecodeError, Format};
 pub use error::{Error, is_user_datafusion_error};
@@ -144,12 +144,23 @@ fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
 }
 
 impl Engine {
-    /// Opens (or creates) the engine in `dir`, replaying stored data.
+    /// Opens (or creates) the engine in `dir`, replaying stored data, with
+    /// the configuration in `dir`.
     pub fn open(dir: impl AsRef<Path>, hooks: Vec<SessionHook>) -> Result<Arc<Engine>> {
+        let config = EngineConfig::load(dir.as_ref())?;
+        Self::open_with(dir, hooks, config)
+    }
+
+    /// Opens (or creates) the engine in `dir` with `config`, as read by the
+    /// program hosting it (see [`EngineConfig::parse`]).
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        hooks: Vec<SessionHook>,
+        config: EngineConfig,
+    ) -> Result<Arc<Engine>> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let lock = lock_data_dir(&dir)?;
-        let config = EngineConfig::load(&dir)?;
         let refund_template = RefundTemplate::load(&dir)?;
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(config.limits.memory_limit_mib << 20, 1.0)

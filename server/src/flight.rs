@@ -45,6 +45,7 @@ use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::access::{Gate, Logins, Refusal, Refused, gate::Admitted};
+use crate::settings::FlightSettings;
 use catalog::{metadata_info, metadata_stream, sql_info};
 use handle::{Handle, numbered_placeholders};
 
@@ -109,9 +110,12 @@ impl FlightServer {
     /// The service over `engine`, checking callers against `logins`, with
     /// TLS if `[flight]` names a certificate and key: a pair that does not
     /// load stops start-up rather than falling back to plain text.
-    pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
+    pub fn new(
+        engine: Arc<Engine>,
+        settings: &FlightSettings,
+        logins: Arc<Logins>,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context;
-        let settings = &engine.config().flight;
         let pem = crate::tls::configured(
             engine.dir(),
             "flight",

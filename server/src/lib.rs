@@ -18,6 +18,7 @@ pub mod http;
 mod lineage;
 pub mod pg;
 pub mod progress;
+pub mod settings;
 mod tls;
 
 pub use http::{ApiError, AppState, app, encode};

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use ordergraph_engine::Engine;
+use ordergraph_engine::{Engine, EngineConfig};
 use ordergraph_server::access::Logins;
 use ordergraph_server::encode::{Encoding, encode};
 use ordergraph_server::flight::FlightServer;
 use ordergraph_server::pg::PgServer;
 use ordergraph_server::progress::spinner;
+use ordergraph_server::settings::ServerSettings;
 use ordergraph_server::{
     AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
 };
@@ -133,9 +134,16 @@ fn main() -> Result<()> {
     runtime.block_on(run(cli))
 }
 
+/// Opens the engine in `data` with the engine's part of its configuration;
+/// the server's part is checked too, so a bad file fails every command.
 fn open(data: &Path) -> Result<Arc<Engine>> {
+    let (config, _) = ServerSettings::load(data)?;
+    open_with(data, config)
+}
+
+fn open_with(data: &Path, config: EngineConfig) -> Result<Arc<Engine>> {
     let started = Instant::now();
-    let engine = Engine::open(data, vec![ordergraph_queries::hook()])
+    let engine = Engine::open_with(data, vec![ordergraph_queries::hook()], config)
         .with_context(|| format!("opening {}", data.display()))?;
     tracing::info!(data = %data.display(), orders = engine.order_count(), customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, "engine ready");
     Ok(engine)
@@ -151,23 +159,24 @@ async fn run(cli: Cli) -> Result<()> {
             flight_listen,
             dev,
         } => {
-            let engine = open(&cli.data)?;
+            let (config, settings) = ServerSettings::load(&cli.data)?;
+            let engine = open_with(&cli.data, config)?;
             #[cfg(feature = "demo")]
             let engine = if demo && engine.order_count() == 0 {
                 ordergraph_server::demo::fill(engine, &cli.data, open)?
             } else {
                 engine
             };
-            let pg = &engine.config().postgres;
+            let pg = &settings.postgres;
             let pg_listen = listener_address("--pg-listen", pg_listen, pg.enabled, pg.listen)?;
-            let flight = &engine.config().flight;
+            let flight = &settings.flight;
             let flight_listen = listener_address(
                 "--flight-listen",
                 flight_listen,
                 flight.enabled,
                 flight.listen,
             )?;
-            serve(engine, listen, pg_listen, flight_listen, dev).await
+            serve(engine, &settings, listen, pg_listen, flight_listen, dev).await
         }
         Command::HashPassword => {
             let password = read_password()?;
@@ -321,6 +330,7 @@ fn listener_address(
 
 async fn serve(
     engine: Arc<Engine>,
+    settings: &ServerSettings,
     listen: SocketAddr,
     pg_listen: Option<SocketAddr>,
     flight_listen: Option<SocketAddr>,
@@ -342,7 +352,7 @@ async fn serve(
         Duration::from_secs(config.storage.checkpoint_interval_s),
         stopped.clone(),
     ))];
-    let logins = Arc::new(Logins::new(&config.users, dev)?);
+    let logins = Arc::new(Logins::new(&settings.users, dev)?);
     if dev {
         tracing::warn!("--dev: every request and login is admitted as admin");
     } else if !logins.has_users() {
@@ -351,12 +361,16 @@ async fn serve(
         );
     }
     if let Some(pg_listen) = pg_listen {
-        let pg = Arc::new(PgServer::new(engine.clone(), logins.clone())?);
+        let pg = Arc::new(PgServer::new(
+            engine.clone(),
+            &settings.postgres,
+            logins.clone(),
+        )?);
         let listener = tokio::net::TcpListener::bind(pg_listen)
             .await
             .with_context(|| format!("binding the Postgres listener {pg_listen}"))?;
         tracing::info!(address = %listener.local_addr()?, tls = pg.tls(), dev, "postgres listening");
-        if !dev && config.users.is_empty() {
+        if !dev && settings.users.is_empty() {
             tracing::warn!(
                 "no [[users]] in ordergraph.toml: every Postgres login is refused (--dev admits anyone)"
             );
@@ -364,7 +378,11 @@ async fn serve(
         background.push(tokio::spawn(pg.serve(listener, stopped.clone())));
     }
     if let Some(flight_listen) = flight_listen {
-        let flight = Arc::new(FlightServer::new(engine.clone(), logins.clone())?);
+        let flight = Arc::new(FlightServer::new(
+            engine.clone(),
+            &settings.flight,
+            logins.clone(),
+        )?);
         let listener = tokio::net::TcpListener::bind(flight_listen)
             .await
             .with_context(|| format!("binding the Flight SQL listener {flight_listen}"))?;

@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::access::{Gate, Logins};
+use crate::settings::PostgresSettings;
 use guard::StatementGuard;
 use query::{DirectFirstParser, Lane, Lanes, Service};
 use startup::PasswordStartup;
@@ -53,6 +54,8 @@ pub struct PgServer {
     logins: Arc<Logins>,
     connections: Arc<ConnectionManager>,
     tls: Option<TlsAcceptor>,
+    /// `[postgres] require_tls`.
+    require_tls: bool,
     slots: Arc<Semaphore>,
 }
 
@@ -72,8 +75,11 @@ impl PgServer {
 
     /// The Postgres side of `serve`, configured by `[postgres]` and
     /// `[[users]]`, checking logins with `logins`.
-    pub fn new(engine: Arc<Engine>, logins: Arc<Logins>) -> anyhow::Result<Self> {
-        let config = engine.config().clone();
+    pub fn new(
+        engine: Arc<Engine>,
+        settings: &PostgresSettings,
+        logins: Arc<Logins>,
+    ) -> anyhow::Result<Self> {
         let postgres_session = |restricted: bool| -> anyhow::Result<SessionContext> {
             let session = engine.session_with(SessionOptions {
                 masked: restricted,
@@ -88,8 +94,8 @@ impl PgServer {
         let tls = crate::tls::configured(
             engine.dir(),
             "postgres",
-            config.postgres.tls_cert.as_deref(),
-            config.postgres.tls_key.as_deref(),
+            settings.tls_cert.as_deref(),
+            settings.tls_key.as_deref(),
         )?
         .map(|pem| tls_acceptor(&pem))
         .transpose()?;
@@ -99,7 +105,8 @@ impl PgServer {
             logins,
             connections: Arc::new(ConnectionManager::new()),
             tls,
-            slots: Arc::new(Semaphore::new(config.postgres.max_connections.max(1))),
+            require_tls: settings.require_tls,
+            slots: Arc::new(Semaphore::new(settings.max_connections.max(1))),
             engine,
         })
     }
@@ -187,7 +194,7 @@ impl PgServer {
                 logins: self.logins.clone(),
                 connections: self.connections.clone(),
                 parameters: server_parameters(),
-                require_tls: self.engine.config().postgres.require_tls,
+                require_tls: self.require_tls,
             }),
             cancel: Arc::new(DefaultCancelHandler::new(self.connections.clone())),
         })

@@ -1,26 +1,27 @@
 //! `docs/ordergraph.example.toml` is a configuration `ordergraph serve`
-//! accepts: it is loaded from a data directory through the engine's parser
-//! (`EngineConfig::load`), and its users through the server's login check
-//! (`Logins::new`), as at start-up.
+//! accepts: it is loaded from a data directory as at start-up
+//! (`ServerSettings::load`, the engine's sections and the server's), and
+//! its users go through the server's login check (`Logins::new`).
 
 use std::path::Path;
 use std::time::Duration;
 
 use ordergraph_engine::{CONFIG_FILE, EngineConfig, Role};
 use ordergraph_server::access::Logins;
+use ordergraph_server::settings::ServerSettings;
 
 const EXAMPLE: &str = include_str!("../../docs/ordergraph.example.toml");
 
-fn load_example() -> EngineConfig {
+fn load_example() -> (EngineConfig, ServerSettings) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(CONFIG_FILE), EXAMPLE).unwrap();
-    EngineConfig::load(dir.path())
-        .unwrap_or_else(|e| panic!("docs/ordergraph.example.toml does not load: {e}"))
+    ServerSettings::load(dir.path())
+        .unwrap_or_else(|e| panic!("docs/ordergraph.example.toml does not load: {e:#}"))
 }
 
 #[test]
 fn the_example_configuration_loads() {
-    let config = load_example();
+    let (config, server) = load_example();
 
     assert_eq!(config.target_partitions, 2);
 
@@ -71,19 +72,19 @@ fn the_example_configuration_loads() {
     assert_eq!(config.source.poll_ms, 500);
     assert_eq!(config.storage.checkpoint_interval_s, 300);
 
-    assert!(config.postgres.enabled);
-    assert_eq!(config.postgres.listen.port(), 5433);
-    assert!(config.postgres.require_tls);
+    assert!(server.postgres.enabled);
+    assert_eq!(server.postgres.listen.port(), 5433);
+    assert!(server.postgres.require_tls);
     assert_eq!(
-        config.postgres.tls_cert.as_deref(),
+        server.postgres.tls_cert.as_deref(),
         Some(Path::new("tls/server.crt"))
     );
-    assert_eq!(config.postgres.max_connections, 64);
-    assert!(config.flight.enabled);
-    assert_eq!(config.flight.listen.port(), 32010);
-    assert!(config.flight.tls_key.is_some());
+    assert_eq!(server.postgres.max_connections, 64);
+    assert!(server.flight.enabled);
+    assert_eq!(server.flight.listen.port(), 32010);
+    assert!(server.flight.tls_key.is_some());
 
-    let users: Vec<(&str, Role)> = config
+    let users: Vec<(&str, Role)> = server
         .users
         .iter()
         .map(|u| (u.name.as_str(), u.role))
@@ -100,8 +101,8 @@ fn the_example_configuration_loads() {
 
 #[test]
 fn the_example_users_pass_the_start_up_check() {
-    let config = load_example();
-    let logins = Logins::new(&config.users, false)
+    let (_, server) = load_example();
+    let logins = Logins::new(&server.users, false)
         .unwrap_or_else(|e| panic!("the example's [[users]] are refused: {e}"));
     assert!(logins.has_users());
 }

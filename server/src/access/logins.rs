@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
-use ordergraph_engine::{Role, User};
+use ordergraph_engine::Role;
+use tokio::sync::{Notify, Semaphore};
 
 use super::roles::role_allows;
-use tokio::sync::{Notify, Semaphore};
+use crate::settings::User;
 
 /// Failed logins from one address within [`FAILURE_WINDOW`] after which
 /// further attempts are refused without checking the password.

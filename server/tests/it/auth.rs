@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use ordergraph_engine::{Role, User};
+use ordergraph_engine::Role;
 use ordergraph_server::access::{Logins, hash_password};
+use ordergraph_server::settings::User;
 
 use crate::{HEADER, TestServer};
 
