@@ -1,18 +1,71 @@
 -- refund_escalations: open refunds stuck at a node, with whom to notify.
--- Grain: (refund_id, node). Inputs: refund_node_dwell, refund_requests, report_config.
--- A refund open at a node for at least escalate_group_lead_hours (2) goes to
--- the group lead (tier '2h'), at least escalate_director_hours (4) to the
--- finance director ('4h'), at least escalate_ticket_hours (24) becomes a
--- ticket ('24h'); exactly 2 h is escalated. A refund that has completed
--- (a `complete` event) is never stuck.
+-- Grain: (refund_id, node). Inputs: refund_node_dwell, refund_requests,
+-- refund_template_nodes, refund_nodes, refund_events, report_config.
+-- A refund is stuck in a node it entered and nobody decided, or stuck
+-- before the node its path expects next when nobody entered it (the
+-- previous node approved, skipped or overridden, "approved, and finance
+-- never paid"; or applied for and the first node never entered): it then
+-- waits since the previous node was left (or since it was requested), and
+-- awaiting_entry says so. A refund rejected for good, completed (a
+-- `complete` event), or at the end of its path waits for nothing.
+-- Stuck for at least escalate_group_lead_hours (2) goes to the group lead
+-- (tier '2h'), at least escalate_director_hours (4) to the finance
+-- director ('4h'), at least escalate_ticket_hours (24) becomes a ticket
+-- ('24h'); exactly 2 h is escalated.
 CREATE VIEW refund_escalations AS
 WITH completed AS (
     SELECT DISTINCT refund_id FROM refund_events WHERE action = 'complete'
-), stuck AS (
-    SELECT d.*
+), in_node AS (
+    SELECT d.refund_id, d.node, d.entered_at, d.dwell_hours, d.escalations,
+           d.timeout_hours, d.approver_role, FALSE AS awaiting_entry
     FROM refund_node_dwell d
     LEFT JOIN completed done ON done.refund_id = d.refund_id
     WHERE d.open AND done.refund_id IS NULL
+), reached AS (
+    SELECT r.refund_id,
+           r.requested_at,
+           coalesce(max(d.position), 0) AS position,
+           max(d.left_at) AS left_at,
+           coalesce(bool_or(d.open), FALSE) AS any_open
+    FROM refund_requests r
+    LEFT JOIN refund_node_dwell d ON d.refund_id = r.refund_id
+    GROUP BY r.refund_id, r.requested_at
+), last_outcome AS (
+    SELECT refund_id, outcome
+    FROM (SELECT refund_id, outcome,
+                 row_number() OVER (PARTITION BY refund_id
+                                    ORDER BY left_at DESC, position DESC) AS recency
+          FROM refund_node_dwell
+          WHERE NOT open)
+    WHERE recency = 1
+), next_position AS (
+    SELECT r.refund_id, min(t.position) AS position
+    FROM reached r
+    JOIN refund_template_nodes t ON t.refund_id = r.refund_id AND t.position > r.position
+    GROUP BY r.refund_id
+), awaiting AS (
+    SELECT r.refund_id,
+           t.node,
+           coalesce(r.left_at, r.requested_at) AS entered_at,
+           (date_part('epoch', c.now) - date_part('epoch', coalesce(r.left_at, r.requested_at))) / 3600.0 AS dwell_hours,
+           CAST(0 AS BIGINT) AS escalations,
+           n.timeout_hours,
+           n.approver_role,
+           TRUE AS awaiting_entry
+    FROM reached r
+    JOIN next_position x ON x.refund_id = r.refund_id
+    JOIN refund_template_nodes t ON t.refund_id = x.refund_id AND t.position = x.position
+    CROSS JOIN report_config c
+    LEFT JOIN refund_nodes n ON n.node = t.node
+    LEFT JOIN last_outcome o ON o.refund_id = r.refund_id
+    LEFT JOIN completed done ON done.refund_id = r.refund_id
+    WHERE NOT r.any_open
+      AND done.refund_id IS NULL
+      AND o.outcome IS DISTINCT FROM 'rejected'
+), stuck AS (
+    SELECT * FROM in_node
+    UNION ALL
+    SELECT * FROM awaiting
 )
 SELECT s.refund_id,
        r.channel,
@@ -29,7 +82,8 @@ SELECT s.refund_id,
             ELSE 'group_lead' END AS notify_role,
        s.approver_role,
        s.escalations AS escalations_logged,
-       s.dwell_hours > s.timeout_hours AS over_timeout
+       s.dwell_hours > s.timeout_hours AS over_timeout,
+       s.awaiting_entry
 FROM stuck s
 CROSS JOIN report_config c
 LEFT JOIN refund_requests r ON r.refund_id = s.refund_id

@@ -7,5 +7,5 @@ pub mod logins;
 pub mod roles;
 
 pub use gate::{Gate, Refusal};
-pub use logins::{Caller, Logins, Refused, hash_password};
+pub use logins::{ANONYMOUS, Caller, Logins, Refused, hash_password};
 pub use roles::{first_unreadable, role_allows, role_may_read};

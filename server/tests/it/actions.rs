@@ -243,6 +243,16 @@ async fn force_sync_to_shipped_needs_evidence_or_an_admins_waiver() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["command"]["command_id"], id.as_str());
     assert_eq!(again["repeated"], true);
+    // The same key for another order or with another body is refused, not
+    // answered with the first command while the second is dropped.
+    let mut other_reason = full.clone();
+    other_reason["reason"] = json!("a different ticket reusing the number");
+    let other_order = "/v1/orders/tmall/W2/force-sync";
+    for (path, body) in [(path, other_reason), (other_order, full.clone())] {
+        let (status, reused) = call(&s, "support", Method::POST, path, Some(body)).await;
+        assert_eq!(status, 409, "{path}: {reused}");
+        assert_eq!(reused["error"], "idempotency_key_reused");
+    }
 
     let (status, admin) = call(&s, "admin", Method::POST, path, Some(waived)).await;
     assert_eq!(status, 201, "{admin}");
@@ -381,4 +391,49 @@ async fn force_sync_to_shipped_needs_evidence_or_an_admins_waiver() {
         ]
     );
     s.stop().await;
+}
+
+/// The quick start: a server with no `[[users]]` asks for no login, and an
+/// action taken on it is recorded as `anonymous` with role `open`.
+#[tokio::test]
+async fn actions_on_a_server_without_users_are_recorded_as_anonymous() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = Arc::new(Logins::new(&[], false).unwrap());
+    let s = TestServer::start_with(dir.path(), Some(logins)).await;
+    let r = s
+        .client
+        .post(s.url("/v1/ingest/orders"))
+        .header("content-type", "text/csv")
+        .body(format!(
+            "{HEADER}Q1,tmall,2026-01-01T00:00:00Z,,13811115001,,,,10.00,paid,,,,\n"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s
+        .client
+        .post(s.url("/v1/orders/tmall/Q1/force-sync"))
+        .json(&json!({"status": "signed", "reason": "customer confirmed by phone"}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let made: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["command"]["actor"], "anonymous");
+    assert_eq!(made["command"]["role"], "open");
+    let r = s
+        .client
+        .post(s.url("/v1/sql"))
+        .body("SELECT actor, role, action FROM audit_log")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let audit: Value = r.json().await.unwrap();
+    assert_eq!(
+        audit,
+        json!([{"actor": "anonymous", "role": "open", "action": "force_sync"}])
+    );
 }

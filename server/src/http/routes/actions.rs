@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::literal;
 use super::sql::rows;
-use crate::access::Caller;
+use crate::access::{ANONYMOUS, Caller};
 use crate::encode::{Encoding, encode};
 use crate::force_sync::{self, ForceSync};
 use crate::{ApiError, AppState};
@@ -33,13 +33,29 @@ fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
-/// Who acts: the logged-in user, or `anonymous` (as admin) on a server
-/// without users.
-fn actor(caller: Option<&Caller>) -> (String, Role) {
-    caller.map_or(("anonymous".to_string(), Role::Admin), |c| {
-        (c.user.clone(), c.role)
-    })
+/// Who acts, the role whose rules apply, and the role as recorded: the
+/// logged-in user, or on a server that asks for no login (no users, or
+/// `--dev`) `anonymous`, with an admin's rules, recorded as role `open`.
+fn actor(state: &AppState, caller: Option<&Caller>) -> (String, Role, &'static str) {
+    let open = state.logins.as_ref().is_none_or(|l| l.is_open());
+    match caller {
+        Some(c) if !open => (c.user.clone(), c.role, c.role.as_str()),
+        _ => (ANONYMOUS.to_string(), Role::Admin, "open"),
+    }
 }
+
+/// The columns of a sync command that a repeated `request_id` must repeat.
+const COMMAND_FIELDS: [&str; 9] = [
+    "command_id",
+    "channel",
+    "order_id",
+    "status",
+    "tracking_no",
+    "wms_outbound_id",
+    "crm_delivery_node",
+    "waived",
+    "reason",
+];
 
 /// Records `rows` (JSON objects) in a recorded table, off the runtime.
 async fn record(state: &AppState, table: &'static str, rows: &[Value]) -> Result<usize, ApiError> {
@@ -155,7 +171,7 @@ pub(crate) async fn writeback_ack(
             "at most {MAX_ACKS} acknowledgements per request"
         )));
     }
-    let (user, role) = actor(caller.as_deref());
+    let (user, _, role) = actor(&state, caller.as_deref());
     let mut unknown = Vec::new();
     let mut stale = Vec::new();
     let mut records = Vec::with_capacity(acks.len());
@@ -180,7 +196,7 @@ pub(crate) async fn writeback_ack(
                     "order_id": ack.order_id,
                     "mcid": written,
                     "actor": user,
-                    "role": role.as_str(),
+                    "role": role,
                 }));
             }
         }
@@ -219,7 +235,7 @@ pub(crate) async fn force_sync(
             e.body_text()
         ))
     })?;
-    let (user, role) = actor(caller.as_deref());
+    let (user, role, role_name) = actor(&state, caller.as_deref());
     command.check(role).map_err(|refused| match refused {
         force_sync::Refused::Invalid(message) => ApiError::bad_request(message),
         force_sync::Refused::MayNotWaive(_) => {
@@ -243,24 +259,6 @@ pub(crate) async fn force_sync(
         ));
     }
     let command_id = command.command_id(&user, &channel, &order_id);
-    if command.request_id.is_some() {
-        let existing = rows(
-            &state,
-            &format!(
-                "SELECT command_id, channel, order_id, status, arrived_at AS requested_at FROM sync_commands \
-                 WHERE command_id = {}",
-                literal(&command_id)
-            ),
-        )
-        .await?;
-        if let Some(existing) = existing.into_iter().next() {
-            return Ok((
-                StatusCode::OK,
-                Json(json!({"command": existing, "repeated": true})),
-            )
-                .into_response());
-        }
-    }
     let evidence = command.evidence();
     let waived = command.waived();
     let row = json!({
@@ -274,8 +272,40 @@ pub(crate) async fn force_sync(
         "waived": (!waived.is_empty()).then(|| waived.join(",")),
         "reason": command.reason(),
         "actor": user,
-        "role": role.as_str(),
+        "role": role_name,
     });
+    if let Some(request_id) = &command.request_id {
+        let existing = rows(
+            &state,
+            &format!(
+                "SELECT {}, arrived_at AS requested_at FROM sync_commands WHERE command_id = {}",
+                COMMAND_FIELDS.join(", "),
+                literal(&command_id)
+            ),
+        )
+        .await?;
+        if let Some(existing) = existing.into_iter().next() {
+            // A retry repeats the request exactly; the same key on another
+            // order or with another body is a second request that would
+            // otherwise be dropped without a word.
+            if COMMAND_FIELDS.iter().any(|f| existing[*f] != row[*f]) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_reused",
+                    format!(
+                        "request_id '{request_id}' already made command {command_id} for {}:{} with another body; use a new request_id",
+                        existing["channel"].as_str().unwrap_or_default(),
+                        existing["order_id"].as_str().unwrap_or_default()
+                    ),
+                ));
+            }
+            return Ok((
+                StatusCode::OK,
+                Json(json!({"command": existing, "repeated": true})),
+            )
+                .into_response());
+        }
+    }
     record(&state, "sync_commands", std::slice::from_ref(&row)).await?;
     let mut location = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/sync-commands?command_id={command_id}")) {
@@ -379,14 +409,14 @@ pub(crate) async fn sync_ack(
     if known.is_empty() {
         return Err(ApiError::not_found(format!("no sync command {command_id}")));
     }
-    let (user, role) = actor(caller.as_deref());
+    let (user, _, role) = actor(&state, caller.as_deref());
     let row = json!({
         "command_id": command_id,
         "system": ack.system,
         "outcome": ack.outcome,
         "detail": ack.detail,
         "actor": user,
-        "role": role.as_str(),
+        "role": role,
     });
     let recorded = record(&state, "sync_acks", std::slice::from_ref(&row)).await?;
     Ok(Json(json!({"ack": row, "repeated": recorded == 0})))
