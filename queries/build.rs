@@ -1,6 +1,7 @@
 //! Turns every `segments/<name>.sql` into a view and a segment of the
-//! export API, so a new segment is one SQL file. Each file holds one
-//! `CREATE VIEW <name>` and, in its leading comments:
+//! export API, so a new segment is one SQL file, and lists the built-in
+//! alerts of `alerts/<name>.sql` (read by `alerts::Alert::parse`). Each
+//! segment file holds one `CREATE VIEW <name>` and, in its leading comments:
 //!
 //! ```text
 //! -- description: what the members have in common
@@ -11,21 +12,57 @@
 use std::fmt::Write;
 use std::path::Path;
 
-fn main() {
+#[path = "src/leading_comments.rs"]
+mod leading_comments;
+
+/// The `.sql` files of `dir` under the crate, sorted; cargo runs this
+/// script again when one changes.
+fn sql_files(dir: &str) -> Vec<std::path::PathBuf> {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
-    let dir = Path::new(&manifest).join("segments");
+    let dir = Path::new(&manifest).join(dir);
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries
-                .map(|e| e.expect("a readable segments/ entry").path())
+                .map(|e| e.expect("a readable directory entry").path())
                 .filter(|p| p.extension().is_some_and(|e| e == "sql"))
                 .collect()
         })
         .unwrap_or_default();
     files.sort();
+    files
+}
+
+fn main() {
+    segments();
+    alerts();
+}
+
+fn alerts() {
+    let mut list = String::new();
+    for path in sql_files("alerts") {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a UTF-8 file name");
+        writeln!(
+            list,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("writing to a String");
+    }
+    let out = Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("alerts.rs");
+    std::fs::write(
+        out,
+        format!("/// The files of `alerts/*.sql`: name and text.\nconst ALERT_FILES: &[(&str, &str)] = &[\n{list}];\n"),
+    )
+    .expect("writing OUT_DIR/alerts.rs");
+}
+
+fn segments() {
     let (mut views, mut segments) = (String::new(), String::new());
-    for path in files {
+    for path in sql_files("segments") {
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -39,17 +76,7 @@ fn main() {
             path.display()
         );
         let text = std::fs::read_to_string(&path).expect("a readable segment file");
-        let meta = |key: &str| {
-            text.lines()
-                .take_while(|l| l.starts_with("--"))
-                .find_map(|l| {
-                    l.trim_start_matches('-')
-                        .trim()
-                        .strip_prefix(key)?
-                        .strip_prefix(':')
-                        .map(|v| v.trim().to_string())
-                })
-        };
+        let meta = |key: &str| leading_comments::leading_setting(&text, key);
         let required = |key: &str| {
             meta(key).unwrap_or_else(|| {
                 panic!(

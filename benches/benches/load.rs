@@ -163,7 +163,10 @@ async fn ingest_client(
     deadline: Instant,
     samples: Arc<Mutex<Samples>>,
 ) {
-    let client = reqwest::Client::new();
+    let client = {
+        ordergraph_server::install_crypto_provider();
+        reqwest::Client::new()
+    };
     let started = Instant::now();
     for (n, (body, channel, order_id)) in bodies.into_iter().enumerate() {
         let due = started + Duration::from_secs_f64(n as f64 / requests_per_second);
@@ -211,7 +214,10 @@ async fn ingest_client(
 
 /// Analytic queries, one after another, while the load runs.
 async fn query_client(base: String, deadline: Instant, samples: Arc<Mutex<Samples>>) {
-    let client = reqwest::Client::new();
+    let client = {
+        ordergraph_server::install_crypto_provider();
+        reqwest::Client::new()
+    };
     let queries = [
         "select channel, count(*) as orders, count(distinct mcid) as customers from orders group by channel",
         "select * from drift_rate_monthly",
@@ -262,7 +268,10 @@ async fn main() {
     )
     .unwrap();
     let (mut server, base, checkpoints) = start_server(data.path());
-    let client = reqwest::Client::new();
+    let client = {
+        ordergraph_server::install_crypto_provider();
+        reqwest::Client::new()
+    };
     eprintln!("preloading {preload} orders");
     for (body, _, _) in &bodies {
         assert!(

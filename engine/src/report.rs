@@ -27,6 +27,12 @@ pub struct ReportSettings {
     pub now: Option<String>,
     /// Systems whose times differ by more than this have drifted.
     pub drift_tolerance_seconds: i64,
+    /// Share of a system's orders of the last hour that drifted above
+    /// which the drift alert fires.
+    pub drift_alert_rate: f64,
+    /// Orders a system must have updated in the last hour for its drift
+    /// rate to count.
+    pub drift_alert_min_orders: i64,
     /// A refund stuck this long at a node goes to the group lead.
     pub escalate_group_lead_hours: i64,
     /// ... to the finance director.
@@ -69,6 +75,8 @@ impl Default for ReportSettings {
         Self {
             now: None,
             drift_tolerance_seconds: 3,
+            drift_alert_rate: 0.05,
+            drift_alert_min_orders: 20,
             escalate_group_lead_hours: 2,
             escalate_director_hours: 4,
             escalate_ticket_hours: 24,
@@ -99,6 +107,8 @@ pub(crate) fn report_config_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("now", timestamp_type(), false),
         int("drift_tolerance_seconds"),
+        float("drift_alert_rate"),
+        int("drift_alert_min_orders"),
         int("escalate_group_lead_hours"),
         int("escalate_director_hours"),
         int("escalate_ticket_hours"),
@@ -133,6 +143,8 @@ pub(crate) fn report_config_row(
     let columns = vec![
         Arc::new(TimestampMicrosecondArray::from(vec![now]).with_timezone("UTC")) as ArrayRef,
         int(s.drift_tolerance_seconds),
+        float(s.drift_alert_rate),
+        int(s.drift_alert_min_orders),
         int(s.escalate_group_lead_hours),
         int(s.escalate_director_hours),
         int(s.escalate_ticket_hours),

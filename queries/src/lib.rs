@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+pub mod alerts;
+mod leading_comments;
 mod refund_template;
 
 use datafusion::error::Result;
@@ -63,6 +65,7 @@ pub const VIEWS: &[View] = &[
     view!("product_catalog"),
     view!("mcid_writeback"),
     view!("sync_command_status"),
+    view!("alert_deliveries"),
     view!("audit_log"),
 ];
 

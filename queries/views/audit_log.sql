@@ -1,10 +1,12 @@
 -- audit_log: every action taken through the API, who took it (user and
 -- role) and when: force-sync commands, their acknowledgements, MCID
--- write-back acknowledgements. Each action is one durable row of its own
--- table, so an action and its audit entry cannot part: this view reads
--- them, it keeps no copy. A repeated identical request is no new action.
+-- write-back acknowledgements, alert silences, and every attempt to
+-- deliver an alert (by `ordergraph`, role `system`). Each action is one
+-- durable row of its own table, so an action and its audit entry cannot
+-- part: this view reads them, it keeps no copy. A repeated identical
+-- request is no new action.
 -- Grain: one row per action. Inputs: sync_commands, sync_acks,
--- writeback_acks.
+-- writeback_acks, alert_silences, alert_attempts.
 CREATE VIEW audit_log AS
 SELECT arrived_at AS at, actor, role, 'force_sync' AS action,
        channel || ':' || order_id AS target,
@@ -21,3 +23,14 @@ UNION ALL
 SELECT arrived_at, actor, role, 'writeback_ack', channel || ':' || order_id,
        'note=MCID:' || mcid
 FROM writeback_acks
+UNION ALL
+SELECT arrived_at, actor, role, 'alert_silence',
+       coalesce(alert, '*') || ':' || coalesce(alert_key, '*'),
+       concat_ws(' ', 'silence=' || silence_id, 'until=' || CAST(ends_at AS VARCHAR),
+                 'reason=' || reason)
+FROM alert_silences
+UNION ALL
+SELECT arrived_at, 'ordergraph', 'system', 'alert_' || outcome, target,
+       concat_ws(' ', 'notification=' || notification_id,
+                 'attempt=' || CAST(attempt AS VARCHAR), 'error=' || error)
+FROM alert_attempts

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use ordergraph_engine::Engine;
 use tokio::sync::Semaphore;
 
@@ -34,6 +34,8 @@ pub struct AppState {
     pub ingest_slots: Arc<Semaphore>,
     /// Who may call what; `None` admits every request (tests, embedding).
     pub logins: Option<Arc<access::Logins>>,
+    /// The alerts evaluated, if any.
+    pub alerts: Option<Arc<crate::alerts::Alerts>>,
 }
 
 impl AppState {
@@ -46,12 +48,19 @@ impl AppState {
             query_timeout: Duration::from_secs(limits.query_timeout_seconds),
             ingest_slots: Arc::new(Semaphore::new(limits.max_pending_ingests)),
             logins: None,
+            alerts: None,
         }
     }
 
     /// The admission gate of SQL statements.
     pub fn gate(&self) -> access::Gate {
         access::Gate::new(self.engine.clone())
+    }
+
+    /// The same state, showing `alerts` at `/v1/alerts`.
+    pub fn with_alerts(mut self, alerts: Arc<crate::alerts::Alerts>) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 
     /// The same state, checking every request against `logins`.
@@ -86,6 +95,15 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/sync-commands/{command_id}/ack",
             post(routes::actions::sync_ack),
+        )
+        .route("/v1/alerts", get(routes::alerts::list))
+        .route(
+            "/v1/alerts/silences",
+            get(routes::alerts::silences).post(routes::alerts::silence),
+        )
+        .route(
+            "/v1/alerts/silences/{silence_id}",
+            delete(routes::alerts::end_silence),
         )
         .route("/v1/segments", get(routes::segments::list))
         .route("/v1/segments/{name}", get(routes::segments::export))

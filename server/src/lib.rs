@@ -10,6 +10,7 @@ use ordergraph_engine::Engine;
 use ordergraph_engine::source::DirectorySource;
 
 pub mod access;
+pub mod alerts;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod flight;
@@ -22,6 +23,36 @@ pub mod settings;
 mod tls;
 
 pub use http::{ApiError, AppState, app, encode};
+
+/// Makes ring the process's TLS provider (the one the listeners use), for
+/// HTTPS clients: alert deliveries, and any `reqwest` client in the same
+/// process. Calling it again changes nothing.
+pub fn install_crypto_provider() {
+    let _ =
+        datafusion_postgres::pgwire::tokio::tokio_rustls::rustls::crypto::ring::default_provider()
+            .install_default();
+}
+
+/// Records `rows` (JSON objects) in one of the recorded tables (see
+/// [`ordergraph_engine::table::recorded_tables`]), off the runtime: durable
+/// when it returns. Returns how many rows were new (an identical row is a
+/// repeat).
+pub(crate) async fn record(
+    engine: &Arc<Engine>,
+    table: &'static str,
+    rows: &[serde_json::Value],
+) -> ordergraph_engine::Result<usize> {
+    let mut ndjson = Vec::new();
+    for row in rows {
+        serde_json::to_writer(&mut ndjson, row).expect("JSON values serialize");
+        ndjson.push(b'\n');
+    }
+    let engine = engine.clone();
+    match tokio::task::spawn_blocking(move || engine.record(table, ndjson.into())).await {
+        Ok(report) => Ok(report?.inserted),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
 
 /// The directory source configured in `[source]`, if any, after one scan:
 /// files left from before a restart are taken before the server accepts

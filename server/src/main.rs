@@ -121,6 +121,7 @@ enum OutputFormat {
 }
 
 fn main() -> Result<()> {
+    ordergraph_server::install_crypto_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -393,12 +394,24 @@ async fn serve(
         background.push(tokio::spawn(watch_directory(
             source,
             Duration::from_millis(config.source.poll_ms),
-            stopped,
+            stopped.clone(),
         )));
+    }
+    let mut state = AppState::new(engine.clone()).with_logins(logins);
+    if settings.alerts.enabled {
+        let (alerts, tasks) = ordergraph_server::alerts::start(
+            engine.clone(),
+            &settings.alerts,
+            engine.dir(),
+            stopped.clone(),
+        )
+        .await?;
+        background.extend(tasks);
+        state = state.with_alerts(alerts);
     }
     // On SIGTERM: stop accepting, finish the requests in flight, then the
     // background work, then write a checkpoint so the next start is fast.
-    let app = app(AppState::new(engine.clone()).with_logins(logins));
+    let app = app(state);
     // Peer addresses let failed logins be counted per address.
     axum::serve(
         listener,

@@ -1,9 +1,12 @@
 //! The sections of `ordergraph.toml` the server owns: its listeners
-//! (`[postgres]`, `[flight]`) and who may connect (`[[users]]`). The engine
-//! reads the rest of the same file (see [`EngineConfig::parse`]).
+//! (`[postgres]`, `[flight]`), who may connect (`[[users]]`) and where
+//! alerts go (`[alerts]`). The engine reads the rest of the same file (see
+//! [`EngineConfig::parse`]).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use ordergraph_engine::{CONFIG_FILE, EngineConfig, Role, read_config};
@@ -88,6 +91,175 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// A duration written as in alert files (`90s`, `5m`, `4h`, `1d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub Duration);
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        ordergraph_queries::alerts::parse_duration(&text)
+            .map(Span)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a target is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// A DingTalk custom robot; with `secret`, its signed mode.
+    Dingtalk,
+    /// A Feishu (Lark) custom bot; with `secret`, its signed mode.
+    Feishu,
+    /// A WeCom (WeChat Work) group robot.
+    Wecom,
+    /// Any HTTP endpoint: a JSON POST, signed with `secret` if set.
+    Webhook,
+}
+
+/// An `[[alerts.targets]]` entry: where notifications can be sent.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTarget {
+    /// How routes name it.
+    pub name: String,
+    pub kind: TargetKind,
+    /// The webhook address (for DingTalk and WeCom it carries the robot's
+    /// token, so it is a secret too).
+    pub url: String,
+    /// The signing secret.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for AlertTarget {
+    // The address and the secret never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertTarget")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An `[[alerts.routes]]` entry: the targets of the alerts whose `route`
+/// is `route`. A route ending in `*` matches every route starting with the
+/// rest (`buyer:*`); `*` alone matches any route no other entry names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRoute {
+    pub route: String,
+    pub targets: Vec<String>,
+}
+
+/// `[alerts]`: evaluation of the alert queries and delivery of what they
+/// find.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Whether `serve` evaluates alerts at all.
+    pub enabled: bool,
+    /// A key still firing is notified again after this long.
+    pub repeat_interval: Span,
+    /// Attempts per notification and target before it is given up.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; doubled after each further
+    /// one, up to `retry_max`.
+    pub retry_initial: Span,
+    pub retry_max: Span,
+    /// Longest an alert query may run; a slower one is reported and tried
+    /// again at its next interval.
+    pub query_timeout: Span,
+    /// Longest one delivery attempt may take.
+    pub send_timeout: Span,
+    /// Whether alert queries see phones and emails masked, as an analyst
+    /// does (messages go to group chats).
+    pub masked: bool,
+    /// Evaluation intervals that replace an alert file's `every`, by alert.
+    pub every: BTreeMap<String, Span>,
+    /// Alerts not evaluated.
+    pub disabled: Vec<String>,
+    pub targets: Vec<AlertTarget>,
+    pub routes: Vec<AlertRoute>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        let span = |s| Span(Duration::from_secs(s));
+        Self {
+            enabled: true,
+            repeat_interval: span(4 * 3_600),
+            max_attempts: 10,
+            retry_initial: span(5),
+            retry_max: span(600),
+            query_timeout: span(60),
+            send_timeout: span(10),
+            masked: true,
+            every: BTreeMap::new(),
+            disabled: Vec::new(),
+            targets: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+impl AlertSettings {
+    /// The targets of `route`: those of the entry naming it, else of the
+    /// longest `prefix*` entry matching it, else of `*`.
+    pub fn targets_of(&self, route: &str) -> Vec<&AlertTarget> {
+        let exact = self.routes.iter().find(|r| r.route == route);
+        let pattern = || {
+            self.routes
+                .iter()
+                .filter(|r| {
+                    r.route
+                        .strip_suffix('*')
+                        .is_some_and(|prefix| route.starts_with(prefix))
+                })
+                .max_by_key(|r| r.route.len())
+        };
+        exact
+            .or_else(pattern)
+            .map(|r| {
+                r.targets
+                    .iter()
+                    .filter_map(|name| self.targets.iter().find(|t| &t.name == name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let mut names = std::collections::HashSet::new();
+        for target in &self.targets {
+            if target.name.is_empty() || !names.insert(target.name.as_str()) {
+                bail!(
+                    "[[alerts.targets]] names must be present and unique ('{}')",
+                    target.name
+                );
+            }
+            if !(target.url.starts_with("https://") || target.url.starts_with("http://")) {
+                bail!(
+                    "[[alerts.targets]] '{}': url must start with https:// or http://",
+                    target.name
+                );
+            }
+        }
+        for route in &self.routes {
+            if let Some(missing) = route.targets.iter().find(|t| !names.contains(t.as_str())) {
+                bail!(
+                    "[[alerts.routes]] '{}' names the target '{missing}', which no [[alerts.targets]] defines",
+                    route.route
+                );
+            }
+        }
+        if self.max_attempts == 0 {
+            bail!("[alerts] max_attempts must be at least 1");
+        }
+        Ok(())
+    }
+}
+
 /// The server's sections of `ordergraph.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -98,12 +270,14 @@ pub struct ServerSettings {
     pub flight: FlightSettings,
     /// Who may connect, and as what.
     pub users: Vec<User>,
+    /// Alerts and where they go.
+    pub alerts: AlertSettings,
 }
 
 impl ServerSettings {
     /// The top-level keys the server reads; the engine refuses any other
     /// key it does not know.
-    pub const SECTIONS: &[&str] = &["postgres", "flight", "users"];
+    pub const SECTIONS: &[&str] = &["postgres", "flight", "users", "alerts"];
 
     /// Reads `ordergraph.toml` from the data directory `dir`: the engine's
     /// settings and the server's, each checked.
@@ -137,6 +311,7 @@ impl ServerSettings {
         if flight.tls_cert.is_some() != flight.tls_key.is_some() {
             bail!("[flight] tls_cert and tls_key must be set together");
         }
+        settings.alerts.check()?;
         Ok(settings)
     }
 }
@@ -161,6 +336,25 @@ mod tests {
         assert!(error.to_string().contains("unique ('a')"), "{error}");
         let error = ServerSettings::parse("[flight]\nlisten_on = \"x\"\n").unwrap_err();
         assert!(error.to_string().contains("listen_on"), "{error}");
+    }
+
+    #[test]
+    fn alert_routes_name_known_targets_and_durations_have_units() {
+        let target = "[[alerts.targets]]\nname = \"t\"\nkind = \"webhook\"\nurl = \"http://x\"\n";
+        let error = ServerSettings::parse(&format!(
+            "{target}[[alerts.routes]]\nroute = \"r\"\ntargets = [\"u\"]\n"
+        ))
+        .unwrap_err();
+        assert!(error.to_string().contains("'u'"), "{error}");
+        let error = ServerSettings::parse(&format!("{target}{target}")).unwrap_err();
+        assert!(error.to_string().contains("unique ('t')"), "{error}");
+        let error = ServerSettings::parse("[alerts]\nrepeat_interval = \"4 hours\"\n").unwrap_err();
+        assert!(error.to_string().contains("unit"), "{error}");
+        let error = ServerSettings::parse(
+            "[[alerts.targets]]\nname = \"t\"\nkind = \"pager\"\nurl = \"http://x\"\n",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("pager"), "{error}");
     }
 
     #[test]

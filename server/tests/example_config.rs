@@ -84,6 +84,29 @@ fn the_example_configuration_loads() {
     assert_eq!(server.flight.listen.port(), 32010);
     assert!(server.flight.tls_key.is_some());
 
+    let alerts = &server.alerts;
+    assert_eq!(alerts.repeat_interval.0, Duration::from_secs(4 * 3_600));
+    assert_eq!(alerts.retry_max.0, Duration::from_secs(600));
+    assert_eq!(
+        alerts.every["refund_escalations"].0,
+        Duration::from_secs(30)
+    );
+    assert_eq!(alerts.disabled, ["mcid_health_digest"]);
+    let reached = |route: &str| -> Vec<&str> {
+        alerts
+            .targets_of(route)
+            .into_iter()
+            .map(|t| t.name.as_str())
+            .collect()
+    };
+    assert_eq!(reached("group_lead"), ["ops-dingtalk"]);
+    assert_eq!(reached("buyer:宁波备份厂"), ["ops-dingtalk", "erp-hook"]);
+    assert_eq!(reached("risk"), ["erp-hook"]);
+    assert!(
+        !format!("{alerts:?}").contains("REPLACE-ME"),
+        "target addresses and secrets stay out of Debug"
+    );
+
     let users: Vec<(&str, Role)> = server
         .users
         .iter()

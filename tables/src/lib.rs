@@ -428,10 +428,78 @@ pub static SYNC_ACKS: TableDef = TableDef::new(
     ],
 );
 
-/// Tables written by the API's actions (write-back, force-sync), never by
-/// ingest: an action cannot be forged by posting rows.
-pub fn recorded_tables() -> [&'static TableDef; 3] {
-    [&WRITEBACK_ACKS, &SYNC_COMMANDS, &SYNC_ACKS]
+/// How an alert key changed: it appeared, is still there after the repeat
+/// interval, or is gone.
+pub const ALERT_TRANSITIONS: &[&str] = &["firing", "repeat", "resolved"];
+
+/// `alert_notifications`: the outbox of alerts, one row per notification
+/// and target, recorded before anything is sent. `target` is NULL when
+/// nothing is to be sent (no route for it, or a resolution of an alert
+/// that sends none): the row still records the key's state. `fired_at` is
+/// when the key's episode began; `notification_id` is the idempotency key
+/// every message carries.
+pub static ALERT_NOTIFICATIONS: TableDef = TableDef::new(
+    "alert_notifications",
+    &[
+        req("notification_id", Text),
+        req("alert", Text),
+        req("alert_key", Text),
+        req("transition", Enum(ALERT_TRANSITIONS)),
+        req("severity", Text),
+        req("title", Text),
+        col("message", Text),
+        col("route", Text),
+        col("target", Text),
+        req("fired_at", Timestamp),
+    ],
+);
+
+/// What one delivery attempt came to.
+pub const ALERT_OUTCOMES: &[&str] = &["sent", "failed", "gave_up"];
+
+/// `alert_attempts`: every attempt to deliver a notification to a target,
+/// recorded when it ends.
+pub static ALERT_ATTEMPTS: TableDef = TableDef::new(
+    "alert_attempts",
+    &[
+        req("notification_id", Text),
+        req("target", Text),
+        req("attempt", Int),
+        req("outcome", Enum(ALERT_OUTCOMES)),
+        col("error", Text),
+    ],
+);
+
+/// `alert_silences`: keys that notify nobody until `ends_at`. A NULL
+/// `alert` silences every alert, a NULL `alert_key` every key of the alert,
+/// a key ending in `*` every key starting with the rest. The latest row of
+/// a `silence_id` wins: ending a silence early records it again with
+/// `ends_at` now.
+pub static ALERT_SILENCES: TableDef = TableDef::new(
+    "alert_silences",
+    &[
+        req("silence_id", Text),
+        col("alert", Text),
+        col("alert_key", Text),
+        req("ends_at", Timestamp),
+        req("reason", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
+/// Tables written by the server (API actions: write-back, force-sync,
+/// silences; the alert outbox), never by ingest: an action cannot be
+/// forged by posting rows.
+pub fn recorded_tables() -> [&'static TableDef; 6] {
+    [
+        &WRITEBACK_ACKS,
+        &SYNC_COMMANDS,
+        &SYNC_ACKS,
+        &ALERT_NOTIFICATIONS,
+        &ALERT_ATTEMPTS,
+        &ALERT_SILENCES,
+    ]
 }
 
 /// Looks up a stored table, ingestible or recorded, by name.

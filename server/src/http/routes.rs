@@ -1,10 +1,13 @@
 //! Route handlers, one module per resource.
 
 use axum::http::Uri;
+use ordergraph_engine::Role;
 
-use crate::ApiError;
+use crate::access::{ANONYMOUS, Caller};
+use crate::{ApiError, AppState};
 
 pub(crate) mod actions;
+pub(crate) mod alerts;
 pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod ingest;
@@ -23,6 +26,17 @@ pub(crate) fn mcid_shaped(text: &str) -> Option<&str> {
     let shaped =
         !text.is_empty() && text.len() <= 32 && text.bytes().all(|b| b.is_ascii_alphanumeric());
     shaped.then_some(text)
+}
+
+/// Who acts, the role whose rules apply, and the role as recorded: the
+/// logged-in user, or on a server that asks for no login (no users, or
+/// `--dev`) `anonymous`, with an admin's rules, recorded as role `open`.
+pub(crate) fn actor(state: &AppState, caller: Option<&Caller>) -> (String, Role, &'static str) {
+    let open = state.logins.as_ref().is_none_or(|l| l.is_open());
+    match caller {
+        Some(c) if !open => (c.user.clone(), c.role, c.role.as_str()),
+        _ => (ANONYMOUS.to_string(), Role::Admin, "open"),
+    }
 }
 
 /// Unknown paths answer JSON like every other error.

@@ -258,7 +258,7 @@ async fn every_protocol_admits_alike() {
 
 async fn over_http(server: &PgProcess, role: Role, sql: &str) -> Outcome {
     let (user, password) = login(role);
-    let response = reqwest::Client::new()
+    let response = crate::client()
         .post(format!("http://127.0.0.1:{}/v1/sql", server.http_port))
         .basic_auth(user, Some(password))
         .body(sql.to_string())

@@ -7,70 +7,14 @@
 //! script `benches/soak/crash.sh` runs many.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::HEADER;
-
-/// A server process and the address it listens on.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Process {
-    fn start(data: &Path) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ordergraph"))
-            .arg("--data")
-            .arg(data)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--pg-listen",
-                "off",
-                "--flight-listen",
-                "off",
-            ])
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut lines = stderr.lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            if line.contains("listening") {
-                let at = line.find("127.0.0.1:").expect("an address");
-                break line[at..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                    .collect::<String>();
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Process {
-            child,
-            base: format!("http://{address}"),
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL on Unix
-        self.child.wait().unwrap();
-    }
-}
+use crate::process::Process;
 
 /// The rows of one request: `per_request` orders with ids `r<round>-c<client>-<n>-<k>`.
 /// Phones repeat across requests, so requests merge customers.
@@ -122,7 +66,7 @@ async fn load_then_kill(
     for c in 0..clients {
         let (acked, unanswered, base) = (acked.clone(), unanswered.clone(), process.base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = crate::client();
             for n in 0.. {
                 let id = format!("r{round}-c{c}-{n}");
                 let sent = client
@@ -169,7 +113,7 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_row() {
         "[storage]\ncheckpoint_interval_s = 1\n",
     )
     .unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let mut all_acked = BTreeSet::new();
     for round in 0..rounds {
         // Kill points spread over the first three seconds of load: a
@@ -269,8 +213,8 @@ async fn sigterm_finishes_requests_checkpoints_and_exits_cleanly() {
         "[source]\nwatch_dir = \"inbox\"\npoll_ms = 20\n",
     )
     .unwrap();
-    let client = reqwest::Client::new();
-    let mut process = Process::start(dir.path());
+    let client = crate::client();
+    let process = Process::start(dir.path());
     for n in 0..5 {
         let r = client
             .post(format!("{}/v1/ingest/orders", process.base))
@@ -298,11 +242,11 @@ async fn sigterm_finishes_requests_checkpoints_and_exits_cleanly() {
     let before = order_mcids(&client, &process.base).await;
 
     let status = Command::new("kill")
-        .args(["-TERM", &process.child.id().to_string()])
+        .args(["-TERM", &process.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = process.child.wait().unwrap();
+    let exit = process.wait();
     assert!(exit.success(), "exit status {exit}");
     assert!(
         dir.path().join("checkpoint/CURRENT").exists(),

@@ -2,6 +2,7 @@
 
 mod actions;
 mod admission;
+mod alerts;
 mod auth;
 mod cli;
 mod crash;
@@ -12,6 +13,7 @@ mod http;
 mod limits;
 mod lineage_pdf;
 mod pg;
+mod process;
 mod segments;
 mod source;
 
@@ -24,6 +26,12 @@ use ordergraph_server::{AppState, app};
 use tokio::task::JoinHandle;
 
 pub(crate) const HEADER: &str = "order_id,channel,ordered_at,account_id,phone,email,wechat_unionid,device_id,amount,status,ship_city,ship_address,ip,coupon\n";
+
+/// An HTTP client (TLS through the server's crypto provider).
+pub(crate) fn client() -> reqwest::Client {
+    ordergraph_server::install_crypto_provider();
+    reqwest::Client::new()
+}
 
 /// A server running on 127.0.0.1 with an ephemeral port.
 pub(crate) struct TestServer {
@@ -65,7 +73,7 @@ impl TestServer {
         TestServer {
             addr,
             engine,
-            client: reqwest::Client::new(),
+            client: client(),
             shutdown: Some(tx),
             task: Some(task),
         }

@@ -14,14 +14,13 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ordergraph_engine::Role;
 use ordergraph_engine::table::{SYNC_OUTCOMES, SYSTEMS};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::literal;
 use super::sql::rows;
-use crate::access::{ANONYMOUS, Caller};
+use super::{actor, literal};
+use crate::access::Caller;
 use crate::encode::{Encoding, encode};
 use crate::force_sync::{self, ForceSync};
 use crate::{ApiError, AppState};
@@ -31,17 +30,6 @@ const MAX_ACKS: usize = 100_000;
 
 fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-}
-
-/// Who acts, the role whose rules apply, and the role as recorded: the
-/// logged-in user, or on a server that asks for no login (no users, or
-/// `--dev`) `anonymous`, with an admin's rules, recorded as role `open`.
-fn actor(state: &AppState, caller: Option<&Caller>) -> (String, Role, &'static str) {
-    let open = state.logins.as_ref().is_none_or(|l| l.is_open());
-    match caller {
-        Some(c) if !open => (c.user.clone(), c.role, c.role.as_str()),
-        _ => (ANONYMOUS.to_string(), Role::Admin, "open"),
-    }
 }
 
 /// The columns of a sync command that a repeated `request_id` must repeat.
@@ -56,20 +44,6 @@ const COMMAND_FIELDS: [&str; 9] = [
     "waived",
     "reason",
 ];
-
-/// Records `rows` (JSON objects) in a recorded table, off the runtime.
-async fn record(state: &AppState, table: &'static str, rows: &[Value]) -> Result<usize, ApiError> {
-    let mut ndjson = Vec::new();
-    for row in rows {
-        serde_json::to_writer(&mut ndjson, row).map_err(ApiError::internal)?;
-        ndjson.push(b'\n');
-    }
-    let engine = state.engine.clone();
-    let report = tokio::task::spawn_blocking(move || engine.record(table, ndjson.into()))
-        .await
-        .map_err(ApiError::internal)??;
-    Ok(report.inserted)
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,7 +185,7 @@ pub(crate) async fn writeback_ack(
         )
         .with_detail(json!({ "unknown": unknown })));
     }
-    let recorded = record(&state, "writeback_acks", &records).await?;
+    let recorded = crate::record(&state.engine, "writeback_acks", &records).await?;
     Ok(Json(json!({
         "acknowledged": acks.len(),
         "recorded": recorded,
@@ -306,7 +280,7 @@ pub(crate) async fn force_sync(
                 .into_response());
         }
     }
-    record(&state, "sync_commands", std::slice::from_ref(&row)).await?;
+    crate::record(&state.engine, "sync_commands", std::slice::from_ref(&row)).await?;
     let mut location = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/sync-commands?command_id={command_id}")) {
         location.insert(header::LOCATION, v);
@@ -418,6 +392,6 @@ pub(crate) async fn sync_ack(
         "actor": user,
         "role": role,
     });
-    let recorded = record(&state, "sync_acks", std::slice::from_ref(&row)).await?;
+    let recorded = crate::record(&state.engine, "sync_acks", std::slice::from_ref(&row)).await?;
     Ok(Json(json!({"ack": row, "repeated": recorded == 0})))
 }
