@@ -71,6 +71,12 @@ REWRITES = [
         " (no view uses first_value as a window)",
     ),
     (
+        r"\bbusiness_time\(",
+        "timezone('Asia/Shanghai', ",
+        "ordergraph's business_time UDF (the [report] timezone, Asia/Shanghai by default);"
+        " DuckDB's timezone(zone, timestamptz) is the same local wall time",
+    ),
+    (
         r"\bat\b",
         '"at"',
         "AT is a keyword in DuckDB (AT TIME ZONE); the column `at` is quoted",

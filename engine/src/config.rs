@@ -352,6 +352,8 @@ impl EngineConfig {
                 "every [limits] value and [storage] checkpoint_interval_s must be positive".into(),
             ));
         }
+        ordergraph_udfs::check_zone(&config.report.timezone)
+            .map_err(|e| bad(format!("report.timezone: {e}")))?;
         if let Some(now) = &config.report.now {
             config.report_now = Some(
                 crate::decode::parse_timestamp(now).map_err(|e| bad(format!("report.now: {e}")))?,

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Decimal128Array, Float64Array, Int64Array, ListBuilder, RecordBatch, StringBuilder,
-    TimestampMicrosecondArray,
+    ArrayRef, Decimal128Array, Float64Array, Int64Array, ListBuilder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
@@ -25,6 +25,9 @@ pub(crate) struct ReportClock(pub(crate) i64);
 pub struct ReportSettings {
     /// A fixed report time (RFC 3339); unset means the wall clock.
     pub now: Option<String>,
+    /// The business time zone: where the views cut days, weeks and months
+    /// (`business_time`). An IANA name or an offset.
+    pub timezone: String,
     /// Systems whose times differ by more than this have drifted.
     pub drift_tolerance_seconds: i64,
     /// Share of a system's orders of the last hour that drifted above
@@ -74,6 +77,7 @@ impl Default for ReportSettings {
     fn default() -> Self {
         Self {
             now: None,
+            timezone: "Asia/Shanghai".into(),
             drift_tolerance_seconds: 3,
             drift_alert_rate: 0.05,
             drift_alert_min_orders: 20,
@@ -106,6 +110,7 @@ pub(crate) fn report_config_schema() -> SchemaRef {
     let float = |n: &str| Field::new(n, DataType::Float64, false);
     Arc::new(Schema::new(vec![
         Field::new("now", timestamp_type(), false),
+        Field::new("timezone", DataType::Utf8, false),
         int("drift_tolerance_seconds"),
         float("drift_alert_rate"),
         int("drift_alert_min_orders"),
@@ -142,6 +147,7 @@ pub(crate) fn report_config_row(
     let float = |v: f64| Arc::new(Float64Array::from(vec![v])) as ArrayRef;
     let columns = vec![
         Arc::new(TimestampMicrosecondArray::from(vec![now]).with_timezone("UTC")) as ArrayRef,
+        Arc::new(StringArray::from(vec![s.timezone.as_str()])) as ArrayRef,
         int(s.drift_tolerance_seconds),
         float(s.drift_alert_rate),
         int(s.drift_alert_min_orders),

@@ -133,6 +133,9 @@ impl Engine {
         for udf in ordergraph_udfs::all() {
             ctx.register_udf(udf.as_ref().clone());
         }
+        ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
+            ordergraph_udfs::BusinessTimeFunc::new(&self.config.report.timezone),
+        ));
         let shown = |name: &str, table: Arc<dyn datafusion::catalog::TableProvider>| {
             if restricted {
                 mask::restricted(name, table)

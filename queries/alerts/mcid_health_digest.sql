@@ -4,7 +4,7 @@
 --
 -- One alert per ISO week (the key names the week's Monday) while
 -- mcid_health_tasks has rows; it is sent once and never resolved.
-SELECT 'mcid-health:' || to_char(date_trunc('week', max(c.now)), '%Y-%m-%d') AS alert_key,
+SELECT 'mcid-health:' || to_char(date_trunc('week', business_time(max(c.now))), '%Y-%m-%d') AS alert_key,
        'info' AS severity,
        '本周客户档案待处理 ' || CAST(count(*) AS VARCHAR) || ' 项' AS title,
        '手机号可能过期 ' || CAST(sum(CASE WHEN t.problem = 'newer_phone' THEN 1 ELSE 0 END) AS VARCHAR)

@@ -1,7 +1,7 @@
--- drift_scenarios_monthly: the top 5 ways systems disagree, per month (UTC,
--- 'YYYY-MM') in which the disagreement started.
+-- drift_scenarios_monthly: the top 5 ways systems disagree, per month
+-- ('YYYY-MM', in the business time zone) in which the disagreement started.
 -- Grain: (month, rank). Inputs: status_events, system_owners, report_config.
--- UDFs: status_episodes (the replay below; DuckDB runs the same view as
+-- UDFs: business_time, status_episodes (the replay below; DuckDB runs the same view as
 -- windows, benches/duckdb/views/drift_scenarios_monthly.sql).
 -- Each order's systems are replayed in event time (updated_at; status codes
 -- compared trimmed and lower-case). An episode runs from the first moment
@@ -49,14 +49,14 @@ WITH replayed AS (
           FROM system_owners)
     WHERE arrival_rank = 1
 ), scenarios AS (
-    SELECT to_char(started_at, '%Y-%m') AS month,
+    SELECT to_char(business_time(started_at), '%Y-%m') AS month,
            ahead || ':' || ahead_status || ' vs ' || behind || ':' || behind_status AS scenario,
            behind,
            count(DISTINCT channel || ':' || order_id) AS orders,
            avg(CASE WHEN repaired_at IS NOT NULL THEN lasted_seconds / 60.0 END) AS avg_repair_minutes,
            sum(CASE WHEN repaired_at IS NULL THEN 1 ELSE 0 END) AS unrepaired
     FROM drifts
-    GROUP BY to_char(started_at, '%Y-%m'), ahead, ahead_status, behind, behind_status
+    GROUP BY to_char(business_time(started_at), '%Y-%m'), ahead, ahead_status, behind, behind_status
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY month ORDER BY orders DESC, scenario) AS rank
     FROM scenarios

@@ -8,7 +8,8 @@
 -- supplier's 48 h run from when it was first needed. A snapshot at or
 -- above the level ends the run; the next shortage is a new request.
 -- Grain: request_id = 'PR-<sku>-<warehouse>-<YYYYMMDD of the first
--- snapshot of the run>' (UTC); requested_at is that snapshot's time.
+-- snapshot of the run>' (business time zone); requested_at is that
+-- snapshot's time.
 -- Inputs: stock_forecast, inventory, report_config.
 CREATE VIEW purchase_requests AS
 WITH need AS (
@@ -43,7 +44,7 @@ WITH need AS (
     WHERE s.short AND (k.as_of IS NULL OR s.as_of > k.as_of)
     GROUP BY s.sku, s.warehouse
 )
-SELECT 'PR-' || n.sku || '-' || n.warehouse || '-' || to_char(s.as_of, '%Y%m%d') AS request_id,
+SELECT 'PR-' || n.sku || '-' || n.warehouse || '-' || to_char(business_time(s.as_of), '%Y%m%d') AS request_id,
        s.as_of AS requested_at,
        n.sku,
        n.warehouse,

@@ -1,5 +1,5 @@
--- refund_heatmap: where the refund lifecycle is slow, per month (UTC,
--- 'YYYY-MM', of entering the node) and node.
+-- refund_heatmap: where the refund lifecycle is slow, per month ('YYYY-MM',
+-- in the business time zone, of entering the node) and node.
 -- Grain: (month, node). Inputs: refund_node_dwell.
 -- Open nodes count with their dwell so far (to report_config.now), so a
 -- node where refunds pile up shows as slow before they leave it.
@@ -7,7 +7,7 @@
 -- manual_rate: share with a manual override there. p90 is interpolated
 -- (percentile_cont).
 CREATE VIEW refund_heatmap AS
-SELECT to_char(entered_at, '%Y-%m') AS month,
+SELECT to_char(business_time(entered_at), '%Y-%m') AS month,
        node,
        count(*) AS refunds,
        avg(dwell_hours) AS avg_dwell_hours,
@@ -15,4 +15,4 @@ SELECT to_char(entered_at, '%Y-%m') AS month,
        avg(CASE WHEN rejections > 0 THEN 1.0 ELSE 0.0 END) AS rejection_rate,
        avg(CASE WHEN manual THEN 1.0 ELSE 0.0 END) AS manual_rate
 FROM refund_node_dwell
-GROUP BY to_char(entered_at, '%Y-%m'), node
+GROUP BY to_char(business_time(entered_at), '%Y-%m'), node

@@ -1,5 +1,6 @@
 -- sku_velocity: weighted daily sales of the last 7 days per sku and
--- warehouse: T-0 (the report day, UTC, up to report_config.now) weighs
+-- warehouse: T-0 (the report day in the business time zone, up to
+-- report_config.now) weighs
 -- velocity_weight_today (1.5), T-1 velocity_weight_yesterday (1.2),
 -- T-2..T-6 velocity_weight_earlier (1.0) each; a day without sales counts
 -- as 0. weighted_daily_sales = sum(weight x qty) / sum(weights).
@@ -9,12 +10,12 @@
 CREATE VIEW sku_velocity AS
 WITH sales AS (
     SELECT d.sku, d.warehouse, coalesce(d.qty, 0) AS qty,
-           date_part('day', date_trunc('day', c.now) - date_trunc('day', d.ordered_at)) AS days_ago
+           date_part('day', date_trunc('day', business_time(c.now)) - date_trunc('day', business_time(d.ordered_at))) AS days_ago
     FROM order_line_demand d
     CROSS JOIN report_config c
     WHERE d.status IN ('paid', 'shipped', 'signed')
       AND d.ordered_at <= c.now
-      AND d.ordered_at >= date_trunc('day', c.now) - INTERVAL '6 days'
+      AND d.ordered_at >= date_trunc('day', business_time(c.now)) - INTERVAL '6 days'
 )
 SELECT s.sku,
        s.warehouse,

@@ -1,7 +1,7 @@
 //! Alerts that reach people: the alert queries (`queries/alerts/*.sql` and
-//! a data directory's `alerts/*.sql`) evaluated at their intervals
-//! ([`evaluate`]), their notifications recorded and delivered to DingTalk,
-//! Feishu, WeCom or any webhook ([`outbox`], [`targets`]) as
+//! a data directory's `alerts/*.sql`) evaluated at their intervals (module
+//! `evaluate`), their notifications recorded and delivered to DingTalk,
+//! Feishu, WeCom or any webhook (modules `outbox` and [`targets`]) as
 //! `[[alerts.routes]]` say, and silences.
 
 use std::collections::BTreeMap;

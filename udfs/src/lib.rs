@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use datafusion::logical_expr::ScalarUDF;
 
+mod business_time;
 mod identity_key;
 mod mask;
 mod mcid_of;
@@ -23,6 +24,7 @@ mod status_episodes;
 mod strings;
 mod window_peak;
 
+pub use business_time::{BusinessTimeFunc, check_zone};
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
 pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, mcid_str, parse_mcid};
