@@ -71,6 +71,9 @@ pub struct ReportSettings {
     /// Coupon codes only a new customer may use (compared trimmed and
     /// case-insensitively).
     pub new_customer_coupons: Vec<String>,
+    /// The `order_risk` rules that hold an order not shipped yet for
+    /// review (the others only flag it).
+    pub hold_rules: Vec<String>,
 }
 
 impl Default for ReportSettings {
@@ -98,6 +101,9 @@ impl Default for ReportSettings {
             supplier_confirm_hours: 48,
             credential_critical_hours: 2,
             new_customer_coupons: ["NEWCUST", "NEWUSER", "FIRSTORDER", "新人券", "首单立减"]
+                .map(String::from)
+                .to_vec(),
+            hold_rules: ["scalper", "new_account_high_value"]
                 .map(String::from)
                 .to_vec(),
         }
@@ -132,6 +138,11 @@ pub(crate) fn report_config_schema() -> SchemaRef {
         int("credential_critical_hours"),
         Field::new(
             "new_customer_coupons",
+            DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+            false,
+        ),
+        Field::new(
+            "hold_rules",
             DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
             false,
         ),
@@ -170,17 +181,22 @@ pub(crate) fn report_config_row(
         int(s.unpaid_hold_hours),
         int(s.supplier_confirm_hours),
         int(s.credential_critical_hours),
-        coupon_list(&s.new_customer_coupons),
+        // Coupons are compared trimmed and upper-cased.
+        text_list(
+            s.new_customer_coupons
+                .iter()
+                .map(|c| c.trim().to_uppercase()),
+        ),
+        text_list(s.hold_rules.iter().cloned()),
     ];
     Ok(RecordBatch::try_new(report_config_schema(), columns)?)
 }
 
-/// The coupon codes as a one-row list, trimmed and upper-cased the way the
-/// views compare them.
-fn coupon_list(codes: &[String]) -> ArrayRef {
+/// `values` as a one-row list.
+fn text_list(values: impl Iterator<Item = String>) -> ArrayRef {
     let mut list = ListBuilder::new(StringBuilder::new());
-    for code in codes {
-        list.values().append_value(code.trim().to_uppercase());
+    for value in values {
+        list.values().append_value(value);
     }
     list.append(true);
     Arc::new(list.finish())

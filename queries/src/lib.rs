@@ -59,6 +59,7 @@ pub const VIEWS: &[View] = &[
     view!("new_customer_coupon_abuse"),
     view!("mcid_health_tasks"),
     view!("order_risk"),
+    view!("order_holds"),
     view!("credential_health"),
     view!("fulfillment_promise"),
     view!("order_snapshots"),

@@ -1,12 +1,14 @@
 -- audit_log: every action taken through the API, who took it (user and
 -- role) and when: force-sync commands, their acknowledgements, MCID
--- write-back acknowledgements, alert silences, and every attempt to
--- deliver an alert (by `ordergraph`, role `system`). Each action is one
+-- write-back acknowledgements, hold decisions, alert silences, and what
+-- the server does itself (actor `ordergraph`, role `system`): holds placed
+-- and every attempt to deliver an alert. Each action is one
 -- durable row of its own table, so an action and its audit entry cannot
 -- part: this view reads them, it keeps no copy. A repeated identical
 -- request is no new action.
 -- Grain: one row per action. Inputs: sync_commands, sync_acks,
--- writeback_acks, alert_silences, alert_attempts.
+-- writeback_acks, holds_placed, hold_decisions, alert_silences,
+-- alert_attempts.
 CREATE VIEW audit_log AS
 SELECT arrived_at AS at, actor, role, 'force_sync' AS action,
        channel || ':' || order_id AS target,
@@ -23,6 +25,14 @@ UNION ALL
 SELECT arrived_at, actor, role, 'writeback_ack', channel || ':' || order_id,
        'note=MCID:' || mcid
 FROM writeback_acks
+UNION ALL
+SELECT arrived_at, 'ordergraph', 'system', 'hold_placed', channel || ':' || order_id,
+       concat_ws(' ', 'rule=' || rule, 'detail=' || detail)
+FROM holds_placed
+UNION ALL
+SELECT arrived_at, actor, role, 'hold_' || decision, channel || ':' || order_id,
+       'note=' || note
+FROM hold_decisions
 UNION ALL
 SELECT arrived_at, actor, role, 'alert_silence',
        coalesce(alert, '*') || ':' || coalesce(alert_key, '*'),

@@ -12,7 +12,9 @@
 --   over high_value_amount (5000 CNY; exactly 5000 is not over) and the
 --   account browsed nothing before it.
 -- held: the breaker holds an order that has not shipped yet (created or
--- paid); a shipped order can only be reviewed.
+-- paid) when its rule is one of report_config.hold_rules (both by default);
+-- a shipped order can only be reviewed. order_holds keeps each hold and its
+-- review.
 CREATE VIEW order_risk AS
 WITH placed AS (
     SELECT o.*
@@ -80,16 +82,21 @@ WITH placed AS (
                       WHERE b.channel = f.channel AND b.account_id = f.account_id
                         AND b.at < f.ordered_at)
 )
-SELECT channel, order_id, 'scalper' AS rule,
-       'ip ' || ip || ': ' || CAST(orders AS VARCHAR) || ' orders to '
-           || CAST(addresses AS VARCHAR) || ' addresses within 1 h from '
-           || to_char(hour_start, '%Y-%m-%dT%H:%M:%SZ') AS detail,
-       coalesce(status IN ('created', 'paid'), FALSE) AS held
-FROM scalper
-UNION ALL
-SELECT channel, order_id, 'new_account_high_value' AS rule,
-       'first order of ' || CAST(amount AS VARCHAR) || ' CNY '
-           || CAST(round(account_age_hours, 1) AS VARCHAR)
-           || ' h after the account was registered, no browsing before it' AS detail,
-       coalesce(status IN ('created', 'paid'), FALSE) AS held
-FROM new_account
+SELECT f.channel, f.order_id, f.rule, f.detail,
+       f.unshipped AND array_has(c.hold_rules, f.rule) AS held
+FROM (
+    SELECT channel, order_id, 'scalper' AS rule,
+           'ip ' || ip || ': ' || CAST(orders AS VARCHAR) || ' orders to '
+               || CAST(addresses AS VARCHAR) || ' addresses within 1 h from '
+               || to_char(hour_start, '%Y-%m-%dT%H:%M:%SZ') AS detail,
+           coalesce(status IN ('created', 'paid'), FALSE) AS unshipped
+    FROM scalper
+    UNION ALL
+    SELECT channel, order_id, 'new_account_high_value' AS rule,
+           'first order of ' || CAST(amount AS VARCHAR) || ' CNY '
+               || CAST(round(account_age_hours, 1) AS VARCHAR)
+               || ' h after the account was registered, no browsing before it' AS detail,
+           coalesce(status IN ('created', 'paid'), FALSE) AS unshipped
+    FROM new_account
+) f
+CROSS JOIN report_config c

@@ -96,6 +96,15 @@ pub fn app(state: AppState) -> Router {
             "/v1/sync-commands/{command_id}/ack",
             post(routes::actions::sync_ack),
         )
+        .route("/v1/holds", get(routes::holds::list))
+        .route(
+            "/v1/holds/{channel}/{order_id}/release",
+            post(routes::holds::release),
+        )
+        .route(
+            "/v1/holds/{channel}/{order_id}/confirm",
+            post(routes::holds::confirm),
+        )
         .route("/v1/alerts", get(routes::alerts::list))
         .route(
             "/v1/alerts/silences",

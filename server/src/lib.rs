@@ -15,6 +15,7 @@ pub mod alerts;
 pub mod demo;
 pub mod flight;
 mod force_sync;
+pub mod holds;
 pub mod http;
 mod lineage;
 pub mod pg;

@@ -397,6 +397,10 @@ async fn serve(
             stopped.clone(),
         )));
     }
+    background.push(tokio::spawn(ordergraph_server::holds::record_periodically(
+        engine.clone(),
+        stopped.clone(),
+    )));
     let mut state = AppState::new(engine.clone()).with_logins(logins);
     if settings.alerts.enabled {
         let (alerts, tasks) = ordergraph_server::alerts::start(

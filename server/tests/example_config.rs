@@ -44,6 +44,10 @@ fn the_example_configuration_loads() {
         Some("2026-06-30T00:00:00+08:00")
     );
     assert_eq!(config.report.timezone, "Asia/Shanghai");
+    assert_eq!(
+        config.report.hold_rules,
+        ["scalper", "new_account_high_value"]
+    );
     assert_eq!(config.report.high_value_amount, 5000);
     assert_eq!(config.report.supplier_confirm_hours, 48);
     assert!((config.report.velocity_weight_today - 1.5).abs() < 1e-9);

@@ -488,10 +488,40 @@ pub static ALERT_SILENCES: TableDef = TableDef::new(
     ],
 );
 
+/// `holds_placed`: orders a fraud rule held (`order_risk.held`), recorded
+/// by the server when it first sees them, so a hold outlives the data that
+/// raised it.
+pub static HOLDS_PLACED: TableDef = TableDef::new(
+    "holds_placed",
+    &[
+        req("channel", Text),
+        req("order_id", Text),
+        req("rule", Text),
+        col("detail", Text),
+    ],
+);
+
+/// How a held order is decided: released to ship, or confirmed as fraud.
+pub const HOLD_DECISIONS_KINDS: &[&str] = &["release", "confirm"];
+
+/// `hold_decisions`: a reviewer's decision on a held order (every rule that
+/// holds it), with a note; the latest decision stands.
+pub static HOLD_DECISIONS: TableDef = TableDef::new(
+    "hold_decisions",
+    &[
+        req("channel", Text),
+        req("order_id", Text),
+        req("decision", Enum(HOLD_DECISIONS_KINDS)),
+        col("note", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
 /// Tables written by the server (API actions: write-back, force-sync,
-/// silences; the alert outbox), never by ingest: an action cannot be
-/// forged by posting rows.
-pub fn recorded_tables() -> [&'static TableDef; 6] {
+/// silences, hold decisions; the alert outbox; holds placed), never by
+/// ingest: an action cannot be forged by posting rows.
+pub fn recorded_tables() -> [&'static TableDef; 8] {
     [
         &WRITEBACK_ACKS,
         &SYNC_COMMANDS,
@@ -499,6 +529,8 @@ pub fn recorded_tables() -> [&'static TableDef; 6] {
         &ALERT_NOTIFICATIONS,
         &ALERT_ATTEMPTS,
         &ALERT_SILENCES,
+        &HOLDS_PLACED,
+        &HOLD_DECISIONS,
     ]
 }
 

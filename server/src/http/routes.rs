@@ -10,6 +10,7 @@ pub(crate) mod actions;
 pub(crate) mod alerts;
 pub(crate) mod customers;
 pub(crate) mod health;
+pub(crate) mod holds;
 pub(crate) mod ingest;
 pub(crate) mod segments;
 pub(crate) mod sql;

@@ -8,31 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::auth::users;
-use crate::{HEADER, TestServer};
-
-/// A request as `role` (its `<role>-user`), with an optional JSON body.
-async fn call(
-    s: &TestServer,
-    role: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = s
-        .client
-        .request(method, s.url(path))
-        .basic_auth(format!("{role}-user"), Some(format!("{role} secret")));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let r = request.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use crate::{HEADER, TestServer, call};
 
 async fn start() -> (tempfile::TempDir, TestServer) {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod customers;
 mod flight;
+mod holds;
 mod hostile;
 mod http;
 mod limits;
@@ -26,6 +27,31 @@ use ordergraph_server::{AppState, app};
 use tokio::task::JoinHandle;
 
 pub(crate) const HEADER: &str = "order_id,channel,ordered_at,account_id,phone,email,wechat_unionid,device_id,amount,status,ship_city,ship_address,ip,coupon\n";
+
+/// A request as `role` (its `<role>-user` of `auth::users`), with an
+/// optional JSON body: the status and the JSON answer (text if not JSON).
+pub(crate) async fn call(
+    s: &TestServer,
+    role: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = s
+        .client
+        .request(method, s.url(path))
+        .basic_auth(format!("{role}-user"), Some(format!("{role} secret")));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
 
 /// An HTTP client (TLS through the server's crypto provider).
 pub(crate) fn client() -> reqwest::Client {

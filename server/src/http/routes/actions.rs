@@ -221,6 +221,27 @@ pub(crate) async fn force_sync(
             "no order {channel}:{order_id}"
         )));
     }
+    if ["shipped", "signed"].contains(&command.status.as_str()) {
+        let holds = super::holds::blocking(&state, &channel, &order_id).await?;
+        if !holds.is_empty() {
+            let refused = unprocessable(
+                "order_held",
+                format!(
+                    "{channel}:{order_id} is held for fraud review ({}); release it (POST /v1/holds/{channel}/{order_id}/release) before it ships",
+                    holds
+                        .iter()
+                        .map(|h| format!(
+                            "{}: {}",
+                            h["rule"].as_str().unwrap_or_default(),
+                            h["state"].as_str().unwrap_or_default()
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return Err(refused.with_detail(json!({ "holds": holds })));
+        }
+    }
     let missing = command.missing_evidence();
     if !missing.is_empty() {
         tracing::warn!(actor = %user, order = %format!("{channel}:{order_id}"), ?missing, "force-sync to shipped refused: evidence missing");
@@ -331,7 +352,19 @@ pub(crate) async fn sync_commands(
         ),
     )
     .await?;
-    Ok(Json(json!({ "commands": commands })))
+    // The WMS must not ship what a fraud rule holds: its connector reads the
+    // holds beside the commands.
+    let holds = if filter.system.as_deref().is_none_or(|s| s == "wms") {
+        rows(
+            &state,
+            "SELECT channel, order_id, rule, state, held_at FROM order_holds \
+             WHERE state <> 'released' ORDER BY held_at, channel, order_id, rule",
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(json!({ "commands": commands, "holds": holds })))
 }
 
 /// A connector's answer to one command on one system.
