@@ -1,7 +1,7 @@
 //! Alerts that reach people: the alert queries (`queries/alerts/*.sql` and
 //! a data directory's `alerts/*.sql`) evaluated at their intervals (module
 //! `evaluate`), their notifications recorded and delivered to DingTalk,
-//! Feishu, WeCom or any webhook (modules `outbox` and [`targets`]) as
+//! Feishu, WeCom, email or any webhook (modules `outbox` and [`targets`]) as
 //! `[[alerts.routes]]` say, and silences.
 
 use std::collections::BTreeMap;
@@ -109,7 +109,7 @@ pub async fn start(
         .timeout(settings.send_timeout.0)
         .build()
         .context("building the HTTP client of alert deliveries")?;
-    let (outbox, mut tasks) = outbox::Outbox::start(&engine, settings, &client, &stopped);
+    let (outbox, mut tasks) = outbox::Outbox::start(&engine, settings, &client, &stopped)?;
     let status = Arc::new(Mutex::new(BTreeMap::new()));
     let evaluator =
         evaluate::Evaluator::resume(engine, settings.clone(), outbox, status.clone()).await?;

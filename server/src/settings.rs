@@ -116,6 +116,9 @@ pub enum TargetKind {
     Wecom,
     /// Any HTTP endpoint: a JSON POST, signed with `secret` if set.
     Webhook,
+    /// Email over SMTP: `url` is `smtps://user:pass@host:465` (TLS) or
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS).
+    Email,
 }
 
 /// An `[[alerts.targets]]` entry: where notifications can be sent.
@@ -130,6 +133,11 @@ pub struct AlertTarget {
     pub url: String,
     /// The signing secret.
     pub secret: Option<String>,
+    /// Email: the sender, `ordergraph <alerts@example.com>`.
+    pub from: Option<String>,
+    /// Email: the recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
 }
 
 impl std::fmt::Debug for AlertTarget {
@@ -238,11 +246,34 @@ impl AlertSettings {
                     target.name
                 );
             }
-            if !(target.url.starts_with("https://") || target.url.starts_with("http://")) {
-                bail!(
-                    "[[alerts.targets]] '{}': url must start with https:// or http://",
-                    target.name
-                );
+            let name = &target.name;
+            if target.kind == TargetKind::Email {
+                if !(target.url.starts_with("smtps://") || target.url.starts_with("smtp://")) {
+                    bail!(
+                        "[[alerts.targets]] '{name}': an email url starts with smtps:// or smtp://"
+                    );
+                }
+                let from = target.from.as_deref().unwrap_or_default();
+                if from.parse::<lettre::message::Mailbox>().is_err() {
+                    bail!("[[alerts.targets]] '{name}': from must be an address ('{from}')");
+                }
+                if target.to.is_empty() {
+                    bail!("[[alerts.targets]] '{name}': to must name at least one address");
+                }
+                if let Some(bad) = target
+                    .to
+                    .iter()
+                    .find(|to| to.parse::<lettre::message::Mailbox>().is_err())
+                {
+                    bail!("[[alerts.targets]] '{name}': '{bad}' in to is not an address");
+                }
+            } else {
+                if !(target.url.starts_with("https://") || target.url.starts_with("http://")) {
+                    bail!("[[alerts.targets]] '{name}': url must start with https:// or http://");
+                }
+                if target.from.is_some() || !target.to.is_empty() {
+                    bail!("[[alerts.targets]] '{name}': from and to are for email targets");
+                }
             }
         }
         for route in &self.routes {
@@ -355,6 +386,53 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("pager"), "{error}");
+        let mail = |url: &str, from: &str, to: &str| {
+            ServerSettings::parse(&format!(
+                "[[alerts.targets]]\nname = \"m\"\nkind = \"email\"\nurl = \"{url}\"\nfrom = \"{from}\"\nto = [{to}]\n"
+            ))
+        };
+        assert!(
+            mail(
+                "smtps://u:p@mail.example.com",
+                "og <a@example.com>",
+                "\"b@example.com\""
+            )
+            .is_ok()
+        );
+        for (url, from, to, says) in [
+            (
+                "https://mail.example.com",
+                "a@example.com",
+                "\"b@example.com\"",
+                "smtps://",
+            ),
+            (
+                "smtps://mail.example.com",
+                "not an address",
+                "\"b@example.com\"",
+                "from",
+            ),
+            (
+                "smtps://mail.example.com",
+                "a@example.com",
+                "",
+                "at least one",
+            ),
+            (
+                "smtps://mail.example.com",
+                "a@example.com",
+                "\"b@\"",
+                "'b@'",
+            ),
+        ] {
+            let error = mail(url, from, to).unwrap_err().to_string();
+            assert!(error.contains(says), "{url} {from} {to}: {error}");
+        }
+        let error = ServerSettings::parse(
+            "[[alerts.targets]]\nname = \"w\"\nkind = \"webhook\"\nurl = \"http://x\"\nto = [\"b@example.com\"]\n",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("email targets"), "{error}");
     }
 
     #[test]

@@ -104,7 +104,7 @@ fn the_example_configuration_loads() {
             .map(|t| t.name.as_str())
             .collect()
     };
-    assert_eq!(reached("group_lead"), ["ops-dingtalk"]);
+    assert_eq!(reached("group_lead"), ["ops-dingtalk", "ops-mail"]);
     assert_eq!(reached("buyer:宁波备份厂"), ["ops-dingtalk", "erp-hook"]);
     assert_eq!(reached("risk"), ["erp-hook"]);
     assert!(

@@ -15,8 +15,11 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use anyhow::Context;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
 use super::targets::{self, Notification, Verdict};
-use crate::settings::{AlertSettings, AlertTarget};
+use crate::settings::{AlertSettings, AlertTarget, TargetKind};
 
 /// A notification on its way to one target.
 #[derive(Debug, Clone)]
@@ -50,13 +53,14 @@ impl Retry {
 }
 
 impl Outbox {
-    /// Starts a worker per target of `settings`, each until `stopped`.
+    /// Starts a worker per target of `settings`, each until `stopped`. An
+    /// email target's address that does not parse stops start-up.
     pub(crate) fn start(
         engine: &Arc<Engine>,
         settings: &AlertSettings,
         client: &reqwest::Client,
         stopped: &watch::Receiver<bool>,
-    ) -> (Outbox, Vec<tokio::task::JoinHandle<()>>) {
+    ) -> anyhow::Result<(Outbox, Vec<tokio::task::JoinHandle<()>>)> {
         let retry = Retry {
             max_attempts: settings.max_attempts,
             initial: settings.retry_initial.0,
@@ -65,18 +69,29 @@ impl Outbox {
         let mut queues = HashMap::new();
         let mut workers = Vec::new();
         for target in &settings.targets {
+            let sender = match target.kind {
+                TargetKind::Email => Sender::Smtp(
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(&target.url)
+                        .with_context(|| {
+                            format!("[[alerts.targets]] '{}': the smtp url", target.name)
+                        })?
+                        .timeout(Some(settings.send_timeout.0))
+                        .build(),
+                ),
+                _ => Sender::Http(client.clone()),
+            };
             let (send, receive) = mpsc::unbounded_channel();
             queues.insert(target.name.clone(), send);
             workers.push(tokio::spawn(deliver(
                 engine.clone(),
                 target.clone(),
-                client.clone(),
+                sender,
                 retry,
                 receive,
                 stopped.clone(),
             )));
         }
-        (Outbox { queues }, workers)
+        Ok((Outbox { queues }, workers))
     }
 
     /// Queues `delivery` on its target's worker.
@@ -94,11 +109,17 @@ impl Outbox {
     }
 }
 
+/// How a worker reaches its target.
+enum Sender {
+    Http(reqwest::Client),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
 /// One target's worker.
 async fn deliver(
     engine: Arc<Engine>,
     target: AlertTarget,
-    client: reqwest::Client,
+    sender: Sender,
     retry: Retry,
     mut incoming: mpsc::UnboundedReceiver<Delivery>,
     mut stopped: watch::Receiver<bool>,
@@ -115,7 +136,7 @@ async fn deliver(
             _ = tokio::time::sleep_until(due.unwrap_or_else(far_future)), if due.is_some() => {
                 let Some((delivery, _)) = queue.front_mut() else { continue };
                 let attempt = delivery.attempts + 1;
-                let verdict = send_once(&client, &target, &delivery.notification).await;
+                let verdict = send_once(&sender, &target, &delivery.notification).await;
                 let (outcome, error) = match verdict {
                     Verdict::Sent => ("sent", None),
                     Verdict::GiveUp(e) => ("gave_up", Some(e)),
@@ -158,7 +179,16 @@ fn far_future() -> Instant {
 }
 
 /// One attempt; the request's own timeout bounds it.
-async fn send_once(client: &reqwest::Client, target: &AlertTarget, n: &Notification) -> Verdict {
+async fn send_once(sender: &Sender, target: &AlertTarget, n: &Notification) -> Verdict {
+    let client = match sender {
+        Sender::Http(client) => client,
+        Sender::Smtp(transport) => {
+            return match targets::email(target, n) {
+                Ok(email) => targets::email_verdict(transport.send(email).await),
+                Err(e) => Verdict::GiveUp(format!("the email could not be built: {e}")),
+            };
+        }
+    };
     let now_ms = chrono::Utc::now().timestamp_millis();
     match targets::request(client, target, n, now_ms).send().await {
         Ok(response) => {

@@ -12,6 +12,8 @@
 //! - Webhook: the notification as JSON, with `Idempotency-Key` and, given
 //!   a secret, `X-Ordergraph-Signature: t=<unix s>,v1=<hex HMAC-SHA256(key
 //!   = secret, "<t>.<body>")>`; any 2xx accepts it.
+//! - Email: a plain-text message over SMTP whose `Message-ID` is the
+//!   idempotency key; a permanent SMTP error (5xx) gives up.
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -89,17 +91,65 @@ fn query_escape(text: &str) -> String {
         .replace('=', "%3D")
 }
 
-/// The text a person reads in a group chat.
-fn chat_text(n: &Notification) -> String {
-    let head = match n.transition.as_str() {
+/// The first line: what changed, and the title.
+fn headline(n: &Notification) -> String {
+    match n.transition.as_str() {
         "resolved" => format!("【已恢复 resolved】{}", n.title),
         "repeat" => format!("【{} · 仍未处理】{}", n.severity, n.title),
         _ => format!("【{}】{}", n.severity, n.title),
-    };
+    }
+}
+
+/// The text a person reads in a group chat or an email.
+fn chat_text(n: &Notification) -> String {
     format!(
-        "{head}\n{}\n— ordergraph · {} · {} · {}",
-        n.message, n.alert, n.alert_key, n.notification_id
+        "{}\n{}\n— ordergraph · {} · {} · {}",
+        headline(n),
+        n.message,
+        n.alert,
+        n.alert_key,
+        n.notification_id
     )
+}
+
+/// The email that delivers `n` to an email target.
+pub(crate) fn email(target: &AlertTarget, n: &Notification) -> Result<lettre::Message, String> {
+    let address = |text: &str| {
+        text.parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("'{text}': {e}"))
+    };
+    let mut message = lettre::Message::builder()
+        .from(address(target.from.as_deref().unwrap_or_default())?)
+        .subject(headline(n))
+        .message_id(Some(format!("<{}@ordergraph>", n.notification_id)));
+    for to in &target.to {
+        message = message.to(address(to)?);
+    }
+    message
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(chat_text(n))
+        .map_err(|e| e.to_string())
+}
+
+/// What an SMTP server's answer means. Only the reply code is kept: the
+/// rest may name the server and the account.
+pub(crate) fn email_verdict(
+    sent: Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>,
+) -> Verdict {
+    match sent {
+        Ok(response) if response.is_positive() => Verdict::Sent,
+        Ok(response) => Verdict::Retry(format!("SMTP {}", response.code())),
+        Err(e) => {
+            let code = e.status().map_or("no reply".into(), |c| c.to_string());
+            if e.is_permanent() {
+                Verdict::GiveUp(format!("SMTP permanent error {code}"))
+            } else if e.is_timeout() {
+                Verdict::Retry("SMTP timed out".into())
+            } else {
+                Verdict::Retry(format!("SMTP {code}"))
+            }
+        }
+    }
 }
 
 /// The JSON a webhook receives.
@@ -155,7 +205,7 @@ pub(crate) fn request(
             target.url.clone(),
             json!({"msgtype": "text", "text": {"content": chat_text(n)}}),
         ),
-        TargetKind::Webhook => (target.url.clone(), webhook_body(n)),
+        TargetKind::Webhook | TargetKind::Email => (target.url.clone(), webhook_body(n)),
     };
     let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
     let mut request = client
@@ -187,7 +237,7 @@ pub(crate) fn verdict(kind: TargetKind, status: u16, body: &str) -> Verdict {
     let code_field = match kind {
         TargetKind::Dingtalk | TargetKind::Wecom => "errcode",
         TargetKind::Feishu => "code",
-        TargetKind::Webhook => return Verdict::Sent,
+        TargetKind::Webhook | TargetKind::Email => return Verdict::Sent,
     };
     let answer: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let code = answer

@@ -562,3 +562,105 @@ async fn the_demo_alerts_its_stuck_refunds_credentials_and_purchases() {
     .await;
     server.kill();
 }
+
+/// A minimal SMTP server on 127.0.0.1: accepts every message and keeps its
+/// text (headers and body as sent).
+async fn smtp_receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let kept = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 localhost ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.to_ascii_uppercase();
+                    let reply: &[u8] = if verb.starts_with("EHLO") || verb.starts_with("HELO") {
+                        b"250 localhost\r\n"
+                    } else if verb == "DATA" {
+                        write.write_all(b"354 end with .\r\n").await.unwrap();
+                        let mut text = String::new();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if line == "." {
+                                break;
+                            }
+                            text.push_str(&line);
+                            text.push('\n');
+                        }
+                        kept.lock().unwrap().push(text);
+                        b"250 queued\r\n"
+                    } else if verb == "QUIT" {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), got)
+}
+
+#[tokio::test]
+async fn alerts_go_out_as_email_with_the_idempotency_key_as_message_id() {
+    let (url, mails) = smtp_receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        format!(
+            "[report]\nnow = \"2026-03-01T06:00:00Z\"\n\n\
+             [alerts.every]\nrefund_escalations = \"1s\"\n\n\
+             [[alerts.targets]]\nname = \"mail\"\nkind = \"email\"\nurl = \"{url}\"\n\
+             from = \"ordergraph <alerts@example.com>\"\nto = [\"ops@example.com\", \"finance@example.com\"]\n\n\
+             [[alerts.routes]]\nroute = \"*\"\ntargets = [\"mail\"]\n"
+        ),
+    )
+    .unwrap();
+    let server = Process::start(dir.path());
+    let client = crate::client();
+    ingest(
+        &client,
+        &server.base,
+        "refunds",
+        "refund_id,channel,order_id,requested_at,amount,reason,sku_category,member_level,cross_border\n\
+         R1,tmall,O1,2026-03-01T03:00:00Z,99.00,质量问题,美妆,金卡,false\n",
+    )
+    .await;
+    let start = Instant::now();
+    while mails.lock().unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no email arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mail = mails.lock().unwrap()[0].clone();
+    let delivered = sql(
+        &client,
+        &server.base,
+        "SELECT notification_id, state FROM alert_deliveries WHERE target = 'mail'",
+    )
+    .await;
+    let id = delivered[0]["notification_id"].as_str().unwrap();
+    assert!(
+        mail.contains(&format!("Message-ID: <{id}@ordergraph>")),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("ops@example.com") && mail.contains("finance@example.com"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("From: ordergraph <alerts@example.com>"),
+        "{mail}"
+    );
+    server.kill();
+}
