@@ -664,3 +664,63 @@ async fn alerts_go_out_as_email_with_the_idempotency_key_as_message_id() {
     );
     server.kill();
 }
+
+/// An alert that fails is reported in `GET /v1/alerts` and tried again at
+/// its interval, not in a loop; the others go on.
+#[tokio::test]
+async fn a_failing_alert_is_reported_and_waits_for_its_interval() {
+    let receiver = Receiver::default();
+    let url = receive(receiver.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        config(&url, &["webhook"]),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("alerts")).unwrap();
+    std::fs::write(
+        dir.path().join("alerts/broken.sql"),
+        "-- description: a severity no one knows\n-- every: 2s\n\
+         SELECT 'k' AS alert_key, 'urgent' AS severity, 't' AS title, 'm' AS message, 'ops' AS route",
+    )
+    .unwrap();
+    let server = Process::start(dir.path());
+    let client = crate::client();
+    ingest(
+        &client,
+        &server.base,
+        "refunds",
+        "refund_id,channel,order_id,requested_at,amount,reason,sku_category,member_level,cross_border\n\
+         R1,tmall,O1,2026-03-01T03:00:00Z,99.00,质量问题,美妆,金卡,false\n",
+    )
+    .await;
+    // The other alerts deliver meanwhile.
+    wait_for(&receiver, "the refund alert", |got| !got.is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let listed: Value = client
+        .get(format!("{}/v1/alerts", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let broken = listed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "broken")
+        .unwrap();
+    let error = broken["last_error"].as_str().unwrap();
+    assert!(error.contains("severity 'urgent'"), "{error}");
+    // Every 2 s over about 6 s: a handful of failures, not a loop.
+    let failures = server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("alert evaluation failed") && l.contains("broken"))
+        .count();
+    assert!((1..=5).contains(&failures), "{failures} failures logged");
+    server.kill();
+}
