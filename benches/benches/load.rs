@@ -6,8 +6,8 @@
 //!
 //! Build the server first, then run:
 //! ```sh
-//! cargo build --release -p ordergraph-benches --benches -p ordergraph-server
-//! cargo bench -p ordergraph-benches --bench load
+//! cargo build --release --workspace --all-targets
+//! cargo bench --workspace --bench load
 //! ```
 //! Settings (env): `RATE` orders/s (20000), `CLIENTS` (8), `BATCH` orders
 //! per request (200), `SECONDS` (30), `PRELOAD` orders ingested before the

@@ -3,7 +3,7 @@
 //! in-memory Arrow batches, a 10k-order increment on top, durable ingest,
 //! CSV file to queryable, and peak memory.
 //!
-//! `cargo bench -p ordergraph-benches --bench resolve` (release build).
+//! `cargo bench --workspace --bench resolve` (release build).
 //! Size with `ORDERS=238000 CUSTOMERS=62000`; `INCREMENTS=20` 10k-order
 //! increments are timed one after another (fewer make a noisy median on a
 //! shared machine); `STEPS=resolve` stops after them (for profiling).

@@ -6,7 +6,7 @@
 //! in `views.json`, for `benches/duckdb/views.py` to run the same views in
 //! DuckDB side by side.
 //!
-//! `cargo bench -p ordergraph-benches --bench views` (release build).
+//! `cargo bench --workspace --bench views` (release build).
 //! Size with `ORDERS=238000 CUSTOMERS=62000`; `RUNS` per view (3, the
 //! median is reported); `VIEWS=customers,order_risk` runs only those;
 //! `EXPORT_DIR` (default `$TMPDIR/ordergraph-views-export`) receives

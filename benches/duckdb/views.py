@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs ordergraph's analytics views in DuckDB, beside ordergraph's timings.
 
-Reads what `cargo bench -p ordergraph-benches --bench views` exported (every
+Reads what `cargo bench --workspace --bench views` exported (every
 table the views read as `<table>.parquet`, and `views.json` with
 ordergraph's per-view timings and row counts), loads the tables into DuckDB,
 creates the views from `queries/views/*.sql` in the order of `VIEWS` in

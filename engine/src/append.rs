@@ -150,4 +150,19 @@ impl AppendTable {
     pub(crate) fn batches(&self) -> Vec<RecordBatch> {
         self.batches.clone()
     }
+
+    /// The rows stored after the first `seen`; moves `seen` to the end.
+    pub(crate) fn rows_since(&self, seen: &mut usize) -> Vec<RecordBatch> {
+        let mut start = 0;
+        let mut out = Vec::new();
+        for b in &self.batches {
+            let from = (*seen).max(start) - start;
+            if from < b.num_rows() {
+                out.push(b.slice(from, b.num_rows() - from));
+            }
+            start += b.num_rows();
+        }
+        *seen = start;
+        out
+    }
 }

@@ -72,6 +72,7 @@ impl Engine {
             .apply(prepared);
         // Input tables are read live; the derived-table caches (and so
         // `generation`) depend on orders only.
+        self.committed();
         Ok(report)
     }
 
@@ -153,6 +154,13 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .apply(prepared);
         self.generation.fetch_add(1, Ordering::SeqCst);
+        self.committed();
         Ok((report, rows))
+    }
+
+    /// Counts a commit and wakes the maintained views' refresher.
+    fn committed(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        self.maintained.committed();
     }
 }

@@ -35,6 +35,7 @@ pub mod identity;
 mod ingest;
 mod key_index;
 mod log;
+mod maintained;
 mod mask;
 mod memory;
 mod normalizer;
@@ -53,6 +54,7 @@ pub use config::{
 };
 pub use decode::{DecodeError, Format};
 pub use error::{Error, is_user_datafusion_error};
+pub use maintained::{MaintainedStatus, maintain_view};
 pub use memory::{QUERY_CAP_EXCEEDED, QueryPool, cap_query_memory};
 /// The input table contracts.
 pub use ordergraph_tables as table;
@@ -101,6 +103,9 @@ pub struct Engine {
     /// Orders requests waiting to be committed together.
     commit_queue: Mutex<Vec<QueuedOrders>>,
     generation: AtomicU64,
+    /// Commits of any table so far, for the maintained views.
+    changes: AtomicU64,
+    maintained: Arc<maintained::Maintained>,
     derived: DerivedCache,
     hooks: Vec<SessionHook>,
 }
@@ -205,6 +210,8 @@ impl Engine {
             checkpointing: Mutex::new(()),
             commit_queue: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
+            maintained: Arc::default(),
             derived: Mutex::new(HashMap::new()),
             hooks,
         });

@@ -131,30 +131,39 @@ impl TableProvider for SnapshotTable {
             Some((lookup, channel, order_id)) => lookup(channel, order_id)?,
             None => (self.rows)(state)?,
         };
-        // Spread slices of the batches over the session's partitions, so a
-        // table stored as one huge batch (one bulk ingest) is still read by
-        // every core. Slicing copies nothing.
-        let slices: Vec<RecordBatch> = batches
-            .iter()
-            .flat_map(|b| {
-                (0..b.num_rows())
-                    .step_by(SCAN_SLICE_ROWS)
-                    .map(|at| b.slice(at, SCAN_SLICE_ROWS.min(b.num_rows() - at)))
-            })
-            .collect();
-        let n = state
-            .config()
-            .target_partitions()
-            .max(1)
-            .min(slices.len().max(1));
-        let mut partitions = vec![Vec::new(); n];
-        for (i, b) in slices.into_iter().enumerate() {
-            partitions[i % n].push(b);
-        }
-        Ok(MemorySourceConfig::try_new_exec(
-            &partitions,
-            self.schema.clone(),
-            projection.cloned(),
-        )?)
+        scan_batches(state, &self.schema, &batches, projection)
     }
+}
+
+/// A scan of `batches`, spread over the session's partitions.
+pub(crate) fn scan_batches(
+    state: &dyn Session,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    projection: Option<&Vec<usize>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    // Slices, so a table stored as one huge batch (one bulk ingest) is
+    // still read by every core. Slicing copies nothing.
+    let slices: Vec<RecordBatch> = batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows())
+                .step_by(SCAN_SLICE_ROWS)
+                .map(|at| b.slice(at, SCAN_SLICE_ROWS.min(b.num_rows() - at)))
+        })
+        .collect();
+    let n = state
+        .config()
+        .target_partitions()
+        .max(1)
+        .min(slices.len().max(1));
+    let mut partitions = vec![Vec::new(); n];
+    for (i, b) in slices.into_iter().enumerate() {
+        partitions[i % n].push(b);
+    }
+    Ok(MemorySourceConfig::try_new_exec(
+        &partitions,
+        schema.clone(),
+        projection.cloned(),
+    )?)
 }

@@ -2,6 +2,7 @@
 //! UDFs and views registered, and read-only query planning.
 
 use super::*;
+use maintained::ViewReads;
 
 /// The statements a query may be: no DDL, DML or `SET`.
 pub fn read_only() -> SQLOptions {
@@ -23,6 +24,9 @@ pub struct SessionOptions {
     /// Most bytes of the shared memory pool one query may hold (see
     /// [`cap_query_memory`]); `None`: the shared pool's limit only.
     pub memory_cap: Option<usize>,
+    /// Whether maintained views are computed from their SQL rather than
+    /// read from their current rows (as they are anyway when `now` is set).
+    pub recompute: bool,
 }
 
 impl Engine {
@@ -92,6 +96,9 @@ impl Engine {
         state
             .config_mut()
             .set_extension(Arc::new(report::ReportClock(self.report_now(options.now))));
+        state.config_mut().set_extension(Arc::new(ViewReads {
+            recompute: options.recompute || options.now.is_some(),
+        }));
         let ctx = SessionContext::new_with_state(state);
         cap_query_memory(&ctx, options.memory_cap);
         Ok(ctx)
@@ -107,11 +114,13 @@ impl Engine {
     /// Sets the report clock of a session that outlives one query (a
     /// Postgres connection): each statement then reports as of its own start.
     pub fn restamp_clock(&self, session: &SessionContext, now: Option<i64>) {
-        session
-            .state_ref()
-            .write()
-            .config_mut()
-            .set_extension(Arc::new(report::ReportClock(self.report_now(now))));
+        let state = session.state_ref();
+        let mut state = state.write();
+        let config = state.config_mut();
+        config.set_extension(Arc::new(report::ReportClock(self.report_now(now))));
+        config.set_extension(Arc::new(ViewReads {
+            recompute: now.is_some(),
+        }));
     }
 
     /// The session state every query starts from: UDFs, tables and views.
@@ -124,6 +133,14 @@ impl Engine {
             .with_default_catalog_and_schema("ordergraph", "public")
             // For the view that applies the template to refunds (`queries/`).
             .with_extension(Arc::new(self.refund_template.clone()));
+        // Views are maintained for readers who see contact details; a
+        // restricted reader's are computed from the masked tables.
+        let config = if restricted {
+            config
+        } else {
+            self.maintained.attach(Arc::downgrade(self));
+            config.with_extension(self.maintained.clone())
+        };
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(self.runtime.clone())

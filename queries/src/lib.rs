@@ -12,7 +12,7 @@ pub mod alerts;
 mod leading_comments;
 mod refund_template;
 
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 use ordergraph_engine::SessionHook;
 
@@ -23,6 +23,38 @@ pub struct View {
     pub name: &'static str,
     /// The `CREATE VIEW` statement.
     pub sql: &'static str,
+}
+
+/// How a view is maintained (see [`ordergraph_engine::maintain_view`]),
+/// as its header states it: `-- Maintained by: <key columns>`, and for a
+/// view that ages with the report clock, `-- Refreshed every: <duration>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    /// The columns a commit's changes are followed by.
+    pub key: Vec<String>,
+    /// How often it is rebuilt whole as the report clock moves.
+    pub refreshed_every: Option<std::time::Duration>,
+}
+
+impl View {
+    /// How the view is maintained; `None` if it is a plain view.
+    pub fn maintenance(&self) -> Result<Option<Maintenance>> {
+        let Some(key) = leading_comments::leading_setting(self.sql, "Maintained by") else {
+            return Ok(None);
+        };
+        let refreshed_every = leading_comments::leading_setting(self.sql, "Refreshed every")
+            .map(|every| {
+                let every = every.split_whitespace().next().unwrap_or_default();
+                alerts::parse_duration(every).map_err(|e| {
+                    DataFusionError::Plan(format!("view {}: Refreshed every: {e}", self.name))
+                })
+            })
+            .transpose()?;
+        Ok(Some(Maintenance {
+            key: key.split(',').map(|k| k.trim().to_string()).collect(),
+            refreshed_every,
+        }))
+    }
 }
 
 macro_rules! view {
@@ -118,6 +150,10 @@ const BUILT_IN_SEGMENTS: &[Segment] = &[
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for v in all_views() {
         ctx.sql(v.sql).await?;
+        if let Some(m) = v.maintenance()? {
+            let key: Vec<&str> = m.key.iter().map(String::as_str).collect();
+            ordergraph_engine::maintain_view(ctx, v.name, &key, m.refreshed_every).await?;
+        }
         if v.name == "refund_requests" {
             refund_template::register(ctx).await?;
         }

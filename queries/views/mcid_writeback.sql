@@ -5,6 +5,7 @@
 -- acknowledges with POST /v1/writeback/ack; the order leaves the outbox.
 -- The latest acknowledgement of an order is what its note says now.
 -- Grain: (channel, order_id). Inputs: orders, writeback_acks.
+-- Maintained by: channel, order_id
 CREATE VIEW mcid_writeback AS
 WITH written AS (
     SELECT channel, order_id,

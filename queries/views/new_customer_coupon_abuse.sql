@@ -4,6 +4,8 @@
 -- coupon goes back) do not count.
 -- Grain: mcid. Inputs: orders, report_config. flagged_at: the second
 -- claim, when the customer entered this segment.
+-- Maintained by: mcid
+-- Refreshed every: 1h (an order dated after the report clock counts once the clock passes it)
 CREATE VIEW new_customer_coupon_abuse AS
 WITH claims AS (
     SELECT o.mcid, o.channel, o.order_id, o.ordered_at, o.account_id,

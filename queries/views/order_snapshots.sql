@@ -6,6 +6,7 @@
 -- status. A stage the order never showed has no row. amount_change is the
 -- amount minus the previous stage's; coupon_changed compares coupons
 -- (a coupon added or removed is a change).
+-- Maintained by: channel, order_id
 CREATE VIEW order_snapshots AS
 WITH stages AS (
     SELECT * FROM (VALUES (1, 'created', CAST(NULL AS VARCHAR)),

@@ -8,6 +8,8 @@
 -- dwell runs to report_config.now. outcome: approved (approve or complete),
 -- rejected, skipped, manual; NULL while open. note is the decisive event's
 -- note (the reason of a skip or a manual override).
+-- Maintained by: refund_id
+-- Refreshed every: 5m (an open node's dwell grows with the report clock)
 CREATE VIEW refund_node_dwell AS
 WITH decisive AS (
     SELECT refund_id, node, action, actor, actor_role, at, note,

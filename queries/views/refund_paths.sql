@@ -3,6 +3,7 @@
 -- cross_border, is evaluated on the refund's latest row).
 -- Grain: refund_id. Inputs: refund_requests, refund_template_nodes (generated from
 -- refund_template.toml, see refund_nodes). UDFs: none.
+-- Maintained by: refund_id
 CREATE VIEW refund_paths AS
 SELECT r.refund_id,
        r.channel,

@@ -6,6 +6,7 @@
 -- report_config.drift_tolerance_seconds apart (exactly the tolerance is not
 -- drift). An order reported by one system only is consistent. (Ingest
 -- admits no other system.)
+-- Maintained by: channel, order_id
 CREATE VIEW status_consistency AS
 WITH latest AS (
     -- Each system's latest report: ordered aggregates, not a row_number()

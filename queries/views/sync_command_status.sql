@@ -4,10 +4,11 @@
 -- (`applied` or `failed`; a failed one is retried and acknowledged again).
 -- Connectors consume the rows whose state is not `applied`.
 -- Grain: (command_id, system). Inputs: sync_commands, sync_acks.
+-- Maintained by: command_id
 CREATE VIEW sync_command_status AS
 WITH systems AS (
-    SELECT column1 AS system
-    FROM (VALUES ('platform'), ('erp'), ('wms'), ('crm'))
+    SELECT system
+    FROM (VALUES ('platform'), ('erp'), ('wms'), ('crm')) AS v(system)
 ),
 latest AS (
     SELECT command_id, system,

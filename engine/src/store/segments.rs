@@ -110,3 +110,67 @@ impl OrderStore {
         Ok(RecordBatch::try_new(orders_schema(), columns)?)
     }
 }
+
+/// The schema of [`OrderStore::changes_since`]'s rows.
+pub(crate) fn order_changes_schema() -> SchemaRef {
+    Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+        Field::new("channel", DataType::Utf8, false),
+        Field::new("order_id", DataType::Utf8, false),
+        Field::new("mcid", DataType::Utf8, false),
+    ]))
+}
+
+impl OrderStore {
+    /// What changed since `seen` versions were read and the orders' MCID
+    /// keys were `mcids`, as rows of [`order_changes_schema`]: one per new
+    /// version, with its order's MCID now, and two per older order whose
+    /// MCID changed, with the old MCID and the new. Moves `seen` and
+    /// `mcids` to now; `None` if nothing changed.
+    pub(crate) fn changes_since(
+        &self,
+        seen: &mut usize,
+        mcids: &mut Vec<u64>,
+    ) -> Result<Option<RecordBatch>> {
+        let mut channel = StringBuilder::new();
+        let mut order_id = StringBuilder::new();
+        let mut mcid = StringBuilder::new();
+        let now = self.graph.mcids();
+        let mut push = |(ch, id): (&str, &str), key: u64| {
+            channel.append_value(ch);
+            order_id.append_value(id);
+            mcid.append_value(mcid_str(&mcid_bytes(key)));
+        };
+        for (order, (&before, &after)) in mcids.iter().zip(now).enumerate() {
+            if before != after
+                && let Some((ch, id)) = self.order_key_of(order as u32)
+            {
+                push((&ch, &id), before);
+                push((&ch, &id), after);
+            }
+        }
+        let mut start = 0;
+        for s in &self.segments {
+            let rows = s.batch.num_rows();
+            let from = (*seen).max(start) - start;
+            if from < rows {
+                let channels = s.batch.column(c::CHANNEL).as_string::<i32>();
+                let ids = s.batch.column(c::ORDER_ID).as_string::<i32>();
+                for row in from..rows {
+                    let key = now.get(s.orders[row] as usize).copied().unwrap_or_default();
+                    push((channels.value(row), ids.value(row)), key);
+                }
+            }
+            start += rows;
+        }
+        *seen = start;
+        mcids.clear();
+        mcids.extend_from_slice(now);
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(channel.finish()),
+            Arc::new(order_id.finish()),
+            Arc::new(mcid.finish()),
+        ];
+        let batch = RecordBatch::try_new(order_changes_schema(), columns)?;
+        Ok((batch.num_rows() > 0).then_some(batch))
+    }
+}

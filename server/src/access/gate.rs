@@ -115,6 +115,7 @@ impl Gate {
             now,
             masked: Self::masked(role),
             memory_cap: limits.memory,
+            ..SessionOptions::default()
         })?;
         let state = session.state();
         let dialect = state.config().options().sql_parser.dialect;

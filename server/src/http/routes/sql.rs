@@ -274,6 +274,7 @@ pub(crate) async fn collect_as(
                     now,
                     masked: restricted,
                     memory_cap: None,
+                    ..SessionOptions::default()
                 },
             )
             .await?;

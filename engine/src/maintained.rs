@@ -1,0 +1,562 @@
+//! Maintained views: a view registered with [`maintain_view`] (the views
+//! whose header says `-- Maintained by: <key columns>`) is kept
+//! materialized. A commit is not recomputed whole: the keys it touched are,
+//! by the view's own SQL restricted to those keys, and their rows are
+//! replaced. Reads scan the current rows.
+//!
+//! The keys a commit touches, for a view keyed by `K`, come from each table
+//! the view reads (through other views too):
+//! - an input table's new rows, projected on `K`, when it has every column
+//!   of `K`;
+//! - `orders`, `order_versions` and `order_identifiers`: the new versions'
+//!   `(channel, order_id, mcid)`, and both MCIDs of every order whose
+//!   customer changed, projected on `K` when `K` is among those columns;
+//! - `report_config` and `refund_nodes` change only at start-up.
+//!
+//! A change the key cannot follow (a table without the key's columns,
+//! `shared_identifiers` or `mcid_aliases` after any change to the orders,
+//! a touched key that is NULL) rebuilds the view
+//! whole, as does a change touching more keys than are worth restricting
+//! to. Every maintained view is tested equal to its full recompute after
+//! random sequences of ingests (`engine/tests/maintained_views.rs`).
+//!
+//! A read first applies the changes committed before it, so it sees what a
+//! plain view would; [`Engine::spawn_view_refresher`] applies them in the
+//! background as they arrive, so that reads rarely wait. A view that ages
+//! with the report clock (`ages every 5m`) is also rebuilt that often by
+//! the refresher. A session reporting at another time than now, or opened
+//! with [`SessionOptions::recompute`](crate::SessionOptions), computes the
+//! view from its SQL instead.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::datasource::{ViewTable, source_as_provider};
+use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, LogicalPlan, col, lit};
+use datafusion::physical_plan::collect;
+use datafusion::prelude::SessionContext;
+
+use crate::Engine;
+
+mod materialized;
+mod table;
+
+use materialized::{KeyRows, KeySet, Materialized};
+use table::MaintainedTable;
+
+/// Touched keys beyond which a view is rebuilt whole rather than
+/// restricted to them (when they are also a quarter of its rows).
+const MOST_KEYS_RESTRICTED: usize = 50_000;
+
+/// Tables derived from orders: their changes are the orders' changes.
+const ORDER_TABLES: [&str; 3] = ["orders", "order_versions", "order_identifiers"];
+
+/// Tables derived from the identity graph as a whole: any change to the
+/// orders may change any of their rows.
+const FOLLOWS_ORDERS: [&str; 2] = ["shared_identifiers", "mcid_aliases"];
+
+/// How a session reads maintained views: the current rows, or (for a
+/// report at another time, or to measure) recomputed from the SQL.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ViewReads {
+    pub(crate) recompute: bool,
+}
+
+/// Every maintained view of an engine, and where change collection stands.
+#[derive(Default)]
+pub(crate) struct Maintained {
+    engine: std::sync::OnceLock<Weak<Engine>>,
+    views: Mutex<Vec<Arc<MaintainedView>>>,
+    watermark: Mutex<Watermark>,
+    /// The engine's change count the views' pending changes cover.
+    collected: AtomicU64,
+    /// Woken on each commit, for the background refresher.
+    commits: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Maintained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Maintained").finish_non_exhaustive()
+    }
+}
+
+/// How far into the engine's tables changes have been collected.
+#[derive(Default)]
+struct Watermark {
+    started: bool,
+    versions: usize,
+    mcids: Vec<u64>,
+    tables: HashMap<&'static str, usize>,
+}
+
+/// Changes waiting to be applied to one view.
+#[derive(Default)]
+enum Pending {
+    #[default]
+    Nothing,
+    Keys(Vec<RecordBatch>),
+    Whole,
+}
+
+/// How a maintained view stands, for reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MaintainedStatus {
+    /// The view.
+    pub name: String,
+    /// Its key columns.
+    pub key: Vec<String>,
+    /// Rows held; `None` until first built.
+    pub rows: Option<usize>,
+    /// Bytes held by the rows and the key index.
+    pub bytes: usize,
+    /// Whole builds so far (the first, changes the key cannot follow, ageing).
+    pub builds: u64,
+    /// Key-restricted refreshes so far.
+    pub updates: u64,
+    /// Duration of the last refresh of either kind, in milliseconds.
+    pub last_refresh_ms: f64,
+}
+
+struct MaintainedView {
+    name: String,
+    key: Vec<String>,
+    ages: Option<Duration>,
+    /// The view's SQL, for builds, updates and recomputing reads.
+    view: Arc<ViewTable>,
+    schema: SchemaRef,
+    /// Base tables it reads, through other views too.
+    inputs: Vec<String>,
+    /// Maintained views it reads, brought up to date before it.
+    depends_on: Vec<Arc<MaintainedView>>,
+    pending: Mutex<Pending>,
+    rows: RwLock<Option<Materialized>>,
+    built_at: Mutex<Option<Instant>>,
+    /// One refresh at a time.
+    refreshing: tokio::sync::Mutex<()>,
+    counts: Mutex<(u64, u64, f64)>,
+}
+
+/// Keeps the view `name`, just created on `ctx`, materialized by the key
+/// columns `key`, rebuilt whole every `ages` if it ages with the report
+/// clock. On a session that does not maintain views (a restricted
+/// reader's, or one built outside an engine), the view stays as it is.
+pub async fn maintain_view(
+    ctx: &SessionContext,
+    name: &str,
+    key: &[&str],
+    ages: Option<Duration>,
+) -> Result<()> {
+    let Some(maintained) = ctx.state().config().get_extension::<Maintained>() else {
+        return Ok(());
+    };
+    let provider = ctx
+        .table_provider(name)
+        .await
+        .map_err(|e| DataFusionError::Plan(format!("maintained view {name}: {e}")))?;
+    let Some(view) = provider.downcast_ref::<ViewTable>() else {
+        return Err(DataFusionError::Plan(format!(
+            "maintained view {name}: not a view"
+        )));
+    };
+    let schema = view.schema();
+    for k in key {
+        if schema.field_with_name(k).is_err() {
+            return Err(DataFusionError::Plan(format!(
+                "maintained view {name}: its key column {k} is not one of its columns"
+            )));
+        }
+    }
+    let mut inputs = HashSet::new();
+    let mut depends_on = Vec::new();
+    read_by(view.logical_plan(), &mut inputs, &mut depends_on)?;
+    let mut inputs: Vec<String> = inputs.into_iter().collect();
+    inputs.sort();
+    let state = Arc::new(MaintainedView {
+        name: name.to_string(),
+        key: key.iter().map(|k| k.to_string()).collect(),
+        ages,
+        view: Arc::new(ViewTable::new(
+            view.logical_plan().clone(),
+            view.definition().cloned(),
+        )),
+        schema,
+        inputs,
+        depends_on,
+        pending: Mutex::new(Pending::Whole),
+        rows: RwLock::new(None),
+        built_at: Mutex::new(None),
+        refreshing: tokio::sync::Mutex::new(()),
+        counts: Mutex::new((0, 0, 0.0)),
+    });
+    lock(&maintained.views).push(state.clone());
+    ctx.deregister_table(name)?;
+    ctx.register_table(
+        name,
+        Arc::new(MaintainedTable::new(state, Arc::downgrade(&maintained))),
+    )?;
+    Ok(())
+}
+
+/// The base tables `plan` reads and the maintained views it reads, through
+/// views and subqueries.
+fn read_by(
+    plan: &LogicalPlan,
+    inputs: &mut HashSet<String>,
+    depends_on: &mut Vec<Arc<MaintainedView>>,
+) -> Result<()> {
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let provider = source_as_provider(&scan.source)?;
+            if let Some(view) = provider.downcast_ref::<ViewTable>() {
+                read_by(view.logical_plan(), inputs, depends_on)?;
+            } else if let Some(table) = provider.downcast_ref::<MaintainedTable>() {
+                let view = table.view();
+                inputs.extend(view.inputs.iter().cloned());
+                if !depends_on.iter().any(|d| Arc::ptr_eq(d, view)) {
+                    depends_on.push(view.clone());
+                }
+            } else {
+                inputs.insert(scan.table_name.table().to_string());
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn external(e: crate::Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+impl Maintained {
+    /// Sets the engine whose views these are, once, when it opens.
+    pub(crate) fn attach(&self, engine: Weak<Engine>) {
+        let _ = self.engine.set(engine);
+    }
+
+    /// The engine, unless it has been dropped.
+    pub(crate) fn engine(&self) -> Result<Arc<Engine>> {
+        self.engine
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| DataFusionError::Execution("the engine has been closed".into()))
+    }
+
+    /// Wakes the refresher: called after every commit.
+    pub(crate) fn committed(&self) {
+        self.commits.notify_one();
+    }
+
+    fn views(&self) -> Vec<Arc<MaintainedView>> {
+        lock(&self.views).clone()
+    }
+
+    /// Hands the changes committed since the last call to every view.
+    fn collect(&self, engine: &Engine) -> Result<()> {
+        let mut mark = lock(&self.watermark);
+        let count = engine.changes.load(Ordering::SeqCst);
+        if mark.started && count == self.collected.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let Watermark {
+            versions, mcids, ..
+        } = &mut *mark;
+        let orders = engine
+            .read()
+            .changes_since(versions, mcids)
+            .map_err(external)?;
+        let mut tables = HashMap::new();
+        for (&name, input) in &engine.inputs {
+            let seen = mark.tables.entry(name).or_default();
+            let rows = input
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .rows_since(seen);
+            if !rows.is_empty() {
+                tables.insert(name, rows);
+            }
+        }
+        // Views start pending a whole build; the first collection only
+        // sets the watermark.
+        if mark.started {
+            for view in self.views() {
+                view.note(orders.as_ref(), &tables)?;
+            }
+        }
+        mark.started = true;
+        self.collected.store(count, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Brings every view up to date, and rebuilds those whose age is due.
+    pub(crate) async fn refresh(&self, engine: &Arc<Engine>, ageing: bool) -> Result<()> {
+        for view in self.views() {
+            if ageing
+                && let Some(every) = view.ages
+                && lock(&view.built_at).is_some_and(|at| at.elapsed() >= every)
+            {
+                *lock(&view.pending) = Pending::Whole;
+            }
+            view.bring_up_to_date(engine, self).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn status(&self) -> Vec<MaintainedStatus> {
+        self.views()
+            .iter()
+            .map(|v| {
+                let rows = v.rows.read().unwrap_or_else(|e| e.into_inner());
+                let (builds, updates, last) = *lock(&v.counts);
+                MaintainedStatus {
+                    name: v.name.clone(),
+                    key: v.key.clone(),
+                    rows: rows.as_ref().map(Materialized::rows),
+                    bytes: rows.as_ref().map_or(0, Materialized::memory),
+                    builds,
+                    updates,
+                    last_refresh_ms: last,
+                }
+            })
+            .collect()
+    }
+}
+
+impl MaintainedView {
+    /// Records what `orders` (see `OrderStore::changes_since`) and the input
+    /// tables' new `tables` rows touch.
+    fn note(
+        &self,
+        orders: Option<&RecordBatch>,
+        tables: &HashMap<&'static str, Vec<RecordBatch>>,
+    ) -> Result<()> {
+        let mut pending = lock(&self.pending);
+        if matches!(*pending, Pending::Whole) {
+            return Ok(());
+        }
+        let mut touched = Vec::new();
+        let mut whole = false;
+        for input in &self.inputs {
+            let name = input.as_str();
+            let changed: &[RecordBatch] = if ORDER_TABLES.contains(&name) {
+                orders.map(std::slice::from_ref).unwrap_or_default()
+            } else if FOLLOWS_ORDERS.contains(&name) {
+                // Changes with the orders, but not by any key of theirs.
+                whole |= orders.is_some();
+                &[]
+            } else {
+                tables.get(name).map(Vec::as_slice).unwrap_or_default()
+            };
+            for batch in changed {
+                match self.keys_of(batch)? {
+                    Some(keys) => touched.push(keys),
+                    None => whole = true,
+                }
+            }
+        }
+        if whole {
+            *pending = Pending::Whole;
+        } else if !touched.is_empty() {
+            match &mut *pending {
+                Pending::Keys(keys) => keys.extend(touched),
+                _ => *pending = Pending::Keys(touched),
+            }
+        }
+        Ok(())
+    }
+
+    /// `batch`'s values of the key columns, as the view types them; `None`
+    /// if it lacks one of them.
+    fn keys_of(&self, batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+        let mut columns = Vec::with_capacity(self.key.len());
+        let mut fields = Vec::with_capacity(self.key.len());
+        for k in &self.key {
+            let Ok(at) = batch.schema().index_of(k) else {
+                return Ok(None);
+            };
+            let field = self.schema.field_with_name(k)?;
+            columns.push(cast(batch.column(at), field.data_type())?);
+            fields.push(field.clone());
+        }
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+        Ok(Some(RecordBatch::try_new(schema, columns)?))
+    }
+
+    /// Applies the pending changes, after those of the views it reads.
+    async fn bring_up_to_date(
+        self: &Arc<Self>,
+        engine: &Arc<Engine>,
+        maintained: &Maintained,
+    ) -> Result<()> {
+        maintained.collect(engine)?;
+        for view in &self.depends_on {
+            Box::pin(view.bring_up_to_date(engine, maintained)).await?;
+        }
+        let _one = self.refreshing.lock().await;
+        let pending = std::mem::take(&mut *lock(&self.pending));
+        let started = Instant::now();
+        let done = match pending {
+            Pending::Nothing => return Ok(()),
+            Pending::Whole => self.build(engine).await,
+            Pending::Keys(keys) => self.update(engine, keys).await,
+        };
+        if let Err(e) = done {
+            // Nothing is lost: the next read or refresh builds it whole.
+            *lock(&self.pending) = Pending::Whole;
+            return Err(e);
+        }
+        lock(&self.counts).2 = started.elapsed().as_secs_f64() * 1e3;
+        Ok(())
+    }
+
+    /// The view's rows computed by its SQL, filtered by `filters`.
+    async fn compute(&self, engine: &Arc<Engine>, filters: &[Expr]) -> Result<Vec<RecordBatch>> {
+        let ctx = engine.session().map_err(external)?;
+        let state = ctx.state();
+        let plan = self.view.scan(&state, None, filters, None).await?;
+        collect(plan, state.task_ctx()).await
+    }
+
+    fn key_rows(&self) -> Result<KeyRows> {
+        let columns = self
+            .key
+            .iter()
+            .map(|k| self.schema.index_of(k))
+            .collect::<std::result::Result<_, _>>()?;
+        KeyRows::new(&self.schema, columns)
+    }
+
+    async fn build(&self, engine: &Arc<Engine>) -> Result<()> {
+        let rows = self.compute(engine, &[]).await?;
+        let built = Materialized::new(self.schema.clone(), self.key_rows()?, &rows)?;
+        *self.rows.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
+        *lock(&self.built_at) = Some(Instant::now());
+        lock(&self.counts).0 += 1;
+        Ok(())
+    }
+
+    async fn update(&self, engine: &Arc<Engine>, keys: Vec<RecordBatch>) -> Result<()> {
+        let Some(first) = keys.first() else {
+            return Ok(());
+        };
+        let keys = concat_batches(&first.schema(), &keys)?;
+        let rows = self
+            .rows
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(Materialized::rows);
+        let Some(rows) = rows else {
+            return self.build(engine).await;
+        };
+        let has_null = keys.columns().iter().any(|c| c.null_count() > 0);
+        let key_rows = self.key_rows()?;
+        let touched = KeyRows::set(&key_rows.keys(keys.columns())?);
+        if has_null || (touched.len() > MOST_KEYS_RESTRICTED && touched.len() > rows / 4) {
+            return self.build(engine).await;
+        }
+        let filters = self.restriction(&keys)?;
+        let fresh = self.compute(engine, &filters).await?;
+        let fresh = fresh
+            .iter()
+            .map(|b| only_keys(&key_rows, &touched, b))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(rows) = self
+            .rows
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            rows.replace(&touched, &fresh)?;
+        }
+        lock(&self.counts).1 += 1;
+        Ok(())
+    }
+
+    /// `key IN (..)` per key column: a superset of the touched keys' rows
+    /// (exactly them for a one-column key) that the planner pushes into the
+    /// view.
+    fn restriction(&self, keys: &RecordBatch) -> Result<Vec<Expr>> {
+        self.key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let column: &ArrayRef = keys.column(i);
+                let mut seen = HashSet::new();
+                let mut values = Vec::new();
+                for row in 0..column.len() {
+                    let v = ScalarValue::try_from_array(column, row)?;
+                    if seen.insert(v.clone()) {
+                        values.push(lit(v));
+                    }
+                }
+                Ok(col(k).in_list(values, false))
+            })
+            .collect()
+    }
+
+    fn snapshot(&self) -> Option<Arc<Vec<RecordBatch>>> {
+        self.rows
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(Materialized::snapshot)
+    }
+}
+
+/// The rows of `batch` whose key is in `touched`.
+fn only_keys(key: &KeyRows, touched: &KeySet, batch: &RecordBatch) -> Result<RecordBatch> {
+    let keys = key.of(batch)?;
+    let keep: datafusion::arrow::array::BooleanArray = keys
+        .iter()
+        .map(|k| Some(touched.contains(k.as_ref())))
+        .collect();
+    Ok(filter_record_batch(batch, &keep)?)
+}
+
+impl Engine {
+    /// Applies every change committed so far to every maintained view, and
+    /// rebuilds those whose age is due.
+    pub async fn refresh_views(self: &Arc<Self>) -> crate::Result<()> {
+        Ok(self.maintained.refresh(self, true).await?)
+    }
+
+    /// Keeps the maintained views up to date in the background, on the
+    /// current Tokio runtime: after each commit (at most every `pause`), and
+    /// every `pause` for views that age. Stops when the engine is dropped.
+    pub fn spawn_view_refresher(self: &Arc<Self>, pause: Duration) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(engine) = weak.upgrade() else { return };
+                let maintained = engine.maintained.clone();
+                drop(engine);
+                let _ = tokio::time::timeout(pause, maintained.commits.notified()).await;
+                let Some(engine) = weak.upgrade() else { return };
+                if let Err(e) = maintained.refresh(&engine, true).await {
+                    tracing::warn!(error = %e, "refreshing maintained views");
+                }
+                drop(engine);
+                tokio::time::sleep(pause / 4).await;
+            }
+        });
+    }
+
+    /// Every maintained view: rows, memory, refreshes.
+    pub fn maintained_views(&self) -> Vec<MaintainedStatus> {
+        self.maintained.status()
+    }
+}

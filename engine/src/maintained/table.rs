@@ -1,0 +1,82 @@
+//! The table a maintained view is read through: its current rows, or its
+//! SQL for a session that recomputes.
+
+use std::sync::{Arc, Weak};
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::DataFusionError;
+use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::{Maintained, MaintainedView, ViewReads};
+use crate::provider::scan_batches;
+
+pub(super) struct MaintainedTable {
+    view: Arc<MaintainedView>,
+    maintained: Weak<Maintained>,
+}
+
+impl MaintainedTable {
+    pub(super) fn new(view: Arc<MaintainedView>, maintained: Weak<Maintained>) -> Self {
+        Self { view, maintained }
+    }
+
+    pub(super) fn view(&self) -> &Arc<MaintainedView> {
+        &self.view
+    }
+}
+
+impl std::fmt::Debug for MaintainedTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MaintainedTable")
+            .field("view", &self.view.name)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl TableProvider for MaintainedTable {
+    fn schema(&self) -> SchemaRef {
+        self.view.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        // A recomputing scan pushes them into the view's SQL; a scan of the
+        // current rows leaves them to the filter above it.
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let recompute = state
+            .config()
+            .get_extension::<ViewReads>()
+            .is_some_and(|r| r.recompute);
+        if recompute {
+            return self.view.view.scan(state, projection, filters, limit).await;
+        }
+        let maintained = self
+            .maintained
+            .upgrade()
+            .ok_or_else(|| DataFusionError::Execution("the engine has been closed".into()))?;
+        let engine = maintained.engine()?;
+        self.view.bring_up_to_date(&engine, &maintained).await?;
+        let rows = self.view.snapshot().unwrap_or_default();
+        scan_batches(state, &self.view.schema, &rows, projection)
+    }
+}
