@@ -1,25 +1,34 @@
 //! Every analytics view on generated data (default 2.38M orders of 620k
 //! people): loads the orders and the 15 input tables into an engine the way
 //! `serve --demo` does, exports every table the views read as Parquet,
-//! times `SELECT * FROM <view>` fully collected for each view of
-//! [`ordergraph_queries::VIEWS`] and writes the timings beside the tables
-//! in `views.json`, for `benches/duckdb/views.py` to run the same views in
-//! DuckDB side by side.
+//! and times, for each view of [`ordergraph_queries::VIEWS`], `SELECT *
+//! FROM <view>` fully collected: computed from its SQL (the full
+//! recompute), and for a maintained view, read from its current rows.
+//! Each view's result goes to `results/<view>.parquet` and the timings to
+//! `views.json`; `benches/duckdb/views.py`, run at the end when Python has
+//! `duckdb`, runs the same views in DuckDB and prints the side-by-side
+//! table, with the results compared row for row.
+//!
+//! Last, the orders held back from the load (`INCREMENT`, 10,000) arrive
+//! with a status event each and an event for as many refunds, and the bench
+//! times their ingest and the refresh of every maintained view.
 //!
 //! `cargo bench --workspace --bench views` (release build).
-//! Size with `ORDERS=238000 CUSTOMERS=62000`; `RUNS` per view (3, the
-//! median is reported); `VIEWS=customers,order_risk` runs only those;
-//! `EXPORT_DIR` (default `$TMPDIR/ordergraph-views-export`) receives
-//! `<table>.parquet` and `views.json`.
+//! Size with `ORDERS=238000 CUSTOMERS=62000`; `RUNS` per recompute (3)
+//! and `READS` per maintained read (5), medians reported;
+//! `VIEWS=customers,order_risk` runs only those; `EXPORT_DIR` (default
+//! `$TMPDIR/ordergraph-views-export`) receives `<table>.parquet`,
+//! `results/` and `views.json`; `DUCKDB=0` skips the DuckDB run.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::concat_batches;
 use datafusion::dataframe::DataFrameWriteOptions;
-use ordergraph_benches::{peak_rss_mib, quantile, timed};
+use ordergraph_benches::{peak_rss_mib, quantile, rss_mib, timed};
 use ordergraph_datasets::{GenConfig, generate, write_ops_csv};
-use ordergraph_engine::Engine;
+use ordergraph_engine::{Engine, Format, SessionOptions};
 use ordergraph_queries::VIEWS;
 use tokio::runtime::Runtime;
 
@@ -39,6 +48,8 @@ fn main() {
     let orders = env_usize("ORDERS", 2_380_000);
     let customers = env_usize("CUSTOMERS", orders * 62 / 238);
     let runs = env_usize("RUNS", 3).max(1);
+    let reads = env_usize("READS", 5).max(1);
+    let increment = env_usize("INCREMENT", 10_000).min(orders / 2);
     let export = std::env::var_os("EXPORT_DIR").map_or_else(
         || std::env::temp_dir().join("ordergraph-views-export"),
         PathBuf::from,
@@ -68,11 +79,9 @@ fn main() {
 
     let (dataset, gen_s) = timed(|| generate(&config));
     println!("generate orders             {gen_s:>8.2} s");
-    let (_, orders_s) = timed(|| {
-        engine
-            .ingest_batches("orders", dataset.to_record_batches(65_536).unwrap())
-            .unwrap()
-    });
+    let mut batches = dataset.to_record_batches(65_536).unwrap();
+    let held_back = hold_back(&mut batches, increment);
+    let (_, orders_s) = timed(|| engine.ingest_batches("orders", batches).unwrap());
     println!(
         "ingest + resolve orders     {orders_s:>8.2} s  ({} customers)",
         engine.customer_count()
@@ -99,6 +108,7 @@ fn main() {
         .build()
         .unwrap();
     let load_peak = peak_rss_mib().unwrap_or(0.0);
+    let load_rss = rss_mib().unwrap_or(0.0);
 
     // Exported before the views run, so the DuckDB side has its tables even
     // when a view fails below.
@@ -113,12 +123,19 @@ fn main() {
     let only: Option<Vec<String>> = std::env::var("VIEWS")
         .ok()
         .map(|v| v.split(',').map(|n| n.trim().to_string()).collect());
+    let maintained: Vec<&str> = VIEWS
+        .iter()
+        .filter(|v| v.maintenance().unwrap().is_some())
+        .map(|v| v.name)
+        .collect();
+    let results_dir = export.join("results");
+    std::fs::create_dir_all(&results_dir).unwrap();
     println!(
-        "\n{:<26} {:>10} {:>10} {:>10} {:>10}",
-        "view", "median ms", "min ms", "first ms", "rows"
+        "\n{:<26} {:>12} {:>12} {:>12} {:>10}",
+        "view", "recompute ms", "build ms", "read ms", "rows"
     );
     let mut results = Vec::new();
-    let mut total_ms = 0.0;
+    let (mut recompute_total, mut read_total) = (0.0, 0.0);
     for view in VIEWS {
         if only
             .as_ref()
@@ -128,29 +145,59 @@ fn main() {
         }
         // A failing view is reported and the others still run: the table
         // is the benchmark's product, and one view's error is a finding.
-        results.push(match time_view(&runtime, &engine, view.name, runs) {
-            Ok(t) => {
+        let recompute = time_view(&runtime, &engine, view.name, runs, true);
+        let read = maintained
+            .contains(&view.name)
+            .then(|| time_view(&runtime, &engine, view.name, reads + 1, false));
+        results.push(match (recompute, read.transpose()) {
+            (Ok(t), Ok(read)) => {
+                let ms = |t: Option<&Timing>, f: fn(&Timing) -> f64| {
+                    t.map_or(String::new(), |t| format!("{:.1}", f(t)))
+                };
                 println!(
-                    "{:<26} {:>10.1} {:>10.1} {:>10.1} {:>10}",
-                    view.name, t.median_ms, t.runs_ms[0], t.first_ms, t.rows
+                    "{:<26} {:>12.1} {:>12} {:>12} {:>10}",
+                    view.name,
+                    t.median_ms,
+                    ms(read.as_ref(), |r| r.first_ms),
+                    ms(read.as_ref(), |r| r.median_after_first_ms),
+                    t.rows
                 );
-                total_ms += t.median_ms;
+                recompute_total += t.median_ms;
+                read_total += read
+                    .as_ref()
+                    .map_or(t.median_ms, |r| r.median_after_first_ms);
+                write_result(&runtime, &engine, view.name, &results_dir);
                 serde_json::json!({
                     "name": view.name,
                     "median_ms": t.median_ms,
                     "first_ms": t.first_ms,
                     "runs_ms": t.runs_ms,
                     "rows": t.rows,
+                    "maintained": read.as_ref().map(|r| serde_json::json!({
+                        "build_ms": r.first_ms,
+                        "read_ms": r.median_after_first_ms,
+                        "rows": r.rows,
+                    })),
                 })
             }
-            Err(error) => {
+            (Err(error), _) | (_, Err(error)) => {
                 println!("{:<26} failed: {error}", view.name);
                 serde_json::json!({ "name": view.name, "error": error })
             }
         });
     }
-    println!("{:<26} {total_ms:>10.1}", "views run (sum of medians)");
+    println!(
+        "{:<26} {recompute_total:>12.1} {:>12} {read_total:>12.1}",
+        "views run (sum of medians)", ""
+    );
+    let state: Vec<_> = engine.maintained_views();
+    let state_mib = state.iter().map(|v| v.bytes).sum::<usize>() as f64 / (1 << 20) as f64;
+    println!(
+        "maintained state            {state_mib:>8.0} MiB  ({} views; the process held {load_rss:.0} MiB after the load)",
+        state.len()
+    );
 
+    let increment_report = apply_increment(&runtime, &engine, &held_back);
     let peak = peak_rss_mib().unwrap_or(0.0);
     let report = serde_json::json!({
         "orders": orders,
@@ -166,6 +213,10 @@ fn main() {
         },
         "export_s": export_s,
         "peak_rss_mib_after_load": load_peak,
+        "rss_mib_after_load": load_rss,
+        "maintained_state_mib": state_mib,
+        "maintained_views": state,
+        "increment": increment_report,
         "peak_rss_mib": peak,
         "tables": exported,
         "views": results,
@@ -174,6 +225,136 @@ fn main() {
     std::fs::write(&json, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     println!("\ntimings                     {}", json.display());
     println!("peak memory                 {peak:>8.0} MiB  ({load_peak:.0} MiB after the load)");
+    drop(engine);
+    drop(runtime);
+    compare_with_duckdb(&export);
+}
+
+/// Takes the last `n` orders out of `batches`, to arrive later.
+fn hold_back(batches: &mut Vec<RecordBatch>, n: usize) -> RecordBatch {
+    let schema = batches[0].schema();
+    let all = concat_batches(&schema, batches.iter()).unwrap();
+    let kept = all.num_rows() - n;
+    *batches = vec![all.slice(0, kept)];
+    all.slice(kept, n)
+}
+
+/// Ingests the held-back orders, a status event for each, and an event
+/// for as many refunds, then refreshes every maintained view; prints and
+/// returns the timings.
+fn apply_increment(
+    runtime: &Runtime,
+    engine: &Arc<Engine>,
+    orders: &RecordBatch,
+) -> serde_json::Value {
+    let n = orders.num_rows();
+    let at = "2100-01-01T00:00:00Z";
+    let channels = orders.column_by_name("channel").unwrap().as_string::<i32>();
+    let ids = orders
+        .column_by_name("order_id")
+        .unwrap()
+        .as_string::<i32>();
+    let mut status = String::from("channel,order_id,system,status_code,updated_at\n");
+    for i in 0..n {
+        let (channel, id) = (channels.value(i), ids.value(i));
+        status.push_str(&format!("{channel},{id},crm,signed,{at}\n"));
+    }
+    let refunds = runtime.block_on(async {
+        let df = engine
+            .query(&format!(
+                "SELECT DISTINCT refund_id FROM refunds ORDER BY refund_id LIMIT {n}"
+            ))
+            .await
+            .unwrap();
+        df.collect().await.unwrap()
+    });
+    let mut events = String::from("refund_id,node,action,actor,at\n");
+    for b in &refunds {
+        let ids = b.column(0).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            events.push_str(&format!(
+                "{},auto_review,escalate,bench,{at}\n",
+                ids.value(i)
+            ));
+        }
+    }
+    let ((), ingest_s) = timed(|| {
+        engine
+            .ingest_batches("orders", vec![orders.clone()])
+            .unwrap();
+        engine
+            .ingest("status_events", Format::Csv, "increment", status.into())
+            .unwrap();
+        engine
+            .ingest("refund_events", Format::Csv, "increment", events.into())
+            .unwrap();
+    });
+    let ((), refresh_s) = timed(|| runtime.block_on(engine.refresh_views()).unwrap());
+    println!(
+        "\nincrement: {n} orders, {n} status events, {} refund events",
+        refunds.iter().map(RecordBatch::num_rows).sum::<usize>()
+    );
+    println!("  ingest                    {:>8.1} ms", ingest_s * 1e3);
+    println!("  refresh maintained views  {:>8.1} ms", refresh_s * 1e3);
+    let views = engine.maintained_views();
+    for v in &views {
+        println!("    {:<24} {:>8.1} ms", v.name, v.last_refresh_ms);
+    }
+    serde_json::json!({
+        "orders": n,
+        "ingest_ms": ingest_s * 1e3,
+        "refresh_ms": refresh_s * 1e3,
+        "views": views,
+    })
+}
+
+/// Writes the view's result, as a reader gets it, to `<dir>/<view>.parquet`.
+fn write_result(runtime: &Runtime, engine: &Arc<Engine>, view: &str, dir: &Path) {
+    let path = dir.join(format!("{view}.parquet"));
+    runtime.block_on(async {
+        engine
+            .query(&format!("SELECT * FROM {view}"))
+            .await
+            .unwrap()
+            .write_parquet(
+                path.to_str().expect("a UTF-8 export path"),
+                DataFrameWriteOptions::new().with_single_file_output(true),
+                None,
+            )
+            .await
+            .unwrap()
+    });
+}
+
+/// Runs `benches/duckdb/views.py` on the export, unless `DUCKDB=0` or
+/// Python lacks `duckdb`.
+fn compare_with_duckdb(export: &Path) {
+    if std::env::var("DUCKDB").is_ok_and(|v| v == "0") {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb/views.py");
+    let has_duckdb = std::process::Command::new("python3")
+        .args(["-c", "import duckdb, pyarrow"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_duckdb {
+        println!(
+            "\nDuckDB side: `pip install duckdb pyarrow`, then python3 {} --export {}",
+            script.display(),
+            export.display()
+        );
+        return;
+    }
+    println!();
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("--export")
+        .arg(export)
+        .status()
+        .unwrap();
+    if !status.success() {
+        println!("views.py: {status}");
+    }
 }
 
 /// Writes `<dir>/<table>.parquet` for every table and generated view of
@@ -218,8 +399,11 @@ struct Timing {
     runs_ms: Vec<f64>,
     median_ms: f64,
     /// The first run also builds the engine's cached derived tables
-    /// (order_identifiers and the like), so it is kept apart.
+    /// (order_identifiers and the like), and a maintained view's rows, so
+    /// it is kept apart.
     first_ms: f64,
+    /// The median of the runs after the first.
+    median_after_first_ms: f64,
     rows: usize,
 }
 
@@ -230,14 +414,22 @@ fn time_view(
     engine: &Arc<Engine>,
     view: &str,
     runs: usize,
+    recompute: bool,
 ) -> Result<Timing, String> {
     let sql = format!("SELECT * FROM {view}");
+    let options = SessionOptions {
+        recompute,
+        ..SessionOptions::default()
+    };
     let mut runs_ms = Vec::with_capacity(runs);
     let mut rows = 0;
     for _ in 0..runs {
         let (batches, s) = timed(|| {
             runtime.block_on(async {
-                let df = engine.query(&sql).await.map_err(|e| e.to_string())?;
+                let df = engine
+                    .query_with(&sql, options)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 df.collect().await.map_err(|e| e.to_string())
             })
         });
@@ -246,9 +438,12 @@ fn time_view(
         runs_ms.push(s * 1e3);
     }
     let first_ms = runs_ms[0];
+    let mut after_first = runs_ms[1.min(runs_ms.len() - 1)..].to_vec();
+    after_first.sort_by(f64::total_cmp);
     runs_ms.sort_by(f64::total_cmp);
     Ok(Timing {
         median_ms: quantile(&runs_ms, 0.5),
+        median_after_first_ms: quantile(&after_first, 0.5),
         runs_ms,
         first_ms,
         rows,

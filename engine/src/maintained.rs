@@ -2,7 +2,11 @@
 //! whose header says `-- Maintained by: <key columns>`) is kept
 //! materialized. A commit is not recomputed whole: the keys it touched are,
 //! by the view's own SQL restricted to those keys, and their rows are
-//! replaced. Reads scan the current rows.
+//! replaced: while the refresh's query runs, every table that has the
+//! key's columns yields only the touched keys' rows (see [`Restriction`]),
+//! so a maintained view's key must be one its rows depend on alone: the
+//! rows of a key are computed from the input rows of that key and from
+//! tables without the key's columns. Reads scan the current rows.
 //!
 //! The keys a commit touches, for a view keyed by `K`, come from each table
 //! the view reads (through other views too):
@@ -33,24 +37,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
+use datafusion::common::DataFusionError;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, ScalarValue};
 use datafusion::datasource::{ViewTable, source_as_provider};
 use datafusion::error::Result;
-use datafusion::logical_expr::{Expr, LogicalPlan, col, lit};
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::collect;
 use datafusion::prelude::SessionContext;
 
 use crate::Engine;
 
 mod materialized;
+mod restriction;
 mod table;
 
 use materialized::{KeyRows, KeySet, Materialized};
+pub(crate) use restriction::Restriction;
 use table::MaintainedTable;
 
 /// Touched keys beyond which a view is rebuilt whole rather than
@@ -422,11 +428,18 @@ impl MaintainedView {
         Ok(())
     }
 
-    /// The view's rows computed by its SQL, filtered by `filters`.
-    async fn compute(&self, engine: &Arc<Engine>, filters: &[Expr]) -> Result<Vec<RecordBatch>> {
-        let ctx = engine.session().map_err(external)?;
-        let state = ctx.state();
-        let plan = self.view.scan(&state, None, filters, None).await?;
+    /// The view's rows computed by its SQL, from the rows of the touched
+    /// keys alone when `restriction` is given.
+    async fn compute(
+        &self,
+        engine: &Arc<Engine>,
+        restriction: Option<Restriction>,
+    ) -> Result<Vec<RecordBatch>> {
+        let mut state = engine.session().map_err(external)?.state();
+        if let Some(restriction) = restriction {
+            state.config_mut().set_extension(Arc::new(restriction));
+        }
+        let plan = self.view.scan(&state, None, &[], None).await?;
         collect(plan, state.task_ctx()).await
     }
 
@@ -440,7 +453,7 @@ impl MaintainedView {
     }
 
     async fn build(&self, engine: &Arc<Engine>) -> Result<()> {
-        let rows = self.compute(engine, &[]).await?;
+        let rows = self.compute(engine, None).await?;
         let built = Materialized::new(self.schema.clone(), self.key_rows()?, &rows)?;
         *self.rows.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
         *lock(&self.built_at) = Some(Instant::now());
@@ -468,8 +481,7 @@ impl MaintainedView {
         if has_null || (touched.len() > MOST_KEYS_RESTRICTED && touched.len() > rows / 4) {
             return self.build(engine).await;
         }
-        let filters = self.restriction(&keys)?;
-        let fresh = self.compute(engine, &filters).await?;
+        let fresh = self.compute(engine, Some(Restriction::new(keys))).await?;
         let fresh = fresh
             .iter()
             .map(|b| only_keys(&key_rows, &touched, b))
@@ -484,28 +496,6 @@ impl MaintainedView {
         }
         lock(&self.counts).1 += 1;
         Ok(())
-    }
-
-    /// `key IN (..)` per key column: a superset of the touched keys' rows
-    /// (exactly them for a one-column key) that the planner pushes into the
-    /// view.
-    fn restriction(&self, keys: &RecordBatch) -> Result<Vec<Expr>> {
-        self.key
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let column: &ArrayRef = keys.column(i);
-                let mut seen = HashSet::new();
-                let mut values = Vec::new();
-                for row in 0..column.len() {
-                    let v = ScalarValue::try_from_array(column, row)?;
-                    if seen.insert(v.clone()) {
-                        values.push(lit(v));
-                    }
-                }
-                Ok(col(k).in_list(values, false))
-            })
-            .collect()
     }
 
     fn snapshot(&self) -> Option<Arc<Vec<RecordBatch>>> {

@@ -13,6 +13,8 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::maintained::Restriction;
+
 /// Rows per slice a scan hands to a partition.
 const SCAN_SLICE_ROWS: usize = 65_536;
 
@@ -127,10 +129,14 @@ impl TableProvider for SnapshotTable {
                 .find_map(|f| equality_literal(f, "order_id"))?;
             Some((lookup, channel, order_id))
         });
-        let batches = match key {
+        let mut batches = match key {
             Some((lookup, channel, order_id)) => lookup(channel, order_id)?,
             None => (self.rows)(state)?,
         };
+        // A maintained view's refresh reads the touched keys' rows alone.
+        if let Some(restriction) = state.config().get_extension::<Restriction>() {
+            batches = restriction.apply(&self.schema, batches)?;
+        }
         scan_batches(state, &self.schema, &batches, projection)
     }
 }

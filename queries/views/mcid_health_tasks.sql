@@ -7,7 +7,8 @@
 --   used on most orders (ties go to the more recent); the primary phone
 --   is probably out of date.
 -- * email_bounced / email_disabled: the latest status (at or before
---   report_config.now) of one of the customer's emails.
+--   report_config.now) of one of the customer's emails; of two statuses
+--   at the same time, sent together, bounced wins over disabled over ok.
 -- * masked_phone_only: no phone, email or unionID that links, only
 --   masked phones (138****5678): the customer cannot be reached.
 CREATE VIEW mcid_health_tasks AS
@@ -33,7 +34,7 @@ WITH phones AS (
     SELECT email, status, at
     FROM (SELECT normalize_email(s.email) AS email, s.status, s.at,
                  row_number() OVER (PARTITION BY normalize_email(s.email)
-                                    ORDER BY s.at DESC, s.arrived_at DESC) AS recency
+                                    ORDER BY s.at DESC, s.arrived_at DESC, s.status) AS recency
           FROM email_status s
           CROSS JOIN report_config c
           WHERE s.at <= c.now)

@@ -347,6 +347,8 @@ async fn serve(
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Maintained views follow commits within about this long.
+    engine.spawn_view_refresher(Duration::from_millis(250));
     let config = engine.config().clone();
     let mut background = vec![tokio::spawn(checkpoint_periodically(
         engine.clone(),

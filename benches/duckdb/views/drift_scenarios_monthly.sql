@@ -90,14 +90,14 @@ WITH events AS (
           FROM system_owners)
     WHERE arrival_rank = 1
 ), scenarios AS (
-    SELECT to_char(started_at, '%Y-%m') AS month,
+    SELECT to_char(business_time(started_at), '%Y-%m') AS month,
            ahead || ':' || ahead_status || ' vs ' || behind || ':' || behind_status AS scenario,
            behind,
            count(DISTINCT channel || ':' || order_id) AS orders,
            avg(CASE WHEN repaired_at IS NOT NULL THEN lasted_seconds / 60.0 END) AS avg_repair_minutes,
            sum(CASE WHEN repaired_at IS NULL THEN 1 ELSE 0 END) AS unrepaired
     FROM drifts
-    GROUP BY to_char(started_at, '%Y-%m'), ahead, ahead_status, behind, behind_status
+    GROUP BY to_char(business_time(started_at), '%Y-%m'), ahead, ahead_status, behind, behind_status
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY month ORDER BY orders DESC, scenario) AS rank
     FROM scenarios

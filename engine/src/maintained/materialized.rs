@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch};
+use datafusion::arrow::array::{ArrayData, ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{RowConverter, Rows, SortField};
@@ -108,14 +108,17 @@ impl Materialized {
         self.rows
     }
 
-    /// Bytes held by the rows and the index.
+    /// Bytes held by the rows and the index. Segments are slices that can
+    /// share buffers, so each buffer counts once.
     pub(crate) fn memory(&self) -> usize {
-        let rows: usize = self
-            .segments
-            .values()
-            .map(RecordBatch::get_array_memory_size)
-            .sum();
-        rows + self.index.capacity() * (8 + std::mem::size_of::<SmallVec<[u32; 2]>>())
+        let mut seen = HashSet::new();
+        let mut bytes = 0;
+        for batch in self.segments.values() {
+            for column in batch.columns() {
+                bytes += buffers_bytes(&column.to_data(), &mut seen);
+            }
+        }
+        bytes + self.index.capacity() * (8 + std::mem::size_of::<SmallVec<[u32; 2]>>())
     }
 
     /// Replaces every row whose key is in `touched` by `fresh` (rows whose
@@ -211,5 +214,116 @@ impl Materialized {
 
     fn publish(&mut self) {
         self.snapshot = Arc::new(self.segments.values().cloned().collect());
+    }
+}
+
+/// Bytes of the buffers of `data` and its children not yet in `seen`.
+fn buffers_bytes(data: &ArrayData, seen: &mut HashSet<usize>) -> usize {
+    let mut bytes = 0;
+    let nulls = data.nulls().map(|n| n.inner().inner());
+    for buffer in data.buffers().iter().chain(nulls) {
+        if seen.insert(buffer.data_ptr().as_ptr() as usize) {
+            bytes += buffer.capacity();
+        }
+    }
+    bytes
+        + data
+            .child_data()
+            .iter()
+            .map(|c| buffers_bytes(c, seen))
+            .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use datafusion::arrow::array::{AsArray, Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+
+    use super::*;
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("key", DataType::Utf8, false),
+            Field::new("value", DataType::Int64, false),
+        ]))
+    }
+
+    fn batch(rows: &[(String, i64)]) -> RecordBatch {
+        let keys: StringArray = rows.iter().map(|(k, _)| Some(k.as_str())).collect();
+        let values: Int64Array = rows.iter().map(|(_, v)| Some(*v)).collect();
+        RecordBatch::try_new(schema(), vec![Arc::new(keys), Arc::new(values)]).unwrap()
+    }
+
+    fn contents(m: &Materialized) -> Vec<(String, i64)> {
+        let mut rows = Vec::new();
+        for b in m.snapshot().iter() {
+            let keys = b.column(0).as_string::<i32>();
+            let values = b.column(1).as_primitive::<Int64Type>();
+            for r in 0..b.num_rows() {
+                rows.push((keys.value(r).to_string(), values.value(r)));
+            }
+        }
+        rows.sort();
+        rows
+    }
+
+    /// Replacing keys round after round (small segments pile up and are
+    /// merged) leaves exactly the rows a plain map of key to rows holds.
+    #[test]
+    fn replacing_keys_matches_a_map_of_rows() {
+        let mut model: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        let mut rows = Vec::new();
+        for i in 0..20_000i64 {
+            let key = format!("k{}", i % 7_000);
+            model.entry(key.clone()).or_default().push(i);
+            rows.push((key, i));
+        }
+        let key = KeyRows::new(&schema(), vec![0]).unwrap();
+        let mut m = Materialized::new(schema(), key, &[batch(&rows)]).unwrap();
+        let mut seed = 7u64;
+        for round in 0..200i64 {
+            // Each touched key gets 0 to 2 rows back; a key touched twice
+            // in a round keeps its last rows.
+            let mut round_rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+            for _ in 0..(1 + round % 40) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = format!("k{}", (seed >> 33) % 7_500);
+                let n = (seed >> 20) % 3;
+                round_rows.insert(k, (0..n as i64).map(|j| round * 10 + j).collect());
+            }
+            let touched: Vec<(String, i64)> = round_rows.keys().map(|k| (k.clone(), 0)).collect();
+            let fresh: Vec<(String, i64)> = round_rows
+                .iter()
+                .flat_map(|(k, vs)| vs.iter().map(move |&v| (k.clone(), v)))
+                .collect();
+            model.extend(round_rows);
+            let set = KeyRows::set(&m.key.of(&batch(&touched)).unwrap());
+            m.replace(&set, &[batch(&fresh)]).unwrap();
+        }
+        let mut expected: Vec<(String, i64)> = model
+            .into_iter()
+            .flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v)))
+            .collect();
+        expected.sort();
+        let got = contents(&m);
+        if got != expected {
+            let missing: Vec<_> = expected
+                .iter()
+                .filter(|r| !got.contains(r))
+                .take(5)
+                .collect();
+            let extra: Vec<_> = got
+                .iter()
+                .filter(|r| !expected.contains(r))
+                .take(5)
+                .collect();
+            panic!("missing {missing:?}, extra {extra:?}");
+        }
+        assert_eq!(m.rows(), expected.len());
+        assert!(m.segments.len() < 200, "{} segments", m.segments.len());
     }
 }

@@ -11,7 +11,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::{Maintained, MaintainedView, ViewReads};
+use super::{Maintained, MaintainedView, Restriction, ViewReads};
 use crate::provider::scan_batches;
 
 pub(super) struct MaintainedTable {
@@ -76,7 +76,10 @@ impl TableProvider for MaintainedTable {
             .ok_or_else(|| DataFusionError::Execution("the engine has been closed".into()))?;
         let engine = maintained.engine()?;
         self.view.bring_up_to_date(&engine, &maintained).await?;
-        let rows = self.view.snapshot().unwrap_or_default();
+        let mut rows = self.view.snapshot().unwrap_or_default().to_vec();
+        if let Some(restriction) = state.config().get_extension::<Restriction>() {
+            rows = restriction.apply(&self.view.schema, rows)?;
+        }
         scan_batches(state, &self.view.schema, &rows, projection)
     }
 }
