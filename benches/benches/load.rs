@@ -1,8 +1,11 @@
 //! Sustained-load benchmark of the real server: concurrent HTTP clients
-//! ingest generated orders at a target rate while another client runs
+//! ingest generated orders at a target rate, with a status event and a
+//! refund for the last order of each request, while another client runs
 //! analytic queries; reports sustained orders/s, ingest latency, freshness
-//! (from a 2xx to the order being visible in `SELECT ... FROM orders`),
-//! query latency, refusals (503) and the server's peak memory.
+//! (from a 2xx to the order being visible in `SELECT ... FROM orders`, and
+//! to the status event and the refund being visible in the maintained
+//! views `status_consistency` and `refund_paths`), query latency, refusals
+//! (503) and the server's peak memory.
 //!
 //! Build the server first, then run:
 //! ```sh
@@ -127,14 +130,25 @@ fn request_bodies(orders: usize, batch: usize) -> (String, Vec<(String, String, 
 struct Samples {
     ingest_ms: Vec<f64>,
     fresh_ms: Vec<f64>,
+    event_ms: Vec<f64>,
+    view_fresh_ms: Vec<f64>,
     query_ms: Vec<f64>,
     orders: usize,
     refused: usize,
 }
 
 async fn post_orders(client: &reqwest::Client, base: &str, csv: &str) -> reqwest::Response {
+    post_csv(client, base, "orders", csv).await
+}
+
+async fn post_csv(
+    client: &reqwest::Client,
+    base: &str,
+    table: &str,
+    csv: &str,
+) -> reqwest::Response {
     client
-        .post(format!("{base}/v1/ingest/orders"))
+        .post(format!("{base}/v1/ingest/{table}"))
         .header("content-type", "text/csv")
         .body(csv.to_string())
         .send()
@@ -194,22 +208,79 @@ async fn ingest_client(
                 s.orders += rows;
             }
             // Freshness is probed beside the client, which goes on sending.
-            let (client, base, samples) = (client.clone(), base.clone(), samples.clone());
             let lookup = format!(
                 "select mcid from orders where channel = '{channel}' and order_id = '{order_id}'"
             );
-            tokio::spawn(async move {
-                while sql(&client, &base, lookup.clone())
-                    .await
-                    .as_array()
-                    .is_none_or(|a| a.is_empty())
-                {}
-                let fresh_ms = acked.elapsed().as_secs_f64() * 1e3;
-                samples.lock().unwrap().fresh_ms.push(fresh_ms);
-            });
+            tokio::spawn(probe(
+                client.clone(),
+                base.clone(),
+                lookup,
+                acked,
+                samples.clone(),
+                |s| &mut s.fresh_ms,
+            ));
+            // A status event and a refund for the same order, each probed
+            // in the maintained view that shows it.
+            let status = format!(
+                "channel,order_id,system,status_code,updated_at\n{channel},{order_id},crm,signed,2026-06-30T00:00:00Z\n"
+            );
+            let refund = format!(
+                "refund_id,channel,order_id,requested_at\nR-{order_id},{channel},{order_id},2026-06-30T00:00:00Z\n"
+            );
+            for (table, csv, lookup) in [
+                (
+                    "status_events",
+                    status,
+                    format!(
+                        "select crm_status from status_consistency where channel = '{channel}' and order_id = '{order_id}'"
+                    ),
+                ),
+                (
+                    "refunds",
+                    refund,
+                    format!("select refund_id from refund_paths where refund_id = 'R-{order_id}'"),
+                ),
+            ] {
+                let sent = Instant::now();
+                let r = post_csv(&client, &base, table, &csv).await;
+                assert!(r.status().is_success(), "{table} failed: {}", r.status());
+                let acked = Instant::now();
+                samples
+                    .lock()
+                    .unwrap()
+                    .event_ms
+                    .push((acked - sent).as_secs_f64() * 1e3);
+                tokio::spawn(probe(
+                    client.clone(),
+                    base.clone(),
+                    lookup,
+                    acked,
+                    samples.clone(),
+                    |s| &mut s.view_fresh_ms,
+                ));
+            }
             break;
         }
     }
+}
+
+/// Polls `lookup` until it returns a row, then records the time since
+/// `acked` in the samples `into` picks.
+async fn probe(
+    client: reqwest::Client,
+    base: String,
+    lookup: String,
+    acked: Instant,
+    samples: Arc<Mutex<Samples>>,
+    into: fn(&mut Samples) -> &mut Vec<f64>,
+) {
+    while sql(&client, &base, lookup.clone())
+        .await
+        .as_array()
+        .is_none_or(|a| a.is_empty())
+    {}
+    let ms = acked.elapsed().as_secs_f64() * 1e3;
+    into(&mut samples.lock().unwrap()).push(ms);
 }
 
 /// Analytic queries, one after another, while the load runs.
@@ -328,6 +399,8 @@ async fn main() {
     );
     summary("ingest latency (2xx)", &mut s.ingest_ms);
     summary("freshness (2xx to visible)", &mut s.fresh_ms);
+    summary("event ingest latency (2xx)", &mut s.event_ms);
+    summary("maintained view freshness", &mut s.view_fresh_ms);
     summary("analytic query latency", &mut s.query_ms);
     println!("refused (503)                {}", s.refused);
     println!(

@@ -289,6 +289,7 @@ fn apply_increment(
             .ingest("refund_events", Format::Csv, "increment", events.into())
             .unwrap();
     });
+    let before = engine.maintained_views();
     let ((), refresh_s) = timed(|| runtime.block_on(engine.refresh_views()).unwrap());
     println!(
         "\nincrement: {n} orders, {n} status events, {} refund events",
@@ -297,8 +298,20 @@ fn apply_increment(
     println!("  ingest                    {:>8.1} ms", ingest_s * 1e3);
     println!("  refresh maintained views  {:>8.1} ms", refresh_s * 1e3);
     let views = engine.maintained_views();
-    for v in &views {
-        println!("    {:<24} {:>8.1} ms", v.name, v.last_refresh_ms);
+    for (v, was) in views.iter().zip(&before) {
+        let how = if v.builds > was.builds {
+            "rebuilt whole"
+        } else if v.updates > was.updates {
+            "by key"
+        } else {
+            "untouched"
+        };
+        let ms = if how == "untouched" {
+            String::new()
+        } else {
+            format!("{:.1} ms", v.last_refresh_ms)
+        };
+        println!("    {:<26} {ms:>10}  {how}", v.name);
     }
     serde_json::json!({
         "orders": n,

@@ -498,6 +498,27 @@ impl MaintainedView {
         Ok(())
     }
 
+    /// The current rows of one key, given as a value per key column; `None`
+    /// until the view is built.
+    fn lookup(&self, key: &[&str]) -> Result<Option<Vec<RecordBatch>>> {
+        let columns = self
+            .key
+            .iter()
+            .zip(key)
+            .map(|(k, v)| {
+                let value = datafusion::arrow::array::StringArray::from(vec![*v]);
+                let field = self.schema.field_with_name(k)?;
+                Ok(cast(&value, field.data_type())?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.rows
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|rows| rows.lookup(&columns))
+            .transpose()
+    }
+
     fn snapshot(&self) -> Option<Arc<Vec<RecordBatch>>> {
         self.rows
             .read()
@@ -518,10 +539,10 @@ fn only_keys(key: &KeyRows, touched: &KeySet, batch: &RecordBatch) -> Result<Rec
 }
 
 impl Engine {
-    /// Applies every change committed so far to every maintained view, and
-    /// rebuilds those whose age is due.
+    /// Applies every change committed so far to every maintained view (the
+    /// background refresher also rebuilds those whose age is due).
     pub async fn refresh_views(self: &Arc<Self>) -> crate::Result<()> {
-        Ok(self.maintained.refresh(self, true).await?)
+        Ok(self.maintained.refresh(self, false).await?)
     }
 
     /// Keeps the maintained views up to date in the background, on the

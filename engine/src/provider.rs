@@ -50,7 +50,7 @@ impl SnapshotTable {
 
 /// The literal a filter `column = 'literal'` (either way round) compares
 /// `column` with.
-fn equality_literal<'a>(filter: &'a Expr, column: &str) -> Option<&'a str> {
+pub(crate) fn equality_literal<'a>(filter: &'a Expr, column: &str) -> Option<&'a str> {
     let Expr::BinaryExpr(b) = filter else {
         return None;
     };

@@ -29,6 +29,16 @@ const SMALL_SEGMENTS_MERGED: usize = 32;
 /// The key bytes of rows to replace, as [`KeyRows::set`] builds them.
 pub(crate) type KeySet = HashSet<Box<[u8]>>;
 
+/// The index's hash of a key's bytes. Unit tests keep 64 values, so that
+/// keys collide all the time there.
+fn key_hash(key: &[u8]) -> u64 {
+    if cfg!(test) {
+        xxh3_64(key) % 64
+    } else {
+        xxh3_64(key)
+    }
+}
+
 /// Turns a view's key columns into comparable bytes.
 pub(crate) struct KeyRows {
     columns: Vec<usize>,
@@ -121,42 +131,75 @@ impl Materialized {
         bytes + self.index.capacity() * (8 + std::mem::size_of::<SmallVec<[u32; 2]>>())
     }
 
+    /// The rows of the keys given as key columns, found through the index.
+    pub(crate) fn lookup(&self, keys: &[ArrayRef]) -> Result<Vec<RecordBatch>> {
+        let wanted = KeyRows::set(&self.key.keys(keys)?);
+        let mut ids: Vec<u32> = wanted
+            .iter()
+            .filter_map(|k| self.index.get(&key_hash(k)))
+            .flatten()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.iter()
+            .filter_map(|id| self.segments.get(id))
+            .map(|segment| {
+                let keep: BooleanArray = self
+                    .key
+                    .of(segment)?
+                    .iter()
+                    .map(|k| Some(wanted.contains(k.as_ref())))
+                    .collect();
+                Ok(filter_record_batch(segment, &keep)?)
+            })
+            .filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0))
+            .collect()
+    }
+
     /// Replaces every row whose key is in `touched` by `fresh` (rows whose
     /// keys are all in `touched`).
     pub(crate) fn replace(&mut self, touched: &KeySet, fresh: &[RecordBatch]) -> Result<()> {
-        let mut affected: Vec<u32> = touched
-            .iter()
-            .filter_map(|k| self.index.remove(&xxh3_64(k)))
+        let hashes: FxHashMap<u64, ()> = touched.iter().map(|k| (key_hash(k), ())).collect();
+        let mut affected: Vec<u32> = hashes
+            .keys()
+            .filter_map(|h| self.index.remove(h))
             .flatten()
             .collect();
         affected.sort_unstable();
         affected.dedup();
-        let mut kept = Vec::new();
         for id in affected {
-            let Some(batch) = self.segments.remove(&id) else {
+            let Some(batch) = self.segments.get(&id) else {
                 continue;
             };
-            self.rows -= batch.num_rows();
-            let keys = self.key.of(&batch)?;
-            let keep: BooleanArray = keys
-                .iter()
-                .map(|k| Some(!touched.contains(k.as_ref())))
-                .collect();
-            // Rows of untouched keys that share a hash with a touched key
-            // lost their index entry above; they are re-indexed with the
-            // segment that now holds them.
-            for (k, keep) in keys.iter().zip(keep.values().iter()) {
-                if keep {
-                    let ids = self.index.entry(xxh3_64(k.as_ref())).or_default();
-                    ids.retain(|i| *i != id);
+            let keys = self.key.of(batch)?;
+            let mut keep = Vec::with_capacity(batch.num_rows());
+            for k in keys.iter() {
+                let k = k.as_ref();
+                let kept = !touched.contains(k);
+                // A kept row whose key shares a hash with a touched key lost
+                // its index entry above: it gets it back.
+                if kept {
+                    let h = key_hash(k);
+                    if hashes.contains_key(&h) {
+                        let ids = self.index.entry(h).or_default();
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
                 }
+                keep.push(kept);
             }
-            let rest = filter_record_batch(&batch, &keep)?;
-            if rest.num_rows() > 0 {
-                kept.push(rest);
+            // The segment keeps its id, so the index entries of its other
+            // keys stay right.
+            let rest = filter_record_batch(batch, &BooleanArray::from(keep))?;
+            self.rows -= batch.num_rows() - rest.num_rows();
+            if rest.num_rows() == 0 {
+                self.segments.remove(&id);
+            } else {
+                self.segments.insert(id, rest);
             }
         }
-        self.add(&kept)?;
         self.add(fresh)?;
         self.merge_small()?;
         self.publish();
@@ -175,7 +218,7 @@ impl Materialized {
             let id = self.next_id;
             self.next_id += 1;
             for k in self.key.of(&segment)?.iter() {
-                let ids = self.index.entry(xxh3_64(k.as_ref())).or_default();
+                let ids = self.index.entry(key_hash(k.as_ref())).or_default();
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
@@ -202,7 +245,7 @@ impl Materialized {
             let batch = self.segments.remove(id).expect("listed above");
             self.rows -= batch.num_rows();
             for k in self.key.of(&batch)?.iter() {
-                if let Some(ids) = self.index.get_mut(&xxh3_64(k.as_ref())) {
+                if let Some(ids) = self.index.get_mut(&key_hash(k.as_ref())) {
                     ids.retain(|i| i != id);
                 }
             }

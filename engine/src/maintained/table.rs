@@ -12,7 +12,7 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::{Maintained, MaintainedView, Restriction, ViewReads};
-use crate::provider::scan_batches;
+use crate::provider::{equality_literal, scan_batches};
 
 pub(super) struct MaintainedTable {
     view: Arc<MaintainedView>,
@@ -76,7 +76,21 @@ impl TableProvider for MaintainedTable {
             .ok_or_else(|| DataFusionError::Execution("the engine has been closed".into()))?;
         let engine = maintained.engine()?;
         self.view.bring_up_to_date(&engine, &maintained).await?;
-        let mut rows = self.view.snapshot().unwrap_or_default().to_vec();
+        // `key = 'value'` for every key column: the key's rows alone.
+        let key: Option<Vec<&str>> = self
+            .view
+            .key
+            .iter()
+            .map(|k| filters.iter().find_map(|f| equality_literal(f, k)))
+            .collect();
+        let found = match key {
+            Some(key) => self.view.lookup(&key)?,
+            None => None,
+        };
+        let mut rows = match found {
+            Some(rows) => rows,
+            None => self.view.snapshot().unwrap_or_default().to_vec(),
+        };
         if let Some(restriction) = state.config().get_extension::<Restriction>() {
             rows = restriction.apply(&self.view.schema, rows)?;
         }
