@@ -1,6 +1,7 @@
 //! Sustained-load benchmark of the real server: concurrent HTTP clients
 //! ingest generated orders at a target rate, with a status event and a
-//! refund for the last order of each request, while another client runs
+//! refund for the last order of each request (every tenth request's
+//! probed), while another client runs
 //! analytic queries; reports sustained orders/s, ingest latency, freshness
 //! (from a 2xx to the order being visible in `SELECT ... FROM orders`, and
 //! to the status event and the refund being visible in the maintained
@@ -61,7 +62,10 @@ fn start_server(data: &std::path::Path) -> (Child, String, Arc<AtomicUsize>) {
             "--flight-listen",
             "off",
         ])
-        .env("RUST_LOG", "info")
+        .env(
+            "RUST_LOG",
+            std::env::var("SERVER_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -87,6 +91,15 @@ fn start_server(data: &std::path::Path) -> (Child, String, Arc<AtomicUsize>) {
         for line in lines.map_while(|l| l.ok()) {
             if line.contains("checkpoint written") {
                 counted.fetch_add(1, Ordering::SeqCst);
+            }
+            if let Ok(path) = std::env::var("SERVER_LOG_FILE") {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap();
+                let _ = writeln!(f, "{line}");
             }
         }
     });
@@ -215,70 +228,107 @@ async fn ingest_client(
                 client.clone(),
                 base.clone(),
                 lookup,
-                acked,
+                Duration::ZERO,
                 samples.clone(),
+                acked,
                 |s| &mut s.fresh_ms,
             ));
-            // A status event and a refund for the same order, each probed
-            // in the maintained view that shows it.
-            let status = format!(
-                "channel,order_id,system,status_code,updated_at\n{channel},{order_id},crm,signed,2026-06-30T00:00:00Z\n"
-            );
-            let refund = format!(
-                "refund_id,channel,order_id,requested_at\nR-{order_id},{channel},{order_id},2026-06-30T00:00:00Z\n"
-            );
-            for (table, csv, lookup) in [
-                (
-                    "status_events",
-                    status,
-                    format!(
-                        "select crm_status from status_consistency where channel = '{channel}' and order_id = '{order_id}'"
-                    ),
-                ),
-                (
-                    "refunds",
-                    refund,
-                    format!("select refund_id from refund_paths where refund_id = 'R-{order_id}'"),
-                ),
-            ] {
-                let sent = Instant::now();
-                let r = post_csv(&client, &base, table, &csv).await;
-                assert!(r.status().is_success(), "{table} failed: {}", r.status());
-                let acked = Instant::now();
-                samples
-                    .lock()
-                    .unwrap()
-                    .event_ms
-                    .push((acked - sent).as_secs_f64() * 1e3);
-                tokio::spawn(probe(
-                    client.clone(),
-                    base.clone(),
-                    lookup,
-                    acked,
-                    samples.clone(),
-                    |s| &mut s.view_fresh_ms,
-                ));
-            }
+            // A status event and a refund for the same order, sent beside
+            // the client, so that the orders keep their schedule; every
+            // tenth request's are probed in the maintained views.
+            tokio::spawn(send_events(
+                client.clone(),
+                base.clone(),
+                channel.clone(),
+                order_id.clone(),
+                samples.clone(),
+                n % 10 == 0,
+            ));
             break;
         }
     }
 }
 
-/// Polls `lookup` until it returns a row, then records the time since
-/// `acked` in the samples `into` picks.
+/// Ingests a status event and a refund for one order, and probes each in
+/// the maintained view that shows it.
+async fn send_events(
+    client: reqwest::Client,
+    base: String,
+    channel: String,
+    order_id: String,
+    samples: Arc<Mutex<Samples>>,
+    probed: bool,
+) {
+    let status = format!(
+        "channel,order_id,system,status_code,updated_at\n{channel},{order_id},crm,signed,2026-06-30T00:00:00Z\n"
+    );
+    let refund = format!(
+        "refund_id,channel,order_id,requested_at\nR-{order_id},{channel},{order_id},2026-06-30T00:00:00Z\n"
+    );
+    for (table, csv, lookup) in [
+        (
+            "status_events",
+            status,
+            format!(
+                "select crm_status from status_consistency where channel = '{channel}' and order_id = '{order_id}'"
+            ),
+        ),
+        (
+            "refunds",
+            refund,
+            format!("select refund_id from refund_paths where refund_id = 'R-{order_id}'"),
+        ),
+    ] {
+        let (sent, acked) = loop {
+            let sent = Instant::now();
+            let r = post_csv(&client, &base, table, &csv).await;
+            if r.status() == 503 {
+                samples.lock().unwrap().refused += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            assert!(r.status().is_success(), "{table} failed: {}", r.status());
+            break (sent, Instant::now());
+        };
+        samples
+            .lock()
+            .unwrap()
+            .event_ms
+            .push((acked - sent).as_secs_f64() * 1e3);
+        if !probed {
+            continue;
+        }
+        // Polled as a dashboard or a connector would, every 20 ms.
+        tokio::spawn(probe(
+            client.clone(),
+            base.clone(),
+            lookup,
+            Duration::from_millis(20),
+            samples.clone(),
+            acked,
+            |s| &mut s.view_fresh_ms,
+        ));
+    }
+}
+
+/// Polls `lookup` every `poll` until it returns a row, then records the
+/// time since `acked` in the samples `into` picks.
 async fn probe(
     client: reqwest::Client,
     base: String,
     lookup: String,
-    acked: Instant,
+    poll: Duration,
     samples: Arc<Mutex<Samples>>,
+    acked: Instant,
     into: fn(&mut Samples) -> &mut Vec<f64>,
 ) {
     while sql(&client, &base, lookup.clone())
         .await
         .as_array()
         .is_none_or(|a| a.is_empty())
-    {}
+    {
+        tokio::time::sleep(poll).await;
+    }
     let ms = acked.elapsed().as_secs_f64() * 1e3;
     into(&mut samples.lock().unwrap()).push(ms);
 }

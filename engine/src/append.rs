@@ -5,16 +5,18 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt32Array};
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use datafusion::arrow::datatypes::{Field, SchemaRef};
 
 use crate::log::BatchLog;
+use crate::maintained::RowIndex;
 use crate::store::{IngestReport, content_hashes};
 use crate::table::{TableDef, timestamp_type};
 use crate::{Error, Result};
+use rustc_hash::FxHashSet;
 
 /// The stored schema of an append table: its contract columns and `arrived_at`.
 pub(crate) fn stored_schema(def: &TableDef) -> SchemaRef {
@@ -31,6 +33,9 @@ pub(crate) struct AppendTable {
     applied_seq: u64,
     batches: Vec<RecordBatch>,
     seen: HashSet<u64>,
+    /// Rows by key, for maintained views' refreshes: one index per set of
+    /// key columns asked for.
+    indexes: Mutex<Vec<RowIndex>>,
 }
 
 /// New rows checked against the stored ones, ready to log and apply.
@@ -57,6 +62,7 @@ impl AppendTable {
             applied_seq: 0,
             batches: Vec::new(),
             seen: HashSet::new(),
+            indexes: Mutex::default(),
         };
         let logged = table.log.read_all(&stored_schema(def))?;
         for (path, batch) in checkpointed
@@ -149,6 +155,17 @@ impl AppendTable {
     /// Every stored row.
     pub(crate) fn batches(&self) -> Vec<RecordBatch> {
         self.batches.clone()
+    }
+
+    /// The rows whose hash of the `columns` (see `key_hashes`) is in
+    /// `wanted`, found through an index of those columns.
+    pub(crate) fn rows_with(
+        &self,
+        columns: &[usize],
+        wanted: &FxHashSet<u64>,
+    ) -> datafusion::error::Result<Vec<RecordBatch>> {
+        let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        RowIndex::find(&mut indexes, columns).rows_with(&self.batches, wanted)
     }
 
     /// The rows stored after the first `seen`; moves `seen` to the end.

@@ -106,6 +106,8 @@ pub struct Engine {
     /// Commits of any table so far, for the maintained views.
     changes: AtomicU64,
     maintained: Arc<maintained::Maintained>,
+    /// `order_versions` by key, for maintained views' refreshes.
+    version_indexes: Mutex<Vec<maintained::RowIndex>>,
     derived: DerivedCache,
     hooks: Vec<SessionHook>,
 }
@@ -212,6 +214,7 @@ impl Engine {
             generation: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             maintained: Arc::default(),
+            version_indexes: Mutex::default(),
             derived: Mutex::new(HashMap::new()),
             hooks,
         });

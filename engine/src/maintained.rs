@@ -19,10 +19,9 @@
 //!
 //! A change the key cannot follow (a table without the key's columns,
 //! `shared_identifiers` or `mcid_aliases` after any change to the orders,
-//! a touched key that is NULL) rebuilds the view
-//! whole, as does a change touching more keys than are worth restricting
-//! to. Every maintained view is tested equal to its full recompute after
-//! random sequences of ingests (`engine/tests/maintained_views.rs`).
+//! a touched key that is NULL) rebuilds the view whole. Every maintained
+//! view is tested equal to its full recompute after random sequences of
+//! ingests (`queries/tests/maintained_views.rs`).
 //!
 //! A read first applies the changes committed before it, so it sees what a
 //! plain view would; [`Engine::spawn_view_refresher`] applies them in the
@@ -53,15 +52,13 @@ use crate::Engine;
 
 mod materialized;
 mod restriction;
+mod row_index;
 mod table;
 
 use materialized::{KeyRows, KeySet, Materialized};
 pub(crate) use restriction::Restriction;
+pub(crate) use row_index::RowIndex;
 use table::MaintainedTable;
-
-/// Touched keys beyond which a view is rebuilt whole rather than
-/// restricted to them (when they are also a quarter of its rows).
-const MOST_KEYS_RESTRICTED: usize = 50_000;
 
 /// Tables derived from orders: their changes are the orders' changes.
 const ORDER_TABLES: [&str; 3] = ["orders", "order_versions", "order_identifiers"];
@@ -414,17 +411,19 @@ impl MaintainedView {
         let _one = self.refreshing.lock().await;
         let pending = std::mem::take(&mut *lock(&self.pending));
         let started = Instant::now();
-        let done = match pending {
+        let (done, how) = match pending {
             Pending::Nothing => return Ok(()),
-            Pending::Whole => self.build(engine).await,
-            Pending::Keys(keys) => self.update(engine, keys).await,
+            Pending::Whole => (self.build(engine).await, "whole"),
+            Pending::Keys(keys) => (self.update(engine, keys).await, "by key"),
         };
         if let Err(e) = done {
             // Nothing is lost: the next read or refresh builds it whole.
             *lock(&self.pending) = Pending::Whole;
             return Err(e);
         }
-        lock(&self.counts).2 = started.elapsed().as_secs_f64() * 1e3;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        lock(&self.counts).2 = ms;
+        tracing::debug!(view = %self.name, how, ms, "maintained view refreshed");
         Ok(())
     }
 
@@ -466,21 +465,20 @@ impl MaintainedView {
             return Ok(());
         };
         let keys = concat_batches(&first.schema(), &keys)?;
-        let rows = self
+        let built = self
             .rows
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(Materialized::rows);
-        let Some(rows) = rows else {
-            return self.build(engine).await;
-        };
-        let has_null = keys.columns().iter().any(|c| c.null_count() > 0);
-        let key_rows = self.key_rows()?;
-        let touched = KeyRows::set(&key_rows.keys(keys.columns())?);
-        if has_null || (touched.len() > MOST_KEYS_RESTRICTED && touched.len() > rows / 4) {
+            .is_some();
+        if !built {
             return self.build(engine).await;
         }
+        // A NULL key matches no row by key: only a whole build finds its rows.
+        if keys.columns().iter().any(|c| c.null_count() > 0) {
+            return self.build(engine).await;
+        }
+        let key_rows = self.key_rows()?;
+        let touched = KeyRows::set(&key_rows.keys(keys.columns())?);
         let fresh = self.compute(engine, Some(Restriction::new(keys))).await?;
         let fresh = fresh
             .iter()
@@ -494,6 +492,7 @@ impl MaintainedView {
         {
             rows.replace(&touched, &fresh)?;
         }
+
         lock(&self.counts).1 += 1;
         Ok(())
     }
@@ -511,11 +510,20 @@ impl MaintainedView {
                 Ok(cast(&value, field.data_type())?)
             })
             .collect::<Result<Vec<_>>>()?;
+        self.lookup_keys(&columns)
+    }
+
+    /// The current rows of the keys given as key columns; `None` until the
+    /// view is built.
+    fn lookup_keys(
+        &self,
+        keys: &[datafusion::arrow::array::ArrayRef],
+    ) -> Result<Option<Vec<RecordBatch>>> {
         self.rows
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .map(|rows| rows.lookup(&columns))
+            .map(|rows| rows.lookup(keys))
             .transpose()
     }
 
@@ -546,8 +554,9 @@ impl Engine {
     }
 
     /// Keeps the maintained views up to date in the background, on the
-    /// current Tokio runtime: after each commit (at most every `pause`), and
-    /// every `pause` for views that age. Stops when the engine is dropped.
+    /// current Tokio runtime: after a commit, at most once every `pause`,
+    /// and every `pause` for views that age. Stops when the engine is
+    /// dropped.
     pub fn spawn_view_refresher(self: &Arc<Self>, pause: Duration) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
@@ -561,7 +570,7 @@ impl Engine {
                     tracing::warn!(error = %e, "refreshing maintained views");
                 }
                 drop(engine);
-                tokio::time::sleep(pause / 4).await;
+                tokio::time::sleep(pause).await;
             }
         });
     }

@@ -14,6 +14,7 @@ use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown, Tabl
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::maintained::Restriction;
+use rustc_hash::FxHashSet;
 
 /// Rows per slice a scan hands to a partition.
 const SCAN_SLICE_ROWS: usize = 65_536;
@@ -24,11 +25,17 @@ pub(crate) type Rows = Arc<dyn Fn(&dyn Session) -> Result<Vec<RecordBatch>> + Se
 /// Finds the rows with one `(channel, order_id)` without a scan.
 pub(crate) type KeyLookup = Arc<dyn Fn(&str, &str) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
+/// Finds the rows whose hash of some columns is wanted, without a scan
+/// (see [`Restriction::wanted`]).
+pub(crate) type IndexLookup =
+    Arc<dyn Fn(&[usize], &FxHashSet<u64>) -> Result<Vec<RecordBatch>> + Send + Sync>;
+
 /// A read-only table over a snapshot of engine state, taken at scan time.
 pub(crate) struct SnapshotTable {
     schema: SchemaRef,
     rows: Rows,
     lookup: Option<KeyLookup>,
+    indexed: Option<IndexLookup>,
 }
 
 impl SnapshotTable {
@@ -37,7 +44,15 @@ impl SnapshotTable {
             schema,
             rows,
             lookup: None,
+            indexed: None,
         }
+    }
+
+    /// A table whose refreshes of maintained views find the touched keys'
+    /// rows through an index.
+    pub(crate) fn with_index(mut self, indexed: IndexLookup) -> Self {
+        self.indexed = Some(indexed);
+        self
     }
 
     /// A table that answers `channel = '..' AND order_id = '..'` from an
@@ -129,14 +144,23 @@ impl TableProvider for SnapshotTable {
                 .find_map(|f| equality_literal(f, "order_id"))?;
             Some((lookup, channel, order_id))
         });
-        let mut batches = match key {
-            Some((lookup, channel, order_id)) => lookup(channel, order_id)?,
-            None => (self.rows)(state)?,
-        };
         // A maintained view's refresh reads the touched keys' rows alone.
-        if let Some(restriction) = state.config().get_extension::<Restriction>() {
-            batches = restriction.apply(&self.schema, batches)?;
-        }
+        let restriction = state.config().get_extension::<Restriction>();
+        let wanted = match (&restriction, &self.indexed) {
+            (Some(r), Some(_)) => r.wanted(&self.schema)?,
+            _ => None,
+        };
+        let batches = match (key, wanted, &self.indexed) {
+            (_, Some((columns, wanted)), Some(indexed)) => indexed(&columns, &wanted)?,
+            (Some((lookup, channel, order_id)), _, _) => lookup(channel, order_id)?,
+            _ => {
+                let batches = (self.rows)(state)?;
+                match restriction {
+                    Some(r) => r.apply(&self.schema, batches)?,
+                    None => batches,
+                }
+            }
+        };
         scan_batches(state, &self.schema, &batches, projection)
     }
 }

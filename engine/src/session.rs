@@ -203,6 +203,21 @@ impl Engine {
         ];
         for (name, schema, rows) in tables {
             let mut table = SnapshotTable::new(schema, rows);
+            if name == "order_versions" {
+                // Append-only, like the input tables.
+                let engine = Arc::downgrade(self);
+                table = table.with_index(Arc::new(move |columns, wanted| {
+                    let engine = engine.upgrade().ok_or_else(|| {
+                        DataFusionError::Execution("the engine has been closed".into())
+                    })?;
+                    let versions = engine.read().version_batches();
+                    let mut indexes = engine
+                        .version_indexes
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    maintained::RowIndex::find(&mut indexes, columns).rows_with(&versions, wanted)
+                }));
+            }
             if name == "orders" {
                 let weak = weak.clone();
                 table = table.with_key_lookup(Arc::new(move |channel, order_id| {
@@ -247,10 +262,18 @@ impl Engine {
                     .unwrap_or_else(|e| e.into_inner())
                     .batches())
             });
-            ctx.register_table(
-                name,
-                shown(name, Arc::new(SnapshotTable::new(schema, rows)))?,
-            )?;
+            let engine = Arc::downgrade(self);
+            let indexed: provider::IndexLookup = Arc::new(move |columns, wanted| {
+                let engine = engine.upgrade().ok_or_else(|| {
+                    DataFusionError::Execution("the engine has been closed".into())
+                })?;
+                engine.inputs[name]
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .rows_with(columns, wanted)
+            });
+            let table = SnapshotTable::new(schema, rows).with_index(indexed);
+            ctx.register_table(name, shown(name, Arc::new(table))?)?;
         }
         let template = refund::refund_nodes_batch(&self.refund_template)?;
         let template_rows: Rows = Arc::new(move |_| Ok(vec![template.clone()]));

@@ -347,8 +347,9 @@ async fn serve(
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    // Maintained views follow commits within about this long.
-    engine.spawn_view_refresher(Duration::from_millis(250));
+    // Maintained views take in commits at most once a second in the
+    // background; a read takes in what is left before it answers.
+    engine.spawn_view_refresher(Duration::from_secs(1));
     let config = engine.config().clone();
     let mut background = vec![tokio::spawn(checkpoint_periodically(
         engine.clone(),

@@ -83,15 +83,22 @@ impl TableProvider for MaintainedTable {
             .iter()
             .map(|k| filters.iter().find_map(|f| equality_literal(f, k)))
             .collect();
-        let found = match key {
-            Some(key) => self.view.lookup(&key)?,
+        let restriction = state.config().get_extension::<Restriction>();
+        // A refresh restricted by this view's own key reads its keys' rows.
+        let restricted_keys = match &restriction {
+            Some(r) => r.keys_as(&self.view.key, &self.view.schema)?,
             None => None,
+        };
+        let found = match (key, restricted_keys) {
+            (Some(key), _) => self.view.lookup(&key)?,
+            (None, Some(keys)) => self.view.lookup_keys(&keys)?,
+            (None, None) => None,
         };
         let mut rows = match found {
             Some(rows) => rows,
             None => self.view.snapshot().unwrap_or_default().to_vec(),
         };
-        if let Some(restriction) = state.config().get_extension::<Restriction>() {
+        if let Some(restriction) = restriction {
             rows = restriction.apply(&self.view.schema, rows)?;
         }
         scan_batches(state, &self.view.schema, &rows, projection)
