@@ -53,9 +53,17 @@ PURE_SQL = Path(__file__).resolve().parent / "views"
 # as ' at ' is never rewritten.
 REWRITES = [
     (
+        r"\bto_char\(business_time\(",
+        "strftime(business_time(",
+        "DuckDB has no to_char; its strftime takes the same %-format, and a"
+        " business time (below) is a wall time it prints as it is",
+    ),
+    (
         r"\bto_char\(",
-        "strftime(",
-        "DuckDB has no to_char; its strftime takes the same %-format",
+        "to_char_utc(",
+        "to_char of an instant prints it in UTC; DuckDB's strftime prints an"
+        " instant in the session's zone, the business one (see main), so the"
+        " macro to_char_utc does strftime(timezone('UTC', ts), format)",
     ),
     (
         r"\barray_element\(",
@@ -206,9 +214,14 @@ def main():
     ordergraph = json.loads((args.export / "views.json").read_text())
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
-    # The views' months and days are UTC (as in DataFusion, whose
-    # timestamps here carry the UTC zone).
-    con.execute("SET TimeZone = 'UTC'")
+    # business_time(x) becomes timezone('Asia/Shanghai', x): a local wall
+    # time without zone. The views compare such values with instants
+    # (ordered_at >= date_trunc('day', business_time(now)) - 6 days), which
+    # DuckDB does by reading the wall time in the session's zone: so the
+    # session's zone is the business one, as ordergraph's business_time
+    # keeps the instant.
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    con.execute("CREATE MACRO to_char_utc(ts, format) AS strftime(timezone('UTC', ts), format)")
     con.create_function(
         "normalize_email",
         normalize_email,
