@@ -119,7 +119,8 @@ def translate(sql):
 
 
 def normalize_email(raw):
-    """Port of udfs/src/normalize_email.rs: trimmed, lower-cased; None if invalid.
+    """Port of udfs/src/normalize_email.rs: trimmed, lower-cased, without a
+    +tag, and for Gmail without the mailbox name's dots; None if invalid.
 
     Runs once a row (mcid_health_tasks calls it on email_status only, a
     table of a few thousand rows).
@@ -134,8 +135,16 @@ def normalize_email(raw):
         return None
     if not (_valid_local(local) and _valid_domain(domain)):
         return None
+    # A +tag sub-address reaches the same mailbox (RFC 5233).
+    mailbox, plus, _ = local.partition("+")
+    if plus and _valid_local(mailbox):
+        local = mailbox
     # Valid means ASCII, so this is Rust's to_ascii_lowercase.
-    return trimmed.lower()
+    local, domain = local.lower(), domain.lower()
+    # Gmail ignores dots in the mailbox name and answers at both domains.
+    if domain in ("gmail.com", "googlemail.com"):
+        return local.replace(".", "") + "@gmail.com"
+    return f"{local}@{domain}"
 
 
 def _valid_local(local):
