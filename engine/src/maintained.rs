@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{Array, RecordBatch};
-use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
+use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
 use datafusion::common::DataFusionError;
@@ -55,7 +55,7 @@ mod restriction;
 mod row_index;
 mod table;
 
-use materialized::{KeyRows, KeySet, Materialized};
+use materialized::{KeyRows, Materialized};
 pub(crate) use restriction::Restriction;
 pub(crate) use row_index::RowIndex;
 use table::MaintainedTable;
@@ -305,7 +305,10 @@ impl Maintained {
     }
 
     /// Brings every view up to date, and rebuilds those whose age is due.
+    /// A view that fails does not hold up the others; the first error is
+    /// returned.
     pub(crate) async fn refresh(&self, engine: &Arc<Engine>, ageing: bool) -> Result<()> {
+        let mut first_error = None;
         for view in self.views() {
             if ageing
                 && let Some(every) = view.ages
@@ -313,9 +316,11 @@ impl Maintained {
             {
                 *lock(&view.pending) = Pending::Whole;
             }
-            view.bring_up_to_date(engine, self).await?;
+            if let Err(e) = view.bring_up_to_date(engine, self).await {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     pub(crate) fn status(&self) -> Vec<MaintainedStatus> {
@@ -482,7 +487,7 @@ impl MaintainedView {
         let fresh = self.compute(engine, Some(Restriction::new(keys))).await?;
         let fresh = fresh
             .iter()
-            .map(|b| only_keys(&key_rows, &touched, b))
+            .map(|b| key_rows.only(&touched, b))
             .collect::<Result<Vec<_>>>()?;
         if let Some(rows) = self
             .rows
@@ -534,16 +539,6 @@ impl MaintainedView {
             .as_ref()
             .map(Materialized::snapshot)
     }
-}
-
-/// The rows of `batch` whose key is in `touched`.
-fn only_keys(key: &KeyRows, touched: &KeySet, batch: &RecordBatch) -> Result<RecordBatch> {
-    let keys = key.of(batch)?;
-    let keep: datafusion::arrow::array::BooleanArray = keys
-        .iter()
-        .map(|k| Some(touched.contains(k.as_ref())))
-        .collect();
-    Ok(filter_record_batch(batch, &keep)?)
 }
 
 impl Engine {

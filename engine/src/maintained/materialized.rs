@@ -73,6 +73,16 @@ impl KeyRows {
         Ok(self.converter.convert_columns(columns)?)
     }
 
+    /// The rows of `batch` whose key is in `keys`.
+    pub(crate) fn only(&self, keys: &KeySet, batch: &RecordBatch) -> Result<RecordBatch> {
+        let keep: BooleanArray = self
+            .of(batch)?
+            .iter()
+            .map(|k| Some(keys.contains(k.as_ref())))
+            .collect();
+        Ok(filter_record_batch(batch, &keep)?)
+    }
+
     /// The distinct keys of `rows`.
     pub(crate) fn set(rows: &Rows) -> KeySet {
         rows.iter().map(|r| r.as_ref().into()).collect()
@@ -144,15 +154,7 @@ impl Materialized {
         ids.dedup();
         ids.iter()
             .filter_map(|id| self.segments.get(id))
-            .map(|segment| {
-                let keep: BooleanArray = self
-                    .key
-                    .of(segment)?
-                    .iter()
-                    .map(|k| Some(wanted.contains(k.as_ref())))
-                    .collect();
-                Ok(filter_record_batch(segment, &keep)?)
-            })
+            .map(|segment| self.key.only(&wanted, segment))
             .filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0))
             .collect()
     }

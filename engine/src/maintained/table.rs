@@ -89,18 +89,23 @@ impl TableProvider for MaintainedTable {
             Some(r) => r.keys_as(&self.view.key, &self.view.schema)?,
             None => None,
         };
-        let found = match (key, restricted_keys) {
-            (Some(key), _) => self.view.lookup(&key)?,
-            (None, Some(keys)) => self.view.lookup_keys(&keys)?,
-            (None, None) => None,
+        // Rows found by the restriction's own keys need no further cut.
+        let (found, restricted) = match (key, restricted_keys) {
+            (Some(key), _) => (self.view.lookup(&key)?, false),
+            (None, Some(keys)) => (self.view.lookup_keys(&keys)?, true),
+            (None, None) => (None, false),
         };
-        let mut rows = match found {
-            Some(rows) => rows,
-            None => self.view.snapshot().unwrap_or_default().to_vec(),
+        let rows = match (found, restriction) {
+            (Some(rows), _) if restricted => rows,
+            (found, restriction) => {
+                let rows =
+                    found.unwrap_or_else(|| self.view.snapshot().unwrap_or_default().to_vec());
+                match restriction {
+                    Some(r) => r.apply(&self.view.schema, rows)?,
+                    None => rows,
+                }
+            }
         };
-        if let Some(restriction) = restriction {
-            rows = restriction.apply(&self.view.schema, rows)?;
-        }
         scan_batches(state, &self.view.schema, &rows, projection)
     }
 }

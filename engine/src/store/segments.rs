@@ -140,12 +140,13 @@ impl OrderStore {
             order_id.append_value(id);
             mcid.append_value(mcid_str(&mcid_bytes(key)));
         };
-        for (order, (&before, &after)) in mcids.iter().zip(now).enumerate() {
-            if before != after
-                && let Some((ch, id)) = self.order_key_of(order as u32)
-            {
-                push((&ch, &id), before);
-                push((&ch, &id), after);
+        for (order, (before, &after)) in mcids.iter_mut().zip(now).enumerate() {
+            if *before != after {
+                if let Some((ch, id)) = self.order_key_of(order as u32) {
+                    push((&ch, &id), *before);
+                    push((&ch, &id), after);
+                }
+                *before = after;
             }
         }
         let mut start = 0;
@@ -163,8 +164,9 @@ impl OrderStore {
             start += rows;
         }
         *seen = start;
-        mcids.clear();
-        mcids.extend_from_slice(now);
+        if let Some(new) = now.get(mcids.len()..) {
+            mcids.extend_from_slice(new);
+        }
         let columns: Vec<ArrayRef> = vec![
             Arc::new(channel.finish()),
             Arc::new(order_id.finish()),
