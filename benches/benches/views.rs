@@ -26,6 +26,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::prelude::SessionContext;
 use ordergraph_benches::{peak_rss_mib, quantile, rss_mib, timed};
 use ordergraph_datasets::{GenConfig, generate, write_ops_csv};
 use ordergraph_engine::{Engine, Format, SessionOptions};
@@ -323,10 +324,14 @@ fn apply_increment(
 
 /// Writes the view's result, as a reader gets it, to `<dir>/<view>.parquet`.
 fn write_result(runtime: &Runtime, engine: &Arc<Engine>, view: &str, dir: &Path) {
-    let path = dir.join(format!("{view}.parquet"));
+    let ctx = engine.session().unwrap();
+    write_parquet(runtime, &ctx, view, &dir.join(format!("{view}.parquet")));
+}
+
+/// Writes every row of the table or view `name` to `path`, one file.
+fn write_parquet(runtime: &Runtime, ctx: &SessionContext, name: &str, path: &Path) {
     runtime.block_on(async {
-        engine
-            .query(&format!("SELECT * FROM {view}"))
+        ctx.table(name)
             .await
             .unwrap()
             .write_parquet(
@@ -388,19 +393,7 @@ fn export_tables(runtime: &Runtime, engine: &Arc<Engine>, dir: &Path) -> Vec<Str
         .collect();
     names.sort();
     for name in &names {
-        let path = dir.join(format!("{name}.parquet"));
-        runtime.block_on(async {
-            ctx.table(name.as_str())
-                .await
-                .unwrap()
-                .write_parquet(
-                    path.to_str().expect("a UTF-8 export path"),
-                    DataFrameWriteOptions::new().with_single_file_output(true),
-                    None,
-                )
-                .await
-                .unwrap()
-        });
+        write_parquet(runtime, &ctx, name, &dir.join(format!("{name}.parquet")));
     }
     names
 }
