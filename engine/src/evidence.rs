@@ -112,67 +112,72 @@ fn refusal_detail(why: crate::identity::Refusal) -> &'static str {
     }
 }
 
-/// Rows of `order_identifiers`, one per identifier value per current order.
+/// Rows of `order_identifiers` of every current order.
 pub(crate) fn order_identifiers(store: &OrderStore) -> Result<Vec<RecordBatch>> {
+    store
+        .current_batches()?
+        .iter()
+        .map(|batch| identifier_rows(store, batch))
+        .collect()
+}
+
+/// Rows of `order_identifiers`, one per identifier value of each order of
+/// `batch` (current versions, with `mcid`, as `orders` has them).
+pub(crate) fn identifier_rows(store: &OrderStore, batch: &RecordBatch) -> Result<RecordBatch> {
     let graph = store.graph();
     let config = graph.config();
-    let mut out = Vec::new();
-    for batch in store.current_batches()? {
-        let s = |i: usize| batch.column(i).as_string::<i32>();
-        let (ids, channels, mcids) = (
-            s(c::ORDER_ID),
-            s(c::CHANNEL),
-            batch.column(batch.num_columns() - 1).as_string::<i32>(),
-        );
-        let at = batch
-            .column(c::ORDERED_AT)
-            .as_primitive::<TimestampMicrosecondType>();
-        let columns = IdentityColumns::of(&batch).expect("orders carry identifier columns");
-        let mut b = Builders::default();
-        for row in 0..batch.num_rows() {
-            let raw = columns.row(row);
-            let edges: HashMap<IdentityKind, Edge> = store
-                .order_number(channels.value(row), ids.value(row))
-                .map(|o| graph.order_identifiers(o).map(|(k, _, e)| (k, e)).collect())
-                .unwrap_or_default();
-            for (slot, value) in extract(&raw, config.region, &config.blocklist)
-                .into_iter()
-                .enumerate()
-            {
-                let kind = IdentityKind::ALL[slot];
-                let (value, used, rule, detail): (String, bool, &str, String) = match value {
-                    Slot::Empty => continue,
-                    Slot::Id { value, .. } => match edges.get(&kind) {
-                        Some(Edge::Linked) | None => {
-                            (value, true, "linked", "links this customer's orders".into())
-                        }
-                        Some(Edge::Split) => (value, true, "split", split_detail(kind).into()),
-                        Some(Edge::Shared) => (
-                            value,
-                            false,
-                            "shared",
-                            "shared by several people: links no orders (see shared_identifiers)"
-                                .into(),
-                        ),
-                    },
-                    Slot::Refused { value, why } => {
-                        (value, false, why.as_str(), refusal_detail(why).into())
+    let s = |i: usize| batch.column(i).as_string::<i32>();
+    let (ids, channels, mcids) = (
+        s(c::ORDER_ID),
+        s(c::CHANNEL),
+        batch.column(batch.num_columns() - 1).as_string::<i32>(),
+    );
+    let at = batch
+        .column(c::ORDERED_AT)
+        .as_primitive::<TimestampMicrosecondType>();
+    let columns = IdentityColumns::of(batch).expect("orders carry identifier columns");
+    let mut b = Builders::default();
+    for row in 0..batch.num_rows() {
+        let raw = columns.row(row);
+        let edges: HashMap<IdentityKind, Edge> = store
+            .order_number(channels.value(row), ids.value(row))
+            .map(|o| graph.order_identifiers(o).map(|(k, _, e)| (k, e)).collect())
+            .unwrap_or_default();
+        for (slot, value) in extract(&raw, config.region, &config.blocklist)
+            .into_iter()
+            .enumerate()
+        {
+            let kind = IdentityKind::ALL[slot];
+            let (value, used, rule, detail): (String, bool, &str, String) = match value {
+                Slot::Empty => continue,
+                Slot::Id { value, .. } => match edges.get(&kind) {
+                    Some(Edge::Linked) | None => {
+                        (value, true, "linked", "links this customer's orders".into())
                     }
-                };
-                b.channel.append_value(channels.value(row));
-                b.order_id.append_value(ids.value(row));
-                b.mcid.append_value(mcids.value(row));
-                b.at.append_value(at.value(row));
-                b.kind.append_value(kind.as_str());
-                b.value.append_value(value);
-                b.used.append_value(used);
-                b.rule.append_value(rule);
-                b.detail.append_value(detail);
-            }
+                    Some(Edge::Split) => (value, true, "split", split_detail(kind).into()),
+                    Some(Edge::Shared) => (
+                        value,
+                        false,
+                        "shared",
+                        "shared by several people: links no orders (see shared_identifiers)".into(),
+                    ),
+                },
+                Slot::Refused { value, why } => {
+                    (value, false, why.as_str(), refusal_detail(why).into())
+                }
+            };
+            b.channel.append_value(channels.value(row));
+            b.order_id.append_value(ids.value(row));
+            b.mcid.append_value(mcids.value(row));
+            b.at.append_value(at.value(row));
+            b.kind.append_value(kind.as_str());
+            b.value.append_value(value);
+            b.used.append_value(used);
+            b.rule.append_value(rule);
+            b.detail.append_value(detail);
         }
-        out.push(b.finish()?);
     }
-    Ok(out)
+    b.finish()
 }
 
 #[derive(Default)]

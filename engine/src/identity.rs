@@ -194,6 +194,11 @@ pub struct IdentityGraph {
     refused: RefusedValues,
     /// Orders whose MCID changed since the last [`IdentityGraph::take_changed`].
     changed: Vec<u32>,
+    /// Identifiers whose orders link differently other than by gaining a
+    /// new order: found shared or no longer shared, or left by a re-sent
+    /// order. Append-only, read by watermark (see
+    /// [`IdentityGraph::restated_identifiers`]).
+    restated: Vec<u32>,
     /// Scratch: the BFS round that last expanded each identifier.
     ident_stamp: Vec<u32>,
     /// The identifiers found shared: a copy of `IdentNode::shared` for
@@ -231,6 +236,31 @@ impl IdentityGraph {
     /// Orders whose MCID changed since the last call.
     pub fn take_changed(&mut self) -> Vec<u32> {
         std::mem::take(&mut self.changed)
+    }
+
+    /// The identifiers restated since `seen` were read, moving `seen` on:
+    /// those whose orders' linking evidence may have changed although no
+    /// order of theirs is new or moved to another customer.
+    pub(crate) fn restated_identifiers(&self, seen: &mut usize) -> &[u32] {
+        let from = (*seen).min(self.restated.len());
+        *seen = self.restated.len();
+        &self.restated[from..]
+    }
+
+    /// The orders sharing an identifier that is not shared with `order`
+    /// (`order` among them, once per identifier): their linking evidence
+    /// (linked, or split among customers) moves with `order`'s customer.
+    pub(crate) fn orders_linked_with(&self, order: u32) -> impl Iterator<Item = u32> + '_ {
+        let node = self.orders.get(order as usize).copied().flatten();
+        node.into_iter()
+            .flat_map(|n| n.idents)
+            .filter(|&id| id != NONE && !self.idents[id as usize].shared)
+            .flat_map(|id| self.idents[id as usize].postings.iter())
+    }
+
+    /// The orders carrying identifier `id`.
+    pub(crate) fn orders_of_identifier(&self, id: u32) -> impl Iterator<Item = u32> + '_ {
+        self.idents[id as usize].postings.iter()
     }
 
     /// The current MCID key of an order.

@@ -23,6 +23,7 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 mod append;
+mod changes;
 mod checkpoint;
 mod checkpointing;
 mod codec;
@@ -106,6 +107,9 @@ pub struct Engine {
     /// Commits of any table so far, for the maintained views.
     changes: AtomicU64,
     maintained: Arc<maintained::Maintained>,
+    /// What commits changed in orders and customers, `order_identifiers`
+    /// kept by customer, and each customer's orders.
+    order_changes: changes::Changes,
     /// `order_versions` by key, for maintained views' refreshes.
     version_indexes: Mutex<Vec<maintained::RowIndex>>,
     derived: DerivedCache,
@@ -214,6 +218,7 @@ impl Engine {
             generation: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             maintained: Arc::default(),
+            order_changes: changes::Changes::default(),
             version_indexes: Mutex::default(),
             derived: Mutex::new(HashMap::new()),
             hooks,

@@ -12,9 +12,12 @@
 //! the view reads (through other views too):
 //! - an input table's new rows, projected on `K`, when it has every column
 //!   of `K`;
-//! - `orders`, `order_versions` and `order_identifiers`: the new versions'
-//!   `(channel, order_id, mcid)`, and both MCIDs of every order whose
-//!   customer changed, projected on `K` when `K` is among those columns;
+//! - `orders` and `order_versions`: the new versions' `(channel, order_id,
+//!   mcid)`, and both MCIDs of every order whose customer changed,
+//!   projected on `K` when `K` is among those columns;
+//! - `order_identifiers`: the same for every order of every customer whose
+//!   identifier rows were restated (see `changes`), whose linking evidence
+//!   moves with other customers' orders;
 //! - `report_config` and `refund_nodes` change only at start-up.
 //!
 //! A change the key cannot follow (a table without the key's columns,
@@ -49,19 +52,20 @@ use datafusion::physical_plan::collect;
 use datafusion::prelude::SessionContext;
 
 use crate::Engine;
+use crate::changes::OrderChanges;
 
 mod materialized;
 mod restriction;
 mod row_index;
 mod table;
 
-use materialized::{KeyRows, Materialized};
+pub(crate) use materialized::{KeyRows, KeySet, Materialized};
 pub(crate) use restriction::Restriction;
 pub(crate) use row_index::RowIndex;
 use table::MaintainedTable;
 
-/// Tables derived from orders: their changes are the orders' changes.
-const ORDER_TABLES: [&str; 3] = ["orders", "order_versions", "order_identifiers"];
+/// Tables whose changes are the orders' changes.
+const ORDER_TABLES: [&str; 2] = ["orders", "order_versions"];
 
 /// Tables derived from the identity graph as a whole: any change to the
 /// orders may change any of their rows.
@@ -96,8 +100,6 @@ impl std::fmt::Debug for Maintained {
 #[derive(Default)]
 struct Watermark {
     started: bool,
-    versions: usize,
-    mcids: Vec<u64>,
     tables: HashMap<&'static str, usize>,
 }
 
@@ -274,12 +276,9 @@ impl Maintained {
         if mark.started && count == self.collected.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let Watermark {
-            versions, mcids, ..
-        } = &mut *mark;
         let orders = engine
-            .read()
-            .changes_since(versions, mcids)
+            .order_changes
+            .take_for_views(&engine.read())
             .map_err(external)?;
         let mut tables = HashMap::new();
         for (&name, input) in &engine.inputs {
@@ -296,7 +295,7 @@ impl Maintained {
         // sets the watermark.
         if mark.started {
             for view in self.views() {
-                view.note(orders.as_ref(), &tables)?;
+                view.note(&orders, &tables)?;
             }
         }
         mark.started = true;
@@ -344,11 +343,11 @@ impl Maintained {
 }
 
 impl MaintainedView {
-    /// Records what `orders` (see `OrderStore::changes_since`) and the input
-    /// tables' new `tables` rows touch.
+    /// Records what the orders' changes and the input tables' new `tables`
+    /// rows touch.
     fn note(
         &self,
-        orders: Option<&RecordBatch>,
+        orders: &OrderChanges,
         tables: &HashMap<&'static str, Vec<RecordBatch>>,
     ) -> Result<()> {
         let mut pending = lock(&self.pending);
@@ -360,10 +359,12 @@ impl MaintainedView {
         for input in &self.inputs {
             let name = input.as_str();
             let changed: &[RecordBatch] = if ORDER_TABLES.contains(&name) {
-                orders.map(std::slice::from_ref).unwrap_or_default()
+                orders.orders.as_slice()
+            } else if name == "order_identifiers" {
+                orders.identifiers.as_slice()
             } else if FOLLOWS_ORDERS.contains(&name) {
                 // Changes with the orders, but not by any key of theirs.
-                whole |= orders.is_some();
+                whole |= orders.orders.is_some();
                 &[]
             } else {
                 tables.get(name).map(Vec::as_slice).unwrap_or_default()
@@ -570,8 +571,11 @@ impl Engine {
         });
     }
 
-    /// Every maintained view: rows, memory, refreshes.
+    /// Every maintained view, and `order_identifiers` (kept by customer):
+    /// rows, memory, refreshes.
     pub fn maintained_views(&self) -> Vec<MaintainedStatus> {
-        self.maintained.status()
+        let mut status = self.maintained.status();
+        status.push(self.order_changes.status());
+        status
     }
 }

@@ -14,7 +14,6 @@ use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown, Tabl
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::maintained::Restriction;
-use rustc_hash::FxHashSet;
 
 /// Rows per slice a scan hands to a partition.
 const SCAN_SLICE_ROWS: usize = 65_536;
@@ -25,10 +24,11 @@ pub(crate) type Rows = Arc<dyn Fn(&dyn Session) -> Result<Vec<RecordBatch>> + Se
 /// Finds the rows with one `(channel, order_id)` without a scan.
 pub(crate) type KeyLookup = Arc<dyn Fn(&str, &str) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
-/// Finds the rows whose hash of some columns is wanted, without a scan
-/// (see [`Restriction::wanted`]).
+/// Finds the rows of the keys a maintained view's refresh recomputes
+/// without a scan; `None` when it cannot for these keys (see
+/// [`Restriction`]).
 pub(crate) type IndexLookup =
-    Arc<dyn Fn(&[usize], &FxHashSet<u64>) -> Result<Vec<RecordBatch>> + Send + Sync>;
+    Arc<dyn Fn(&Restriction, &SchemaRef) -> Result<Option<Vec<RecordBatch>>> + Send + Sync>;
 
 /// A read-only table over a snapshot of engine state, taken at scan time.
 pub(crate) struct SnapshotTable {
@@ -146,14 +146,14 @@ impl TableProvider for SnapshotTable {
         });
         // A maintained view's refresh reads the touched keys' rows alone.
         let restriction = state.config().get_extension::<Restriction>();
-        let wanted = match (&restriction, &self.indexed) {
-            (Some(r), Some(_)) => r.wanted(&self.schema)?,
+        let indexed = match (&restriction, &self.indexed) {
+            (Some(r), Some(indexed)) => indexed(r, &self.schema)?,
             _ => None,
         };
-        let batches = match (key, wanted, &self.indexed) {
-            (_, Some((columns, wanted)), Some(indexed)) => indexed(&columns, &wanted)?,
-            (Some((lookup, channel, order_id)), _, _) => lookup(channel, order_id)?,
-            _ => {
+        let batches = match (indexed, key) {
+            (Some(rows), _) => rows,
+            (None, Some((lookup, channel, order_id))) => lookup(channel, order_id)?,
+            (None, None) => {
                 let batches = (self.rows)(state)?;
                 match restriction {
                     Some(r) => r.apply(&self.schema, batches)?,

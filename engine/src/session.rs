@@ -2,7 +2,8 @@
 //! UDFs and views registered, and read-only query planning.
 
 use super::*;
-use maintained::ViewReads;
+use datafusion::arrow::array::{Array, AsArray};
+use maintained::{Restriction, ViewReads};
 
 /// The statements a query may be: no DDL, DML or `SET`.
 pub fn read_only() -> SQLOptions {
@@ -29,7 +30,53 @@ pub struct SessionOptions {
     pub recompute: bool,
 }
 
+/// Finds the rows a refresh recomputes in one of the engine's tables (see
+/// [`provider::IndexLookup`]).
+type FindRows =
+    fn(&Engine, &Restriction, &SchemaRef) -> datafusion::error::Result<Option<Vec<RecordBatch>>>;
+
+/// The engine a table's closure holds weakly.
+fn upgrade(weak: &std::sync::Weak<Engine>) -> datafusion::error::Result<Arc<Engine>> {
+    weak.upgrade()
+        .ok_or_else(|| DataFusionError::Execution("the engine has been closed".into()))
+}
+
+fn external(e: Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
 impl Engine {
+    /// The current rows of `orders` of the keys a refresh recomputes, when
+    /// they are customers (`mcid`) or orders (`channel`, `order_id`).
+    fn orders_of_keys(
+        &self,
+        restriction: &Restriction,
+        schema: &SchemaRef,
+    ) -> datafusion::error::Result<Option<Vec<RecordBatch>>> {
+        let store = self.read();
+        let mut orders: Vec<u32> =
+            if let Some(keys) = restriction.keys_as(&["mcid".to_string()], schema)? {
+                let mcids = keys[0].as_string::<i32>();
+                let mcids: Vec<&str> = mcids.iter().flatten().collect();
+                self.order_changes
+                    .orders_of(&store, &mcids)
+                    .map_err(external)?
+            } else if let Some(keys) =
+                restriction.keys_as(&["channel".to_string(), "order_id".to_string()], schema)?
+            {
+                let (channels, ids) = (keys[0].as_string::<i32>(), keys[1].as_string::<i32>());
+                (0..channels.len())
+                    .filter_map(|i| store.order_number(channels.value(i), ids.value(i)))
+                    .collect()
+            } else {
+                return Ok(None);
+            };
+        // Keys come once per change that touched them.
+        orders.sort_unstable();
+        orders.dedup();
+        Ok(Some(vec![store.current_rows(&orders).map_err(external)?]))
+    }
+
     /// A table derived from the store, rebuilt only when data changed.
     pub(super) fn derived(
         &self,
@@ -163,69 +210,78 @@ impl Engine {
         let weak = Arc::downgrade(self);
         let rows = |read: fn(&Engine) -> datafusion::error::Result<Vec<RecordBatch>>| -> Rows {
             let weak = weak.clone();
-            Arc::new(move |_| {
-                let engine = weak.upgrade().ok_or_else(|| {
-                    DataFusionError::Execution("the engine has been closed".into())
-                })?;
-                read(&engine)
-            })
+            Arc::new(move |_| read(upgrade(&weak)?.as_ref()))
         };
-        let tables: [(&str, SchemaRef, Rows); 5] = [
+        let indexed = |find: FindRows| -> provider::IndexLookup {
+            let weak = weak.clone();
+            Arc::new(move |restriction, schema| find(upgrade(&weak)?.as_ref(), restriction, schema))
+        };
+        let tables: [(&str, SchemaRef, Rows, Option<provider::IndexLookup>); 5] = [
             (
                 "orders",
                 store::orders_schema(),
-                rows(|e| {
-                    e.read()
-                        .current_batches()
-                        .map_err(|e| DataFusionError::External(Box::new(e)))
-                }),
+                rows(|e| e.read().current_batches().map_err(external)),
+                Some(indexed(Engine::orders_of_keys)),
             ),
             (
                 "order_versions",
                 store::versions_schema(),
                 rows(|e| Ok(e.read().version_batches())),
+                Some(indexed(|e, restriction, schema| {
+                    // Append-only, like the input tables.
+                    let Some((columns, wanted)) = restriction.wanted(schema)? else {
+                        return Ok(None);
+                    };
+                    let versions = e.read().version_batches();
+                    let mut indexes = e.version_indexes.lock().unwrap_or_else(|e| e.into_inner());
+                    maintained::RowIndex::find(&mut indexes, &columns)
+                        .rows_with(&versions, &wanted)
+                        .map(Some)
+                })),
             ),
             (
                 "order_identifiers",
                 evidence::order_identifiers_schema(),
-                rows(|e| e.derived("order_identifiers", evidence::order_identifiers)),
+                rows(|e| {
+                    e.order_changes
+                        .identifiers(&e.read(), None)
+                        .map_err(external)
+                }),
+                Some(indexed(|e, restriction, schema| {
+                    let Some(keys) = restriction.keys_as(&["mcid".to_string()], schema)? else {
+                        return Ok(None);
+                    };
+                    e.order_changes
+                        .identifiers(&e.read(), Some(&keys[0]))
+                        .map(Some)
+                        .map_err(external)
+                })),
             ),
             (
                 "shared_identifiers",
                 evidence::shared_identifiers_schema(),
                 rows(|e| e.derived("shared_identifiers", evidence::shared_identifiers)),
+                None,
             ),
             (
                 "mcid_aliases",
                 evidence::mcid_aliases_schema(),
                 rows(|e| e.derived("mcid_aliases", evidence::mcid_aliases)),
+                None,
             ),
         ];
-        for (name, schema, rows) in tables {
+        for (name, schema, rows, index) in tables {
             let mut table = SnapshotTable::new(schema, rows);
-            if name == "order_versions" {
-                // Append-only, like the input tables.
-                let engine = Arc::downgrade(self);
-                table = table.with_index(Arc::new(move |columns, wanted| {
-                    let engine = engine.upgrade().ok_or_else(|| {
-                        DataFusionError::Execution("the engine has been closed".into())
-                    })?;
-                    let versions = engine.read().version_batches();
-                    let mut indexes = engine
-                        .version_indexes
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    maintained::RowIndex::find(&mut indexes, columns).rows_with(&versions, wanted)
-                }));
+            if let Some(index) = index {
+                table = table.with_index(index);
             }
             if name == "orders" {
                 let weak = weak.clone();
                 table = table.with_key_lookup(Arc::new(move |channel, order_id| {
-                    let engine = weak.upgrade().ok_or_else(|| {
-                        DataFusionError::Execution("the engine has been closed".into())
-                    })?;
-                    let rows = engine.read().current_row(channel, order_id);
-                    rows.map_err(|e| DataFusionError::External(Box::new(e)))
+                    upgrade(&weak)?
+                        .read()
+                        .current_row(channel, order_id)
+                        .map_err(external)
                 }));
             }
             ctx.register_table(name, shown(name, Arc::new(table))?)?;
@@ -254,23 +310,21 @@ impl Engine {
             let schema =
                 append::stored_schema(table::stored_table(name).expect("inputs are tables"));
             let rows: Rows = Arc::new(move |_| {
-                let engine = weak.upgrade().ok_or_else(|| {
-                    DataFusionError::Execution("the engine has been closed".into())
-                })?;
-                Ok(engine.inputs[name]
+                Ok(upgrade(&weak)?.inputs[name]
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
                     .batches())
             });
-            let engine = Arc::downgrade(self);
-            let indexed: provider::IndexLookup = Arc::new(move |columns, wanted| {
-                let engine = engine.upgrade().ok_or_else(|| {
-                    DataFusionError::Execution("the engine has been closed".into())
-                })?;
-                engine.inputs[name]
+            let weak = Arc::downgrade(self);
+            let indexed: provider::IndexLookup = Arc::new(move |restriction, schema| {
+                let Some((columns, wanted)) = restriction.wanted(schema)? else {
+                    return Ok(None);
+                };
+                upgrade(&weak)?.inputs[name]
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
-                    .rows_with(columns, wanted)
+                    .rows_with(&columns, &wanted)
+                    .map(Some)
             });
             let table = SnapshotTable::new(schema, rows).with_index(indexed);
             ctx.register_table(name, shown(name, Arc::new(table))?)?;

@@ -4,6 +4,7 @@
 -- as a contact).
 -- Grain: mcid (customers with at least one such identifier). Inputs:
 -- order_identifiers.
+-- Maintained by: mcid
 CREATE VIEW customer_contacts AS
 -- first_value(... ORDER BY) has a grouped accumulator; an ordered
 -- array_agg keeps and sorts a list per customer.

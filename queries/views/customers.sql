@@ -2,6 +2,7 @@
 -- Grain: customer. Inputs: orders, order_identifiers. UDFs: none.
 -- Identifier counts include only identifiers that linked (used), so a
 -- masked phone or a shared device does not count as a contact.
+-- Maintained by: mcid
 CREATE VIEW customers AS
 WITH per_order AS (
     SELECT mcid,

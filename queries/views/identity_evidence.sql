@@ -4,6 +4,7 @@
 -- invalid), or split (held by several customers: a recycled phone, a family
 -- device, a conflict between two people's identifiers).
 -- Grain: (mcid, kind, value, rule). Inputs: order_identifiers. UDFs: none.
+-- Maintained by: mcid
 CREATE VIEW identity_evidence AS
 SELECT mcid,
        kind,

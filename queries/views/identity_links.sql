@@ -1,6 +1,7 @@
 -- identity_links: which identifiers a customer holds, and over what time.
 -- Grain: (mcid, kind, value). Inputs: order_identifiers. UDFs: none.
 -- A recycled phone appears under two MCIDs with disjoint time spans.
+-- Maintained by: mcid
 CREATE VIEW identity_links AS
 SELECT mcid,
        kind,

@@ -11,6 +11,8 @@
 --   at the same time, sent together, bounced wins over disabled over ok.
 -- * masked_phone_only: no phone, email or unionID that links, only
 --   masked phones (138****5678): the customer cannot be reached.
+-- Maintained by: mcid
+-- Refreshed every: 1h (an email status dated after the report clock counts once the clock passes it)
 CREATE VIEW mcid_health_tasks AS
 WITH phones AS (
     SELECT mcid, value AS phone, count(*) AS orders, max(ordered_at) AS last_used

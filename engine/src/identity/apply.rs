@@ -246,6 +246,7 @@ impl IdentityGraph {
                     .filter(|&&id| id != NONE && !idents.contains(&id))
                 {
                     self.idents[id as usize].postings.remove(input.order);
+                    self.restated.push(id);
                     notes.unsettled.insert(id);
                 }
                 notes

@@ -116,6 +116,7 @@ impl IdentityGraph {
         marked: &mut HashSet<u32>,
     ) {
         marked.insert(id);
+        self.restated.push(id);
         let node = &mut self.idents[id as usize];
         node.shared = reason.is_some();
         match reason {

@@ -1,7 +1,7 @@
 //! Saving and loading the identity graph for checkpoints, so a restart
 //! loads the resolved graph instead of resolving every order again.
-//! Scratch state (BFS stamps, changed orders) is not saved; the identifier
-//! index is rebuilt from the identifiers.
+//! Scratch state (BFS stamps, changed orders, restated identifiers) is not saved; the
+//! identifier index is rebuilt from the identifiers.
 
 use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};

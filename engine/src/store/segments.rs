@@ -69,17 +69,41 @@ impl OrderStore {
         let Some(order) = self.order_number(channel, order_id) else {
             return Ok(Vec::new());
         };
-        let (seg, row) = self.location[order as usize];
-        let segment = &self.segments[seg as usize];
-        let row = segment
-            .batch
-            .slice(row as usize, 1)
-            .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())?;
-        let mcid = self.graph.mcid_of_order(order).unwrap_or_default();
-        let mcid = mcid_of(mcid);
-        let mut columns = row.columns().to_vec();
-        columns.push(Arc::new(StringArray::from(vec![mcid])) as ArrayRef);
-        Ok(vec![RecordBatch::try_new(orders_schema(), columns)?])
+        Ok(vec![self.current_rows(&[order])?])
+    }
+
+    /// The current versions of `orders` (dense numbers, each known), with
+    /// their MCIDs, in the order they are stored.
+    pub(crate) fn current_rows(&self, orders: &[u32]) -> Result<RecordBatch> {
+        if orders.is_empty() {
+            return Ok(RecordBatch::new_empty(orders_schema()));
+        }
+        let mut at: Vec<(u32, u32, u32)> = orders
+            .iter()
+            .map(|&o| {
+                let (seg, row) = self.location[o as usize];
+                (seg, row, o)
+            })
+            .collect();
+        at.sort_unstable();
+        let input_columns: Vec<usize> = (0..ORDERS.columns.len()).collect();
+        let mut parts = Vec::new();
+        for rows in at.chunk_by(|a, b| a.0 == b.0) {
+            let batch = self.segments[rows[0].0 as usize]
+                .batch
+                .project(&input_columns)?;
+            let take = UInt32Array::from_iter_values(rows.iter().map(|r| r.1));
+            parts.push(take_record_batch(&batch, &take)?);
+        }
+        let mut mcids = StringBuilder::with_capacity(at.len(), at.len() * 15);
+        for &(_, _, o) in &at {
+            let m = self.graph.mcid_of_order(o).unwrap_or_default();
+            mcids.append_value(mcid_str(&mcid_bytes(m)));
+        }
+        let rows = concat_batches(&parts[0].schema(), &parts)?;
+        let mut columns = rows.columns().to_vec();
+        columns.push(Arc::new(mcids.finish()) as ArrayRef);
+        Ok(RecordBatch::try_new(orders_schema(), columns)?)
     }
 
     pub(super) fn materialize(&self, s: &Segment) -> Result<RecordBatch> {
@@ -111,68 +135,21 @@ impl OrderStore {
     }
 }
 
-/// The schema of [`OrderStore::changes_since`]'s rows.
-pub(crate) fn order_changes_schema() -> SchemaRef {
-    Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        Field::new("channel", DataType::Utf8, false),
-        Field::new("order_id", DataType::Utf8, false),
-        Field::new("mcid", DataType::Utf8, false),
-    ]))
-}
-
 impl OrderStore {
-    /// What changed since `seen` versions were read and the orders' MCID
-    /// keys were `mcids`, as rows of [`order_changes_schema`]: one per new
-    /// version, with its order's MCID now, and two per older order whose
-    /// MCID changed, with the old MCID and the new. Moves `seen` and
-    /// `mcids` to now; `None` if nothing changed.
-    pub(crate) fn changes_since(
-        &self,
-        seen: &mut usize,
-        mcids: &mut Vec<u64>,
-    ) -> Result<Option<RecordBatch>> {
-        let mut channel = StringBuilder::new();
-        let mut order_id = StringBuilder::new();
-        let mut mcid = StringBuilder::new();
-        let now = self.graph.mcids();
-        let mut push = |(ch, id): (&str, &str), key: u64| {
-            channel.append_value(ch);
-            order_id.append_value(id);
-            mcid.append_value(mcid_str(&mcid_bytes(key)));
-        };
-        for (order, (before, &after)) in mcids.iter_mut().zip(now).enumerate() {
-            if *before != after {
-                if let Some((ch, id)) = self.order_key_of(order as u32) {
-                    push((&ch, &id), *before);
-                    push((&ch, &id), after);
-                }
-                *before = after;
-            }
-        }
+    /// The orders (dense numbers) of the versions accepted since `seen`
+    /// versions were read, in arrival order; moves `seen` to now.
+    pub(crate) fn orders_since(&self, seen: &mut usize) -> Vec<u32> {
+        let mut out = Vec::new();
         let mut start = 0;
         for s in &self.segments {
-            let rows = s.batch.num_rows();
+            let rows = s.orders.len();
             let from = (*seen).max(start) - start;
             if from < rows {
-                let channels = s.batch.column(c::CHANNEL).as_string::<i32>();
-                let ids = s.batch.column(c::ORDER_ID).as_string::<i32>();
-                for row in from..rows {
-                    let key = now.get(s.orders[row] as usize).copied().unwrap_or_default();
-                    push((channels.value(row), ids.value(row)), key);
-                }
+                out.extend_from_slice(&s.orders[from..]);
             }
             start += rows;
         }
         *seen = start;
-        if let Some(new) = now.get(mcids.len()..) {
-            mcids.extend_from_slice(new);
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(channel.finish()),
-            Arc::new(order_id.finish()),
-            Arc::new(mcid.finish()),
-        ];
-        let batch = RecordBatch::try_new(order_changes_schema(), columns)?;
-        Ok((batch.num_rows() > 0).then_some(batch))
+        out
     }
 }
