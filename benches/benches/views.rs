@@ -11,10 +11,11 @@
 //!
 //! Last, the orders held back from the load (`INCREMENT`, 10,000) arrive
 //! with a status event each and an event for as many refunds, and the bench
-//! times their ingest and the refresh of every maintained view. Then, for
-//! `customers` and `identity_evidence`, one order of a known customer is
-//! written `READS` times before each of a customer lookup and a whole-view
-//! aggregate, timed as the first query after the write.
+//! times their ingest and the refresh of every maintained view. Then one
+//! order of a known customer is written `READS` times before each of a few
+//! queries of `customers`, `identity_evidence` and `shared_identifiers`
+//! (lookups of the customer, aggregates of the whole view), timed as the
+//! first query after the write.
 //!
 //! `cargo bench --workspace --bench views` (release build).
 //! Size with `ORDERS=238000 CUSTOMERS=62000`; `RUNS` per recompute (3)
@@ -327,10 +328,10 @@ fn apply_increment(
     })
 }
 
-/// The queries a support agent and a board run on the identity views,
+/// The queries a support agent and a board run on the identity tables,
 /// each timed as the first query after a write of one order of a known
 /// customer: the refresh it waits for included.
-const AFTER_A_WRITE: [(&str, &str); 4] = [
+const AFTER_A_WRITE: [(&str, &str); 5] = [
     ("customers", "SELECT * FROM customers WHERE mcid = '{mcid}'"),
     (
         "customers",
@@ -343,6 +344,10 @@ const AFTER_A_WRITE: [(&str, &str); 4] = [
     (
         "identity_evidence",
         "SELECT decision, rule, count(*) FROM identity_evidence GROUP BY decision, rule",
+    ),
+    (
+        "shared_identifiers",
+        "SELECT reason, count(*), sum(orders) FROM shared_identifiers GROUP BY reason",
     ),
 ];
 

@@ -23,6 +23,7 @@ use smallvec::SmallVec;
 
 use crate::Result;
 use crate::evidence;
+use crate::identity::{IdentityKind, RefusedValue};
 use crate::maintained::{KeyRows, KeySet, MaintainedStatus, Materialized};
 use crate::store::OrderStore;
 
@@ -47,6 +48,10 @@ struct State {
     members: FxHashMap<u64, SmallVec<[u32; 2]>>,
     /// `order_identifiers` by `mcid`, once first read.
     identifiers: Option<Materialized>,
+    /// Refused values' notes read so far.
+    refused: usize,
+    /// `shared_identifiers` by `(kind, value)`, once first read.
+    shared: Option<Materialized>,
     /// Whether the maintained views collect changes (see
     /// [`Changes::take_for_views`]).
     views_follow: bool,
@@ -57,6 +62,8 @@ struct State {
     /// Builds and updates of `order_identifiers`, and the last one's
     /// duration in milliseconds.
     counts: (u64, u64, f64),
+    /// The same for `shared_identifiers`.
+    shared_counts: (u64, u64, f64),
 }
 
 impl std::fmt::Debug for State {
@@ -139,23 +146,60 @@ impl Changes {
 }
 
 impl Changes {
-    /// How `order_identifiers` stands, as the maintained views report
-    /// themselves; its memory includes each customer's list of orders.
-    pub(crate) fn status(&self) -> MaintainedStatus {
+    /// Every row of `shared_identifiers`.
+    pub(crate) fn shared_identifiers(&self, store: &OrderStore) -> Result<Vec<RecordBatch>> {
+        let mut state = self.lock();
+        state.sync(store)?;
+        if state.shared.is_none() {
+            let started = Instant::now();
+            state.shared = Some(whole_shared(store)?);
+            state.shared_counts.0 += 1;
+            state.shared_counts.2 = started.elapsed().as_secs_f64() * 1e3;
+        }
+        Ok(state
+            .shared
+            .as_ref()
+            .expect("just built")
+            .snapshot()
+            .to_vec())
+    }
+
+    /// How `order_identifiers` and `shared_identifiers` stand, as the
+    /// maintained views report themselves; the former's memory includes
+    /// each customer's list of orders.
+    pub(crate) fn status(&self) -> [MaintainedStatus; 2] {
         let state = self.lock();
         let members = state.members.capacity()
             * (std::mem::size_of::<u64>() + std::mem::size_of::<SmallVec<[u32; 2]>>() + 1)
             + state.mcids.capacity() * std::mem::size_of::<u64>();
-        let rows = state.identifiers.as_ref();
-        MaintainedStatus {
-            name: "order_identifiers".into(),
-            key: vec!["mcid".into()],
-            rows: rows.map(Materialized::rows),
-            bytes: rows.map_or(0, Materialized::memory) + members,
-            builds: state.counts.0,
-            updates: state.counts.1,
-            last_refresh_ms: state.counts.2,
-        }
+        let status = |name: &str, key: &[&str], rows: Option<&Materialized>, extra, counts| {
+            let (builds, updates, last_refresh_ms) = counts;
+            MaintainedStatus {
+                name: name.into(),
+                key: key.iter().map(|k| k.to_string()).collect(),
+                rows: rows.map(Materialized::rows),
+                bytes: rows.map_or(0, Materialized::memory) + extra,
+                builds,
+                updates,
+                last_refresh_ms,
+            }
+        };
+        [
+            status(
+                "order_identifiers",
+                &["mcid"],
+                state.identifiers.as_ref(),
+                members,
+                state.counts,
+            ),
+            status(
+                "shared_identifiers",
+                &["kind", "value"],
+                state.shared.as_ref(),
+                0,
+                state.shared_counts,
+            ),
+        ]
     }
 }
 
@@ -163,6 +207,21 @@ fn identifiers_key() -> Result<KeyRows> {
     Ok(KeyRows::new(
         &evidence::order_identifiers_schema(),
         vec![MCID_COLUMN],
+    )?)
+}
+
+fn shared_key() -> Result<KeyRows> {
+    Ok(KeyRows::new(
+        &evidence::shared_identifiers_schema(),
+        vec![0, 1],
+    )?)
+}
+
+fn whole_shared(store: &OrderStore) -> Result<Materialized> {
+    Ok(Materialized::new(
+        evidence::shared_identifiers_schema(),
+        shared_key()?,
+        &evidence::shared_identifiers(store)?,
     )?)
 }
 
@@ -182,6 +241,7 @@ impl State {
         if !self.started {
             store.orders_since(&mut self.versions);
             graph.restated_identifiers(&mut self.restated);
+            graph.refused_since(&mut self.refused).for_each(drop);
             self.mcids = now.to_vec();
             for (o, &m) in now.iter().enumerate() {
                 if m != 0 {
@@ -220,6 +280,7 @@ impl State {
         if arrived.is_empty() && moved.is_empty() && restated.is_empty() {
             return Ok(());
         }
+        self.restate_shared(store, &arrived, &restated)?;
         if self.views_follow {
             self.unread_orders
                 .push(order_changes(store, &arrived, &moved)?);
@@ -275,6 +336,55 @@ impl State {
             )?;
             self.unread_identifiers.push(batch);
         }
+        Ok(())
+    }
+}
+
+impl State {
+    /// Replaces the rows of `shared_identifiers` that the orders `arrived`
+    /// and the identifiers `restated` may have changed: their shared
+    /// identifiers' and refused values' counts and times, and identifiers
+    /// found shared or no longer shared.
+    fn restate_shared(
+        &mut self,
+        store: &OrderStore,
+        arrived: &[u32],
+        restated: &[u32],
+    ) -> Result<()> {
+        let graph = store.graph();
+        let refused = graph.refused_since(&mut self.refused);
+        let Some(rows) = &mut self.shared else {
+            refused.for_each(drop);
+            return Ok(());
+        };
+        let started = Instant::now();
+        let mut ids: Vec<u32> = arrived
+            .iter()
+            .flat_map(|&o| graph.identifiers_of_order(o))
+            .filter(|&id| graph.shared_identifier(id).is_some())
+            .chain(restated.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut values: FxHashMap<(IdentityKind, &str), &RefusedValue> = FxHashMap::default();
+        for r in refused {
+            values.insert((r.kind, &r.value), r);
+        }
+        let (kinds, texts): (Vec<&str>, Vec<&str>) = ids
+            .iter()
+            .map(|&id| graph.identifier(id))
+            .chain(values.keys().copied())
+            .map(|(kind, value)| (kind.as_str(), value))
+            .unzip();
+        let keys: [ArrayRef; 2] = [
+            Arc::new(StringArray::from(kinds)),
+            Arc::new(StringArray::from(texts)),
+        ];
+        let touched = KeyRows::set(&shared_key()?.keys(&keys)?);
+        let fresh = evidence::shared_identifier_rows(graph, ids, values.into_values())?;
+        rows.replace(&touched, &[fresh])?;
+        self.shared_counts.1 += 1;
+        self.shared_counts.2 = started.elapsed().as_secs_f64() * 1e3;
         Ok(())
     }
 }

@@ -13,7 +13,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, Timestamp
 use ordergraph_udfs::{IdentityKind, mcid_of};
 
 use crate::Result;
-use crate::identity::{Edge, IdentityColumns, Slot, extract};
+use crate::identity::{
+    Edge, IdentityColumns, IdentityGraph, RefusedValue, SharedReason, Slot, extract,
+};
 use crate::store::OrderStore;
 use crate::table::{orders_col as c, timestamp_type};
 
@@ -210,36 +212,62 @@ impl Builders {
     }
 }
 
+/// A row of `shared_identifiers`.
+type SharedRow = (String, String, String, String, u64, i64, i64);
+
 /// Rows of `shared_identifiers`: values found shared by many people, and
 /// values refused by rule (placeholders, blocklist, relay numbers).
 pub(crate) fn shared_identifiers(store: &OrderStore) -> Result<Vec<RecordBatch>> {
     let graph = store.graph();
-    let mut rows: Vec<(String, String, String, String, u64, i64, i64)> = graph
-        .shared_identifiers()
-        .map(|(kind, value, reason, orders, first, last)| {
-            (
-                kind.as_str().to_string(),
-                value.to_string(),
-                "shared".to_string(),
-                reason.to_string(),
-                orders as u64,
-                first,
-                last,
-            )
-        })
-        .collect();
-    rows.extend(graph.refused_values().map(|r| {
-        (
-            r.kind.as_str().to_string(),
-            r.value.clone(),
-            r.why.as_str().to_string(),
-            refusal_detail(r.why).to_string(),
-            r.order_count(),
-            r.first_seen,
-            r.last_seen,
-        )
-    }));
+    let mut rows: Vec<SharedRow> = graph.shared_identifiers().map(shared_row).collect();
+    rows.extend(graph.refused_values().map(refused_row));
     rows.sort();
+    Ok(vec![shared_batch(rows)?])
+}
+
+/// The rows of `shared_identifiers` of the identifiers `ids` (none for
+/// one not shared) and of the refused values `refused`.
+pub(crate) fn shared_identifier_rows<'a>(
+    graph: &'a IdentityGraph,
+    ids: impl IntoIterator<Item = u32>,
+    refused: impl IntoIterator<Item = &'a RefusedValue>,
+) -> Result<RecordBatch> {
+    let mut rows: Vec<SharedRow> = ids
+        .into_iter()
+        .filter_map(|id| graph.shared_identifier(id))
+        .map(shared_row)
+        .collect();
+    rows.extend(refused.into_iter().map(refused_row));
+    shared_batch(rows)
+}
+
+fn shared_row(
+    (kind, value, reason, orders, first, last): (IdentityKind, &str, SharedReason, usize, i64, i64),
+) -> SharedRow {
+    (
+        kind.as_str().to_string(),
+        value.to_string(),
+        "shared".to_string(),
+        reason.to_string(),
+        orders as u64,
+        first,
+        last,
+    )
+}
+
+fn refused_row(r: &RefusedValue) -> SharedRow {
+    (
+        r.kind.as_str().to_string(),
+        r.value.clone(),
+        r.why.as_str().to_string(),
+        refusal_detail(r.why).to_string(),
+        r.order_count(),
+        r.first_seen,
+        r.last_seen,
+    )
+}
+
+fn shared_batch(rows: Vec<SharedRow>) -> Result<RecordBatch> {
     let mut kind = StringBuilder::new();
     let mut value = StringBuilder::new();
     let mut reason = StringBuilder::new();
@@ -265,10 +293,7 @@ pub(crate) fn shared_identifiers(store: &OrderStore) -> Result<Vec<RecordBatch>>
         Arc::new(first.finish().with_timezone("UTC")),
         Arc::new(last.finish().with_timezone("UTC")),
     ];
-    Ok(vec![RecordBatch::try_new(
-        shared_identifiers_schema(),
-        columns,
-    )?])
+    Ok(RecordBatch::try_new(shared_identifiers_schema(), columns)?)
 }
 
 /// Rows of `mcid_aliases`.

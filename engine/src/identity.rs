@@ -300,17 +300,45 @@ impl IdentityGraph {
     ) -> impl Iterator<Item = (IdentityKind, &str, SharedReason, usize, i64, i64)> {
         let mut ids: Vec<u32> = self.shared_reasons.keys().copied().collect();
         ids.sort_unstable();
-        ids.into_iter().map(|id| {
-            let n = &self.idents[id as usize];
-            (
-                n.kind,
-                &*self.values[id as usize],
-                self.shared_reasons[&id],
-                n.postings.len(),
-                n.first_seen,
-                n.last_seen,
-            )
-        })
+        ids.into_iter().filter_map(|id| self.shared_identifier(id))
+    }
+
+    /// Identifier `id` if it is shared: `(kind, value, reason, orders,
+    /// first, last)`.
+    pub(crate) fn shared_identifier(
+        &self,
+        id: u32,
+    ) -> Option<(IdentityKind, &str, SharedReason, usize, i64, i64)> {
+        let reason = *self.shared_reasons.get(&id)?;
+        let n = &self.idents[id as usize];
+        Some((
+            n.kind,
+            &*self.values[id as usize],
+            reason,
+            n.postings.len(),
+            n.first_seen,
+            n.last_seen,
+        ))
+    }
+
+    /// `(kind, value)` of identifier `id`.
+    pub(crate) fn identifier(&self, id: u32) -> (IdentityKind, &str) {
+        (self.idents[id as usize].kind, &self.values[id as usize])
+    }
+
+    /// The identifiers an order carries (refused values aside).
+    pub(crate) fn identifiers_of_order(&self, order: u32) -> impl Iterator<Item = u32> + '_ {
+        let node = self.orders.get(order as usize).copied().flatten();
+        node.into_iter()
+            .flat_map(|n| n.idents)
+            .filter(|&id| id != NONE)
+    }
+
+    /// The refused values noted since `seen` notes were read, moving
+    /// `seen` on: those whose orders or times in `shared_identifiers` may
+    /// have changed.
+    pub(crate) fn refused_since(&self, seen: &mut usize) -> impl Iterator<Item = &RefusedValue> {
+        self.refused.noted_since(seen)
     }
 
     /// Identifiers of an order: `(kind, value, edge)`, for evidence.

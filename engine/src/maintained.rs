@@ -571,11 +571,11 @@ impl Engine {
         });
     }
 
-    /// Every maintained view, and `order_identifiers` (kept by customer):
-    /// rows, memory, refreshes.
+    /// Every maintained view, and the identity tables kept from the graph
+    /// (`order_identifiers`, `shared_identifiers`): rows, memory, refreshes.
     pub fn maintained_views(&self) -> Vec<MaintainedStatus> {
         let mut status = self.maintained.status();
-        status.push(self.order_changes.status());
+        status.extend(self.order_changes.status());
         status
     }
 }

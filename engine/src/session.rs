@@ -260,7 +260,11 @@ impl Engine {
             (
                 "shared_identifiers",
                 evidence::shared_identifiers_schema(),
-                rows(|e| e.derived("shared_identifiers", evidence::shared_identifiers)),
+                rows(|e| {
+                    e.order_changes
+                        .shared_identifiers(&e.read())
+                        .map_err(external)
+                }),
                 None,
             ),
             (

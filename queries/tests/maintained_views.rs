@@ -292,14 +292,18 @@ proptest! {
         let engine = open(dir.path());
         let views = maintained();
         let runtime = runtime();
-        // `order_identifiers`, kept by customer, is read as every view
-        // reads it: its rows are checked against a fresh engine's below.
-        let tables: Vec<&str> = views.iter().copied().chain(["order_identifiers"]).collect();
+        // The identity tables kept from the graph are read as every view
+        // reads them: their rows are checked against a fresh engine's below.
+        let identity = ["order_identifiers", "shared_identifiers"];
+        let tables: Vec<&str> = views.iter().copied().chain(identity).collect();
         let kept = runtime.block_on(async {
             for (i, (step, check)) in steps.iter().enumerate() {
                 apply(&engine, step);
                 // Reads in between make later changes apply key by key.
                 if *check || i + 1 == steps.len() {
+                    for table in identity {
+                        read(&engine, table, false).await;
+                    }
                     for view in &views {
                         let kept = read(&engine, view, false).await;
                         let computed = read(&engine, view, true).await;
@@ -326,8 +330,8 @@ proptest! {
     }
 }
 
-/// After the first build, a commit is applied to each view it touches by
-/// its keys, not by a rebuild.
+/// After the first build, a commit is applied to each maintained view and
+/// table it touches by its keys, not by a rebuild.
 #[test]
 fn changes_are_applied_by_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -352,8 +356,9 @@ fn changes_are_applied_by_key() {
         for step in steps(0) {
             apply(&engine, &step);
         }
-        for view in &views {
-            read(&engine, view, false).await;
+        // The views, and the identity tables kept from the graph.
+        for status in engine.maintained_views() {
+            read(&engine, &status.name, false).await;
         }
         for step in steps(1) {
             apply(&engine, &step);

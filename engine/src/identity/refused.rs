@@ -13,6 +13,9 @@ use super::{IdentityKind, Refusal, Span};
 #[derive(Debug, Default)]
 pub(super) struct RefusedValues {
     by_key: HashMap<u64, RefusedValue>,
+    /// The key of each value noted, in order: append-only, read by
+    /// watermark (see [`RefusedValues::noted_since`]).
+    noted: Vec<u64>,
 }
 
 impl RefusedValues {
@@ -37,6 +40,15 @@ impl RefusedValues {
         entry.orders.insert(order);
         entry.first_seen = entry.first_seen.min(at);
         entry.last_seen = entry.last_seen.max(at);
+        self.noted.push(key);
+    }
+
+    /// The values noted since `seen` notes were read (a value once per
+    /// note), moving `seen` on.
+    pub(super) fn noted_since(&self, seen: &mut usize) -> impl Iterator<Item = &RefusedValue> {
+        let from = (*seen).min(self.noted.len());
+        *seen = self.noted.len();
+        self.noted[from..].iter().map(|key| &self.by_key[key])
     }
 
     /// Adds a value whole, as a checkpoint kept it.
