@@ -35,7 +35,6 @@ pub(crate) struct Changes {
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
     started: bool,
     /// Versions read so far.
@@ -46,12 +45,12 @@ struct State {
     restated: usize,
     /// Each customer's orders.
     members: FxHashMap<u64, SmallVec<[u32; 2]>>,
-    /// `order_identifiers` by `mcid`, once first read.
-    identifiers: Option<Materialized>,
+    /// `order_identifiers` by `mcid`.
+    identifiers: KeptTable,
     /// Refused values' notes read so far.
     refused: usize,
-    /// `shared_identifiers` by `(kind, value)`, once first read.
-    shared: Option<Materialized>,
+    /// `shared_identifiers` by `(kind, value)`.
+    shared: KeptTable,
     /// Whether the maintained views collect changes (see
     /// [`Changes::take_for_views`]).
     views_follow: bool,
@@ -59,11 +58,124 @@ struct State {
     unread_orders: Vec<RecordBatch>,
     /// Changes of `order_identifiers` the views have not taken.
     unread_identifiers: Vec<RecordBatch>,
-    /// Builds and updates of `order_identifiers`, and the last one's
-    /// duration in milliseconds.
-    counts: (u64, u64, f64),
-    /// The same for `shared_identifiers`.
-    shared_counts: (u64, u64, f64),
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            started: false,
+            versions: 0,
+            mcids: Vec::new(),
+            restated: 0,
+            members: FxHashMap::default(),
+            identifiers: KeptTable::new(
+                "order_identifiers",
+                evidence::order_identifiers_schema(),
+                vec![MCID_COLUMN],
+                evidence::order_identifiers,
+            ),
+            refused: 0,
+            shared: KeptTable::new(
+                "shared_identifiers",
+                evidence::shared_identifiers_schema(),
+                vec![0, 1],
+                evidence::shared_identifiers,
+            ),
+            views_follow: false,
+            unread_orders: Vec::new(),
+            unread_identifiers: Vec::new(),
+        }
+    }
+}
+
+/// An identity table kept from the graph: its rows from its first read on,
+/// and its builds, updates and the last one's duration.
+struct KeptTable {
+    name: &'static str,
+    schema: SchemaRef,
+    key: Vec<usize>,
+    /// The whole table, from the store.
+    build: fn(&OrderStore) -> crate::Result<Vec<RecordBatch>>,
+    rows: Option<Materialized>,
+    builds: u64,
+    updates: u64,
+    last_ms: f64,
+}
+
+impl KeptTable {
+    fn new(
+        name: &'static str,
+        schema: SchemaRef,
+        key: Vec<usize>,
+        build: fn(&OrderStore) -> crate::Result<Vec<RecordBatch>>,
+    ) -> Self {
+        Self {
+            name,
+            schema,
+            key,
+            build,
+            rows: None,
+            builds: 0,
+            updates: 0,
+            last_ms: 0.0,
+        }
+    }
+
+    fn key_rows(&self) -> Result<KeyRows> {
+        Ok(KeyRows::new(&self.schema, self.key.clone())?)
+    }
+
+    /// The rows, the whole table built on first use.
+    fn rows(&mut self, store: &OrderStore) -> Result<&Materialized> {
+        if self.rows.is_none() {
+            let started = Instant::now();
+            let whole = (self.build)(store)?;
+            self.rows = Some(Materialized::new(
+                self.schema.clone(),
+                self.key_rows()?,
+                &whole,
+            )?);
+            self.builds += 1;
+            self.last_ms = started.elapsed().as_secs_f64() * 1e3;
+        }
+        Ok(self.rows.as_ref().expect("just built"))
+    }
+
+    /// Replaces the rows of the keys given as key columns by `fresh`, once
+    /// built.
+    fn replace(
+        &mut self,
+        keys: &[ArrayRef],
+        fresh: impl FnOnce() -> Result<RecordBatch>,
+    ) -> Result<()> {
+        if self.rows.is_none() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let touched: KeySet = KeyRows::set(&self.key_rows()?.keys(keys)?);
+        let rows = self.rows.as_mut().expect("built");
+        rows.replace(&touched, &[fresh()?])?;
+        self.updates += 1;
+        self.last_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok(())
+    }
+
+    fn status(&self, extra_bytes: usize) -> MaintainedStatus {
+        let rows = self.rows.as_ref();
+        MaintainedStatus {
+            name: self.name.into(),
+            key: self
+                .key
+                .iter()
+                .map(|&k| self.schema.field(k).name().clone())
+                .collect(),
+            rows: rows.map(Materialized::rows),
+            bytes: rows.map_or(0, Materialized::memory) + extra_bytes,
+            builds: self.builds,
+            updates: self.updates,
+            last_refresh_ms: self.last_ms,
+        }
+    }
 }
 
 impl std::fmt::Debug for State {
@@ -131,37 +243,18 @@ impl Changes {
     ) -> Result<Vec<RecordBatch>> {
         let mut state = self.lock();
         state.sync(store)?;
-        if state.identifiers.is_none() {
-            let started = Instant::now();
-            state.identifiers = Some(whole_identifiers(store)?);
-            state.counts.0 += 1;
-            state.counts.2 = started.elapsed().as_secs_f64() * 1e3;
-        }
-        let rows = state.identifiers.as_ref().expect("just built");
+        let rows = state.identifiers.rows(store)?;
         Ok(match mcids {
             Some(mcids) => rows.lookup(std::slice::from_ref(mcids))?,
             None => rows.snapshot().to_vec(),
         })
     }
-}
 
-impl Changes {
     /// Every row of `shared_identifiers`.
     pub(crate) fn shared_identifiers(&self, store: &OrderStore) -> Result<Vec<RecordBatch>> {
         let mut state = self.lock();
         state.sync(store)?;
-        if state.shared.is_none() {
-            let started = Instant::now();
-            state.shared = Some(whole_shared(store)?);
-            state.shared_counts.0 += 1;
-            state.shared_counts.2 = started.elapsed().as_secs_f64() * 1e3;
-        }
-        Ok(state
-            .shared
-            .as_ref()
-            .expect("just built")
-            .snapshot()
-            .to_vec())
+        Ok(state.shared.rows(store)?.snapshot().to_vec())
     }
 
     /// How `order_identifiers` and `shared_identifiers` stand, as the
@@ -172,65 +265,8 @@ impl Changes {
         let members = state.members.capacity()
             * (std::mem::size_of::<u64>() + std::mem::size_of::<SmallVec<[u32; 2]>>() + 1)
             + state.mcids.capacity() * std::mem::size_of::<u64>();
-        let status = |name: &str, key: &[&str], rows: Option<&Materialized>, extra, counts| {
-            let (builds, updates, last_refresh_ms) = counts;
-            MaintainedStatus {
-                name: name.into(),
-                key: key.iter().map(|k| k.to_string()).collect(),
-                rows: rows.map(Materialized::rows),
-                bytes: rows.map_or(0, Materialized::memory) + extra,
-                builds,
-                updates,
-                last_refresh_ms,
-            }
-        };
-        [
-            status(
-                "order_identifiers",
-                &["mcid"],
-                state.identifiers.as_ref(),
-                members,
-                state.counts,
-            ),
-            status(
-                "shared_identifiers",
-                &["kind", "value"],
-                state.shared.as_ref(),
-                0,
-                state.shared_counts,
-            ),
-        ]
+        [state.identifiers.status(members), state.shared.status(0)]
     }
-}
-
-fn identifiers_key() -> Result<KeyRows> {
-    Ok(KeyRows::new(
-        &evidence::order_identifiers_schema(),
-        vec![MCID_COLUMN],
-    )?)
-}
-
-fn shared_key() -> Result<KeyRows> {
-    Ok(KeyRows::new(
-        &evidence::shared_identifiers_schema(),
-        vec![0, 1],
-    )?)
-}
-
-fn whole_shared(store: &OrderStore) -> Result<Materialized> {
-    Ok(Materialized::new(
-        evidence::shared_identifiers_schema(),
-        shared_key()?,
-        &evidence::shared_identifiers(store)?,
-    )?)
-}
-
-fn whole_identifiers(store: &OrderStore) -> Result<Materialized> {
-    Ok(Materialized::new(
-        evidence::order_identifiers_schema(),
-        identifiers_key()?,
-        &evidence::order_identifiers(store)?,
-    )?)
 }
 
 impl State {
@@ -285,7 +321,7 @@ impl State {
             self.unread_orders
                 .push(order_changes(store, &arrived, &moved)?);
         }
-        if !self.views_follow && self.identifiers.is_none() {
+        if !self.views_follow && self.identifiers.rows.is_none() {
             return Ok(());
         }
         // The customers whose identifier rows may read differently.
@@ -306,16 +342,11 @@ impl State {
             .copied()
             .collect();
         let current = store.current_rows(&orders)?;
-        if let Some(rows) = &mut self.identifiers {
-            let started = Instant::now();
-            let keys: ArrayRef = Arc::new(StringArray::from_iter_values(
-                touched.iter().map(|&m| mcid_of(m)),
-            ));
-            let touched: KeySet = KeyRows::set(&identifiers_key()?.keys(&[keys])?);
-            rows.replace(&touched, &[evidence::identifier_rows(store, &current)?])?;
-            self.counts.1 += 1;
-            self.counts.2 = started.elapsed().as_secs_f64() * 1e3;
-        }
+        let keys: ArrayRef = Arc::new(StringArray::from_iter_values(
+            touched.iter().map(|&m| mcid_of(m)),
+        ));
+        self.identifiers
+            .replace(&[keys], || evidence::identifier_rows(store, &current))?;
         if self.views_follow {
             // Every order whose rows may have changed: the touched
             // customers' orders now, and those that left them.
@@ -353,11 +384,10 @@ impl State {
     ) -> Result<()> {
         let graph = store.graph();
         let refused = graph.refused_since(&mut self.refused);
-        let Some(rows) = &mut self.shared else {
+        if self.shared.rows.is_none() {
             refused.for_each(drop);
             return Ok(());
-        };
-        let started = Instant::now();
+        }
         let mut ids: Vec<u32> = arrived
             .iter()
             .flat_map(|&o| graph.identifiers_of_order(o))
@@ -380,11 +410,9 @@ impl State {
             Arc::new(StringArray::from(kinds)),
             Arc::new(StringArray::from(texts)),
         ];
-        let touched = KeyRows::set(&shared_key()?.keys(&keys)?);
-        let fresh = evidence::shared_identifier_rows(graph, ids, values.into_values())?;
-        rows.replace(&touched, &[fresh])?;
-        self.shared_counts.1 += 1;
-        self.shared_counts.2 = started.elapsed().as_secs_f64() * 1e3;
+        self.shared.replace(&keys, || {
+            evidence::shared_identifier_rows(graph, ids, values.into_values())
+        })?;
         Ok(())
     }
 }
