@@ -198,8 +198,8 @@ fn main() {
     let state: Vec<_> = engine.maintained_views();
     let state_mib = state.iter().map(|v| v.bytes).sum::<usize>() as f64 / (1 << 20) as f64;
     println!(
-        "maintained state            {state_mib:>8.0} MiB  ({} views and order_identifiers; the process held {load_rss:.0} MiB after the load)",
-        state.len() - 1
+        "maintained state            {state_mib:>8.0} MiB  ({} views, order_identifiers and shared_identifiers; the process held {load_rss:.0} MiB after the load)",
+        state.len() - 2
     );
 
     let increment_report = apply_increment(&runtime, &engine, &held_back);
