@@ -47,6 +47,11 @@ pub(crate) struct PreparedRows {
 }
 
 impl AppendTable {
+    /// The table's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.def.name
+    }
+
     /// Opens the table under `dir/<name>/log`: the checkpointed rows, if
     /// any (`(last log file covered, rows)`), then the log after them.
     pub(crate) fn open(

@@ -169,6 +169,7 @@ impl KeptTable {
                 .iter()
                 .map(|&k| self.schema.field(k).name().clone())
                 .collect(),
+            view: false,
             rows: rows.map(Materialized::rows),
             bytes: rows.map_or(0, Materialized::memory) + extra_bytes,
             builds: self.builds,

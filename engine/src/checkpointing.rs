@@ -141,6 +141,11 @@ impl Engine {
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
         tracing::info!(dir = %dir.display(), versions = report.orders, ingest_paused_ms = report.ingest_paused_ms, elapsed_ms = report.elapsed_ms, "checkpoint written");
+        metrics::histogram!("ordergraph_checkpoint_seconds").record(started.elapsed());
+        metrics::histogram!("ordergraph_checkpoint_ingest_paused_seconds")
+            .record(paused_ms as f64 / 1e3);
+        metrics::gauge!("ordergraph_checkpoint_last_timestamp_seconds")
+            .set(chrono::Utc::now().timestamp_micros() as f64 / 1e6);
         Ok(report)
     }
 

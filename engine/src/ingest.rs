@@ -58,6 +58,7 @@ impl Engine {
         batches: Vec<RecordBatch>,
     ) -> Result<IngestReport> {
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+        let started = std::time::Instant::now();
         let arrived_at = chrono::Utc::now().timestamp_micros();
         let prepared = {
             let rows = input.read().unwrap_or_else(|e| e.into_inner());
@@ -66,10 +67,11 @@ impl Engine {
             prepared
         };
         let report = prepared.report;
-        input
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .apply(prepared);
+        let mut rows = input.write().unwrap_or_else(|e| e.into_inner());
+        let table = rows.name();
+        rows.apply(prepared);
+        drop(rows);
+        committed_metrics(table, &report, started);
         // Input tables are read live; the derived-table caches (and so
         // `generation`) depend on orders only.
         self.committed();
@@ -85,16 +87,19 @@ impl Engine {
         // A request that cannot be combined fails alone, before queueing.
         let input = concat_batches(&ORDERS_SCHEMA, &batches)?;
         let (reply, answer) = std::sync::mpsc::channel();
-        self.commit_queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(QueuedOrders { input, reply });
+        {
+            let mut queue = self.commit_queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.push(QueuedOrders { input, reply });
+            metrics::gauge!("ordergraph_commit_queue_requests").set(queue.len() as f64);
+        }
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         if let Ok(done) = answer.try_recv() {
             return done;
         }
         let group =
             std::mem::take(&mut *self.commit_queue.lock().unwrap_or_else(|e| e.into_inner()));
+        metrics::gauge!("ordergraph_commit_queue_requests").set(0.0);
+        metrics::histogram!("ordergraph_group_commit_requests").record(group.len() as f64);
         self.commit_orders(group);
         answer
             .recv()
@@ -141,6 +146,7 @@ impl Engine {
         &self,
         inputs: Vec<RecordBatch>,
     ) -> Result<(IngestReport, store::RowReports)> {
+        let started = std::time::Instant::now();
         let arrived_at = chrono::Utc::now().timestamp_micros();
         let mut prepared = {
             let store = self.read();
@@ -155,6 +161,7 @@ impl Engine {
             .apply(prepared);
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.committed();
+        committed_metrics("orders", &report, started);
         Ok((report, rows))
     }
 
@@ -162,5 +169,19 @@ impl Engine {
     fn committed(&self) {
         self.changes.fetch_add(1, Ordering::SeqCst);
         self.maintained.committed();
+    }
+}
+
+/// Records a commit of `table` that started at `started`: its duration,
+/// and its rows by outcome.
+fn committed_metrics(table: &'static str, report: &IngestReport, started: std::time::Instant) {
+    metrics::histogram!("ordergraph_commit_seconds", "table" => table).record(started.elapsed());
+    for (outcome, rows) in [
+        ("inserted", report.inserted),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+    ] {
+        metrics::counter!("ordergraph_ingest_rows_total", "table" => table, "outcome" => outcome)
+            .increment(rows as u64);
     }
 }

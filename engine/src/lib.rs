@@ -257,6 +257,11 @@ impl Engine {
         self.read().len()
     }
 
+    /// Bytes the running queries hold of the shared memory pool.
+    pub fn query_memory_reserved(&self) -> usize {
+        self.runtime.memory_pool.reserved()
+    }
+
     /// Number of customers (live MCIDs).
     pub fn customer_count(&self) -> usize {
         self.read().graph().customers()

@@ -113,9 +113,12 @@ impl BatchLog {
                 .map_err(std::io::Error::other)?
                 .into_inner()
                 .map_err(|e| e.into_error())?;
+            let synced = std::time::Instant::now();
             file.sync_all()?;
             fs::rename(&tmp, &path)?;
-            File::open(&self.dir)?.sync_all()
+            File::open(&self.dir)?.sync_all()?;
+            metrics::histogram!("ordergraph_fsync_seconds").record(synced.elapsed());
+            Ok(())
         };
         write().map_err(|e| Error::io(&path, e))?;
         self.next_seq.fetch_add(1, Ordering::SeqCst);

@@ -119,6 +119,10 @@ pub struct MaintainedStatus {
     pub name: String,
     /// Its key columns.
     pub key: Vec<String>,
+    /// Whether it is a view, which the background refresher builds at
+    /// start, rather than an identity table kept from the graph, built on
+    /// first read.
+    pub view: bool,
     /// Rows held; `None` until first built.
     pub rows: Option<usize>,
     /// Bytes held by the rows and the key index.
@@ -331,6 +335,7 @@ impl Maintained {
                 MaintainedStatus {
                     name: v.name.clone(),
                     key: v.key.clone(),
+                    view: true,
                     rows: rows.as_ref().map(Materialized::rows),
                     bytes: rows.as_ref().map_or(0, Materialized::memory),
                     builds,
@@ -429,6 +434,8 @@ impl MaintainedView {
         }
         let ms = started.elapsed().as_secs_f64() * 1e3;
         lock(&self.counts).2 = ms;
+        metrics::histogram!("ordergraph_view_refresh_seconds", "view" => self.name.clone(), "how" => how)
+            .record(started.elapsed());
         tracing::debug!(view = %self.name, how, ms, "maintained view refreshed");
         Ok(())
     }

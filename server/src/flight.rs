@@ -214,11 +214,9 @@ impl FlightServer {
     /// parameters bound.
     async fn plan(&self, caller: &Caller, handle: &Handle) -> Result<Admitted, Status> {
         let sql = numbered_placeholders(&handle.sql)?;
-        let admitted = self
-            .gate
-            .admit(Some(caller.role), &sql, None)
-            .await
-            .map_err(refused)?;
+        let admitted = self.gate.admit(Some(caller.role), &sql, None).await;
+        crate::metrics::count_query("flight", Some(caller.role), &admitted);
+        let admitted = admitted.map_err(refused)?;
         let values = handle.values()?;
         if values.is_empty() {
             return Ok(admitted);

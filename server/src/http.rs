@@ -75,6 +75,9 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.max_body;
     Router::new()
         .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/v1/version", get(routes::health::version))
         .route("/v1/sql", post(routes::sql::sql))
         .route("/v1/customers", get(routes::customers::lookup))
         .route(
@@ -123,6 +126,7 @@ pub fn app(state: AppState) -> Router {
                 middleware::ingest_backpressure,
             )),
         )
+        .route_layer(axum::middleware::from_fn(middleware::count_requests))
         .fallback(routes::not_found)
         .layer(from_fn_with_state(state.clone(), middleware::require_login))
         .layer(DefaultBodyLimit::max(max_body))

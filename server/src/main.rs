@@ -161,6 +161,8 @@ async fn run(cli: Cli) -> Result<()> {
             dev,
         } => {
             let (config, settings) = ServerSettings::load(&cli.data)?;
+            // Series recorded from the start: the replay and the demo load.
+            ordergraph_server::metrics::handle();
             let engine = open_with(&cli.data, config)?;
             #[cfg(feature = "demo")]
             let engine = if demo && engine.order_count() == 0 {

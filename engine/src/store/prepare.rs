@@ -256,6 +256,7 @@ impl OrderStore {
             dead,
             current: Mutex::new(None),
         });
+        let resolving = std::time::Instant::now();
         let stats = match prepared.identity {
             Some(identity) => {
                 self.graph
@@ -263,6 +264,8 @@ impl OrderStore {
             }
             None => ApplyStats::default(),
         };
+        metrics::histogram!("ordergraph_identity_apply_seconds").record(resolving.elapsed());
+        metrics::counter!("ordergraph_identity_orders_total").increment(stats.orders as u64);
         for order in self.graph.take_changed() {
             let (s, _) = self.location[order as usize];
             if let Some(segment) = self.segments.get(s as usize) {

@@ -45,6 +45,19 @@ pub enum Refusal {
     Engine(#[from] ordergraph_engine::Error),
 }
 
+impl Refusal {
+    /// The kind of refusal, as metrics label it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Refusal::MayNotQuery(_) => "may_not_query",
+            Refusal::MayNotRead { .. } => "may_not_read",
+            Refusal::NotReadOnly(_) => "not_read_only",
+            Refusal::Sql(_) => "sql",
+            Refusal::Engine(_) => "engine",
+        }
+    }
+}
+
 /// A statement the gate let through, planned, with the limits its run is
 /// held to.
 #[derive(Debug)]

@@ -9,8 +9,11 @@ use axum::response::{IntoResponse, Response};
 use super::{ApiError, AppState};
 use crate::access;
 
+/// Paths open to anyone: what load balancers, probes and Prometheus read.
+const OPEN_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/v1/version"];
+
 /// Lets a request through only with credentials whose role may call its
-/// path (see [`access::role_allows`]); `/healthz` is open.
+/// path (see [`access::role_allows`]); [`OPEN_PATHS`] are open.
 pub(super) async fn require_login(
     State(state): State<AppState>,
     mut request: Request,
@@ -20,7 +23,7 @@ pub(super) async fn require_login(
         return next.run(request).await;
     };
     let path = request.uri().path().to_string();
-    if path == "/healthz" {
+    if OPEN_PATHS.contains(&path.as_str()) {
         return next.run(request).await;
     }
     let from = request
@@ -38,7 +41,14 @@ pub(super) async fn require_login(
                 .insert(access::Caller { user, role });
             next.run(request).await
         }
-        Err(access::Refused::Unauthenticated) => {
+        Err(refused) => refusal(refused, &path),
+    }
+}
+
+/// The answer to a request `logins` refused, counted by status.
+fn refusal(refused: access::Refused, path: &str) -> Response {
+    let response = match refused {
+        access::Refused::Unauthenticated => {
             let mut response = ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -51,19 +61,58 @@ pub(super) async fn require_login(
             );
             response
         }
-        Err(access::Refused::Throttled) => ApiError::new(
+        access::Refused::Throttled => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_failed_logins",
             "too many failed logins from this address; try again in a minute",
         )
         .into_response(),
-        Err(access::Refused::Forbidden(role)) => ApiError::new(
+        access::Refused::Forbidden(role) => ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!("role {} may not call {path}", role.as_str()),
         )
         .into_response(),
+    };
+    metrics::counter!(
+        "ordergraph_http_refused_total",
+        "status" => response.status().as_str().to_string()
+    )
+    .increment(1);
+    response
+}
+
+/// Counts every request a route answered, by route and status, and times
+/// it (until its response starts); ingest requests also by table.
+pub(super) async fn count_requests(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(String::new, |p| p.as_str().to_string());
+    // Only known tables name a series, so no request makes new ones.
+    let table = route.starts_with("/v1/ingest/").then(|| {
+        let name = request.uri().path().rsplit('/').next().unwrap_or("");
+        match ordergraph_engine::table::table(name) {
+            Some(def) => def.name,
+            None => "unknown",
+        }
+    });
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_str().to_string();
+    metrics::histogram!("ordergraph_http_request_seconds", "route" => route.clone())
+        .record(started.elapsed());
+    if let Some(table) = table {
+        metrics::counter!(
+            "ordergraph_ingest_requests_total",
+            "table" => table,
+            "status" => status.clone()
+        )
+        .increment(1);
     }
+    metrics::counter!("ordergraph_http_requests_total", "route" => route, "status" => status)
+        .increment(1);
+    response
 }
 
 /// Refuses an ingest request at once, before its body is read, when

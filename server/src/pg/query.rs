@@ -100,7 +100,12 @@ async fn plan_direct(
 ) -> PgWireResult<Option<LogicalPlan>> {
     let role = role_of(client)?;
     let statement = DfStatement::Statement(Box::new(statement.clone()));
-    match Gate::plan(Some(role), statement, &session.state()).await {
+    let planned = Gate::plan(Some(role), statement, &session.state()).await;
+    // SQL this planner cannot read goes on to the compatibility path.
+    if !matches!(planned, Err(Refusal::Sql(_))) {
+        crate::metrics::count_query("postgres", Some(role), &planned);
+    }
+    match planned {
         Ok(plan) => Ok(Some(plan)),
         Err(Refusal::Sql(_)) => Ok(None),
         Err(refusal) => Err(refused(refusal)),

@@ -13,6 +13,7 @@ mod hostile;
 mod http;
 mod limits;
 mod lineage_pdf;
+mod metrics;
 mod pg;
 mod process;
 mod segments;

@@ -131,7 +131,9 @@ pub(crate) async fn sql(
         .transpose()
         .map_err(|e| ApiError::bad_request(format!("now: {e}")))?;
     let role = caller.map(|c| c.role);
-    let admitted = state.gate().admit(role, &sql, now).await?;
+    let admitted = state.gate().admit(role, &sql, now).await;
+    crate::metrics::count_query("http", role, &admitted);
+    let admitted = admitted?;
     let (df, limits) = (admitted.frame, admitted.limits);
     let deadline = tokio::time::Instant::now() + limits.timeout;
     let values = param_values(&df, &params)?;
