@@ -146,6 +146,15 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// The name of every series the server describes.
+pub fn series() -> impl Iterator<Item = &'static str> {
+    COUNTERS
+        .iter()
+        .chain(&HISTOGRAMS)
+        .chain(&GAUGES)
+        .map(|(name, _)| *name)
+}
+
 /// Every series, with the gauges of `engine`'s state read now.
 pub fn render(engine: &Engine) -> String {
     let handle = handle();

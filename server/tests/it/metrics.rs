@@ -164,3 +164,30 @@ async fn metrics_move_with_ingest_and_queries_and_promtool_accepts_them() {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+/// The example dashboard in `docs/` reads only series the server has
+/// (a histogram's through its `_bucket`, `_sum` and `_count`).
+#[test]
+fn the_grafana_dashboard_reads_only_series_the_server_has() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/grafana-dashboard.json")).unwrap();
+    let known: Vec<&str> = ordergraph_server::metrics::series().collect();
+    let mut read = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for name in expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("ordergraph_"))
+            {
+                let base = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s).filter(|b| known.contains(b)))
+                    .unwrap_or(name);
+                assert!(known.contains(&base), "{}: {name}", panel["title"]);
+                read += 1;
+            }
+        }
+    }
+    assert!(read >= 10, "the dashboard reads {read} series");
+}
