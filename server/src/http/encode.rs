@@ -1,6 +1,6 @@
 //! Result encodings: JSON (an array of objects), NDJSON, CSV with a
-//! header, and the Arrow IPC stream format; whole ([`encode`]) or a batch
-//! at a time ([`StreamEncoder`]).
+//! header, the Arrow IPC stream format and Parquet; whole ([`encode`]) or a
+//! batch at a time ([`StreamEncoder`]).
 
 use axum::http::StatusCode;
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::{csv, ipc, json};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::ApiError;
 
@@ -24,7 +26,13 @@ pub enum Encoding {
     Csv,
     /// `application/vnd.apache.arrow.stream`.
     Arrow,
+    /// `application/vnd.apache.parquet`: one file, its row groups sent as
+    /// they fill, its footer last (a cut-off answer is not a readable file).
+    Parquet,
 }
+
+/// Rows per Parquet row group of an answer: each is sent once full.
+const PARQUET_ROW_GROUP: usize = 65_536;
 
 impl Encoding {
     /// Chooses by an `Accept` header; JSON when absent or `*/*`.
@@ -38,6 +46,7 @@ impl Encoding {
                 "text/csv" | "text/*" => return Ok(Encoding::Csv),
                 "application/x-ndjson" | "application/jsonl" => return Ok(Encoding::Ndjson),
                 "application/vnd.apache.arrow.stream" => return Ok(Encoding::Arrow),
+                "application/vnd.apache.parquet" => return Ok(Encoding::Parquet),
                 _ => {}
             }
         }
@@ -45,7 +54,7 @@ impl Encoding {
             StatusCode::NOT_ACCEPTABLE,
             "not_acceptable",
             format!(
-                "cannot answer as '{accept}': use application/json, application/x-ndjson, text/csv or application/vnd.apache.arrow.stream"
+                "cannot answer as '{accept}': use application/json, application/x-ndjson, text/csv, application/vnd.apache.arrow.stream or application/vnd.apache.parquet"
             ),
         ))
     }
@@ -57,6 +66,7 @@ impl Encoding {
             Encoding::Ndjson => "application/x-ndjson",
             Encoding::Csv => "text/csv; charset=utf-8",
             Encoding::Arrow => "application/vnd.apache.arrow.stream",
+            Encoding::Parquet => "application/vnd.apache.parquet",
         }
     }
 }
@@ -67,7 +77,7 @@ pub fn encode(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<Vec<u8>, ArrowError> {
-    if encoding == Encoding::Ndjson {
+    if matches!(encoding, Encoding::Ndjson | Encoding::Parquet) {
         let mut encoder = StreamEncoder::new(encoding, schema.clone())?;
         let mut out = Vec::new();
         for b in batches {
@@ -78,7 +88,7 @@ pub fn encode(
     }
     let mut out = Vec::new();
     match encoding {
-        Encoding::Ndjson => unreachable!("encoded above"),
+        Encoding::Ndjson | Encoding::Parquet => unreachable!("encoded above"),
         Encoding::Json => {
             let mut w = json::WriterBuilder::new()
                 .with_explicit_nulls(true)
@@ -126,6 +136,7 @@ pub struct StreamEncoder {
     /// Rows written so far (JSON needs the comma, CSV the header once).
     rows: usize,
     arrow: Option<ipc::writer::StreamWriter<Vec<u8>>>,
+    parquet: Option<ArrowWriter<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for StreamEncoder {
@@ -144,11 +155,25 @@ impl StreamEncoder {
             Encoding::Arrow => Some(ipc::writer::StreamWriter::try_new(Vec::new(), &schema)?),
             _ => None,
         };
+        let parquet = match encoding {
+            Encoding::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_max_row_group_row_count(Some(PARQUET_ROW_GROUP))
+                    .build();
+                Some(ArrowWriter::try_new(
+                    Vec::new(),
+                    schema.clone(),
+                    Some(properties),
+                )?)
+            }
+            _ => None,
+        };
         Ok(Self {
             encoding,
             schema,
             rows: 0,
             arrow,
+            parquet,
         })
     }
 
@@ -200,6 +225,13 @@ impl StreamEncoder {
                 w.write(batch)?;
                 out = std::mem::take(w.get_mut());
             }
+            Encoding::Parquet => {
+                // The writer counts the bytes it has written itself: taking
+                // them out of its buffer leaves its offsets right.
+                let w = self.parquet.as_mut().expect("a Parquet writer");
+                w.write(batch)?;
+                out = std::mem::take(w.inner_mut());
+            }
         }
         self.rows += batch.num_rows();
         Ok(out)
@@ -225,6 +257,11 @@ impl StreamEncoder {
                 let mut w = self.arrow.take().expect("an Arrow writer");
                 w.finish()?;
                 w.into_inner()?
+            }
+            Encoding::Parquet => {
+                let mut w = self.parquet.take().expect("a Parquet writer");
+                w.finish()?;
+                std::mem::take(w.inner_mut())
             }
         })
     }

@@ -471,3 +471,61 @@ async fn results_stream_and_a_late_error_never_looks_complete() {
     assert_eq!(r.status(), 400);
     s.stop().await;
 }
+
+/// A Parquet answer (`Accept: application/vnd.apache.parquet`), written to a
+/// file, reads back in pyarrow with the rows of the CSV answer; over more
+/// rows than one row group holds, so row groups are streamed as they fill.
+#[tokio::test]
+async fn a_parquet_answer_reads_back_in_pyarrow_as_the_csv_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start(dir.path()).await;
+    let mut body = HEADER.to_string();
+    for k in 0..70_000 {
+        body.push_str(&format!(
+            "p{k},tmall,2026-01-01T10:00:00+08:00,,{},,,,{}.{:02},paid,上海,,,\n",
+            13_800_000_000u64 + (k % 5_000) as u64 * 7_919,
+            k % 300,
+            k % 100
+        ));
+    }
+    assert_eq!(post_csv(&s, body).await.status(), 200);
+    let sql = "SELECT order_id, channel, amount, ship_city, mcid FROM orders ORDER BY order_id";
+    let answer = |accept: &'static str| {
+        s.client
+            .post(s.url("/v1/sql"))
+            .header("accept", accept)
+            .body(sql)
+            .send()
+    };
+    let parquet = answer("application/vnd.apache.parquet").await.unwrap();
+    assert_eq!(parquet.status(), 200);
+    assert_eq!(
+        parquet.headers()["content-type"],
+        "application/vnd.apache.parquet"
+    );
+    let file = dir.path().join("answer.parquet");
+    std::fs::write(&file, parquet.bytes().await.unwrap()).unwrap();
+    let csv = answer("text/csv").await.unwrap().text().await.unwrap();
+
+    let read = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, pyarrow.parquet as pq\n\
+             f = pq.ParquetFile(sys.argv[1])\n\
+             print(f.metadata.num_row_groups)\n\
+             for row in f.read().to_pylist():\n\
+             \x20   print(','.join(str(v) for v in row.values()))",
+        )
+        .arg(&file)
+        .output()
+        .unwrap();
+    super::assert_succeeded(&read);
+    let text = String::from_utf8(read.stdout).unwrap();
+    let mut lines = text.lines();
+    let row_groups: usize = lines.next().unwrap().parse().unwrap();
+    assert!(row_groups >= 2, "{row_groups} row groups");
+    let from_parquet: Vec<&str> = lines.collect();
+    let from_csv: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(from_parquet.len(), 70_000);
+    assert_eq!(from_parquet, from_csv);
+}
