@@ -129,6 +129,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(middleware::count_requests))
         .fallback(routes::not_found)
         .layer(from_fn_with_state(state.clone(), middleware::require_login))
+        .layer(axum::middleware::from_fn(middleware::access_log))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

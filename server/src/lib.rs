@@ -18,6 +18,7 @@ mod force_sync;
 pub mod holds;
 pub mod http;
 mod lineage;
+pub mod logs;
 pub mod metrics;
 pub mod pg;
 pub mod progress;

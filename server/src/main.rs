@@ -39,8 +39,23 @@ struct Cli {
         default_value = "./ordergraph-data"
     )]
     data: PathBuf,
+    /// Log lines as text, or as one JSON object each (for a log shipper).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "ORDERGRAPH_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -122,13 +137,16 @@ enum OutputFormat {
 
 fn main() -> Result<()> {
     ordergraph_server::install_crypto_provider();
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.event_format(ordergraph_server::logs::JsonLines).init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -36,10 +36,13 @@ pub(super) async fn require_login(
         .and_then(|v| v.to_str().ok());
     match logins.admit_http(authorization, from, &path).await {
         Ok((user, role)) => {
+            let answered_for = AnsweredFor(user.clone());
             request
                 .extensions_mut()
                 .insert(access::Caller { user, role });
-            next.run(request).await
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(answered_for);
+            response
         }
         Err(refused) => refusal(refused, &path),
     }
@@ -136,4 +139,39 @@ pub(super) async fn ingest_backpressure(
         return response;
     };
     next.run(request).await
+}
+
+/// Who a request was answered for, set on the response by
+/// [`require_login`] for the access log.
+#[derive(Debug, Clone)]
+pub(super) struct AnsweredFor(pub(super) String);
+
+/// One log line per request (target `ordergraph::access`): method, path,
+/// status, time to the response's start, the user, and the body's size
+/// when known before it is sent (a streamed answer's is not).
+pub(super) async fn access_log(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let user = response
+        .extensions()
+        .get::<AnsweredFor>()
+        .map_or("-", |u| u.0.as_str());
+    let bytes = response
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info!(
+        target: "ordergraph::access",
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        user,
+        bytes,
+        "request"
+    );
+    response
 }

@@ -143,6 +143,19 @@ async fn metrics_move_with_ingest_and_queries_and_promtool_accepts_them() {
         assert!(now - was >= at_least, "{name} {labels:?}: {was} -> {now}");
     }
 
+    // Each request has its line in the access log.
+    let log = process.log.lock().unwrap().join("\n");
+    let refused_sql = log.lines().any(|l| {
+        l.contains("ordergraph::access")
+            && l.contains("path=/v1/sql")
+            && l.contains("status=400")
+            && l.contains("method=POST")
+    });
+    assert!(
+        refused_sql,
+        "no access log line of the refused query in:\n{log}"
+    );
+
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -190,4 +203,41 @@ fn the_grafana_dashboard_reads_only_series_the_server_has() {
         }
     }
     assert!(read >= 10, "the dashboard reads {read} series");
+}
+
+/// With `--log-format json` every log line is one JSON object, the access
+/// log's with its method, path, status, time, user and size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let process = Process::start_with(dir.path(), &["--log-format", "json"]);
+    let r = client()
+        .get(format!("{}/v1/version", process.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let access = loop {
+        let objects: Vec<serde_json::Value> = process
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        if let Some(access) = objects
+            .into_iter()
+            .find(|o| o["target"] == "ordergraph::access")
+        {
+            break access;
+        }
+        assert!(Instant::now() < deadline, "no access log line");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(access["method"], "GET");
+    assert_eq!(access["path"], "/v1/version");
+    assert_eq!(access["status"], 200);
+    assert_eq!(access["user"], "-");
+    assert!(access["ms"].as_f64().is_some());
 }
