@@ -63,7 +63,7 @@ impl Format {
 }
 
 /// Where a bad value was found and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct DecodeError {
     /// File name, or `request body`.
     pub source: String,

@@ -37,6 +37,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A data directory another process has open (it holds `LOCK`).
+    #[error("{0} is in use by another ordergraph process")]
+    InUse(PathBuf),
     /// A configuration file that cannot be used.
     #[error("configuration {path}: {reason}")]
     Config {

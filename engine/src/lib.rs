@@ -146,10 +146,7 @@ fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
         .map_err(|e| Error::io(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Config {
-            path,
-            reason: "the data directory is in use by another ordergraph process".into(),
-        }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(dir.to_path_buf())),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
     }
 }

@@ -11,8 +11,10 @@ use ordergraph_engine::source::DirectorySource;
 
 pub mod access;
 pub mod alerts;
+pub mod client;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod exports;
 pub mod flight;
 mod force_sync;
 pub mod holds;
@@ -20,6 +22,7 @@ pub mod http;
 mod lineage;
 pub mod logs;
 pub mod metrics;
+pub mod output;
 pub mod pg;
 pub mod progress;
 pub mod settings;

@@ -1,4 +1,5 @@
-//! The `ordergraph` binary: `serve`, `ingest`, `sql`, `gen`, `eval`.
+//! The `ordergraph` binary: `serve`, `ingest`, `sql`, `export`, `gen`,
+//! `eval`, `hash-password`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use datafusion::arrow::util::pretty::pretty_format_batches;
-use ordergraph_engine::{Engine, EngineConfig};
+use ordergraph_engine::{Engine, EngineConfig, IngestReport};
 use ordergraph_server::access::Logins;
-use ordergraph_server::encode::{Encoding, encode};
+use ordergraph_server::client::Client;
+use ordergraph_server::exports;
 use ordergraph_server::flight::FlightServer;
+use ordergraph_server::output::{Format, Output};
 use ordergraph_server::pg::PgServer;
-use ordergraph_server::progress::spinner;
+use ordergraph_server::progress::{bytes_bar, spinner};
 use ordergraph_server::settings::ServerSettings;
 use ordergraph_server::{
     AppState, app, checkpoint_periodically, open_directory_source, watch_directory,
@@ -94,6 +96,8 @@ enum Command {
         /// Files to ingest, in order.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Run one read-only SQL query and print the result.
     Sql {
@@ -101,8 +105,16 @@ enum Command {
         query: String,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
-        format: OutputFormat,
+        format: Format,
+        /// Write the result to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
     },
+    /// Export a segment or the MCID write-back outbox, whole.
+    #[command(subcommand)]
+    Export(Export),
     /// Generate a realistic dataset with ground truth.
     #[cfg(feature = "demo")]
     Gen {
@@ -128,11 +140,77 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    Table,
-    Csv,
-    Json,
+/// What `export` writes.
+#[derive(Subcommand)]
+enum Export {
+    /// A segment's members with their contacts, by MCID (as `GET
+    /// /v1/segments/NAME`).
+    Segment {
+        /// The segment (`GET /v1/segments` lists them).
+        name: String,
+        /// Only members who entered at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[command(flatten)]
+        to: Destination,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// The orders whose MCID the platforms' notes do not show yet, by
+    /// channel and order (as `GET /v1/writeback`).
+    Writeback {
+        /// Only this channel's orders.
+        #[arg(long)]
+        channel: Option<String>,
+        #[command(flatten)]
+        to: Destination,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// Where and how an export is written.
+#[derive(clap::Args)]
+struct Destination {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// A running server to send the command to, instead of opening the data
+/// directory (which `serve` holds while it runs).
+#[derive(clap::Args)]
+struct ServerArgs {
+    /// The server's HTTP address, e.g. http://127.0.0.1:7878.
+    #[arg(long = "server", env = "ORDERGRAPH_SERVER")]
+    url: Option<String>,
+    /// The user to log in as; the password comes from ORDERGRAPH_PASSWORD,
+    /// or is asked for.
+    #[arg(long, env = "ORDERGRAPH_USER")]
+    user: Option<String>,
+}
+
+impl ServerArgs {
+    /// A client of the server, if one is given.
+    fn client(&self) -> Result<Option<Client>> {
+        let Some(url) = &self.url else {
+            return Ok(None);
+        };
+        let login = match &self.user {
+            Some(user) => {
+                let password = match std::env::var("ORDERGRAPH_PASSWORD") {
+                    Ok(password) => password,
+                    Err(_) => read_password()?,
+                };
+                Some((user.clone(), password))
+            }
+            None => None,
+        };
+        Ok(Some(Client::new(url, login)?))
+    }
 }
 
 fn main() -> Result<()> {
@@ -166,6 +244,41 @@ fn open_with(data: &Path, config: EngineConfig) -> Result<Arc<Engine>> {
         .with_context(|| format!("opening {}", data.display()))?;
     tracing::info!(data = %data.display(), orders = engine.order_count(), customers = engine.customer_count(), elapsed_ms = started.elapsed().as_millis() as u64, "engine ready");
     Ok(engine)
+}
+
+/// Opens the data directory for a command that could also be sent to a
+/// running server, and says so when one holds it.
+fn open_local(data: &Path) -> Result<Arc<Engine>> {
+    open(data).map_err(|e| match e.downcast_ref::<ordergraph_engine::Error>() {
+        Some(ordergraph_engine::Error::InUse(_)) => anyhow::anyhow!(
+            "{} is in use by a running ordergraph server: send the command to it with --server URL (or ORDERGRAPH_SERVER), e.g. --server http://127.0.0.1:7878",
+            data.display()
+        ),
+        _ => e,
+    })
+}
+
+/// Runs `sql` on the engine and writes its result, a batch at a time.
+async fn write_query(engine: &Arc<Engine>, sql: &str, output: &mut Output) -> Result<()> {
+    use futures::StreamExt;
+    let mut stream = engine.query(sql).await?.execute_stream().await?;
+    output.start(stream.schema())?;
+    while let Some(batch) = stream.next().await {
+        output.batch(batch?)?;
+    }
+    Ok(())
+}
+
+fn print_report(file: &Path, report: &IngestReport, started: Instant) {
+    eprintln!(
+        "{}: {} rows, {} inserted, {} updated, {} unchanged in {:.2}s",
+        file.display(),
+        report.rows,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -207,8 +320,22 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{}", ordergraph_server::access::hash_password(&password)?);
             Ok(())
         }
-        Command::Ingest { table, files } => {
-            let engine = open(&cli.data)?;
+        Command::Ingest {
+            table,
+            files,
+            server,
+        } => {
+            if let Some(client) = server.client()? {
+                for file in files {
+                    let bar = bytes_bar(format!("ingesting {}", file.display()), 0);
+                    let started = Instant::now();
+                    let report = client.ingest(&table, &file, &bar).await?;
+                    bar.finish_and_clear();
+                    print_report(&file, &report, started);
+                }
+                return Ok(());
+            }
+            let engine = open_local(&cli.data)?;
             for file in files {
                 let bar = spinner(format!("ingesting {}", file.display()));
                 let started = Instant::now();
@@ -216,15 +343,7 @@ async fn run(cli: Cli) -> Result<()> {
                     .ingest_file(&table, &file)
                     .with_context(|| format!("ingesting {}", file.display()))?;
                 bar.finish_and_clear();
-                eprintln!(
-                    "{}: {} rows, {} inserted, {} updated, {} unchanged in {:.2}s",
-                    file.display(),
-                    report.rows,
-                    report.inserted,
-                    report.updated,
-                    report.unchanged,
-                    started.elapsed().as_secs_f64()
-                );
+                print_report(&file, &report, started);
             }
             // The next start loads this instead of replaying the log.
             let bar = spinner("writing a checkpoint".into());
@@ -232,23 +351,62 @@ async fn run(cli: Cli) -> Result<()> {
             bar.finish_and_clear();
             Ok(())
         }
-        Command::Sql { query, format } => {
-            let engine = open(&cli.data)?;
-            let df = engine.query(&query).await?;
-            let schema = df.schema().inner().clone();
-            let batches = df.collect().await?;
-            match format {
-                OutputFormat::Table => println!("{}", pretty_format_batches(&batches)?),
-                OutputFormat::Csv => print!(
-                    "{}",
-                    String::from_utf8(encode(Encoding::Csv, &schema, &batches)?)?
-                ),
-                OutputFormat::Json => println!(
-                    "{}",
-                    String::from_utf8(encode(Encoding::Json, &schema, &batches)?)?
-                ),
+        Command::Sql {
+            query,
+            format,
+            out,
+            server,
+        } => {
+            let mut output = Output::create(format, out.as_deref())?;
+            match server.client()? {
+                Some(client) => client.query(&query, &mut output).await?,
+                None => write_query(&open_local(&cli.data)?, &query, &mut output).await?,
             }
-            Ok(())
+            output.finish()
+        }
+        Command::Export(Export::Segment {
+            name,
+            since,
+            to,
+            server,
+        }) => {
+            let mut output = Output::create(to.format, to.out.as_deref())?;
+            if let Some(client) = server.client()? {
+                let query: Vec<_> = since.into_iter().map(|s| ("since", s)).collect();
+                client
+                    .export(&format!("/v1/segments/{name}"), &query, &mut output)
+                    .await?;
+            } else {
+                let segment = ordergraph_queries::segments()
+                    .find(|s| s.name == name)
+                    .with_context(|| {
+                        let names: Vec<_> =
+                            ordergraph_queries::segments().map(|s| s.name).collect();
+                        format!("no segment '{name}'; segments: {}", names.join(", "))
+                    })?;
+                let since = since
+                    .map(|s| ordergraph_engine::decode::parse_timestamp(&s))
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+                let sql = exports::segment_sql(segment, since, None, None);
+                write_query(&open_local(&cli.data)?, &sql, &mut output).await?;
+            }
+            output.finish()
+        }
+        Command::Export(Export::Writeback {
+            channel,
+            to,
+            server,
+        }) => {
+            let mut output = Output::create(to.format, to.out.as_deref())?;
+            if let Some(client) = server.client()? {
+                let query: Vec<_> = channel.into_iter().map(|c| ("channel", c)).collect();
+                client.export("/v1/writeback", &query, &mut output).await?;
+            } else {
+                let sql = exports::writeback_sql(channel.as_deref(), None, None);
+                write_query(&open_local(&cli.data)?, &sql, &mut output).await?;
+            }
+            output.finish()
         }
         #[cfg(feature = "demo")]
         Command::Gen {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// What an ingest did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IngestReport {
     /// Rows received.
     pub rows: usize,

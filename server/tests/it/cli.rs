@@ -166,3 +166,178 @@ fn hash_password_reads_a_piped_line() {
     );
     assert!(!hash("\n").status.success(), "an empty password is refused");
 }
+
+/// `sql`, `ingest` and `export` with `--server` talk to a running server
+/// (which holds the data directory) and log in as the user given; without
+/// it they say to use it.
+#[test]
+fn commands_talk_to_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, set) = (dir.path().join("data"), dir.path().join("set"));
+    run(ordergraph(&data)
+        .args(["gen", "--customers", "300", "--orders", "1200", "--out"])
+        .arg(&set));
+    std::fs::create_dir_all(&data).unwrap();
+    let hash = ordergraph_server::access::hash_password("s3cret").unwrap();
+    std::fs::write(
+        data.join("ordergraph.toml"),
+        format!("[[users]]\nname = \"ops\"\nrole = \"admin\"\npassword_hash = \"{hash}\"\n"),
+    )
+    .unwrap();
+    let server = crate::process::Process::start(&data);
+    let client = |args: &[&str]| {
+        let mut c = ordergraph(&data);
+        c.args(args)
+            .args(["--server", &server.base, "--user", "ops"])
+            .env("ORDERGRAPH_PASSWORD", "s3cret");
+        c
+    };
+
+    let local = ordergraph(&data)
+        .args(["sql", "select 1"])
+        .output()
+        .unwrap();
+    let error = String::from_utf8_lossy(&local.stderr);
+    assert!(!local.status.success());
+    assert!(error.contains("--server"), "{error}");
+
+    let out = client(&["ingest", "orders", set.join("orders.csv").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("1200 rows, 1200 inserted, 0 updated"), "{log}");
+    let out = client(&[
+        "ingest",
+        "orders",
+        set.join("orders.parquet").to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("0 inserted, 0 updated, 1200 unchanged"),
+        "{log}"
+    );
+
+    // A bad row is named by its file, line and column; nothing of it is kept.
+    let bad = dir.path().join("bad.csv");
+    let csv = std::fs::read_to_string(set.join("orders.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    let amount = header.split(',').position(|c| c == "amount").unwrap();
+    let mut row: Vec<String> = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    row[0] = "NEW-1".into();
+    let good = row.join(",");
+    row[0] = "NEW-2".into();
+    row[amount] = "lots".into();
+    std::fs::write(&bad, format!("{header}\n{good}\n{}\n", row.join(","))).unwrap();
+    let out = client(&["ingest", "orders", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(error.contains("bad.csv: line 3, column amount"), "{error}");
+
+    let count = "select count(*) as n, count(distinct mcid) > 0 as ok from orders";
+    assert_eq!(
+        run(&mut client(&["sql", count, "--format", "csv"])),
+        "n,ok\n1200,true\n"
+    );
+    let table = run(&mut client(&["sql", count]));
+    assert!(table.contains("| 1200 | true |"), "{table}");
+    let parquet = dir.path().join("orders.parquet");
+    run(&mut client(&[
+        "sql",
+        "select order_id, mcid from orders order by order_id",
+        "--format",
+        "parquet",
+        "--out",
+        parquet.to_str().unwrap(),
+    ]));
+    let rows: usize =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&parquet).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap().num_rows())
+        .sum();
+    assert_eq!(rows, 1200);
+    let ndjson = run(&mut client(&[
+        "sql",
+        "select order_id from orders order by order_id limit 2",
+        "--format",
+        "ndjson",
+    ]));
+    assert_eq!(ndjson.lines().count(), 2, "{ndjson}");
+    let refused = client(&["sql", "drop table orders"]).output().unwrap();
+    assert!(!refused.status.success());
+    let wrong = ordergraph(&data)
+        .args(["sql", "select 1", "--server", &server.base, "--user", "ops"])
+        .env("ORDERGRAPH_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    let error = String::from_utf8_lossy(&wrong.stderr);
+    assert!(!wrong.status.success());
+    assert!(error.contains("401"), "{error}");
+
+    // An export over HTTP is the same as one from the data directory.
+    let remote_segment = run(&mut client(&["export", "segment", "high_value_prospects"]));
+    let remote_writeback = run(&mut client(&["export", "writeback", "--format", "ndjson"]));
+    assert!(
+        remote_writeback.lines().count() >= 1200,
+        "every order waits for its note"
+    );
+    server.kill();
+    let local_segment = run(ordergraph(&data).args(["export", "segment", "high_value_prospects"]));
+    assert_eq!(remote_segment, local_segment);
+    assert!(remote_segment.starts_with("mcid,"), "{remote_segment}");
+    let local_writeback =
+        run(ordergraph(&data).args(["export", "writeback", "--format", "ndjson"]));
+    assert_eq!(remote_writeback, local_writeback);
+}
+
+/// README's command-line examples, run as written against `serve --demo`.
+#[test]
+fn readme_command_line_examples_run_against_the_demo() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let examples: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("scripts/ordergraph ") && l.contains("--server"))
+        .collect();
+    assert!(examples.len() >= 2, "{examples:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = crate::process::Process::start_with(&data, &["--demo"]);
+    for example in examples {
+        let line = example.replace("http://127.0.0.1:7878", &server.base);
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(line.replacen("scripts/ordergraph", env!("CARGO_BIN_EXE_ordergraph"), 1))
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .env_remove("ORDERGRAPH_DATA")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = line.split_once("--out ").map(|(_, f)| f.trim());
+        let written = match file {
+            Some(file) => std::fs::metadata(dir.path().join(file)).unwrap().len(),
+            None => out.stdout.len() as u64,
+        };
+        assert!(written > 100, "{example}: {written} bytes");
+    }
+    server.kill();
+}

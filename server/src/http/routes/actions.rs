@@ -67,31 +67,17 @@ pub(crate) async fn writeback_outbox(
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
     let limit = super::segments::page_limit(page.limit)?;
-    let mut conditions = Vec::new();
-    if let Some(channel) = &page.channel {
-        conditions.push(format!("channel = {}", literal(channel)));
-    }
-    if let Some(cursor) = &page.cursor {
-        let (channel, order_id) = cursor.split_once(':').ok_or_else(|| {
-            ApiError::bad_request(format!("cursor '{cursor}' is not one this API gave out"))
-        })?;
-        conditions.push(format!(
-            "(channel > {c} OR (channel = {c} AND order_id > {o}))",
-            c = literal(channel),
-            o = literal(order_id)
-        ));
-    }
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            cursor.split_once(':').ok_or_else(|| {
+                ApiError::bad_request(format!("cursor '{cursor}' is not one this API gave out"))
+            })
+        })
+        .transpose()?;
     // One row more than the page tells whether there is a next page.
-    let sql = format!(
-        "SELECT channel, order_id, mcid, note, written_mcid, written_at FROM mcid_writeback{filter} \
-         ORDER BY channel, order_id LIMIT {}",
-        limit + 1
-    );
+    let sql = crate::exports::writeback_sql(page.channel.as_deref(), after, Some(limit + 1));
     let (schema, batches) = super::sql::collect(&state, &sql, None).await?;
     let all = datafusion::arrow::compute::concat_batches(&schema, &batches)
         .map_err(ApiError::internal)?;

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use ordergraph_queries::{Segment, segments};
+use ordergraph_queries::segments;
 use serde::Deserialize;
 
 use super::mcid_shaped;
@@ -57,41 +57,6 @@ pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     Ok(limit)
 }
 
-/// The query for one page; every value spliced in is validated first.
-fn page_sql(segment: &Segment, since: Option<i64>, cursor: Option<&str>, limit: usize) -> String {
-    let contacts = if segment.has_contacts {
-        String::new()
-    } else {
-        ", k.phone, k.email, k.wechat_unionid".to_string()
-    };
-    let join = if segment.has_contacts {
-        ""
-    } else {
-        " LEFT JOIN customer_contacts k ON k.mcid = s.mcid"
-    };
-    let mut conditions = Vec::new();
-    if let Some(since) = since {
-        conditions.push(format!(
-            "s.{} >= to_timestamp_micros({since})",
-            segment.entered_at
-        ));
-    }
-    if let Some(cursor) = cursor {
-        conditions.push(format!("s.mcid > '{cursor}'"));
-    }
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
-    // One row more than the page tells whether there is a next page.
-    format!(
-        "SELECT s.*{contacts} FROM {} s{join}{filter} ORDER BY s.mcid LIMIT {}",
-        segment.name,
-        limit + 1
-    )
-}
-
 /// Exports one page of a segment as JSON, CSV or Arrow (by `Accept`). The
 /// next page's cursor is in `X-Next-Cursor` and a `Link: rel="next"`
 /// header, absent on the last page.
@@ -123,7 +88,8 @@ pub(crate) async fn export(
         )));
     }
 
-    let sql = page_sql(segment, since, page.cursor.as_deref(), limit);
+    // One row more than the page tells whether there is a next page.
+    let sql = crate::exports::segment_sql(segment, since, page.cursor.as_deref(), Some(limit + 1));
     let (schema, batches) = super::sql::collect(&state, &sql, None).await?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let (batches, next) = if rows > limit {
