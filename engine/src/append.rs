@@ -141,9 +141,13 @@ impl AppendTable {
     }
 
     /// Writes new rows to the log durably; they are not visible yet.
-    pub(crate) fn log(&self, prepared: &PreparedRows) -> Result<()> {
+    pub(crate) fn log(
+        &self,
+        prepared: &PreparedRows,
+        positions: &crate::positions::Positions,
+    ) -> Result<()> {
         match &prepared.batch {
-            Some(batch) => self.log.append(batch),
+            Some(batch) => self.log.append(batch, positions),
             None => Ok(()),
         }
     }

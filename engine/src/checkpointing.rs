@@ -56,6 +56,8 @@ impl Engine {
     /// [`Engine::compact`] never stops them.
     pub fn checkpoint(&self) -> Result<CheckpointReport> {
         let _one = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
+        // Before any log file (and the positions in its footer) is removed.
+        crate::positions::write(&self.dir, &self.source_positions())?;
         let started = std::time::Instant::now();
         let (orders, inputs) = {
             let _writers = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
@@ -73,6 +75,7 @@ impl Engine {
     /// CPU of replaying the log since the last checkpoint.
     pub fn compact(&self) -> Result<CheckpointReport> {
         let _one = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
+        crate::positions::write(&self.dir, &self.source_positions())?;
         let started = std::time::Instant::now();
         let through = self.read().last_log_seq();
         let inputs = self.input_rows();

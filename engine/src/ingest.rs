@@ -29,12 +29,42 @@ impl Engine {
 
     /// Ingests batches already in the table's schema.
     pub fn ingest_batches(&self, table: &str, batches: Vec<RecordBatch>) -> Result<IngestReport> {
+        self.ingest_batches_at(table, batches, Positions::new())
+    }
+
+    /// Ingests batches from a source that has read up to `positions`: the
+    /// positions are stored in the same durable write as the rows (see
+    /// [`crate::positions`]), and [`Engine::source_positions`] gives them
+    /// back, after a restart too.
+    pub fn ingest_batches_at(
+        &self,
+        table: &str,
+        batches: Vec<RecordBatch>,
+        positions: Positions,
+    ) -> Result<IngestReport> {
         if table::table(table).is_none() {
             return Err(Error::UnknownTable(table.to_string()));
         }
         match self.inputs.get(table) {
-            Some(input) => self.append(input, batches),
-            None => self.ingest_orders(batches),
+            Some(input) => self.append(input, batches, &positions),
+            None => self.ingest_orders(batches, positions),
+        }
+    }
+
+    /// How far each source has been read: the positions of every commit so
+    /// far.
+    pub fn source_positions(&self) -> Positions {
+        self.positions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Takes in the positions of a commit that succeeded.
+    fn advance_positions(&self, positions: &Positions) {
+        if !positions.is_empty() {
+            let mut all = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+            crate::positions::advance(&mut all, positions);
         }
     }
 
@@ -48,7 +78,7 @@ impl Engine {
             .find(|t| t.name == table)
             .ok_or_else(|| Error::UnknownTable(table.to_string()))?;
         let batches = decode::decode(def, Format::Ndjson, "request", ndjson)?;
-        self.append(&self.inputs[def.name], batches)
+        self.append(&self.inputs[def.name], batches, &Positions::new())
     }
 
     /// Checks, logs and applies rows of an append-only table.
@@ -56,6 +86,7 @@ impl Engine {
         &self,
         input: &RwLock<AppendTable>,
         batches: Vec<RecordBatch>,
+        positions: &Positions,
     ) -> Result<IngestReport> {
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
@@ -63,7 +94,7 @@ impl Engine {
         let prepared = {
             let rows = input.read().unwrap_or_else(|e| e.into_inner());
             let prepared = rows.prepare(batches, arrived_at)?;
-            rows.log(&prepared)?;
+            rows.log(&prepared, positions)?;
             prepared
         };
         let report = prepared.report;
@@ -71,6 +102,7 @@ impl Engine {
         let table = rows.name();
         rows.apply(prepared);
         drop(rows);
+        self.advance_positions(positions);
         committed_metrics(table, &report, started);
         // Input tables are read live; the derived-table caches (and so
         // `generation`) depend on orders only.
@@ -83,13 +115,21 @@ impl Engine {
     /// one log write, one fsync and one graph update, and answers each with
     /// its own report; the others find their answer waiting. Under
     /// concurrent load this turns many small writes into a few larger ones.
-    pub(super) fn ingest_orders(&self, batches: Vec<RecordBatch>) -> Result<IngestReport> {
+    pub(super) fn ingest_orders(
+        &self,
+        batches: Vec<RecordBatch>,
+        positions: Positions,
+    ) -> Result<IngestReport> {
         // A request that cannot be combined fails alone, before queueing.
         let input = concat_batches(&ORDERS_SCHEMA, &batches)?;
         let (reply, answer) = std::sync::mpsc::channel();
         {
             let mut queue = self.commit_queue.lock().unwrap_or_else(|e| e.into_inner());
-            queue.push(QueuedOrders { input, reply });
+            queue.push(QueuedOrders {
+                input,
+                positions,
+                reply,
+            });
             metrics::gauge!("ordergraph_commit_queue_requests").set(queue.len() as f64);
         }
         let _writer = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,7 +150,11 @@ impl Engine {
     /// alone, so each gets its own answer.
     pub(super) fn commit_orders(&self, group: Vec<QueuedOrders>) {
         let inputs: Vec<RecordBatch> = group.iter().map(|q| q.input.clone()).collect();
-        match self.commit_orders_once(inputs) {
+        let mut positions = Positions::new();
+        for q in &group {
+            crate::positions::advance(&mut positions, &q.positions);
+        }
+        match self.commit_orders_once(inputs, &positions) {
             Ok((_, rows_done)) => {
                 let mut start = 0;
                 for q in group {
@@ -122,7 +166,7 @@ impl Engine {
             Err(_) if group.len() > 1 => {
                 for q in group {
                     let report = self
-                        .commit_orders_once(vec![q.input])
+                        .commit_orders_once(vec![q.input], &q.positions)
                         .map(|(report, _)| report);
                     let _ = q.reply.send(report);
                 }
@@ -145,13 +189,14 @@ impl Engine {
     pub(super) fn commit_orders_once(
         &self,
         inputs: Vec<RecordBatch>,
+        positions: &Positions,
     ) -> Result<(IngestReport, store::RowReports)> {
         let started = std::time::Instant::now();
         let arrived_at = chrono::Utc::now().timestamp_micros();
         let mut prepared = {
             let store = self.read();
             let prepared = store.prepare(inputs, arrived_at)?;
-            store.log(&prepared)?;
+            store.log(&prepared, positions)?;
             prepared
         };
         let (report, rows) = (prepared.report, prepared.take_row_reports());
@@ -159,6 +204,7 @@ impl Engine {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .apply(prepared);
+        self.advance_positions(positions);
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.committed();
         committed_metrics("orders", &report, started);

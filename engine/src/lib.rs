@@ -41,6 +41,7 @@ mod mask;
 mod memory;
 mod normalizer;
 mod parallel;
+pub mod positions;
 mod provider;
 mod refund;
 mod report;
@@ -61,6 +62,7 @@ pub use memory::{QUERY_CAP_EXCEEDED, QueryPool, cap_query_memory};
 pub use ordergraph_tables as table;
 /// The UDF crate, for the MCID helpers (`mcid_of`, `parse_mcid`).
 pub use ordergraph_udfs as udfs;
+pub use positions::Positions;
 pub use refund::{RefundNode, RefundTemplate, TEMPLATE_FILE};
 pub use report::ReportSettings;
 pub use session::{SessionOptions, read_only};
@@ -103,6 +105,8 @@ pub struct Engine {
     checkpointing: Mutex<()>,
     /// Orders requests waiting to be committed together.
     commit_queue: Mutex<Vec<QueuedOrders>>,
+    /// How far each source has been read (see [`positions`]).
+    positions: Mutex<Positions>,
     generation: AtomicU64,
     /// Commits of any table so far, for the maintained views.
     changes: AtomicU64,
@@ -127,6 +131,8 @@ impl std::fmt::Debug for Engine {
 /// An orders request waiting for the group commit, and where to answer.
 struct QueuedOrders {
     input: RecordBatch,
+    /// The source positions the rows carry.
+    positions: Positions,
     reply: std::sync::mpsc::Sender<Result<IngestReport>>,
 }
 
@@ -199,6 +205,12 @@ impl Engine {
             };
             inputs.insert(def.name, RwLock::new(AppendTable::open(&dir, def, rows)?));
         }
+        let mut source_positions = positions::read(&dir)?;
+        positions::advance(&mut source_positions, &store.log_handle().positions()?);
+        for input in inputs.values() {
+            let input = input.read().unwrap_or_else(|e| e.into_inner());
+            positions::advance(&mut source_positions, &input.log_handle().positions()?);
+        }
         let engine = Arc::new(Engine {
             _lock: lock,
             dir,
@@ -212,6 +224,7 @@ impl Engine {
             ingest: Mutex::new(()),
             checkpointing: Mutex::new(()),
             commit_queue: Mutex::new(Vec::new()),
+            positions: Mutex::new(source_positions),
             generation: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             maintained: Arc::default(),

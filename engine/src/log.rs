@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::reader::FileReader;
 use datafusion::arrow::ipc::writer::FileWriter;
 
+use crate::positions::{Positions, advance, footer};
 use crate::{Error, Result};
 
 /// The log of one table.
@@ -95,8 +96,29 @@ impl BatchLog {
         Ok(out)
     }
 
-    /// Appends a batch durably: when this returns, it survives a crash.
-    pub(crate) fn append(&self, batch: &RecordBatch) -> Result<()> {
+    /// The largest source positions in the footers of the files after the
+    /// checkpoint.
+    pub(crate) fn positions(&self) -> Result<Positions> {
+        let mut positions = Positions::new();
+        let after = self.checkpointed.load(Ordering::SeqCst);
+        let through = self.last_seq();
+        for (_, path) in files(&self.dir)?
+            .into_iter()
+            .filter(|(n, _)| (after + 1..=through).contains(n))
+        {
+            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let reader = FileReader::try_new(file, None).map_err(|e| Error::corrupt(&path, e))?;
+            advance(
+                &mut positions,
+                &crate::positions::from_footer(reader.custom_metadata(), &path)?,
+            );
+        }
+        Ok(positions)
+    }
+
+    /// Appends a batch durably, with the source positions it carries (see
+    /// [`crate::positions`]): when this returns, it survives a crash.
+    pub(crate) fn append(&self, batch: &RecordBatch, positions: &Positions) -> Result<()> {
         let path = self.dir.join(format!(
             "{:020}.arrow",
             self.next_seq.load(Ordering::SeqCst)
@@ -106,6 +128,9 @@ impl BatchLog {
             let file = File::create(&tmp)?;
             let mut writer = FileWriter::try_new(BufWriter::new(file), &batch.schema())
                 .map_err(std::io::Error::other)?;
+            if !positions.is_empty() {
+                writer.write_metadata(crate::positions::FOOTER_KEY, footer(positions));
+            }
             writer.write(batch).map_err(std::io::Error::other)?;
             writer.finish().map_err(std::io::Error::other)?;
             let file = writer

@@ -766,3 +766,65 @@ fn a_checkpoint_from_before_a_table_existed_still_opens() {
         .unwrap();
     assert_eq!(report.inserted, 1);
 }
+
+/// Source positions are stored with the rows they delivered and come back
+/// after a restart, from the log and after a checkpoint from its file; a
+/// commit that changes nothing advances them too.
+#[tokio::test]
+async fn source_positions_are_stored_with_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |pairs: &[(&str, i64)]| -> Positions {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    };
+    let orders = |rows: &str| {
+        decode::decode(
+            &table::ORDERS,
+            Format::Csv,
+            "m",
+            Bytes::from(format!("{HEADER}{rows}")),
+        )
+        .unwrap()
+    };
+    let events = "refund_id,node,action,actor,actor_role,at,note\n\
+                  R1,apply,enter,bot,system,2026-01-01T10:00:00+08:00,\n";
+    let row = "A1,shopify,2026-01-15T10:23:45+08:00,,13812345678,,,,199.00,paid,上海,,,\n";
+    {
+        let engine = Engine::open(dir.path(), vec![]).unwrap();
+        assert!(engine.source_positions().is_empty());
+        engine
+            .ingest_batches_at("orders", orders(row), at(&[("k/orders/0", 5)]))
+            .unwrap();
+        let refund_def = table::table("refund_events").unwrap();
+        let refund = decode::decode(refund_def, Format::Csv, "m", Bytes::from(events)).unwrap();
+        engine
+            .ingest_batches_at("refund_events", refund, at(&[("k/refunds/0", 3)]))
+            .unwrap();
+        // The same order again: nothing is written, the position moves.
+        let report = engine
+            .ingest_batches_at("orders", orders(row), at(&[("k/orders/0", 6)]))
+            .unwrap();
+        assert_eq!(report.unchanged, 1);
+        assert_eq!(
+            engine.source_positions(),
+            at(&[("k/orders/0", 6), ("k/refunds/0", 3)])
+        );
+    }
+    // From the log alone: the unchanged commit wrote nothing.
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(
+        engine.source_positions(),
+        at(&[("k/orders/0", 5), ("k/refunds/0", 3)])
+    );
+    let row2 = "A2,shopify,2026-01-16T10:23:45+08:00,,13812345679,,,,99.00,paid,上海,,,\n";
+    engine
+        .ingest_batches_at("orders", orders(row2), at(&[("k/orders/1", 9)]))
+        .unwrap();
+    engine.checkpoint().unwrap();
+    drop(engine);
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    assert_eq!(
+        engine.source_positions(),
+        at(&[("k/orders/0", 5), ("k/orders/1", 9), ("k/refunds/0", 3)])
+    );
+    assert_eq!(engine.order_count(), 2);
+}

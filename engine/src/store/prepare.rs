@@ -205,9 +205,9 @@ impl OrderStore {
 
     /// Writes a prepared ingest to the log and syncs it to disk. After this
     /// returns the rows survive a crash.
-    pub fn log(&self, prepared: &Prepared) -> Result<()> {
+    pub fn log(&self, prepared: &Prepared, positions: &crate::positions::Positions) -> Result<()> {
         match &prepared.batch {
-            Some(batch) => self.log.append(batch),
+            Some(batch) => self.log.append(batch, positions),
             None => Ok(()),
         }
     }
