@@ -73,12 +73,23 @@ impl Engine {
     /// durable when this returns. A row identical to a stored one is a
     /// repeat and changes nothing.
     pub fn record(&self, table: &str, ndjson: Bytes) -> Result<IngestReport> {
+        self.record_at(table, ndjson, Positions::new())
+    }
+
+    /// [`Engine::record`] for a source that has read up to `positions`,
+    /// stored in the same durable write.
+    pub fn record_at(
+        &self,
+        table: &str,
+        ndjson: Bytes,
+        positions: Positions,
+    ) -> Result<IngestReport> {
         let def = table::recorded_tables()
             .into_iter()
             .find(|t| t.name == table)
             .ok_or_else(|| Error::UnknownTable(table.to_string()))?;
         let batches = decode::decode(def, Format::Ndjson, "request", ndjson)?;
-        self.append(&self.inputs[def.name], batches, &Positions::new())
+        self.append(&self.inputs[def.name], batches, &positions)
     }
 
     /// Checks, logs and applies rows of an append-only table.

@@ -19,6 +19,7 @@ pub mod flight;
 mod force_sync;
 pub mod holds;
 pub mod http;
+pub mod kafka;
 mod lineage;
 pub mod logs;
 pub mod metrics;

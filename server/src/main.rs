@@ -582,6 +582,11 @@ async fn serve(
         engine.clone(),
         stopped.clone(),
     )));
+    background.extend(ordergraph_server::kafka::spawn(
+        engine.clone(),
+        &settings.sources.kafka,
+        stopped.clone(),
+    ));
     let mut state = AppState::new(engine.clone()).with_logins(logins);
     if settings.alerts.enabled {
         let (alerts, tasks) = ordergraph_server::alerts::start(

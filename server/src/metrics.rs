@@ -20,7 +20,19 @@ const SECONDS: [f64; 14] = [
 const REQUESTS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 /// Every series, with what it measures: the exposition's help text.
-const COUNTERS: [(&str, &str); 7] = [
+const COUNTERS: [(&str, &str); 10] = [
+    (
+        "ordergraph_source_messages_total",
+        "Kafka messages taken in, by group, topic and partition",
+    ),
+    (
+        "ordergraph_source_rejects_total",
+        "Kafka messages recorded in source_rejects, by group, topic and partition",
+    ),
+    (
+        "ordergraph_source_skipped_total",
+        "times a Kafka partition's offset was out of range (messages removed by retention before they were read)",
+    ),
     (
         "ordergraph_ingest_rows_total",
         "rows committed, by table and outcome (inserted, updated, unchanged)",
@@ -84,7 +96,11 @@ const HISTOGRAMS: [(&str, &str); 8] = [
         "time to answer one HTTP request (until its body starts), by route",
     ),
 ];
-const GAUGES: [(&str, &str); 8] = [
+const GAUGES: [(&str, &str); 9] = [
+    (
+        "ordergraph_source_lag_messages",
+        "Kafka messages in a partition not taken in yet, by group, topic and partition",
+    ),
     ("ordergraph_orders", "orders stored"),
     ("ordergraph_customers", "live customers (MCIDs)"),
     (

@@ -303,12 +303,22 @@ pub struct ServerSettings {
     pub users: Vec<User>,
     /// Alerts and where they go.
     pub alerts: AlertSettings,
+    /// Message-bus sources.
+    pub sources: Sources,
+}
+
+/// `[sources]`: where rows arrive from besides HTTP and files.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sources {
+    /// `[[sources.kafka]]`.
+    pub kafka: Vec<crate::kafka::KafkaSettings>,
 }
 
 impl ServerSettings {
     /// The top-level keys the server reads; the engine refuses any other
     /// key it does not know.
-    pub const SECTIONS: &[&str] = &["postgres", "flight", "users", "alerts"];
+    pub const SECTIONS: &[&str] = &["postgres", "flight", "users", "alerts", "sources"];
 
     /// Reads `ordergraph.toml` from the data directory `dir`: the engine's
     /// settings and the server's, each checked.
@@ -343,6 +353,7 @@ impl ServerSettings {
             bail!("[flight] tls_cert and tls_key must be set together");
         }
         settings.alerts.check()?;
+        crate::kafka::check(&settings.sources.kafka)?;
         Ok(settings)
     }
 }

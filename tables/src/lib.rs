@@ -521,7 +521,21 @@ pub static HOLD_DECISIONS: TableDef = TableDef::new(
 /// Tables written by the server (API actions: write-back, force-sync,
 /// silences, hold decisions; the alert outbox; holds placed), never by
 /// ingest: an action cannot be forged by posting rows.
-pub fn recorded_tables() -> [&'static TableDef; 8] {
+/// `source_rejects`: a message of a Kafka source that could not be taken
+/// in, with where it was and why; the partition goes on past it.
+pub static SOURCE_REJECTS: TableDef = TableDef::new(
+    "source_rejects",
+    &[
+        req("source", Text),
+        req("topic", Text),
+        req("partition_id", Int),
+        req("message_offset", Int),
+        req("error", Text),
+        col("value", Text),
+    ],
+);
+
+pub fn recorded_tables() -> [&'static TableDef; 9] {
     [
         &WRITEBACK_ACKS,
         &SYNC_COMMANDS,
@@ -531,6 +545,7 @@ pub fn recorded_tables() -> [&'static TableDef; 8] {
         &ALERT_SILENCES,
         &HOLDS_PLACED,
         &HOLD_DECISIONS,
+        &SOURCE_REJECTS,
     ]
 }
 

@@ -11,6 +11,7 @@ mod flight;
 mod holds;
 mod hostile;
 mod http;
+mod kafka;
 mod limits;
 mod lineage_pdf;
 mod metrics;
