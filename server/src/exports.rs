@@ -8,8 +8,8 @@ use ordergraph_queries::Segment;
 use crate::http::routes::{literal, mcid_shaped};
 
 /// The members of `segment` by MCID, with their contacts: those who entered
-/// at or after `since` (microseconds), after the MCID `after` (which must be
-/// [`mcid_shaped`]), at most `limit`.
+/// at or after `since` (microseconds), after the MCID `after` (letters and
+/// digits only: it is quoted into the SQL), at most `limit`.
 pub fn segment_sql(
     segment: &Segment,
     since: Option<i64>,

@@ -346,12 +346,17 @@ impl FlightSqlService for FlightServer {
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         let caller = self.caller(&request).await?;
         let handle = Handle::decode(&ticket.statement_handle)?;
+        let timer = crate::metrics::QueryTimer::start("flight", Some(caller.role));
         let Admitted { frame, limits } = self.plan(&caller, &handle).await?;
         let schema: SchemaRef = frame.schema().inner().clone();
         let stream = frame.execute_stream().await.map_err(datafusion_status)?;
+        // The timer goes with the stream: it records when the stream ends.
+        let timed = limited(stream, limits).inspect(move |_| {
+            let _ = &timer;
+        });
         let flight = FlightDataEncoderBuilder::new()
             .with_schema(schema)
-            .build(limited(stream, limits))
+            .build(timed)
             .map_err(Status::from);
         Ok(Response::new(Box::pin(flight)))
     }

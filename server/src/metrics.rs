@@ -20,7 +20,11 @@ const SECONDS: [f64; 14] = [
 const REQUESTS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 /// Every series, with what it measures: the exposition's help text.
-const COUNTERS: [(&str, &str); 10] = [
+const COUNTERS: [(&str, &str); 11] = [
+    (
+        "ordergraph_alert_deliveries_total",
+        "alert delivery attempts, by target and outcome (sent, failed and tried again, gave_up)",
+    ),
     (
         "ordergraph_source_messages_total",
         "Kafka messages taken in, by group, topic and partition",
@@ -62,7 +66,11 @@ const COUNTERS: [(&str, &str); 10] = [
         "HTTP requests refused at login, by status (401, 403, 429)",
     ),
 ];
-const HISTOGRAMS: [(&str, &str); 8] = [
+const HISTOGRAMS: [(&str, &str); 9] = [
+    (
+        "ordergraph_query_seconds",
+        "time from a statement's admission until its answer's last batch is out (or the client left), by protocol and role",
+    ),
     (
         "ordergraph_commit_seconds",
         "time to check, log, fsync and apply one commit, by table",
@@ -187,6 +195,36 @@ pub fn render(engine: &Engine) -> String {
     }
     handle.run_upkeep();
     handle.render()
+}
+
+/// Times one admitted query: records `ordergraph_query_seconds` when
+/// dropped, which is when its answer's stream ends or is abandoned.
+#[derive(Debug)]
+pub struct QueryTimer {
+    protocol: &'static str,
+    role: &'static str,
+    started: std::time::Instant,
+}
+
+impl QueryTimer {
+    pub fn start(protocol: &'static str, role: Option<Role>) -> Self {
+        Self {
+            protocol,
+            role: role.map_or("none", Role::as_str),
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for QueryTimer {
+    fn drop(&mut self) {
+        metrics::histogram!(
+            "ordergraph_query_seconds",
+            "protocol" => self.protocol,
+            "role" => self.role
+        )
+        .record(self.started.elapsed());
+    }
 }
 
 /// Counts a statement admitted or refused by the SQL gate, by protocol

@@ -156,6 +156,12 @@ async fn deliver(
                     queue[0].1 = Instant::now() + retry.max;
                     continue;
                 }
+                metrics::counter!(
+                    "ordergraph_alert_deliveries_total",
+                    "target" => target.name.clone(),
+                    "outcome" => outcome
+                )
+                .increment(1);
                 match outcome {
                     "failed" => {
                         tracing::warn!(target = %target.name, attempt, error = error.as_deref().unwrap_or(""), "alert delivery failed; trying again");

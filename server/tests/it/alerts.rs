@@ -402,6 +402,22 @@ async fn alerts_fire_resolve_and_stay_silenced_on_every_kind_of_target() {
     )
     .await;
     assert_eq!(states, json!([{"state": "sent", "n": 12}]));
+    let metrics = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sent: f64 = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("ordergraph_alert_deliveries_total{") && l.contains("outcome=\"sent\"")
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(sent, 12.0, "{metrics}");
     let audit = sql(
         &client,
         &server.base,

@@ -126,6 +126,11 @@ async fn metrics_move_with_ingest_and_queries_and_promtool_accepts_them() {
             1.0,
         ),
         (
+            "ordergraph_query_seconds_count",
+            vec![("protocol", "http"), ("role", "admin")],
+            1.0,
+        ),
+        (
             "ordergraph_http_requests_total",
             vec![("route", "/v1/sql"), ("status", "400")],
             1.0,

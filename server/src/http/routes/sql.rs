@@ -134,6 +134,7 @@ pub(crate) async fn sql(
     let admitted = state.gate().admit(role, &sql, now).await;
     crate::metrics::count_query("http", role, &admitted);
     let admitted = admitted?;
+    let timer = crate::metrics::QueryTimer::start("http", role);
     let (df, limits) = (admitted.frame, admitted.limits);
     let deadline = tokio::time::Instant::now() + limits.timeout;
     let values = param_values(&df, &params)?;
@@ -153,6 +154,7 @@ pub(crate) async fn sql(
         max_rows: limits.max_rows,
         deadline,
         timeout: limits.timeout,
+        _timer: timer,
     };
     // Errors up to the first bytes are ordinary error answers.
     let first = result.next_chunk().await?;
@@ -193,6 +195,8 @@ struct Streaming {
     max_rows: Option<u64>,
     deadline: tokio::time::Instant,
     timeout: std::time::Duration,
+    /// Records the query's time when the answer is done with.
+    _timer: crate::metrics::QueryTimer,
 }
 
 impl Streaming {
