@@ -22,7 +22,9 @@
 //! and `READS` per maintained read (5), medians reported;
 //! `VIEWS=customers,order_risk` runs only those; `EXPORT_DIR` (default
 //! `$TMPDIR/ordergraph-views-export`) receives `<table>.parquet`,
-//! `results/` and `views.json`; `DUCKDB=0` skips the DuckDB run.
+//! `results/` and `views.json`; `DUCKDB=0` skips the DuckDB run;
+//! `EXPLAIN=1` also writes each recompute's `EXPLAIN ANALYZE` to
+//! `explain/<view>.txt`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -133,6 +135,7 @@ fn main() {
         .filter(|v| v.maintenance().unwrap().is_some())
         .map(|v| v.name)
         .collect();
+    let explain = std::env::var("EXPLAIN").is_ok_and(|v| v == "1");
     let results_dir = export.join("results");
     std::fs::create_dir_all(&results_dir).unwrap();
     println!(
@@ -151,6 +154,9 @@ fn main() {
         // A failing view is reported and the others still run: the table
         // is the benchmark's product, and one view's error is a finding.
         let recompute = time_view(&runtime, &engine, view.name, runs, true);
+        if explain {
+            explain_view(&runtime, &engine, view.name, &export.join("explain"));
+        }
         let read = maintained
             .contains(&view.name)
             .then(|| time_view(&runtime, &engine, view.name, reads + 1, false));
@@ -501,6 +507,27 @@ fn export_tables(runtime: &Runtime, engine: &Arc<Engine>, dir: &Path) -> Vec<Str
         write_parquet(runtime, &ctx, name, &dir.join(format!("{name}.parquet")));
     }
     names
+}
+
+/// Writes `<dir>/<view>.txt`: the recompute's plan with the metrics of
+/// one run, or the error that ended it.
+fn explain_view(runtime: &Runtime, engine: &Arc<Engine>, view: &str, dir: &Path) {
+    let options = SessionOptions {
+        recompute: true,
+        ..SessionOptions::default()
+    };
+    let text = runtime.block_on(async {
+        let df = engine
+            .query_with(&format!("EXPLAIN ANALYZE SELECT * FROM {view}"), options)
+            .await
+            .map_err(|e| e.to_string())?;
+        let batches = df.collect().await.map_err(|e| e.to_string())?;
+        let plan = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(plan.to_string())
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(format!("{view}.txt")), text.unwrap_or_else(|e| e)).unwrap();
 }
 
 /// `runs` runs of `SELECT * FROM <view>`, each fully collected.

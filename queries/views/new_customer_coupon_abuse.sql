@@ -15,6 +15,9 @@ WITH claims AS (
     WHERE (o.status IS DISTINCT FROM 'cancelled')
       AND o.ordered_at <= c.now
       AND array_has(c.new_customer_coupons, upper(trim(o.coupon)))
+), repeated AS (
+    -- Most claimants claim once: only the others are aggregated below.
+    SELECT mcid FROM claims GROUP BY mcid HAVING count(*) > 1
 )
 SELECT mcid,
        count(*) AS claims,
@@ -23,9 +26,9 @@ SELECT mcid,
        min(ordered_at) AS first_claim_at,
        max(ordered_at) AS last_claim_at,
        -- The second claim made the customer an abuser.
-       array_element(array_agg(ordered_at ORDER BY ordered_at), 2) AS flagged_at,
+       array_element(array_sort(array_agg(ordered_at)), 2) AS flagged_at,
        array_to_string(array_agg(channel || ':' || order_id ORDER BY ordered_at, channel, order_id), ',') AS orders,
        array_to_string(array_sort(array_agg(DISTINCT coupon)), ',') AS coupons
 FROM claims
+WHERE mcid IN (SELECT mcid FROM repeated)
 GROUP BY mcid
-HAVING count(*) > 1

@@ -10,7 +10,9 @@
 -- * new_account_high_value: an account's first order, placed at most
 --   new_account_hours (24, included) after the account was registered, is
 --   over high_value_amount (5000 CNY; exactly 5000 is not over) and the
---   account browsed nothing before it.
+--   account browsed nothing before it. Its detail gives the account's age
+--   in tenths of an hour, halves rounded up (from its seconds, in one step,
+--   so no engine's rounding of a double decides the figure).
 -- held: the breaker holds an order that has not shipped yet (created or
 -- paid) when its rule is one of report_config.hold_rules (both by default);
 -- a shipped order can only be reviewed. order_holds keeps each hold and its
@@ -71,7 +73,7 @@ WITH placed AS (
     WHERE nth = 1
 ), new_account AS (
     SELECT f.channel, f.order_id, f.status, f.amount,
-           (date_part('epoch', f.ordered_at) - date_part('epoch', a.created_at)) / 3600.0 AS account_age_hours
+           date_part('epoch', f.ordered_at) - date_part('epoch', a.created_at) AS account_age_seconds
     FROM first_orders f
     JOIN registered a ON a.channel = f.channel AND a.account_id = f.account_id
     CROSS JOIN report_config c
@@ -94,7 +96,7 @@ FROM (
     UNION ALL
     SELECT channel, order_id, 'new_account_high_value' AS rule,
            'first order of ' || CAST(amount AS VARCHAR) || ' CNY '
-               || CAST(round(account_age_hours, 1) AS VARCHAR)
+               || CAST(floor((account_age_seconds + 180) / 360.0) / 10.0 AS VARCHAR)
                || ' h after the account was registered, no browsing before it' AS detail,
            coalesce(status IN ('created', 'paid'), FALSE) AS unshipped
     FROM new_account

@@ -27,31 +27,35 @@ WITH need AS (
           FROM inventory)
     WHERE recency = 1
 ), snapshots AS (
-    SELECT n.sku, n.warehouse, i.as_of,
+    SELECT n.sku, n.warehouse, n.supplier, n.backup_supplier, n.suggested_qty,
+           n.lead_time_days, n.days_of_cover,
+           i.as_of,
            i.available - n.adjustment < n.reorder_level AS short
     FROM need n
     JOIN counted i
       ON i.sku = n.sku AND i.warehouse = n.warehouse AND i.as_of <= n.as_of
-), last_sufficient AS (
-    SELECT sku, warehouse, max(as_of) AS as_of
+), judged AS (
+    SELECT *,
+           max(CASE WHEN NOT short THEN as_of END)
+               OVER (PARTITION BY sku, warehouse) AS last_sufficient
     FROM snapshots
-    WHERE NOT short
-    GROUP BY sku, warehouse
 ), since AS (
-    SELECT s.sku, s.warehouse, min(s.as_of) AS as_of
-    FROM snapshots s
-    LEFT JOIN last_sufficient k ON k.sku = s.sku AND k.warehouse = s.warehouse
-    WHERE s.short AND (k.as_of IS NULL OR s.as_of > k.as_of)
-    GROUP BY s.sku, s.warehouse
+    SELECT sku, warehouse, supplier, backup_supplier, suggested_qty, lead_time_days,
+           days_of_cover,
+           min(CASE WHEN short AND (last_sufficient IS NULL OR as_of > last_sufficient)
+                    THEN as_of END) AS as_of
+    FROM judged
+    GROUP BY sku, warehouse, supplier, backup_supplier, suggested_qty, lead_time_days,
+             days_of_cover
 )
-SELECT 'PR-' || n.sku || '-' || n.warehouse || '-' || to_char(business_time(s.as_of), '%Y%m%d') AS request_id,
-       s.as_of AS requested_at,
-       n.sku,
-       n.warehouse,
-       n.supplier,
-       n.backup_supplier,
-       n.suggested_qty AS qty,
-       n.lead_time_days,
-       n.days_of_cover
-FROM need n
-JOIN since s ON s.sku = n.sku AND s.warehouse = n.warehouse
+SELECT 'PR-' || sku || '-' || warehouse || '-' || to_char(business_time(as_of), '%Y%m%d') AS request_id,
+       as_of AS requested_at,
+       sku,
+       warehouse,
+       supplier,
+       backup_supplier,
+       suggested_qty AS qty,
+       lead_time_days,
+       days_of_cover
+FROM since
+WHERE as_of IS NOT NULL

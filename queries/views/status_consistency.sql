@@ -1,6 +1,8 @@
 -- status_consistency: per order, what each system (platform, ERP, WMS, CRM)
 -- says last, and whether they agree.
--- Grain: (channel, order_id). Inputs: status_events, report_config. UDFs: none.
+-- Grain: (channel, order_id). Inputs: status_events, report_config.
+-- UDFs: system_statuses (each system's latest report; DuckDB runs the same
+-- view with ordered aggregates, benches/duckdb/views/status_consistency.sql).
 -- Drift: the systems' latest statuses differ (codes compared trimmed and
 -- lower-case), or their latest updated_at, or confirmed_at, lie more than
 -- report_config.drift_tolerance_seconds apart (exactly the tolerance is not
@@ -8,51 +10,61 @@
 -- admits no other system.)
 -- Maintained by: channel, order_id
 CREATE VIEW status_consistency AS
-WITH latest AS (
-    -- Each system's latest report: ordered aggregates, not a row_number()
-    -- window, which costs several times more over millions of orders. Ties
-    -- on updated_at go to the later confirmed_at, then the smaller status.
+WITH per_order AS (
+    -- Each system's latest report: ties on updated_at go to the later
+    -- confirmed_at, then the smaller status.
     SELECT channel,
            order_id,
-           system,
-           first_value(lower(trim(status_code)) ORDER BY updated_at DESC,
-               confirmed_at DESC NULLS LAST, lower(trim(status_code))) AS status,
-           max(updated_at) AS updated_at,
-           first_value(confirmed_at ORDER BY updated_at DESC,
-               confirmed_at DESC NULLS LAST, lower(trim(status_code))) AS confirmed_at,
-           min(updated_at) AS first_event_at
+           min(updated_at) AS first_event_at,
+           system_statuses(array_agg(named_struct(
+               'system', system,
+               'status', lower(trim(status_code)),
+               'updated_at', updated_at,
+               'confirmed_at', confirmed_at))) AS s
     FROM status_events
-    GROUP BY channel, order_id, system
-), per_order AS (
+    GROUP BY channel, order_id
+), latest AS (
     SELECT channel,
            order_id,
-           min(first_event_at) AS first_event_at,
-           max(CASE WHEN system = 'platform' THEN status END) AS platform_status,
-           max(CASE WHEN system = 'platform' THEN updated_at END) AS platform_updated_at,
-           max(CASE WHEN system = 'platform' THEN confirmed_at END) AS platform_confirmed_at,
-           max(CASE WHEN system = 'erp' THEN status END) AS erp_status,
-           max(CASE WHEN system = 'erp' THEN updated_at END) AS erp_updated_at,
-           max(CASE WHEN system = 'erp' THEN confirmed_at END) AS erp_confirmed_at,
-           max(CASE WHEN system = 'wms' THEN status END) AS wms_status,
-           max(CASE WHEN system = 'wms' THEN updated_at END) AS wms_updated_at,
-           max(CASE WHEN system = 'wms' THEN confirmed_at END) AS wms_confirmed_at,
-           max(CASE WHEN system = 'crm' THEN status END) AS crm_status,
-           max(CASE WHEN system = 'crm' THEN updated_at END) AS crm_updated_at,
-           max(CASE WHEN system = 'crm' THEN confirmed_at END) AS crm_confirmed_at,
-           count(*) AS systems,
-           -- More than one status exactly when min and max differ; a
-           -- DISTINCT count per order is far slower over millions of orders.
-           min(status) <> max(status) AS statuses_differ,
-           -- By system name; an ordered string_agg costs more than the rest.
+           first_event_at,
+           s['platform_status'] AS platform_status,
+           s['platform_updated_at'] AS platform_updated_at,
+           s['platform_confirmed_at'] AS platform_confirmed_at,
+           s['erp_status'] AS erp_status,
+           s['erp_updated_at'] AS erp_updated_at,
+           s['erp_confirmed_at'] AS erp_confirmed_at,
+           s['wms_status'] AS wms_status,
+           s['wms_updated_at'] AS wms_updated_at,
+           s['wms_confirmed_at'] AS wms_confirmed_at,
+           s['crm_status'] AS crm_status,
+           s['crm_updated_at'] AS crm_updated_at,
+           s['crm_confirmed_at'] AS crm_confirmed_at
+    FROM per_order
+), compared AS (
+    SELECT *,
+           CASE WHEN platform_status IS NULL THEN 0 ELSE 1 END
+               + CASE WHEN erp_status IS NULL THEN 0 ELSE 1 END
+               + CASE WHEN wms_status IS NULL THEN 0 ELSE 1 END
+               + CASE WHEN crm_status IS NULL THEN 0 ELSE 1 END AS systems,
+           -- least and greatest skip the systems that did not report.
+           least(platform_status, erp_status, wms_status, crm_status)
+               <> greatest(platform_status, erp_status, wms_status, crm_status) AS statuses_differ,
            concat_ws(', ',
-               'crm=' || max(CASE WHEN system = 'crm' THEN status END),
-               'erp=' || max(CASE WHEN system = 'erp' THEN status END),
-               'platform=' || max(CASE WHEN system = 'platform' THEN status END),
-               'wms=' || max(CASE WHEN system = 'wms' THEN status END)) AS status_by_system,
-           max(date_part('epoch', updated_at)) - min(date_part('epoch', updated_at)) AS updated_skew,
-           coalesce(max(date_part('epoch', confirmed_at)) - min(date_part('epoch', confirmed_at)), 0) AS confirmed_skew
+               'crm=' || crm_status,
+               'erp=' || erp_status,
+               'platform=' || platform_status,
+               'wms=' || wms_status) AS status_by_system,
+           greatest(date_part('epoch', platform_updated_at), date_part('epoch', erp_updated_at),
+                    date_part('epoch', wms_updated_at), date_part('epoch', crm_updated_at))
+               - least(date_part('epoch', platform_updated_at), date_part('epoch', erp_updated_at),
+                       date_part('epoch', wms_updated_at), date_part('epoch', crm_updated_at))
+               AS updated_skew,
+           coalesce(greatest(date_part('epoch', platform_confirmed_at), date_part('epoch', erp_confirmed_at),
+                             date_part('epoch', wms_confirmed_at), date_part('epoch', crm_confirmed_at))
+                    - least(date_part('epoch', platform_confirmed_at), date_part('epoch', erp_confirmed_at),
+                            date_part('epoch', wms_confirmed_at), date_part('epoch', crm_confirmed_at)),
+                    0) AS confirmed_skew
     FROM latest
-    GROUP BY channel, order_id
 )
 SELECT p.channel,
        p.order_id,
@@ -73,5 +85,5 @@ SELECT p.channel,
            CASE WHEN p.confirmed_skew > c.drift_tolerance_seconds
                 THEN 'confirmed_at ' || CAST(p.confirmed_skew AS VARCHAR) || ' s apart' END
        ) AS drift
-FROM per_order p
+FROM compared p
 CROSS JOIN report_config c

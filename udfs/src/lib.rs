@@ -1,7 +1,7 @@
 //! ordergraph's UDFs: normalization of phones, emails and device ids, the
-//! xxh3 identity keys and printable MCIDs built from them, the replay of an
-//! order's status events from several systems, and the busiest window of a
-//! customer's orders.
+//! xxh3 identity keys and printable MCIDs built from them, each system's
+//! latest status of an order and the replay of its status events, and the
+//! busiest window of a customer's orders.
 //!
 //! Each function is a plain Rust kernel (usable without Arrow, as the engine
 //! does when it resolves identities in bulk) and a thin DataFusion wrapper.
@@ -22,6 +22,7 @@ mod phone;
 mod phone_kind;
 mod status_episodes;
 mod strings;
+mod system_statuses;
 mod window_peak;
 
 pub use business_time::{BusinessTimeFunc, check_zone};
@@ -42,6 +43,7 @@ pub use rlibphonenumber::enums::Region;
 pub use status_episodes::{
     Episode, STATUS_SYSTEMS, StatusEpisodesFunc, StatusEvent, SystemStatus, status_episodes,
 };
+pub use system_statuses::{StatusReport, SystemStatusesFunc, keep_latest};
 pub use window_peak::{WindowPeak, WindowPeakFunc, window_peak};
 
 /// Every ordergraph UDF, ready to register on a session.
@@ -56,6 +58,7 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(MaskPhoneFunc::new())),
         Arc::new(ScalarUDF::from(MaskEmailFunc::new())),
         Arc::new(ScalarUDF::from(StatusEpisodesFunc::new())),
+        Arc::new(ScalarUDF::from(SystemStatusesFunc::new())),
         Arc::new(ScalarUDF::from(WindowPeakFunc::new())),
     ]
 }

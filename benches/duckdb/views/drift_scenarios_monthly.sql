@@ -19,8 +19,12 @@
 -- report_config.now. Ranked by orders, then scenario.
 CREATE VIEW drift_scenarios_monthly AS
 WITH events AS (
-    SELECT channel, order_id, system, lower(trim(status_code)) AS status, updated_at AS at
+    -- Two reports of one system at one instant resolve to the smaller
+    -- status, as status_episodes and status_consistency pick them; without
+    -- this, which one last_value sees depends on the sort's tie order.
+    SELECT channel, order_id, system, min(lower(trim(status_code))) AS status, updated_at AS at
     FROM status_events
+    GROUP BY channel, order_id, system, updated_at
 ), states AS (
     -- Each system's status, and when it got it, as of each event time.
     SELECT DISTINCT channel, order_id, at,
