@@ -17,9 +17,10 @@ end when Python has `duckdb`.
 The view files are not copied: each is read and passed through REWRITES,
 the short list of DataFusion-to-DuckDB differences below. The two
 ordergraph UDFs the views call are registered as Python UDFs (see
-normalize_email and phone_kind); drift_scenarios_monthly and
-high_value_prospects, which call the status_episodes and window_peak UDFs,
-run as the pure SQL those replaced (benches/duckdb/views/).
+normalize_email and phone_kind); status_consistency,
+drift_scenarios_monthly and high_value_prospects, which call the
+system_statuses, status_episodes and window_peak UDFs, run as the pure SQL
+those replaced (benches/duckdb/views/).
 
 Usage: python3 benches/duckdb/views.py [--export DIR] [--runs 3] [--threads 2]
 (`pip install duckdb pyarrow`; DIR defaults to $EXPORT_DIR, else
