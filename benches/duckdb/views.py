@@ -67,6 +67,12 @@ REWRITES = [
         " macro to_char_utc does strftime(timezone('UTC', ts), format)",
     ),
     (
+        r"\barray_agg_by\(([^,()]+),\s*([^,()]+)\)",
+        r"list(\1 ORDER BY \2, \1)",
+        "ordergraph's array_agg_by(value, key) is array_agg(value ORDER BY key, value) with a"
+        " grouped accumulator; DuckDB's ordered aggregate is list(.. ORDER BY ..)",
+    ),
+    (
         r"\barray_element\(",
         "list_extract(",
         "DuckDB's name for the 1-based list element",

@@ -197,6 +197,9 @@ impl Engine {
         for udf in ordergraph_udfs::all() {
             ctx.register_udf(udf.as_ref().clone());
         }
+        for udaf in ordergraph_udfs::aggregates() {
+            ctx.register_udaf(udaf.as_ref().clone());
+        }
         ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
             ordergraph_udfs::BusinessTimeFunc::new(&self.config.report.timezone),
         ));

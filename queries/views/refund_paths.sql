@@ -3,7 +3,7 @@
 -- cross_border, is evaluated on the refund's latest row); path is that list
 -- joined with ' > ' ('' when no node applies, nodes then NULL).
 -- Grain: refund_id. Inputs: refund_requests, refund_template_nodes (generated from
--- refund_template.toml, see refund_nodes). UDFs: none.
+-- refund_template.toml, see refund_nodes). UDFs: array_agg_by.
 -- Maintained by: refund_id
 CREATE VIEW refund_paths AS
 SELECT refund_id, channel, order_id, requested_at, cross_border, nodes,
@@ -14,7 +14,7 @@ FROM (SELECT r.refund_id,
              r.order_id,
              r.requested_at,
              r.cross_border,
-             array_agg(t.node ORDER BY t.position) FILTER (WHERE t.node IS NOT NULL) AS nodes,
+             array_agg_by(t.node, t.position) FILTER (WHERE t.node IS NOT NULL) AS nodes,
              count(t.node) AS node_count
       FROM refund_requests r
       LEFT JOIN refund_template_nodes t ON t.refund_id = r.refund_id

@@ -1,7 +1,8 @@
 //! ordergraph's UDFs: normalization of phones, emails and device ids, the
 //! xxh3 identity keys and printable MCIDs built from them, each system's
 //! latest status of an order and the replay of its status events, and the
-//! busiest window of a customer's orders.
+//! busiest window of a customer's orders; and `array_agg_by`, an ordered
+//! list aggregate with a grouped accumulator.
 //!
 //! Each function is a plain Rust kernel (usable without Arrow, as the engine
 //! does when it resolves identities in bulk) and a thin DataFusion wrapper.
@@ -9,8 +10,9 @@
 
 use std::sync::Arc;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
+mod array_agg_by;
 mod business_time;
 mod identity_key;
 mod mask;
@@ -25,6 +27,7 @@ mod strings;
 mod system_statuses;
 mod window_peak;
 
+pub use array_agg_by::ArrayAggByFunc;
 pub use business_time::{BusinessTimeFunc, check_zone};
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
@@ -45,6 +48,11 @@ pub use status_episodes::{
 };
 pub use system_statuses::{StatusReport, SystemStatusesFunc, keep_latest};
 pub use window_peak::{WindowPeak, WindowPeakFunc, window_peak};
+
+/// Every ordergraph aggregate function, ready to register on a session.
+pub fn aggregates() -> Vec<Arc<AggregateUDF>> {
+    vec![Arc::new(AggregateUDF::from(ArrayAggByFunc::new()))]
+}
 
 /// Every ordergraph UDF, ready to register on a session.
 pub fn all() -> Vec<Arc<ScalarUDF>> {
