@@ -73,6 +73,12 @@ REWRITES = [
         " grouped accumulator; DuckDB's ordered aggregate is list(.. ORDER BY ..)",
     ),
     (
+        r"\blast_by\(",
+        "arg_max(",
+        "ordergraph's last_by(value, key) is DuckDB's arg_max(value, key): the value of the"
+        " row with the greatest key",
+    ),
+    (
         r"\barray_element\(",
         "list_extract(",
         "DuckDB's name for the 1-based list element",
@@ -122,7 +128,29 @@ def translate(sql):
     code = LITERAL_OR_COMMENT.sub(set_aside, sql)
     for pattern, replacement, _ in REWRITES:
         code = re.sub(pattern, replacement, code)
+    code = struct_literals(code)
     return re.sub("\x00(\\d+)\x00", lambda m: literals[int(m.group(1))], code)
+
+
+def struct_literals(code):
+    """named_struct('a', x, 'b', y) as DuckDB's struct literal {'a': x, 'b': y}
+    (DuckDB has no named_struct); nested calls included."""
+    start = code.find("named_struct(")
+    if start < 0:
+        return code
+    depth, args, arg_start = 0, [], start + len("named_struct(")
+    for i in range(arg_start, len(code)):
+        if code[i] == "(":
+            depth += 1
+        elif code[i] == ")" and depth > 0:
+            depth -= 1
+        elif code[i] in ",)" and depth == 0:
+            args.append(struct_literals(code[arg_start:i].strip()))
+            arg_start = i + 1
+            if code[i] == ")":
+                pairs = ", ".join(f"{k}: {v}" for k, v in zip(args[::2], args[1::2]))
+                return code[:start] + "{" + pairs + "}" + struct_literals(code[i + 1 :])
+    raise ValueError("named_struct( without its closing parenthesis")
 
 
 def normalize_email(raw):

@@ -1,6 +1,7 @@
 -- refund_node_dwell: one row per refund and node it reached: when it entered,
 -- when it left, how long it dwelt, and how it left.
 -- Grain: (refund_id, node). Inputs: refund_events, refund_nodes, report_config.
+-- UDFs: last_by.
 -- entered_at is the first `enter` (or the first event, when the node was
 -- never formally entered). The node is left by its last decisive event
 -- (approve, complete, reject, skip, manual); a node entered again after that
@@ -12,10 +13,20 @@
 -- Refreshed every: 5m (an open node's dwell grows with the report clock)
 CREATE VIEW refund_node_dwell AS
 WITH decisive AS (
-    SELECT refund_id, node, action, actor, actor_role, at, note,
-           row_number() OVER (PARTITION BY refund_id, node ORDER BY at DESC, action) AS recency
+    -- The last decisive event; of two at one instant, the action first in
+    -- alphabetical order (approve, complete, manual, reject, skip).
+    SELECT refund_id, node,
+           last_by(named_struct('action', action, 'actor', actor, 'actor_role', actor_role,
+                                'at', at, 'note', note),
+                   named_struct('at', at,
+                                'precedence', CASE action WHEN 'approve' THEN 5
+                                                          WHEN 'complete' THEN 4
+                                                          WHEN 'manual' THEN 3
+                                                          WHEN 'reject' THEN 2
+                                                          ELSE 1 END)) AS decision
     FROM refund_events
     WHERE action IN ('approve', 'complete', 'reject', 'skip', 'manual')
+    GROUP BY refund_id, node
 ), per_node AS (
     SELECT refund_id,
            node,
@@ -28,15 +39,14 @@ WITH decisive AS (
     GROUP BY refund_id, node
 ), decided AS (
     SELECT p.*,
-           d.action AS last_action,
-           d.at AS decided_at,
-           d.actor,
-           d.actor_role,
-           d.note,
-           d.at IS NULL OR p.last_entered_at > d.at AS open
+           d.decision['action'] AS last_action,
+           d.decision['at'] AS decided_at,
+           d.decision['actor'] AS actor,
+           d.decision['actor_role'] AS actor_role,
+           d.decision['note'] AS note,
+           d.decision['at'] IS NULL OR p.last_entered_at > d.decision['at'] AS open
     FROM per_node p
-    LEFT JOIN decisive d
-      ON d.refund_id = p.refund_id AND d.node = p.node AND d.recency = 1
+    LEFT JOIN decisive d ON d.refund_id = p.refund_id AND d.node = p.node
 )
 SELECT d.refund_id,
        d.node,

@@ -1,8 +1,8 @@
 //! ordergraph's UDFs: normalization of phones, emails and device ids, the
 //! xxh3 identity keys and printable MCIDs built from them, each system's
 //! latest status of an order and the replay of its status events, and the
-//! busiest window of a customer's orders; and `array_agg_by`, an ordered
-//! list aggregate with a grouped accumulator.
+//! busiest window of a customer's orders; and `array_agg_by` and `last_by`,
+//! aggregates over a group's rows in key order with a grouped accumulator.
 //!
 //! Each function is a plain Rust kernel (usable without Arrow, as the engine
 //! does when it resolves identities in bulk) and a thin DataFusion wrapper.
@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
-mod array_agg_by;
 mod business_time;
+mod by_key;
 mod identity_key;
 mod mask;
 mod mcid_of;
@@ -27,8 +27,8 @@ mod strings;
 mod system_statuses;
 mod window_peak;
 
-pub use array_agg_by::ArrayAggByFunc;
 pub use business_time::{BusinessTimeFunc, check_zone};
+pub use by_key::{ArrayAggByFunc, LastByFunc};
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
 pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, mcid_str, parse_mcid};
@@ -51,7 +51,10 @@ pub use window_peak::{WindowPeak, WindowPeakFunc, window_peak};
 
 /// Every ordergraph aggregate function, ready to register on a session.
 pub fn aggregates() -> Vec<Arc<AggregateUDF>> {
-    vec![Arc::new(AggregateUDF::from(ArrayAggByFunc::new()))]
+    vec![
+        Arc::new(AggregateUDF::from(ArrayAggByFunc::new())),
+        Arc::new(AggregateUDF::from(LastByFunc::new())),
+    ]
 }
 
 /// Every ordergraph UDF, ready to register on a session.

@@ -1,13 +1,17 @@
-//! `array_agg_by(value, key)`: the values of a group as a list in
-//! ascending key order, as `array_agg(value ORDER BY key, value)`.
+//! Aggregates over each group's rows in key order, with a grouped
+//! accumulator: `array_agg_by(value, key)`, the values as a list in key
+//! order (`array_agg(value ORDER BY key, value)`), and `last_by(value, key)`,
+//! the value of the row with the greatest key (as `row_number() OVER
+//! (PARTITION BY .. ORDER BY key DESC) = 1` picks a row).
 //!
 //! DataFusion computes an ordered `array_agg` with one accumulator per
-//! group, fed a slice of rows per group and batch; over hundreds of
-//! thousands of small groups that costs microseconds a row (see
-//! apache/datafusion#25199). This grouped accumulator keeps each input
-//! batch once with a `(group, row)` pair per row, as DataFusion's own
-//! unordered `array_agg` does, and sorts each group's rows by the
-//! comparable row encoding of `(key, value)` only when the lists are built.
+//! group, fed a slice of rows per group and batch, and a `row_number()`
+//! window with state per partition; over hundreds of thousands of small
+//! groups either costs microseconds a row (see apache/datafusion#25199).
+//! These accumulators keep each input batch once with a `(group, row)` pair
+//! per row, as DataFusion's own unordered `array_agg` does, and sort each
+//! group's rows by the comparable row encoding of `(key, value)` only when
+//! the results are built.
 
 use std::sync::Arc;
 
@@ -76,17 +80,11 @@ impl AggregateUDFImpl for ArrayAggByFunc {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let [value, key] = args.input_fields else {
-            return plan_err!("array_agg_by takes a value and a key");
-        };
-        Ok(vec![
-            Arc::new(Field::new("values", list_of(value.data_type()), true)),
-            Arc::new(Field::new("keys", list_of(key.data_type()), true)),
-        ])
+        state_fields(args)
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(OneGroup(Groups::new(&args)?)))
+        Ok(Box::new(OneGroup(Groups::new(&args, false)?)))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
@@ -97,12 +95,96 @@ impl AggregateUDFImpl for ArrayAggByFunc {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Groups::new(&args)?))
+        Ok(Box::new(Groups::new(&args, false)?))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
         self.doc()
     }
+}
+
+#[user_doc(
+    doc_section(label = "General Functions"),
+    description = "The value of the group's row with the greatest `key` (of rows with equal keys, the greatest value), as `row_number() OVER (PARTITION BY .. ORDER BY key DESC) = 1` picks a row. Rows with a NULL key are skipped; a group without other rows gives NULL. A struct value carries a whole row: `last_by(named_struct('a', a, 'b', b), arrived_at)['a']`.",
+    syntax_example = "last_by(value, key)",
+    sql_example = r#"```sql
+> select refund_id, last_by(amount, arrived_at) from refunds group by refund_id;
+```"#,
+    argument(name = "value", description = "The value to return."),
+    argument(
+        name = "key",
+        description = "The key that picks the row: the greatest wins."
+    )
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct LastByFunc {
+    signature: Signature,
+}
+
+impl Default for LastByFunc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LastByFunc {
+    /// A `last_by` taking a value and a key of any types.
+    pub fn new() -> Self {
+        Self {
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for LastByFunc {
+    fn name(&self) -> &str {
+        "last_by"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        match args {
+            [value, _] => Ok(value.clone()),
+            _ => plan_err!("last_by takes a value and a key"),
+        }
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        state_fields(args)
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(OneGroup(Last(Groups::new(&args, true)?))))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(Last(Groups::new(&args, true)?)))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+/// Both aggregates keep their rows as the same two lists per group.
+fn state_fields(args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+    let [value, key] = args.input_fields else {
+        return plan_err!("{} takes a value and a key", args.name);
+    };
+    Ok(vec![
+        Arc::new(Field::new("values", list_of(value.data_type()), true)),
+        Arc::new(Field::new("keys", list_of(key.data_type()), true)),
+    ])
 }
 
 /// The rows of every group: each input batch's value and key columns, and
@@ -111,19 +193,22 @@ impl AggregateUDFImpl for ArrayAggByFunc {
 struct Groups {
     value_type: DataType,
     key_type: DataType,
+    /// Rows with a NULL key are not kept (`last_by`).
+    skip_null_keys: bool,
     batches: Vec<(ArrayRef, ArrayRef)>,
     entries: Vec<Vec<(u32, u32)>>,
     groups: usize,
 }
 
 impl Groups {
-    fn new(args: &AccumulatorArgs) -> Result<Self> {
+    fn new(args: &AccumulatorArgs, skip_null_keys: bool) -> Result<Self> {
         let [value, key] = args.expr_fields else {
-            return plan_err!("array_agg_by takes a value and a key");
+            return plan_err!("{} takes a value and a key", args.name);
         };
         Ok(Self {
             value_type: value.data_type().clone(),
             key_type: key.data_type().clone(),
+            skip_null_keys,
             batches: Vec::new(),
             entries: Vec::new(),
             groups: 0,
@@ -246,6 +331,7 @@ impl GroupsAccumulator for Groups {
             .iter()
             .enumerate()
             .filter(|&(row, _)| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)))
+            .filter(|&(row, _)| !self.skip_null_keys || values[1].is_valid(row))
             .map(|(row, &g)| (g as u32, row as u32))
             .collect();
         self.keep(&values[0], &values[1], entries);
@@ -317,33 +403,117 @@ impl GroupsAccumulator for Groups {
     }
 }
 
+/// `last_by`: the last of each group's rows in `(key, value)` order.
+#[derive(Debug)]
+struct Last(Groups);
+
+impl Last {
+    fn pick(values: &ListArray) -> Result<ArrayRef> {
+        let offsets = values.value_offsets();
+        let last = UInt32Array::from_iter(
+            (0..values.len()).map(|g| values.is_valid(g).then(|| offsets[g + 1] as u32 - 1)),
+        );
+        Ok(take(values.values(), &last, None)?)
+    }
+}
+
+impl GroupsAccumulator for Last {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.0
+            .update_batch(values, group_indices, opt_filter, total_num_groups)
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let (values, _) = self.0.emit(self.0.emit_count(emit_to))?;
+        Self::pick(&values)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        self.0.state(emit_to)
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.0.merge_batch(values, group_indices, total_num_groups)
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        self.0.convert_to_state(values, opt_filter)
+    }
+
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+}
+
+/// The rows of one group and how its result is read from its sorted list.
+trait OneGroupResult: GroupsAccumulator + std::fmt::Debug + Sync {
+    fn groups(&mut self) -> &mut Groups;
+    fn result(values: &ListArray) -> Result<ScalarValue>;
+}
+
+impl OneGroupResult for Groups {
+    fn groups(&mut self) -> &mut Groups {
+        self
+    }
+
+    fn result(values: &ListArray) -> Result<ScalarValue> {
+        ScalarValue::try_from_array(values, 0)
+    }
+}
+
+impl OneGroupResult for Last {
+    fn groups(&mut self) -> &mut Groups {
+        &mut self.0
+    }
+
+    fn result(values: &ListArray) -> Result<ScalarValue> {
+        ScalarValue::try_from_array(&Self::pick(values)?, 0)
+    }
+}
+
 /// The same rows for one group: the accumulator DataFusion asks for
 /// outside `GROUP BY`.
 #[derive(Debug)]
-struct OneGroup(Groups);
+struct OneGroup<G>(G);
 
-impl OneGroup {
+impl<G: OneGroupResult> OneGroup<G> {
     /// The group's lists, its rows kept for later rows and calls (a window
     /// evaluates after every row).
     fn lists(&mut self) -> Result<(ListArray, ListArray)> {
-        self.0.groups = 1;
-        let (values, keys) = self.0.emit(1)?;
+        let groups = self.0.groups();
+        groups.groups = 1;
+        let (values, keys) = groups.emit(1)?;
         let entries = (0..values.values().len() as u32).map(|i| (0, i)).collect();
-        self.0.keep(values.values(), keys.values(), entries);
-        self.0.groups = 1;
+        groups.keep(values.values(), keys.values(), entries);
+        groups.groups = 1;
         Ok((values, keys))
     }
 }
 
-impl Accumulator for OneGroup {
+impl<G: OneGroupResult + 'static> Accumulator for OneGroup<G> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let groups = vec![0; values[0].len()];
-        GroupsAccumulator::update_batch(&mut self.0, values, &groups, None, 1)
+        self.0.update_batch(values, &groups, None, 1)
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
         let (values, _) = self.lists()?;
-        ScalarValue::try_from_array(&values, 0)
+        G::result(&values)
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -356,10 +526,10 @@ impl Accumulator for OneGroup {
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         let groups = vec![0; states[0].len()];
-        GroupsAccumulator::merge_batch(&mut self.0, states, &groups, 1)
+        self.0.merge_batch(states, &groups, 1)
     }
 
     fn size(&self) -> usize {
-        size_of::<Self>() + GroupsAccumulator::size(&self.0)
+        size_of::<Self>() + self.0.size()
     }
 }
