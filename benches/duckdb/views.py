@@ -73,6 +73,12 @@ REWRITES = [
         " grouped accumulator; DuckDB's ordered aggregate is list(.. ORDER BY ..)",
     ),
     (
+        r"\bfirst_by\(",
+        "arg_min(",
+        "ordergraph's first_by(value, key) is DuckDB's arg_min(value, key): the value of the"
+        " row with the smallest key",
+    ),
+    (
         r"\blast_by\(",
         "arg_max(",
         "ordergraph's last_by(value, key) is DuckDB's arg_max(value, key): the value of the"

@@ -19,7 +19,7 @@ WITH counted AS (
 ), per_customer AS (
     SELECT mcid,
            count(*) AS orders,
-           array_to_string(array_sort(array_agg(DISTINCT channel)), ',') AS channels,
+           array_to_string(array_sort(array_distinct(array_agg(channel))), ',') AS channels,
            sum(amount) AS total_amount,
            max(ordered_at) AS last_order_at,
            window_peak(array_agg(ordered_at), prospect_window_days * 86400,

@@ -1,7 +1,7 @@
 -- order_risk(channel, order_id, rule, detail, held): orders a fraud
 -- circuit-breaker rule fires on, up to report_config.now.
 -- Grain: (channel, order_id, rule). Inputs: orders, accounts,
--- browse_events, report_config.
+-- browse_events, report_config. UDFs: first_by, last_by.
 -- Rules:
 -- * scalper: one IP placed more than scalper_orders_per_hour (5) orders
 --   within one hour (both ends included) to at least scalper_min_addresses
@@ -58,19 +58,23 @@ WITH placed AS (
      AND e.ordered_at <= b.hour_start + INTERVAL '1 hour'
     GROUP BY e.channel, e.order_id, e.status, e.ip
 ), registered AS (
-    SELECT channel, account_id, created_at
-    FROM (SELECT *,
-                 row_number() OVER (PARTITION BY channel, account_id ORDER BY arrived_at DESC) AS recency
-          FROM accounts)
-    WHERE recency = 1
+    SELECT channel, account_id, last_by(created_at, arrived_at) AS created_at
+    FROM accounts
+    GROUP BY channel, account_id
 ), first_orders AS (
-    SELECT *
-    FROM (SELECT p.*,
-                 row_number() OVER (PARTITION BY p.channel, p.account_id
-                                    ORDER BY p.ordered_at, p.order_id) AS nth
-          FROM placed p
-          WHERE p.account_id IS NOT NULL)
-    WHERE nth = 1
+    -- Each account's first order (by time, then order id).
+    SELECT channel, account_id,
+           earliest['order_id'] AS order_id,
+           earliest['status'] AS status,
+           earliest['amount'] AS amount,
+           earliest['ordered_at'] AS ordered_at
+    FROM (SELECT channel, account_id,
+                 first_by(named_struct('order_id', order_id, 'status', status,
+                                       'amount', amount, 'ordered_at', ordered_at),
+                          named_struct('ordered_at', ordered_at, 'order_id', order_id)) AS earliest
+          FROM placed
+          WHERE account_id IS NOT NULL
+          GROUP BY channel, account_id)
 ), new_account AS (
     SELECT f.channel, f.order_id, f.status, f.amount,
            date_part('epoch', f.ordered_at) - date_part('epoch', a.created_at) AS account_age_seconds

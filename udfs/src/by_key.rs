@@ -1,8 +1,9 @@
 //! Aggregates over each group's rows in key order, with a grouped
 //! accumulator: `array_agg_by(value, key)`, the values as a list in key
-//! order (`array_agg(value ORDER BY key, value)`), and `last_by(value, key)`,
-//! the value of the row with the greatest key (as `row_number() OVER
-//! (PARTITION BY .. ORDER BY key DESC) = 1` picks a row).
+//! order (`array_agg(value ORDER BY key, value)`), and `first_by(value,
+//! key)` and `last_by(value, key)`, the value of the row with the smallest
+//! or the greatest key (as `row_number() OVER (PARTITION BY .. ORDER BY key)
+//! = 1` picks a row).
 //!
 //! DataFusion computes an ordered `array_agg` with one accumulator per
 //! group, fed a slice of rows per group and batch, and a `row_number()`
@@ -13,7 +14,7 @@
 //! group's rows by the comparable row encoding of `(key, value)` only when
 //! the results are built.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, ListArray, UInt32Array, new_empty_array,
@@ -23,6 +24,7 @@ use datafusion::arrow::compute::{SortOptions, interleave, take};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::DocSection;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
     Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
@@ -103,42 +105,83 @@ impl AggregateUDFImpl for ArrayAggByFunc {
     }
 }
 
-#[user_doc(
-    doc_section(label = "General Functions"),
-    description = "The value of the group's row with the greatest `key` (of rows with equal keys, the greatest value), as `row_number() OVER (PARTITION BY .. ORDER BY key DESC) = 1` picks a row. Rows with a NULL key are skipped; a group without other rows gives NULL. A struct value carries a whole row: `last_by(named_struct('a', a, 'b', b), arrived_at)['a']`.",
-    syntax_example = "last_by(value, key)",
-    sql_example = r#"```sql
-> select refund_id, last_by(amount, arrived_at) from refunds group by refund_id;
-```"#,
-    argument(name = "value", description = "The value to return."),
-    argument(
-        name = "key",
-        description = "The key that picks the row: the greatest wins."
-    )
-)]
+/// Which row of its group `first_by` and `last_by` pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum End {
+    /// The smallest `(key, value)`.
+    First,
+    /// The greatest `(key, value)`.
+    Last,
+}
+
+/// `first_by(value, key)` and `last_by(value, key)`: the value of the
+/// group's row with the smallest or the greatest key.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LastByFunc {
+pub struct PickByFunc {
     signature: Signature,
+    end: End,
 }
 
-impl Default for LastByFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LastByFunc {
-    /// A `last_by` taking a value and a key of any types.
-    pub fn new() -> Self {
+impl PickByFunc {
+    /// `first_by`: the row with the smallest key, as `row_number() OVER
+    /// (.. ORDER BY key) = 1` picks one.
+    pub fn first() -> Self {
         Self {
             signature: Signature::any(2, Volatility::Immutable),
+            end: End::First,
+        }
+    }
+
+    /// `last_by`: the row with the greatest key, as `row_number() OVER (..
+    /// ORDER BY key DESC) = 1` picks one.
+    pub fn last() -> Self {
+        Self {
+            end: End::Last,
+            ..Self::first()
         }
     }
 }
 
-impl AggregateUDFImpl for LastByFunc {
+fn pick_by_doc(end: End) -> &'static Documentation {
+    static DOCS: OnceLock<[Documentation; 2]> = OnceLock::new();
+    let docs = DOCS.get_or_init(|| {
+        [End::First, End::Last].map(|end| {
+            let (name, which, order) = match end {
+                End::First => ("first_by", "smallest", "key"),
+                End::Last => ("last_by", "greatest", "key DESC"),
+            };
+            Documentation::builder(
+                DocSection {
+                    include: true,
+                    label: "General Functions",
+                    description: None,
+                },
+                format!(
+                    "The value of the group's row with the {which} `key` (of rows with equal keys, \
+                     the {which} value), as `row_number() OVER (PARTITION BY .. ORDER BY {order}) = 1` \
+                     picks a row. Rows with a NULL key are skipped; a group without other rows \
+                     gives NULL. A struct value carries a whole row: \
+                     `{name}(named_struct('a', a, 'b', b), arrived_at)['a']`."
+                ),
+                format!("{name}(value, key)"),
+            )
+            .with_sql_example(format!(
+                "```sql\n> select refund_id, {name}(amount, arrived_at) from refunds group by refund_id;\n```"
+            ))
+            .with_argument("value", "The value to return.")
+            .with_argument("key", format!("The key that picks the row: the {which} wins."))
+            .build()
+        })
+    });
+    &docs[end as usize]
+}
+
+impl AggregateUDFImpl for PickByFunc {
     fn name(&self) -> &str {
-        "last_by"
+        match self.end {
+            End::First => "first_by",
+            End::Last => "last_by",
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -148,7 +191,7 @@ impl AggregateUDFImpl for LastByFunc {
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         match args {
             [value, _] => Ok(value.clone()),
-            _ => plan_err!("last_by takes a value and a key"),
+            _ => plan_err!("{} takes a value and a key", self.name()),
         }
     }
 
@@ -157,7 +200,10 @@ impl AggregateUDFImpl for LastByFunc {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(OneGroup(Last(Groups::new(&args, true)?))))
+        Ok(Box::new(OneGroup(Pick(
+            Groups::new(&args, true)?,
+            self.end,
+        ))))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
@@ -168,11 +214,11 @@ impl AggregateUDFImpl for LastByFunc {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Last(Groups::new(&args, true)?)))
+        Ok(Box::new(Pick(Groups::new(&args, true)?, self.end)))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
+        Some(pick_by_doc(self.end))
     }
 }
 
@@ -193,7 +239,7 @@ fn state_fields(args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
 struct Groups {
     value_type: DataType,
     key_type: DataType,
-    /// Rows with a NULL key are not kept (`last_by`).
+    /// Rows with a NULL key are not kept (`first_by`, `last_by`).
     skip_null_keys: bool,
     batches: Vec<(ArrayRef, ArrayRef)>,
     entries: Vec<Vec<(u32, u32)>>,
@@ -403,21 +449,25 @@ impl GroupsAccumulator for Groups {
     }
 }
 
-/// `last_by`: the last of each group's rows in `(key, value)` order.
+/// `first_by` and `last_by`: the first or the last of each group's rows in
+/// `(key, value)` order.
 #[derive(Debug)]
-struct Last(Groups);
+struct Pick(Groups, End);
 
-impl Last {
-    fn pick(values: &ListArray) -> Result<ArrayRef> {
+impl Pick {
+    fn pick(&self, values: &ListArray) -> Result<ArrayRef> {
         let offsets = values.value_offsets();
-        let last = UInt32Array::from_iter(
-            (0..values.len()).map(|g| values.is_valid(g).then(|| offsets[g + 1] as u32 - 1)),
-        );
-        Ok(take(values.values(), &last, None)?)
+        let rows = UInt32Array::from_iter((0..values.len()).map(|g| {
+            values.is_valid(g).then(|| match self.1 {
+                End::First => offsets[g] as u32,
+                End::Last => offsets[g + 1] as u32 - 1,
+            })
+        }));
+        Ok(take(values.values(), &rows, None)?)
     }
 }
 
-impl GroupsAccumulator for Last {
+impl GroupsAccumulator for Pick {
     fn update_batch(
         &mut self,
         values: &[ArrayRef],
@@ -431,7 +481,7 @@ impl GroupsAccumulator for Last {
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let (values, _) = self.0.emit(self.0.emit_count(emit_to))?;
-        Self::pick(&values)
+        self.pick(&values)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
@@ -463,7 +513,7 @@ impl GroupsAccumulator for Last {
 /// The rows of one group and how its result is read from its sorted list.
 trait OneGroupResult: GroupsAccumulator + std::fmt::Debug + Sync {
     fn groups(&mut self) -> &mut Groups;
-    fn result(values: &ListArray) -> Result<ScalarValue>;
+    fn result(&self, values: &ListArray) -> Result<ScalarValue>;
 }
 
 impl OneGroupResult for Groups {
@@ -471,18 +521,18 @@ impl OneGroupResult for Groups {
         self
     }
 
-    fn result(values: &ListArray) -> Result<ScalarValue> {
+    fn result(&self, values: &ListArray) -> Result<ScalarValue> {
         ScalarValue::try_from_array(values, 0)
     }
 }
 
-impl OneGroupResult for Last {
+impl OneGroupResult for Pick {
     fn groups(&mut self) -> &mut Groups {
         &mut self.0
     }
 
-    fn result(values: &ListArray) -> Result<ScalarValue> {
-        ScalarValue::try_from_array(&Self::pick(values)?, 0)
+    fn result(&self, values: &ListArray) -> Result<ScalarValue> {
+        ScalarValue::try_from_array(&self.pick(values)?, 0)
     }
 }
 
@@ -513,7 +563,7 @@ impl<G: OneGroupResult + 'static> Accumulator for OneGroup<G> {
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
         let (values, _) = self.lists()?;
-        G::result(&values)
+        self.0.result(&values)
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {

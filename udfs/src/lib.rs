@@ -1,7 +1,7 @@
 //! ordergraph's UDFs: normalization of phones, emails and device ids, the
 //! xxh3 identity keys and printable MCIDs built from them, each system's
 //! latest status of an order and the replay of its status events, and the
-//! busiest window of a customer's orders; and `array_agg_by` and `last_by`,
+//! busiest window of a customer's orders; and `array_agg_by`, `first_by` and `last_by`,
 //! aggregates over a group's rows in key order with a grouped accumulator.
 //!
 //! Each function is a plain Rust kernel (usable without Arrow, as the engine
@@ -28,7 +28,7 @@ mod system_statuses;
 mod window_peak;
 
 pub use business_time::{BusinessTimeFunc, check_zone};
-pub use by_key::{ArrayAggByFunc, LastByFunc};
+pub use by_key::{ArrayAggByFunc, PickByFunc};
 pub use identity_key::{IdentityKeyFunc, IdentityKind, identity_key};
 pub use mask::{MaskEmailFunc, MaskPhoneFunc, mask_email, mask_phone};
 pub use mcid_of::{MCID_LEN, McidOfFunc, mcid_bytes, mcid_of, mcid_str, parse_mcid};
@@ -53,7 +53,8 @@ pub use window_peak::{WindowPeak, WindowPeakFunc, window_peak};
 pub fn aggregates() -> Vec<Arc<AggregateUDF>> {
     vec![
         Arc::new(AggregateUDF::from(ArrayAggByFunc::new())),
-        Arc::new(AggregateUDF::from(LastByFunc::new())),
+        Arc::new(AggregateUDF::from(PickByFunc::first())),
+        Arc::new(AggregateUDF::from(PickByFunc::last())),
     ]
 }
 
