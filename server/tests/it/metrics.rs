@@ -148,16 +148,24 @@ async fn metrics_move_with_ingest_and_queries_and_promtool_accepts_them() {
         assert!(now - was >= at_least, "{name} {labels:?}: {was} -> {now}");
     }
 
-    // Each request has its line in the access log.
+    // Each request has its line in the access log. The line is written as
+    // the response ends and read from the server's output by another
+    // thread, so it may arrive a little after the client has its answer.
+    let refused_sql_logged = || {
+        process.log.lock().unwrap().iter().any(|l| {
+            l.contains("ordergraph::access")
+                && l.contains("path=/v1/sql")
+                && l.contains("status=400")
+                && l.contains("method=POST")
+        })
+    };
+    let waited = std::time::Instant::now();
+    while !refused_sql_logged() && waited.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let log = process.log.lock().unwrap().join("\n");
-    let refused_sql = log.lines().any(|l| {
-        l.contains("ordergraph::access")
-            && l.contains("path=/v1/sql")
-            && l.contains("status=400")
-            && l.contains("method=POST")
-    });
     assert!(
-        refused_sql,
+        refused_sql_logged(),
         "no access log line of the refused query in:\n{log}"
     );
 
