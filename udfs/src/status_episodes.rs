@@ -14,15 +14,14 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, ListArray, StringBuilder, StructArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
-use crate::strings::utc_micros;
+use crate::strings::{struct_field, utc_micros};
 
 /// The systems whose statuses are compared, in the order that decides
 /// which pair of a disagreement is reported first.
@@ -195,12 +194,8 @@ fn episode_item() -> Arc<Field> {
 /// The `system`, `status` and `at` columns of the event structs, as Utf8,
 /// Utf8 and microsecond timestamps.
 fn event_columns(events: &StructArray) -> Result<(ArrayRef, ArrayRef, ArrayRef)> {
-    let column = |name: &str, to: &DataType| -> Result<ArrayRef> {
-        match events.column_by_name(name) {
-            Some(c) => Ok(cast(c, to)?),
-            None => exec_err!("status_episodes: the event struct has no field `{name}`"),
-        }
-    };
+    let column =
+        |name, to: &DataType| struct_field(events, name, to, "status_episodes: the event struct");
     Ok((
         column("system", &DataType::Utf8)?,
         column("status", &DataType::Utf8)?,

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringViewBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringViewBuilder, StructArray};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err, internal_err};
 use datafusion::logical_expr::ColumnarValue;
@@ -60,4 +61,18 @@ pub(crate) fn utc_micros() -> DataType {
         datafusion::arrow::datatypes::TimeUnit::Microsecond,
         Some("UTC".into()),
     )
+}
+
+/// Field `name` of the structs a UDF was given, cast to `to`; when they
+/// lack it, the error "`what` has no field `name`".
+pub(crate) fn struct_field(
+    structs: &StructArray,
+    name: &str,
+    to: &DataType,
+    what: &str,
+) -> Result<ArrayRef> {
+    match structs.column_by_name(name) {
+        Some(c) => Ok(cast(c, to)?),
+        None => exec_err!("{what} has no field `{name}`"),
+    }
 }

@@ -14,16 +14,15 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, StringBuilder, StructArray, TimestampMicrosecondArray,
 };
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimestampMicrosecondType};
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
 use crate::status_episodes::STATUS_SYSTEMS;
-use crate::strings::utc_micros;
+use crate::strings::{struct_field, utc_micros};
 
 /// One system's report: its status, when the system changed it, and when
 /// it was confirmed (if ever).
@@ -133,11 +132,8 @@ impl ScalarUDFImpl for SystemStatusesFunc {
         let lists = args.args[0].to_array(rows)?;
         let lists = lists.as_list::<i32>();
         let reports = lists.values().as_struct();
-        let column = |name: &str, to: &DataType| -> Result<ArrayRef> {
-            match reports.column_by_name(name) {
-                Some(c) => Ok(cast(c, to)?),
-                None => exec_err!("system_statuses: the report struct has no field `{name}`"),
-            }
+        let column = |name, to: &DataType| {
+            struct_field(reports, name, to, "system_statuses: the report struct")
         };
         let systems = column("system", &DataType::Utf8)?;
         let statuses = column("status", &DataType::Utf8)?;
