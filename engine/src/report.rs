@@ -2,6 +2,7 @@
 //! and the report clock ("now"), which a test or a user back-dating a report
 //! can set. Views read them from the one-row table `report_config`.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -9,15 +10,72 @@ use datafusion::arrow::array::{
     StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
+use datafusion::error::DataFusionError;
 use serde::Deserialize;
 
 use crate::table::timestamp_type;
 
+mod inline;
+
+pub(crate) use inline::InlineReportConfig;
+
 /// The report time of a session (microseconds since the epoch, UTC), kept
-/// in its configuration so that sessions sharing planned views each keep
-/// their own clock.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReportClock(pub(crate) i64);
+/// in its configuration options so that sessions sharing planned views each
+/// keep their own clock, and the optimizer sees it (see [`inline`]).
+/// Unset, a query reports as of its start.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReportClock {
+    pub(crate) now: Option<i64>,
+}
+
+impl ReportClock {
+    pub(crate) fn at(now: i64) -> Self {
+        Self { now: Some(now) }
+    }
+}
+
+impl ConfigExtension for ReportClock {
+    const PREFIX: &'static str = "ordergraph_report";
+}
+
+impl ExtensionOptions for ReportClock {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(*self)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> datafusion::error::Result<()> {
+        match key {
+            "now" => {
+                self.now = Some(value.parse().map_err(|_| {
+                    DataFusionError::Configuration(format!(
+                        "ordergraph_report.now: {value:?} is not microseconds since the epoch"
+                    ))
+                })?);
+                Ok(())
+            }
+            _ => Err(DataFusionError::Configuration(format!(
+                "no setting ordergraph_report.{key}"
+            ))),
+        }
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        vec![ConfigEntry {
+            key: format!("{}.now", Self::PREFIX),
+            value: self.now.map(|n| n.to_string()),
+            description: "Report time of the views, microseconds since the epoch (UTC)",
+        }]
+    }
+}
 
 /// `[report]` in `ordergraph.toml`.
 #[derive(Debug, Clone, Deserialize)]

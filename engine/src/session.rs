@@ -3,6 +3,7 @@
 
 use super::*;
 use datafusion::arrow::array::{Array, AsArray};
+use datafusion::optimizer::{Optimizer, OptimizerRule};
 use maintained::{Restriction, ViewReads};
 
 /// The statements a query may be: no DDL, DML or `SET`.
@@ -142,7 +143,9 @@ impl Engine {
         let mut state = memory::with_own_pool(base, &self.runtime)?;
         state
             .config_mut()
-            .set_extension(Arc::new(report::ReportClock(self.report_now(options.now))));
+            .options_mut()
+            .extensions
+            .insert(report::ReportClock::at(self.report_now(options.now)));
         state.config_mut().set_extension(Arc::new(ViewReads {
             recompute: options.recompute || options.now.is_some(),
         }));
@@ -164,7 +167,10 @@ impl Engine {
         let state = session.state_ref();
         let mut state = state.write();
         let config = state.config_mut();
-        config.set_extension(Arc::new(report::ReportClock(self.report_now(now))));
+        config
+            .options_mut()
+            .extensions
+            .insert(report::ReportClock::at(self.report_now(now)));
         config.set_extension(Arc::new(ViewReads {
             recompute: now.is_some(),
         }));
@@ -188,10 +194,16 @@ impl Engine {
             self.maintained.attach(Arc::downgrade(self));
             config.with_extension(self.maintained.clone())
         };
+        // `report_config`'s row is inlined before any other rule runs.
+        let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = vec![Arc::new(
+            report::InlineReportConfig::new(self.config.report.clone(), self.config.report_now),
+        )];
+        rules.extend(Optimizer::new().rules);
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(self.runtime.clone())
             .with_default_features()
+            .with_optimizer_rules(rules)
             .build();
         let ctx = SessionContext::new_with_state(state);
         for udf in ordergraph_udfs::all() {
@@ -297,11 +309,20 @@ impl Engine {
         let settings = self.config.report.clone();
         let default_now = self.config.report_now;
         let report_rows: Rows = Arc::new(move |session| {
+            // As `report::InlineReportConfig` reads it when it plans.
             let now = session
                 .config()
-                .get_extension::<report::ReportClock>()
-                .map(|c| c.0)
+                .options()
+                .extensions
+                .get::<report::ReportClock>()
+                .and_then(|c| c.now)
                 .or(default_now)
+                .or_else(|| {
+                    session
+                        .execution_props()
+                        .query_execution_start_time
+                        .map(|t| t.timestamp_micros())
+                })
                 .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
             Ok(vec![report::report_config_row(&settings, now)?])
         });
