@@ -9,10 +9,11 @@
 //! group, fed a slice of rows per group and batch, and a `row_number()`
 //! window with state per partition; over hundreds of thousands of small
 //! groups either costs microseconds a row (see apache/datafusion#25199).
-//! These accumulators keep each input batch once with a `(group, row)` pair
-//! per row, as DataFusion's own unordered `array_agg` does, and sort each
+//! `array_agg_by` keeps each input batch once with a `(group, row)` pair per
+//! row, as DataFusion's own unordered `array_agg` does, and sorts each
 //! group's rows by the comparable row encoding of `(key, value)` only when
-//! the results are built.
+//! the results are built. `first_by` and `last_by` keep only each group's
+//! best row so far, compared in the same encoding.
 
 use std::sync::{Arc, OnceLock};
 
@@ -22,7 +23,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::compute::{SortOptions, interleave, take};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::DocSection;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -86,7 +87,7 @@ impl AggregateUDFImpl for ArrayAggByFunc {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(OneGroup(Groups::new(&args, false)?)))
+        Ok(Box::new(OneGroup::new(Groups::new(&args)?, &args)?))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
@@ -97,7 +98,7 @@ impl AggregateUDFImpl for ArrayAggByFunc {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Groups::new(&args, false)?))
+        Ok(Box::new(Groups::new(&args)?))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
@@ -200,10 +201,7 @@ impl AggregateUDFImpl for PickByFunc {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(OneGroup(Pick(
-            Groups::new(&args, true)?,
-            self.end,
-        ))))
+        Ok(Box::new(OneGroup::new(Best::new(&args, self.end)?, &args)?))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
@@ -214,7 +212,7 @@ impl AggregateUDFImpl for PickByFunc {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Pick(Groups::new(&args, true)?, self.end)))
+        Ok(Box::new(Best::new(&args, self.end)?))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
@@ -233,28 +231,45 @@ fn state_fields(args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
     ])
 }
 
+/// Each row as its own group, for both aggregates: one-element lists, NULL
+/// where filtered.
+fn convert_to_state(
+    values: &[ArrayRef],
+    opt_filter: Option<&BooleanArray>,
+) -> Result<Vec<ArrayRef>> {
+    let offsets = OffsetBuffer::from_repeated_length(1, values[0].len());
+    let nulls = opt_filter
+        .map(|f| NullBuffer::from_iter((0..f.len()).map(|row| f.is_valid(row) && f.value(row))));
+    let list = |item: &ArrayRef| -> ArrayRef {
+        Arc::new(ListArray::new(
+            Arc::new(Field::new_list_field(item.data_type().clone(), true)),
+            offsets.clone(),
+            Arc::clone(item),
+            nulls.clone(),
+        ))
+    };
+    Ok(vec![list(&values[0]), list(&values[1])])
+}
+
 /// The rows of every group: each input batch's value and key columns, and
 /// a `(group, row)` pair per row kept.
 #[derive(Debug)]
 struct Groups {
     value_type: DataType,
     key_type: DataType,
-    /// Rows with a NULL key are not kept (`first_by`, `last_by`).
-    skip_null_keys: bool,
     batches: Vec<(ArrayRef, ArrayRef)>,
     entries: Vec<Vec<(u32, u32)>>,
     groups: usize,
 }
 
 impl Groups {
-    fn new(args: &AccumulatorArgs, skip_null_keys: bool) -> Result<Self> {
+    fn new(args: &AccumulatorArgs) -> Result<Self> {
         let [value, key] = args.expr_fields else {
             return plan_err!("{} takes a value and a key", args.name);
         };
         Ok(Self {
             value_type: value.data_type().clone(),
             key_type: key.data_type().clone(),
-            skip_null_keys,
             batches: Vec::new(),
             entries: Vec::new(),
             groups: 0,
@@ -304,14 +319,7 @@ impl Groups {
         };
 
         // Each group's rows in (key, value) order, compared as encoded rows.
-        let nulls_last = SortOptions {
-            descending: false,
-            nulls_first: false,
-        };
-        let converter = RowConverter::new(vec![
-            SortField::new_with_options(self.key_type.clone(), nulls_last),
-            SortField::new_with_options(self.value_type.clone(), nulls_last),
-        ])?;
+        let converter = order_converter(&self.key_type, &self.value_type)?;
         let rows = converter.convert_columns(&[Arc::clone(&keys), Arc::clone(&values)])?;
         let mut order: Vec<u32> = (0..picks.len() as u32).collect();
         for g in 0..emit {
@@ -377,7 +385,6 @@ impl GroupsAccumulator for Groups {
             .iter()
             .enumerate()
             .filter(|&(row, _)| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)))
-            .filter(|&(row, _)| !self.skip_null_keys || values[1].is_valid(row))
             .map(|(row, &g)| (g as u32, row as u32))
             .collect();
         self.keep(&values[0], &values[1], entries);
@@ -421,19 +428,7 @@ impl GroupsAccumulator for Groups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let offsets = OffsetBuffer::from_repeated_length(1, values[0].len());
-        let nulls = opt_filter.map(|f| {
-            NullBuffer::from_iter((0..f.len()).map(|row| f.is_valid(row) && f.value(row)))
-        });
-        let list = |item: &ArrayRef| -> ArrayRef {
-            Arc::new(ListArray::new(
-                Arc::new(Field::new_list_field(item.data_type().clone(), true)),
-                offsets.clone(),
-                Arc::clone(item),
-                nulls.clone(),
-            ))
-        };
-        Ok(vec![list(&values[0]), list(&values[1])])
+        convert_to_state(values, opt_filter)
     }
 
     fn size(&self) -> usize {
@@ -449,25 +444,154 @@ impl GroupsAccumulator for Groups {
     }
 }
 
-/// `first_by` and `last_by`: the first or the last of each group's rows in
-/// `(key, value)` order.
+/// `first_by` and `last_by`: of each group, only the row first or last in
+/// `(key, value)` order so far, compared as encoded rows. Its state is that
+/// row as a one-element list of each (the lists `array_agg_by` keeps).
 #[derive(Debug)]
-struct Pick(Groups, End);
+struct Best {
+    end: End,
+    value_type: DataType,
+    key_type: DataType,
+    converter: RowConverter,
+    /// Batches holding a group's best row: values, keys, and `(key,
+    /// value)` encoded.
+    batches: Vec<(ArrayRef, ArrayRef, Rows)>,
+    /// Each group's best row as `(batch, row)`; `NONE` before its first.
+    best: Vec<(u32, u32)>,
+}
 
-impl Pick {
-    fn pick(&self, values: &ListArray) -> Result<ArrayRef> {
-        let offsets = values.value_offsets();
-        let rows = UInt32Array::from_iter((0..values.len()).map(|g| {
-            values.is_valid(g).then(|| match self.1 {
-                End::First => offsets[g] as u32,
-                End::Last => offsets[g + 1] as u32 - 1,
-            })
-        }));
-        Ok(take(values.values(), &rows, None)?)
+/// A group without a row yet.
+const NONE: (u32, u32) = (u32::MAX, u32::MAX);
+
+impl Best {
+    fn new(args: &AccumulatorArgs, end: End) -> Result<Self> {
+        let [value, key] = args.expr_fields else {
+            return plan_err!("{} takes a value and a key", args.name);
+        };
+        let (value_type, key_type) = (value.data_type().clone(), key.data_type().clone());
+        Ok(Self {
+            end,
+            converter: order_converter(&key_type, &value_type)?,
+            value_type,
+            key_type,
+            batches: Vec::new(),
+            best: Vec::new(),
+        })
+    }
+
+    /// Offers `(group, row)` candidates of `value` and `key`; rows with a
+    /// NULL key are not candidates. The batch is kept if a group's best
+    /// row is now in it.
+    fn offer(
+        &mut self,
+        value: &ArrayRef,
+        key: &ArrayRef,
+        candidates: impl Iterator<Item = (usize, usize)>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.best.resize(total_num_groups, NONE);
+        let rows = self
+            .converter
+            .convert_columns(&[Arc::clone(key), Arc::clone(value)])?;
+        let batch = self.batches.len() as u32;
+        let mut taken = false;
+        for (g, row) in candidates {
+            if key.is_null(row) {
+                continue;
+            }
+            let (b, r) = self.best[g];
+            let better = b == u32::MAX || {
+                let held = if b == batch {
+                    &rows
+                } else {
+                    &self.batches[b as usize].2
+                };
+                let order = rows.row(row).cmp(&held.row(r as usize));
+                match self.end {
+                    End::First => order.is_lt(),
+                    End::Last => order.is_gt(),
+                }
+            };
+            if better {
+                self.best[g] = (batch, row as u32);
+                taken = true;
+            }
+        }
+        if taken {
+            self.batches
+                .push((Arc::clone(value), Arc::clone(key), rows));
+        }
+        Ok(())
+    }
+
+    /// The values of the `emit` groups' best rows (and with `keys`, their
+    /// keys), one per group that has one, and which groups have one; later
+    /// groups are renumbered from 0.
+    fn emit(
+        &mut self,
+        emit: EmitTo,
+        keys: bool,
+    ) -> Result<(ArrayRef, Option<ArrayRef>, NullBuffer)> {
+        let best = emit.take_needed(&mut self.best);
+        let valid = NullBuffer::from_iter(best.iter().map(|&b| b != NONE));
+        let picks: Vec<(usize, usize)> = best
+            .iter()
+            .filter(|&&b| b != NONE)
+            .map(|&(b, r)| (b as usize, r as usize))
+            .collect();
+        let values = self.gather(&picks, false)?;
+        let keys = keys.then(|| self.gather(&picks, true)).transpose()?;
+        if self.best.is_empty() {
+            self.batches.clear();
+        }
+        Ok((values, keys, valid))
+    }
+
+    /// The values (or with `keys`, the keys) of `picks`.
+    fn gather(&self, picks: &[(usize, usize)], keys: bool) -> Result<ArrayRef> {
+        if picks.is_empty() {
+            let data_type = if keys {
+                &self.key_type
+            } else {
+                &self.value_type
+            };
+            return Ok(new_empty_array(data_type));
+        }
+        let columns: Vec<&dyn Array> = self
+            .batches
+            .iter()
+            .map(|(v, k, _)| if keys { k.as_ref() } else { v.as_ref() })
+            .collect();
+        Ok(interleave(&columns, picks)?)
     }
 }
 
-impl GroupsAccumulator for Pick {
+/// Compares `(key, value)` pairs as `array_agg_by` orders them: ascending,
+/// NULLs last.
+fn order_converter(key_type: &DataType, value_type: &DataType) -> Result<RowConverter> {
+    let nulls_last = SortOptions {
+        descending: false,
+        nulls_first: false,
+    };
+    Ok(RowConverter::new(vec![
+        SortField::new_with_options(key_type.clone(), nulls_last),
+        SortField::new_with_options(value_type.clone(), nulls_last),
+    ])?)
+}
+
+/// `items` (one per group that has one) as a list per group, NULL where
+/// `valid` says a group has none.
+fn one_element_lists(items: ArrayRef, valid: &NullBuffer) -> ListArray {
+    let lengths = valid.iter().map(usize::from);
+    ListArray::new(
+        Arc::new(Field::new_list_field(items.data_type().clone(), true)),
+        OffsetBuffer::from_lengths(lengths),
+        items,
+        Some(valid.clone()),
+    )
+}
+
+impl GroupsAccumulator for Best {
     fn update_batch(
         &mut self,
         values: &[ArrayRef],
@@ -475,17 +599,37 @@ impl GroupsAccumulator for Pick {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.0
-            .update_batch(values, group_indices, opt_filter, total_num_groups)
+        let candidates = group_indices
+            .iter()
+            .enumerate()
+            .filter(|&(row, _)| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)))
+            .map(|(row, &g)| (g, row));
+        self.offer(&values[0], &values[1], candidates, total_num_groups)
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let (values, _) = self.0.emit(self.0.emit_count(emit_to))?;
-        self.pick(&values)
+        let (values, _, valid) = self.emit(emit_to, false)?;
+        if values.len() == valid.len() {
+            return Ok(values);
+        }
+        // Spread over the groups, NULL for a group without a row.
+        let mut next = 0;
+        let at = UInt32Array::from_iter(valid.iter().map(|has| {
+            has.then(|| {
+                next += 1;
+                next - 1
+            })
+        }));
+        Ok(take(&values, &at, None)?)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        self.0.state(emit_to)
+        let (values, keys, valid) = self.emit(emit_to, true)?;
+        let keys = keys.expect("keys were asked for");
+        Ok(vec![
+            Arc::new(one_element_lists(values, &valid)),
+            Arc::new(one_element_lists(keys, &valid)),
+        ])
     }
 
     fn merge_batch(
@@ -494,64 +638,79 @@ impl GroupsAccumulator for Pick {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.0.merge_batch(values, group_indices, total_num_groups)
+        let (lists, keys) = (values[0].as_list::<i32>(), values[1].as_list::<i32>());
+        let offsets = lists.value_offsets();
+        let candidates = group_indices
+            .iter()
+            .enumerate()
+            .filter(|&(row, _)| lists.is_valid(row))
+            .flat_map(|(row, &g)| {
+                (offsets[row] as usize..offsets[row + 1] as usize).map(move |i| (g, i))
+            });
+        self.offer(lists.values(), keys.values(), candidates, total_num_groups)
     }
 
+    /// Each row as its own group: one-element lists, NULL where filtered.
     fn convert_to_state(
         &self,
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        self.0.convert_to_state(values, opt_filter)
+        convert_to_state(values, opt_filter)
     }
 
     fn size(&self) -> usize {
-        self.0.size()
+        self.batches
+            .iter()
+            .map(|(v, k, rows)| v.get_array_memory_size() + k.get_array_memory_size() + rows.size())
+            .sum::<usize>()
+            + self.best.capacity() * size_of::<(u32, u32)>()
     }
 }
 
-/// The rows of one group and how its result is read from its sorted list.
+/// How the one group's result is read from its state's value list.
 trait OneGroupResult: GroupsAccumulator + std::fmt::Debug + Sync {
-    fn groups(&mut self) -> &mut Groups;
     fn result(&self, values: &ListArray) -> Result<ScalarValue>;
 }
 
 impl OneGroupResult for Groups {
-    fn groups(&mut self) -> &mut Groups {
-        self
-    }
-
     fn result(&self, values: &ListArray) -> Result<ScalarValue> {
         ScalarValue::try_from_array(values, 0)
     }
 }
 
-impl OneGroupResult for Pick {
-    fn groups(&mut self) -> &mut Groups {
-        &mut self.0
-    }
-
+impl OneGroupResult for Best {
     fn result(&self, values: &ListArray) -> Result<ScalarValue> {
-        ScalarValue::try_from_array(&self.pick(values)?, 0)
+        if values.is_null(0) {
+            return ScalarValue::try_from(&self.value_type);
+        }
+        ScalarValue::try_from_array(values.values(), values.value_offsets()[0] as usize)
     }
 }
 
-/// The same rows for one group: the accumulator DataFusion asks for
-/// outside `GROUP BY`.
+/// A grouped accumulator used for one group: the accumulator DataFusion
+/// asks for outside `GROUP BY`.
 #[derive(Debug)]
 struct OneGroup<G>(G);
 
 impl<G: OneGroupResult> OneGroup<G> {
-    /// The group's lists, its rows kept for later rows and calls (a window
-    /// evaluates after every row).
-    fn lists(&mut self) -> Result<(ListArray, ListArray)> {
-        let groups = self.0.groups();
-        groups.groups = 1;
-        let (values, keys) = groups.emit(1)?;
-        let entries = (0..values.values().len() as u32).map(|i| (0, i)).collect();
-        groups.keep(values.values(), keys.values(), entries);
-        groups.groups = 1;
-        Ok((values, keys))
+    /// `accumulator` holding the one group, empty.
+    fn new(mut accumulator: G, args: &AccumulatorArgs) -> Result<Self> {
+        let empty: Vec<ArrayRef> = args
+            .expr_fields
+            .iter()
+            .map(|f| new_empty_array(f.data_type()))
+            .collect();
+        accumulator.update_batch(&empty, &[], None, 1)?;
+        Ok(Self(accumulator))
+    }
+
+    /// The group's state, kept for later rows and calls (a window evaluates
+    /// after every row).
+    fn state_lists(&mut self) -> Result<Vec<ArrayRef>> {
+        let state = self.0.state(EmitTo::All)?;
+        self.0.merge_batch(&state, &[0], 1)?;
+        Ok(state)
     }
 }
 
@@ -562,16 +721,15 @@ impl<G: OneGroupResult + 'static> Accumulator for OneGroup<G> {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let (values, _) = self.lists()?;
-        self.0.result(&values)
+        let state = self.state_lists()?;
+        self.0.result(state[0].as_list::<i32>())
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let (values, keys) = self.lists()?;
-        Ok(vec![
-            ScalarValue::try_from_array(&values, 0)?,
-            ScalarValue::try_from_array(&keys, 0)?,
-        ])
+        self.state_lists()?
+            .iter()
+            .map(|list| ScalarValue::try_from_array(list, 0))
+            .collect()
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -581,5 +739,121 @@ impl<G: OneGroupResult + 'static> Accumulator for OneGroup<G> {
 
     fn size(&self) -> usize {
         size_of::<Self>() + self.0.size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::datasource::MemTable;
+    use datafusion::logical_expr::AggregateUDF;
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
+    use super::*;
+
+    /// Rows over many small groups, in batches and partitions, with equal
+    /// keys, NULL keys and NULL values, as a table `t(g, k, v)`.
+    fn context(rows: i64, groups: i64) -> SessionContext {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("g", DataType::Int64, false),
+            Field::new("k", DataType::Int64, true),
+            Field::new("v", DataType::Utf8, true),
+        ]));
+        let batch = |from: i64, to: i64| {
+            let mix = |i: i64| (i.wrapping_mul(2_654_435_761)) % 1_000_003;
+            let g = Int64Array::from_iter_values((from..to).map(|i| mix(i) % groups));
+            let k = Int64Array::from_iter(
+                (from..to).map(|i| (mix(i + 7) % 11 != 0).then(|| mix(i + 3) % 5)),
+            );
+            let v = StringArray::from_iter(
+                (from..to).map(|i| (mix(i + 5) % 13 != 0).then(|| format!("v{}", mix(i + 1) % 9))),
+            );
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(g), Arc::new(k), Arc::new(v)])
+                .unwrap()
+        };
+        let partitions: Vec<Vec<RecordBatch>> = (0..2)
+            .map(|p| {
+                (0..rows / 2)
+                    .step_by(4096)
+                    .map(|at| {
+                        let from = p * rows / 2 + at;
+                        batch(from, (from + 4096).min((p + 1) * rows / 2))
+                    })
+                    .collect()
+            })
+            .collect();
+        // A low probe threshold, so the partial aggregation also passes rows
+        // on as states (`convert_to_state`).
+        let config = SessionConfig::new().with_target_partitions(2).set_usize(
+            "datafusion.execution.skip_partial_aggregation_probe_rows_threshold",
+            1000,
+        );
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_table(
+            "t",
+            Arc::new(MemTable::try_new(schema, partitions).unwrap()),
+        )
+        .unwrap();
+        ctx.register_udaf(AggregateUDF::from(PickByFunc::first()));
+        ctx.register_udaf(AggregateUDF::from(PickByFunc::last()));
+        ctx
+    }
+
+    async fn sorted(ctx: &SessionContext, sql: &str) -> String {
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        pretty_format_batches(&batches).unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn first_by_and_last_by_pick_the_rows_row_number_picks() {
+        for (rows, groups) in [(200_000, 60_000), (50_000, 7)] {
+            let ctx = context(rows, groups);
+            for (pick, order) in [
+                ("first_by", "k ASC, v ASC NULLS LAST"),
+                ("last_by", "k DESC, v DESC NULLS FIRST"),
+            ] {
+                let ours = sorted(
+                    &ctx,
+                    &format!(
+                        "SELECT g, {pick}(v, k) AS v, {pick}(v, k) FILTER (WHERE g % 3 = 0) AS f \
+                         FROM t GROUP BY g ORDER BY g"
+                    ),
+                )
+                .await;
+                let windows = sorted(
+                    &ctx,
+                    &format!(
+                        "WITH ranked AS ( \
+                             SELECT g, v, row_number() OVER (PARTITION BY g ORDER BY {order}) AS n \
+                             FROM t WHERE k IS NOT NULL) \
+                         SELECT a.g, r.v, CASE WHEN a.g % 3 = 0 THEN r.v END AS f \
+                         FROM (SELECT DISTINCT g FROM t) a \
+                         LEFT JOIN ranked r ON r.g = a.g AND r.n = 1 ORDER BY a.g"
+                    ),
+                )
+                .await;
+                assert!(
+                    ours == windows,
+                    "{pick} over {rows} rows in {groups} groups differs"
+                );
+            }
+            // Without GROUP BY, and as a window.
+            let one = sorted(
+                &ctx,
+                "SELECT first_by(v, k) AS a, last_by(v, k) AS b FROM t WHERE g = 3",
+            )
+            .await;
+            let windows = sorted(
+                &ctx,
+                "SELECT (SELECT v FROM t WHERE g = 3 AND k IS NOT NULL \
+                         ORDER BY k, v NULLS LAST LIMIT 1) AS a, \
+                        (SELECT v FROM t WHERE g = 3 AND k IS NOT NULL \
+                         ORDER BY k DESC, v DESC NULLS FIRST LIMIT 1) AS b",
+            )
+            .await;
+            assert_eq!(one, windows);
+        }
     }
 }
