@@ -61,30 +61,38 @@ WITH placed AS (
     SELECT channel, account_id, last_by(created_at, arrived_at) AS created_at
     FROM accounts
     GROUP BY channel, account_id
+), qualifying AS (
+    -- Orders over the amount placed within the window after their account
+    -- was registered.
+    SELECT p.channel, p.account_id, p.order_id, a.created_at
+    FROM placed p
+    JOIN registered a ON a.channel = p.channel AND a.account_id = p.account_id
+    CROSS JOIN report_config c
+    WHERE p.amount > c.high_value_amount
+      AND p.ordered_at >= a.created_at
+      AND p.ordered_at <= a.created_at + CAST(CAST(c.new_account_hours AS VARCHAR) || ' hours' AS INTERVAL)
 ), first_orders AS (
-    -- Each account's first order (by time, then order id).
+    -- The first order (by time, then order id) of each account with a
+    -- qualifying order: only those accounts' can be one.
     SELECT channel, account_id,
            earliest['order_id'] AS order_id,
            earliest['status'] AS status,
            earliest['amount'] AS amount,
            earliest['ordered_at'] AS ordered_at
-    FROM (SELECT channel, account_id,
-                 first_by(named_struct('order_id', order_id, 'status', status,
-                                       'amount', amount, 'ordered_at', ordered_at),
-                          named_struct('ordered_at', ordered_at, 'order_id', order_id)) AS earliest
-          FROM placed
-          WHERE account_id IS NOT NULL
-          GROUP BY channel, account_id)
+    FROM (SELECT p.channel, p.account_id,
+                 first_by(named_struct('order_id', p.order_id, 'status', p.status,
+                                       'amount', p.amount, 'ordered_at', p.ordered_at),
+                          named_struct('ordered_at', p.ordered_at, 'order_id', p.order_id)) AS earliest
+          FROM placed p
+          JOIN (SELECT DISTINCT channel, account_id FROM qualifying) k
+            ON k.channel = p.channel AND k.account_id = p.account_id
+          GROUP BY p.channel, p.account_id)
 ), new_account AS (
     SELECT f.channel, f.order_id, f.status, f.amount,
-           date_part('epoch', f.ordered_at) - date_part('epoch', a.created_at) AS account_age_seconds
+           date_part('epoch', f.ordered_at) - date_part('epoch', q.created_at) AS account_age_seconds
     FROM first_orders f
-    JOIN registered a ON a.channel = f.channel AND a.account_id = f.account_id
-    CROSS JOIN report_config c
-    WHERE f.amount > c.high_value_amount
-      AND f.ordered_at >= a.created_at
-      AND f.ordered_at <= a.created_at + CAST(CAST(c.new_account_hours AS VARCHAR) || ' hours' AS INTERVAL)
-      AND NOT EXISTS (SELECT 1 FROM browse_events b
+    JOIN qualifying q ON q.channel = f.channel AND q.order_id = f.order_id
+    WHERE NOT EXISTS (SELECT 1 FROM browse_events b
                       WHERE b.channel = f.channel AND b.account_id = f.account_id
                         AND b.at < f.ordered_at)
 )

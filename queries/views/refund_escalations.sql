@@ -1,6 +1,7 @@
 -- refund_escalations: open refunds stuck at a node, with whom to notify.
 -- Grain: (refund_id, node). Inputs: refund_node_dwell, refund_requests,
--- refund_template_nodes, refund_nodes, refund_events, report_config.
+-- refund_template_nodes, refund_nodes, refund_events, report_config. UDF:
+-- last_by.
 -- A refund is stuck in a node it entered and nobody decided, or stuck
 -- before the node its path expects next when nobody entered it (the
 -- previous node approved, skipped or overridden, "approved, and finance
@@ -22,22 +23,17 @@ WITH completed AS (
     LEFT JOIN completed done ON done.refund_id = d.refund_id
     WHERE d.open AND done.refund_id IS NULL
 ), reached AS (
+    -- How far each refund got, and the outcome of the node it left last.
     SELECT r.refund_id,
            r.requested_at,
            coalesce(max(d.position), 0) AS position,
            max(d.left_at) AS left_at,
-           coalesce(bool_or(d.open), FALSE) AS any_open
+           coalesce(bool_or(d.open), FALSE) AS any_open,
+           last_by(d.outcome, named_struct('left_at', d.left_at, 'position', d.position))
+               FILTER (WHERE NOT d.open) AS last_outcome
     FROM refund_requests r
     LEFT JOIN refund_node_dwell d ON d.refund_id = r.refund_id
     GROUP BY r.refund_id, r.requested_at
-), last_outcome AS (
-    SELECT refund_id, outcome
-    FROM (SELECT refund_id, outcome,
-                 row_number() OVER (PARTITION BY refund_id
-                                    ORDER BY left_at DESC, position DESC) AS recency
-          FROM refund_node_dwell
-          WHERE NOT open)
-    WHERE recency = 1
 ), next_position AS (
     SELECT r.refund_id, min(t.position) AS position
     FROM reached r
@@ -57,11 +53,10 @@ WITH completed AS (
     JOIN refund_template_nodes t ON t.refund_id = x.refund_id AND t.position = x.position
     CROSS JOIN report_config c
     LEFT JOIN refund_nodes n ON n.node = t.node
-    LEFT JOIN last_outcome o ON o.refund_id = r.refund_id
     LEFT JOIN completed done ON done.refund_id = r.refund_id
     WHERE NOT r.any_open
       AND done.refund_id IS NULL
-      AND o.outcome IS DISTINCT FROM 'rejected'
+      AND r.last_outcome IS DISTINCT FROM 'rejected'
 ), stuck AS (
     SELECT * FROM in_node
     UNION ALL
