@@ -463,12 +463,12 @@ fn compare_with_duckdb(export: &Path) {
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb/views.py");
     let has_duckdb = std::process::Command::new("python3")
-        .args(["-c", "import duckdb, pyarrow"])
+        .args(["-c", "import duckdb, pyarrow, numpy"])
         .status()
         .is_ok_and(|s| s.success());
     if !has_duckdb {
         println!(
-            "\nDuckDB side: `pip install duckdb pyarrow`, then python3 {} --export {}",
+            "\nDuckDB side: `pip install duckdb pyarrow numpy`, then python3 {} --export {}",
             script.display(),
             export.display()
         );

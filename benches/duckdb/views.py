@@ -23,7 +23,7 @@ system_statuses, status_episodes and window_peak UDFs, run as the pure SQL
 those replaced (benches/duckdb/views/).
 
 Usage: python3 benches/duckdb/views.py [--export DIR] [--runs 3] [--threads 2]
-(`pip install duckdb pyarrow`; DIR defaults to $EXPORT_DIR, else
+(`pip install duckdb pyarrow numpy`; DIR defaults to $EXPORT_DIR, else
 <tmp>/ordergraph-views-export, as in the bench).
 """
 
