@@ -310,6 +310,7 @@ fn apply_increment(
     );
     println!("  ingest                    {:>8.1} ms", ingest_s * 1e3);
     println!("  refresh maintained views  {:>8.1} ms", refresh_s * 1e3);
+    println!("    {:<26} {:>10}  {:>10}", "view", "refresh", "of it plan");
     let views = engine.maintained_views();
     for (v, was) in views.iter().zip(&before) {
         let how = if v.builds > was.builds {
@@ -319,12 +320,17 @@ fn apply_increment(
         } else {
             "untouched"
         };
-        let ms = if how == "untouched" {
-            String::new()
+        let (ms, plan) = if how == "untouched" {
+            (String::new(), String::new())
+        } else if v.view {
+            (
+                format!("{:.1} ms", v.last_refresh_ms),
+                format!("{:.1} ms", v.last_plan_ms),
+            )
         } else {
-            format!("{:.1} ms", v.last_refresh_ms)
+            (format!("{:.1} ms", v.last_refresh_ms), String::new())
         };
-        println!("    {:<26} {ms:>10}  {how}", v.name);
+        println!("    {:<26} {ms:>10}  {plan:>10}  {how}", v.name);
     }
     serde_json::json!({
         "orders": n,

@@ -175,6 +175,7 @@ impl KeptTable {
             builds: self.builds,
             updates: self.updates,
             last_refresh_ms: self.last_ms,
+            last_plan_ms: 0.0,
         }
     }
 }

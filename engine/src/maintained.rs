@@ -133,6 +133,10 @@ pub struct MaintainedStatus {
     pub updates: u64,
     /// Duration of the last refresh of either kind, in milliseconds.
     pub last_refresh_ms: f64,
+    /// Of it, the time spent planning the view's SQL, building its table
+    /// scans included, which look up the touched keys' input rows (0 for an
+    /// identity table, which has no SQL).
+    pub last_plan_ms: f64,
 }
 
 struct MaintainedView {
@@ -151,7 +155,9 @@ struct MaintainedView {
     built_at: Mutex<Option<Instant>>,
     /// One refresh at a time.
     refreshing: tokio::sync::Mutex<()>,
-    counts: Mutex<(u64, u64, f64)>,
+    /// Whole builds, key refreshes, and the last refresh's duration and
+    /// planning time in milliseconds.
+    counts: Mutex<(u64, u64, f64, f64)>,
 }
 
 /// Keeps the view `name`, just created on `ctx`, materialized by the key
@@ -204,7 +210,7 @@ pub async fn maintain_view(
         rows: RwLock::new(None),
         built_at: Mutex::new(None),
         refreshing: tokio::sync::Mutex::new(()),
-        counts: Mutex::new((0, 0, 0.0)),
+        counts: Mutex::new((0, 0, 0.0, 0.0)),
     });
     lock(&maintained.views).push(state.clone());
     ctx.deregister_table(name)?;
@@ -331,7 +337,7 @@ impl Maintained {
             .iter()
             .map(|v| {
                 let rows = v.rows.read().unwrap_or_else(|e| e.into_inner());
-                let (builds, updates, last) = *lock(&v.counts);
+                let (builds, updates, last, plan) = *lock(&v.counts);
                 MaintainedStatus {
                     name: v.name.clone(),
                     key: v.key.clone(),
@@ -341,6 +347,7 @@ impl Maintained {
                     builds,
                     updates,
                     last_refresh_ms: last,
+                    last_plan_ms: plan,
                 }
             })
             .collect()
@@ -433,10 +440,14 @@ impl MaintainedView {
             return Err(e);
         }
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        lock(&self.counts).2 = ms;
+        let plan_ms = {
+            let mut counts = lock(&self.counts);
+            counts.2 = ms;
+            counts.3
+        };
         metrics::histogram!("ordergraph_view_refresh_seconds", "view" => self.name.clone(), "how" => how)
             .record(started.elapsed());
-        tracing::debug!(view = %self.name, how, ms, "maintained view refreshed");
+        tracing::debug!(view = %self.name, how, ms, plan_ms, "maintained view refreshed");
         Ok(())
     }
 
@@ -451,7 +462,9 @@ impl MaintainedView {
         if let Some(restriction) = restriction {
             state.config_mut().set_extension(Arc::new(restriction));
         }
+        let planning = Instant::now();
         let plan = self.view.scan(&state, None, &[], None).await?;
+        lock(&self.counts).3 = planning.elapsed().as_secs_f64() * 1e3;
         collect(plan, state.task_ctx()).await
     }
 
