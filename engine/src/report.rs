@@ -33,6 +33,21 @@ impl ReportClock {
     pub(crate) fn at(now: i64) -> Self {
         Self { now: Some(now) }
     }
+
+    /// The report time of a query planned with `options`: the session's
+    /// clock, else `configured` (`report.now`), else the query's start.
+    pub(crate) fn now_of(
+        options: &datafusion::common::config::ConfigOptions,
+        configured: Option<i64>,
+        query_start: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Option<i64> {
+        options
+            .extensions
+            .get::<Self>()
+            .and_then(|clock| clock.now)
+            .or(configured)
+            .or_else(|| query_start.map(|t| t.timestamp_micros()))
+    }
 }
 
 impl ConfigExtension for ReportClock {

@@ -310,20 +310,12 @@ impl Engine {
         let default_now = self.config.report_now;
         let report_rows: Rows = Arc::new(move |session| {
             // As `report::InlineReportConfig` reads it when it plans.
-            let now = session
-                .config()
-                .options()
-                .extensions
-                .get::<report::ReportClock>()
-                .and_then(|c| c.now)
-                .or(default_now)
-                .or_else(|| {
-                    session
-                        .execution_props()
-                        .query_execution_start_time
-                        .map(|t| t.timestamp_micros())
-                })
-                .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+            let now = report::ReportClock::now_of(
+                session.config().options(),
+                default_now,
+                session.execution_props().query_execution_start_time,
+            )
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
             Ok(vec![report::report_config_row(&settings, now)?])
         });
         ctx.register_table(

@@ -47,18 +47,11 @@ impl InlineReportConfig {
 
     /// `report_config`'s row for this query, by column name.
     fn row(&self, config: &dyn OptimizerConfig) -> Result<HashMap<String, ScalarValue>> {
-        let now = config
-            .options()
-            .extensions
-            .get::<ReportClock>()
-            .and_then(|clock| clock.now)
-            .or(self.configured_now)
-            .or_else(|| {
-                config
-                    .query_execution_start_time()
-                    .map(|t| t.timestamp_micros())
-            });
-        let Some(now) = now else {
+        let Some(now) = ReportClock::now_of(
+            &config.options(),
+            self.configured_now,
+            config.query_execution_start_time(),
+        ) else {
             return Ok(HashMap::new());
         };
         let row = report_config_row(&self.settings, now)?;
