@@ -18,7 +18,9 @@ mod vocab;
 
 pub use generate::{Dataset, GenConfig, OrderRow, generate};
 pub use ops::{OpsTable, write_ops_csv};
-pub use score::{LinkableOrder, LinkableScore, Score, Truth, score, score_linkable};
+pub use score::{
+    LinkableOrder, LinkableScore, Score, Truth, linkable_groups, score, score_linkable,
+};
 pub use vocab::{CHANNELS, TRAPS};
 
 /// Errors of this crate.

@@ -294,6 +294,31 @@ pub struct LinkableScore {
 /// time. Orders joined only through masked numbers, placeholders or family
 /// devices are not linkable, and do not count against recall.
 pub fn score_linkable(truth: &Truth, orders: &[LinkableOrder<'_>]) -> LinkableScore {
+    let groups = linkable_groups(truth, orders);
+    let mut sizes: HashMap<usize, u64> = HashMap::new();
+    let mut found: HashMap<(usize, &str), u64> = HashMap::new();
+    for (o, group) in orders.iter().zip(&groups) {
+        let Some(group) = *group else { continue };
+        *sizes.entry(group).or_default() += 1;
+        *found.entry((group, o.2)).or_default() += 1;
+    }
+    let linkable_pairs: u64 = sizes.values().map(|&n| pairs(n)).sum();
+    let found_pairs: u64 = found.values().map(|&n| pairs(n)).sum();
+    LinkableScore {
+        linkable_pairs,
+        found_pairs,
+        recall: if linkable_pairs == 0 {
+            1.0
+        } else {
+            found_pairs as f64 / linkable_pairs as f64
+        },
+    }
+}
+
+/// Per order, its linkable group (see [`score_linkable`]): orders of one
+/// group are one person's, chained through that person's own identifiers.
+/// `None` for an order the truth does not know.
+pub fn linkable_groups(truth: &Truth, orders: &[LinkableOrder<'_>]) -> Vec<Option<usize>> {
     let people: Vec<Option<u32>> = orders.iter().map(|o| truth.person(o.0, o.1)).collect();
     let mut holders: HashMap<u64, (u32, bool)> = HashMap::new();
     for (o, person) in orders.iter().zip(&people) {
@@ -325,27 +350,9 @@ pub fn score_linkable(truth: &Truth, orders: &[LinkableOrder<'_>]) -> LinkableSc
             parent[a.max(b)] = a.min(b);
         }
     }
-    let mut groups: HashMap<usize, u64> = HashMap::new();
-    let mut found: HashMap<(usize, &str), u64> = HashMap::new();
-    for (i, o) in orders.iter().enumerate() {
-        if people[i].is_none() {
-            continue;
-        }
-        let root = find(&mut parent, i);
-        *groups.entry(root).or_default() += 1;
-        *found.entry((root, o.2)).or_default() += 1;
-    }
-    let linkable_pairs: u64 = groups.values().map(|&n| pairs(n)).sum();
-    let found_pairs: u64 = found.values().map(|&n| pairs(n)).sum();
-    LinkableScore {
-        linkable_pairs,
-        found_pairs,
-        recall: if linkable_pairs == 0 {
-            1.0
-        } else {
-            found_pairs as f64 / linkable_pairs as f64
-        },
-    }
+    (0..orders.len())
+        .map(|i| people[i].map(|_| find(&mut parent, i)))
+        .collect()
 }
 
 #[cfg(test)]

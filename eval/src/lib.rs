@@ -11,6 +11,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+mod failures;
+pub use failures::failures;
+
 use datafusion::arrow::array::AsArray;
 use ordergraph_datasets::{
     Dataset, GenConfig, LinkableOrder, Truth, generate, lives, score, score_linkable,

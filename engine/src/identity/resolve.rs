@@ -250,12 +250,29 @@ impl Resolver {
             let in_store = |o: u32| orders[o as usize].in_store;
             walk.link(&mut uf, group, in_store, true, &mut self.scratch);
         }
-        // A device seen with two people's exclusive identifiers, or two
-        // different phones (even masked ones), is a shared device (a family
-        // iPad): it links nothing.
+        // A device seen with two people's exclusive identifiers, or with
+        // two holders apart, is shared (a family iPad): it links only the
+        // holders tied to one another by a phone they both used on it.
         for (_, group) in of_kind(IdentityKind::Device) {
-            if !profile_of(group, orders, facts).ambiguous() {
+            let profile = profile_of(group, orders, facts);
+            if !profile.ambiguous() {
                 walk.link(&mut uf, group, |_| false, false, &mut self.scratch);
+                continue;
+            }
+            let parts = profile.tied_parts();
+            for part in 0..parts.iter().copied().max().map_or(0, |m| m + 1) {
+                let members: Vec<u32> = group
+                    .iter()
+                    .copied()
+                    .filter(|&m| {
+                        profile
+                            .holder_index(&orders[m as usize])
+                            .is_some_and(|k| parts[k] == part)
+                    })
+                    .collect();
+                if members.len() > 1 {
+                    walk.link(&mut uf, &members, |_| false, false, &mut self.scratch);
+                }
             }
         }
         self.labels.clear();
@@ -488,6 +505,8 @@ struct Holder {
     /// An account's channel; `None` for a unionID or an email.
     scope: Option<u64>,
     sigs: SmallVec<[u32; 4]>,
+    /// Orders placed on the device.
+    orders: u32,
 }
 
 impl Holder {
@@ -540,15 +559,7 @@ impl DeviceProfile {
         self.unionid.add(ids[IdentityKind::Unionid as usize]);
         self.email.add(ids[IdentityKind::Email as usize]);
         let account = ids[IdentityKind::Account as usize];
-        let holder = [
-            IdentityKind::Account,
-            IdentityKind::Unionid,
-            IdentityKind::Email,
-        ]
-        .map(|kind| ids[kind as usize])
-        .into_iter()
-        .find(|&id| id != NONE);
-        let Some(holder) = holder else {
+        let Some(holder) = holder_id(order) else {
             return;
         };
         let k = match self.holders.iter().position(|h| h.id == holder) {
@@ -561,10 +572,12 @@ impl DeviceProfile {
                     id: holder,
                     scope,
                     sigs: SmallVec::new(),
+                    orders: 0,
                 });
                 self.holders.len() - 1
             }
         };
+        self.holders[k].orders += 1;
         let sigs = &mut self.holders[k].sigs;
         if order.phone_sig != 0 && !sigs.contains(&order.phone_sig) {
             sigs.push(order.phone_sig);
@@ -591,11 +604,63 @@ impl DeviceProfile {
                 .any(|(k, a)| self.holders[k + 1..].iter().any(|b| a.apart(b)))
     }
 
+    /// Which part of the device each holder belongs to, by position in
+    /// the holders: the holders are taken from the busiest down (then in
+    /// event time), and each joins the first part that holds a holder it
+    /// shares a phone signature with and none it is apart from; otherwise
+    /// it starts a part of its own. One person's many accounts on a device
+    /// (a reseller's, a coupon hunter's) ship to the same numbers and come
+    /// together; a family's members, each with their own number, stay
+    /// apart, and so does a holder with nothing in common with the others.
+    pub(crate) fn tied_parts(&self) -> SmallVec<[usize; 4]> {
+        let mut by_size: SmallVec<[usize; 4]> = (0..self.holders.len()).collect();
+        by_size.sort_by_key(|&k| std::cmp::Reverse(self.holders[k].orders));
+        let mut part = SmallVec::from_elem(usize::MAX, self.holders.len());
+        let mut parts = 0;
+        for (rank, &k) in by_size.iter().enumerate() {
+            let h = &self.holders[k];
+            let joins = (0..parts).find(|&p| {
+                let members = by_size[..rank]
+                    .iter()
+                    .filter(|&&m| part[m] == p)
+                    .map(|&m| &self.holders[m]);
+                members.clone().all(|other| !h.apart(other))
+                    && members
+                        .flat_map(|other| &other.sigs)
+                        .any(|s| h.sigs.contains(s))
+            });
+            part[k] = joins.unwrap_or_else(|| {
+                parts += 1;
+                parts - 1
+            });
+        }
+        part
+    }
+
+    /// The position of an order's holder among the device's holders.
+    fn holder_index(&self, order: &LocalOrder) -> Option<usize> {
+        let id = holder_id(order)?;
+        self.holders.iter().position(|h| h.id == id)
+    }
+
     /// Whether the orders taken in carry two unionIDs, two emails or two
     /// accounts of one channel.
     fn several_people(&self) -> bool {
         [self.unionid, self.email].contains(&Seen::Several) || self.scope_clash
     }
+}
+
+/// Who placed an order on a device: its account, else its unionID, else
+/// its email.
+fn holder_id(order: &LocalOrder) -> Option<u32> {
+    [
+        IdentityKind::Account,
+        IdentityKind::Unionid,
+        IdentityKind::Email,
+    ]
+    .map(|kind| order.idents[kind as usize])
+    .into_iter()
+    .find(|&id| id != NONE)
 }
 
 /// The profile of an identifier's orders (`members`), taken in one by one.

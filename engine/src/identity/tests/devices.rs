@@ -217,3 +217,50 @@ fn a_device_used_by_one_person_links_across_channels() {
     ]);
     assert!(h.same("d1", "w1"));
 }
+
+/// A reseller's accounts on one phone ship to the same clients' numbers; a
+/// relative's account on it uses only the relative's own number. The
+/// relative's holder is apart from another small one, so the device is
+/// shared, yet the accounts tied by a number they both used stay one
+/// customer, and the relative stays apart.
+#[test]
+fn a_shared_device_links_the_holders_tied_by_a_number() {
+    let mut h = Harness::new();
+    let device = "cccccccc-8246-4ba4-ae5b-76104861e7dc";
+    let clients = ["138****1111", "139****2222", "137****3333", "136****4444"];
+    let mut orders = Vec::new();
+    let ids: Vec<String> = (0..12).map(|i| format!("r{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        orders.push(O {
+            channel: "tmall",
+            device: Some(device),
+            account: Some("tb_main"),
+            phone: Some(clients[i % clients.len()]),
+            ..o(id, i as i64)
+        });
+    }
+    orders.push(O {
+        channel: "douyin",
+        device: Some(device),
+        account: Some("dy_extra"),
+        phone: Some("139****2222"),
+        ..o("extra", 20)
+    });
+    orders.push(O {
+        channel: "jd",
+        device: Some(device),
+        account: Some("jd_relative"),
+        phone: Some("150****7777"),
+        ..o("relative", 21)
+    });
+    orders.push(O {
+        channel: "pdd",
+        device: Some(device),
+        account: Some("pdd_other"),
+        phone: Some("151****8888"),
+        ..o("other", 22)
+    });
+    h.apply(&orders);
+    assert!(h.same("r0", "extra"), "tied by a client's number");
+    assert!(!h.same("r0", "relative") && !h.same("relative", "other"));
+}
