@@ -15,7 +15,9 @@ use std::sync::{Arc, mpsc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
-use crate::identity::{IdentityColumns, IdentityConfig, NONE, OrderInput, OrderInputs, place_key};
+use crate::identity::{
+    IdentityColumns, IdentityConfig, NONE, OrderInput, OrderInputs, city_key, place_key,
+};
 use crate::table::orders_col as c;
 
 /// Statuses that show who holds an identifier: money changed hands.
@@ -193,7 +195,7 @@ impl Job {
     fn normalize(&self, k: usize) -> OrderInputs {
         let rows = k * CHUNK..((k + 1) * CHUNK).min(self.input.num_rows());
         let s = |i: usize| self.input.column(i).as_string::<i32>();
-        let (statuses, addresses) = (s(c::STATUS), s(c::SHIP_ADDRESS));
+        let (statuses, cities, addresses) = (s(c::STATUS), s(c::SHIP_CITY), s(c::SHIP_ADDRESS));
         let columns = IdentityColumns::of(&self.input).expect("orders carry identifier columns");
         let at = self
             .input
@@ -215,6 +217,7 @@ impl Job {
                     Some(address) if in_store => place_key(address),
                     _ => 0,
                 },
+                city: opt(cities, row).map_or(0, city_key),
             };
             inputs.push_raw(input, &raw, config.region, &config.blocklist);
         }

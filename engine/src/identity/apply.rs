@@ -225,6 +225,7 @@ impl IdentityGraph {
             in_store: input.in_store,
             phone_sig: input.phone_sig.unwrap_or(0),
             place: input.place,
+            city: input.city,
             idents,
         };
         let previous = self.orders[o];
@@ -232,8 +233,8 @@ impl IdentityGraph {
         let dirtied_before = dirty.len();
         match previous {
             Some(old) if old.idents == idents => {
-                if (old.at, old.valid, old.phone_sig, old.place)
-                    != (node.at, node.valid, node.phone_sig, node.place)
+                if (old.at, old.valid, old.phone_sig, old.place, old.city)
+                    != (node.at, node.valid, node.phone_sig, node.place, node.city)
                     && self.comp_of[o] != NONE
                 {
                     reresolve.insert(self.comp_of[o]);

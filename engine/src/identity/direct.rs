@@ -86,7 +86,8 @@ impl IdentityGraph {
     ///   conflict check (with that customer or any other) either way;
     /// - if it links by its device, the device links with it as without it;
     /// - it is not a store order linking by its phone, nor linking by a
-    ///   landline, nor placed from an account never seen before.
+    ///   landline, nor placed from an account never seen before, nor
+    ///   shipping to a city its phone's other orders did not.
     ///
     /// Orders of this batch not yet resolved are left out: one that is
     /// resolved later, sharing an identifier with this one, re-resolves
@@ -186,6 +187,17 @@ impl IdentityGraph {
                 .postings
                 .iter()
                 .any(|p| p != o && self.mcid[p as usize] != 0)
+        {
+            return None;
+        }
+        // A phone's order shipping to a city its other orders did not may
+        // be the number's new holder (see `resolve::Walk::link`).
+        if phone != NONE
+            && node.city != 0
+            && self.idents[phone as usize].postings.iter().any(|p| {
+                p != o
+                    && self.orders[p as usize].is_some_and(|n| n.city != 0 && n.city != node.city)
+            })
         {
             return None;
         }
@@ -342,6 +354,7 @@ impl IdentityGraph {
             in_store: n.in_store,
             phone_sig: n.phone_sig,
             place: n.place,
+            city: n.city,
             idents: n.idents.map(|id| if self.usable(id) { id } else { NONE }),
         }
     }

@@ -441,6 +441,24 @@ pub(crate) fn is_landline(e164: &str) -> bool {
 /// buyers leave it out as often as not. A pick-up at the store (`门店自提`,
 /// `到店自提`, an address naming the `门店`) is the shop's place, not the
 /// buyer's: 0.
+/// A key of a ship city, `上海` and ` 上海市 ` alike; 0 for none.
+pub fn city_key(city: &str) -> u32 {
+    let folded: String = city
+        .chars()
+        .filter(|ch| !ch.is_whitespace())
+        .map(|ch| ch.to_ascii_lowercase())
+        .collect();
+    let name = folded.strip_suffix('市').unwrap_or(&folded);
+    match xxh3_64(name.as_bytes()) as u32 {
+        _ if name.is_empty() => 0,
+        0 => 1,
+        key => key,
+    }
+}
+
+/// A key of where an address is, without its city, for telling one
+/// buyer's pick-up or home address from another's; 0 for none or a store
+/// pick-up.
 pub fn place_key(address: &str) -> u32 {
     if address.contains("自提") || address.contains("门店") {
         return 0;

@@ -26,6 +26,8 @@ pub struct OrderInput {
     /// For a store order, [`extract::place_key`] of its ship address; 0
     /// when it has none or is not a store order.
     pub place: u32,
+    /// [`extract::city_key`] of its ship city; 0 when it has none.
+    pub city: u32,
 }
 
 /// Orders for [`IdentityGraph::apply`], their identifier values in one

@@ -56,6 +56,7 @@ pub(super) struct OrderNode {
     pub(super) in_store: bool,
     pub(super) phone_sig: u32,
     pub(super) place: u32,
+    pub(super) city: u32,
     pub(super) idents: [u32; 5],
 }
 

@@ -7,7 +7,7 @@ use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};
 
 /// Format version of the encoded graph; bump on any layout change.
-const VERSION: u8 = 5;
+const VERSION: u8 = 6;
 
 const REFUSALS: [Refusal; 5] = [
     Refusal::Masked,
@@ -72,6 +72,7 @@ impl IdentityGraph {
                 w.bool(o.in_store);
                 w.u32(o.phone_sig);
                 w.u32(o.place);
+                w.u32(o.city);
                 for id in o.idents {
                     w.u32(id);
                 }
@@ -178,8 +179,15 @@ impl IdentityGraph {
                 g.orders.push(None);
                 continue;
             }
-            let (key, at, valid, in_store, phone_sig, place) =
-                (r.u64()?, r.i64()?, r.bool()?, r.bool()?, r.u32()?, r.u32()?);
+            let (key, at, valid, in_store, phone_sig, place, city) = (
+                r.u64()?,
+                r.i64()?,
+                r.bool()?,
+                r.bool()?,
+                r.u32()?,
+                r.u32()?,
+                r.u32()?,
+            );
             let mut idents = [NONE; 5];
             for id in &mut idents {
                 *id = r.u32()?;
@@ -191,6 +199,7 @@ impl IdentityGraph {
                 in_store,
                 phone_sig,
                 place,
+                city,
                 idents,
             }));
         }

@@ -31,6 +31,8 @@ pub(crate) struct LocalOrder {
     /// Where a store order ships ([`super::extract::place_key`]), 0 if
     /// nowhere or not a store order.
     pub(crate) place: u32,
+    /// Where it ships ([`super::extract::city_key`]), 0 if unknown.
+    pub(crate) city: u32,
     /// Visible digits of the phone (masked or not), 0 if none.
     pub(crate) phone_sig: u32,
     pub(crate) idents: [u32; 5],
@@ -320,7 +322,11 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
     ///   time placed from another account of a channel on which the owner
     ///   used the number from its own account is another life too, and
     ///   takes it over as a conflicting order would (the number's new
-    ///   holder on the same platforms);
+    ///   holder on the same platforms); so is one shipping to a city the
+    ///   owner never shipped to with the number, placed from an account
+    ///   the owner never used with it, when the owner never uses the
+    ///   number again (the new holder on other platforms, elsewhere; one
+    ///   who lives in two cities keeps coming back to the number);
     /// - a `weak` order (one where someone else may have typed the value)
     ///   goes with the owner of its moment but is no sign of who holds the
     ///   identifier: it never takes it over nor keeps it in use. Where
@@ -339,19 +345,21 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
             held,
             places,
             accounts,
+            cities,
         } = scratch;
         held.clear();
         accounts.clear();
+        cities.clear();
         let Some(first) = members.iter().position(|&m| !weak(m)) else {
             link_by_place(uf, members, orders, places);
             return;
         };
         let mut owner = members[first];
         let mut owner_last = orders[owner as usize].at;
-        self.note_account(accounts, owner);
+        self.note_life(accounts, cities, owner);
         // Weak orders before the first holder's go with that holder.
         give(uf, owner, &members[..first]);
-        for &o in &members[first + 1..] {
+        for (j, &o) in members.iter().enumerate().skip(first + 1) {
             let order = &orders[o as usize];
             let quiet = !held.is_empty() || order.at - owner_last >= self.handover_gap;
             let conflict = uf.conflict(owner, o)
@@ -359,11 +367,13 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
                     && quiet
                     && !weak(o)
                     && uf.find(o) != uf.find(owner)
-                    && self.another_life(accounts, o));
+                    && (self.another_life(accounts, o)
+                        || (self.elsewhere(accounts, cities, o)
+                            && !returns(uf, owner, &members[j + 1..]))));
             if held.is_empty() && !conflict {
                 if !quiet {
                     uf.union(owner, o);
-                    self.note_account(accounts, o);
+                    self.note_life(accounts, cities, o);
                     if !weak(o) {
                         owner_last = order.at;
                     }
@@ -390,7 +400,8 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
                 }
                 held.clear();
                 accounts.clear();
-                self.note_account(accounts, o);
+                cities.clear();
+                self.note_life(accounts, cities, o);
                 (owner, owner_last) = (o, order.at);
             }
         }
@@ -399,12 +410,27 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
     }
 
     /// Notes the account (and its channel) an order of the owner's was
-    /// placed from.
-    fn note_account(&self, accounts: &mut Vec<(u64, u32)>, o: u32) {
-        let account = self.orders[o as usize].idents[IdentityKind::Account as usize];
+    /// placed from, and the city it shipped to.
+    fn note_life(&self, accounts: &mut Vec<(u64, u32)>, cities: &mut Vec<u32>, o: u32) {
+        let order = &self.orders[o as usize];
+        let account = order.idents[IdentityKind::Account as usize];
         if account != NONE && !accounts.iter().any(|&(_, a)| a == account) {
             accounts.push(((self.facts)(account).scope, account));
         }
+        if order.city != 0 && !cities.contains(&order.city) {
+            cities.push(order.city);
+        }
+    }
+
+    /// Whether an order ships to a city the owner never shipped to with
+    /// the identifier (`cities`), from no account the owner used with it.
+    fn elsewhere(&self, accounts: &[(u64, u32)], cities: &[u32], o: u32) -> bool {
+        let order = &self.orders[o as usize];
+        let account = order.idents[IdentityKind::Account as usize];
+        order.city != 0
+            && !cities.is_empty()
+            && !cities.contains(&order.city)
+            && (account == NONE || !accounts.iter().any(|&(_, a)| a == account))
     }
 
     /// Whether an order comes from another account of a channel on which
@@ -419,6 +445,12 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
     }
 }
 
+/// Whether `owner`'s customer places any of the `later` orders.
+fn returns(uf: &mut UnionFind<'_>, owner: u32, later: &[u32]) -> bool {
+    let root = uf.find(owner);
+    later.iter().any(|&m| uf.find(m) == root)
+}
+
 /// Buffers of [`Walk::link`], kept across components.
 #[derive(Debug, Default)]
 struct WalkScratch {
@@ -426,6 +458,8 @@ struct WalkScratch {
     places: Vec<(u32, u32)>,
     /// The owner's accounts seen in the walk, with their channels.
     accounts: Vec<(u64, u32)>,
+    /// The cities the owner's orders in the walk shipped to.
+    cities: Vec<u32>,
 }
 
 /// Joins the orders that ship to one place, where they do not conflict.

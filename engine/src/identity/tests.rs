@@ -18,6 +18,7 @@ struct O<'a> {
     unionid: Option<&'a str>,
     device: Option<&'a str>,
     ship: Option<&'a str>,
+    city: Option<&'a str>,
 }
 
 fn o<'a>(id: &'a str, day: i64) -> O<'a> {
@@ -107,6 +108,7 @@ impl Harness {
                 .ship
                 .filter(|_| self.graph.config().in_store(x.channel))
                 .map_or(0, place_key),
+            city: x.city.map_or(0, city_key),
         };
         let config = self.graph.config();
         (input, extract(&raw, config.region, &config.blocklist))

@@ -161,6 +161,42 @@ fn a_reassigned_numbers_new_holder_on_the_same_platform_is_another_person() {
 }
 
 #[test]
+fn a_reassigned_numbers_new_holder_elsewhere_on_another_platform_is_another_person() {
+    let p = "13912340079";
+    let jd = |id, day| O {
+        channel: "jd",
+        account: Some("jd-old"),
+        phone: Some(p),
+        city: Some("广州市"),
+        ..o(id, day)
+    };
+    let mini = |id, day, city| O {
+        channel: "miniprogram",
+        account: Some("openid-new"),
+        phone: Some(p),
+        city: Some(city),
+        ..o(id, day)
+    };
+    // Quiet for four months, then a mini-program buyer in another city.
+    let (h, _) = increment_against_at_once(
+        &[jd("a1", 1), jd("a2", 20)],
+        &[mini("b1", 140, "兰州"), mini("b2", 150, "兰州市")],
+    );
+    assert!(h.same("a1", "a2") && h.same("b1", "b2"));
+    assert!(!h.same("a1", "b1"));
+    // In the owner's own city it is the owner's new account.
+    let (h, _) =
+        increment_against_at_once(&[jd("a1", 1), jd("a2", 20)], &[mini("b1", 140, "广州")]);
+    assert!(h.same("a1", "b1"));
+    // One who lives in two cities keeps using the number from both.
+    let (h, _) = increment_against_at_once(
+        &[jd("a1", 1), jd("a2", 20)],
+        &[mini("b1", 140, "深圳"), jd("a3", 200)],
+    );
+    assert!(h.same("a1", "b1") && h.same("a1", "a3"));
+}
+
+#[test]
 fn an_unpaid_order_does_not_take_over_a_phone() {
     let mut h = Harness::new();
     let p = "13912340002";
