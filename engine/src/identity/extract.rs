@@ -434,13 +434,6 @@ pub(crate) fn is_landline(e164: &str) -> bool {
         .is_some_and(|national| !(national.len() == 11 && national.starts_with('1')))
 }
 
-/// A key of the buyer's place an address names, 0 for none: the same for
-/// the spellings a clerk or a buyer commonly types for one address.
-/// Full-width letters and digits fold to ASCII, whitespace and case go, and
-/// a leading province and city (`广东省东莞市`, `北京市`) is dropped, as
-/// buyers leave it out as often as not. A pick-up at the store (`门店自提`,
-/// `到店自提`, an address naming the `门店`) is the shop's place, not the
-/// buyer's: 0.
 /// A key of a ship city, `上海` and ` 上海市 ` alike; 0 for none.
 pub fn city_key(city: &str) -> u32 {
     let folded: String = city
@@ -456,9 +449,16 @@ pub fn city_key(city: &str) -> u32 {
     }
 }
 
-/// A key of where an address is, without its city, for telling one
-/// buyer's pick-up or home address from another's; 0 for none or a store
-/// pick-up.
+/// A key of the buyer's place an address names, 0 for none: the same for
+/// the spellings a clerk or a buyer commonly types for one address.
+/// Full-width letters and digits fold to ASCII, whitespace and case go, and
+/// a leading province and city (`广东省东莞市`, `北京市`) is dropped, as
+/// buyers leave it out as often as not. What is left is read as its names
+/// and its numbers in order, the marks between the numbers dropped: `123号`
+/// and `123#`, `8栋`, `8幢`, `8号楼` and `8#`, `3-2-501` and
+/// `3栋2单元501室` are each one place. A pick-up at the store (`门店自提`,
+/// `到店自提`, an address naming the `门店`) is the shop's place, not the
+/// buyer's: 0.
 pub fn place_key(address: &str) -> u32 {
     if address.contains("自提") || address.contains("门店") {
         return 0;
@@ -479,12 +479,35 @@ pub fn place_key(address: &str) -> u32 {
         .take(12)
         .find(|&(_, ch)| ch == '市')
         .map_or(folded.as_str(), |(i, ch)| &folded[i + ch.len_utf8()..]);
-    match xxh3_64(local.as_bytes()) as u32 {
-        _ if local.is_empty() => 0,
+    let mut place = String::with_capacity(local.len());
+    let mut in_number = false;
+    for ch in local.chars() {
+        if ch.is_ascii_digit() {
+            if !in_number && place.ends_with(|c: char| c.is_ascii_digit()) {
+                place.push('|');
+            }
+            place.push(ch);
+            in_number = true;
+            continue;
+        }
+        in_number = false;
+        if !PLACE_MARKS.contains(&ch) {
+            place.push(ch);
+        }
+    }
+    match xxh3_64(place.as_bytes()) as u32 {
+        _ if place.is_empty() => 0,
         0 => 1,
         key => key,
     }
 }
+
+/// Marks between an address's numbers that spellings of one place swap
+/// for one another: street number (`号`, `#`), building (`栋`, `幢`,
+/// `号楼`, `座`), unit (`单元`), floor and room (`层`, `楼`, `室`), dashes.
+const PLACE_MARKS: [char; 12] = [
+    '号', '#', '栋', '幢', '楼', '座', '单', '元', '层', '室', '-', '—',
+];
 
 /// The channel of a `channel:account_id` value.
 pub(crate) fn account_channel(value: &str) -> &str {
@@ -505,7 +528,20 @@ mod tests {
         ] {
             assert_eq!(place_key(spelling), home, "{spelling}");
         }
+        for spelling in [
+            "东莞市南城区鸿福路123#8幢2302",
+            "南城区鸿福路123号8号楼2302室",
+            "南城区鸿福路123号8#2302",
+            "南城区鸿福路123号 8-2302",
+        ] {
+            assert_eq!(place_key(spelling), home, "{spelling}");
+        }
+        assert_eq!(
+            place_key("南京市建邺区工农路855号滨湖世纪3-2-501"),
+            place_key("江苏省南京市建邺区工农路855#滨湖世纪3栋2单元501室")
+        );
         assert_ne!(place_key("东莞市南城区鸿福路125号8栋2302"), home);
+        assert_ne!(place_key("南城区鸿福路12号38栋2302"), home);
         assert_ne!(place_key("南城区市场路1号"), place_key("南城区路1号"));
         assert_eq!(place_key("  "), 0);
         assert_eq!(place_key("东莞市南城区鸿福路123号门店自提"), 0);
