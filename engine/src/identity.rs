@@ -45,8 +45,8 @@ use components::*;
 use direct::*;
 use extract::hold;
 pub use extract::{
-    Blocklist, RawIdentity, Refusal, Slot, Span, city_key, extract, extract_order, phone_signature,
-    place_key,
+    Blocklist, RawIdentity, Refusal, Slot, Span, city_key, extract, extract_order, is_landline,
+    phone_signature, place_key,
 };
 pub use input::{IdentityColumns, OrderInput, OrderInputs};
 use mcid::*;
@@ -60,7 +60,7 @@ use resolve::{IdentFacts, LocalOrder};
 /// The version of the resolution rules: a checkpoint's graph resolved under
 /// other rules is resolved again. Raise it with any change to what links or
 /// splits orders, normalization included.
-pub const RULES_VERSION: u32 = 11;
+pub const RULES_VERSION: u32 = 12;
 
 /// "No identifier / no component" in dense-number arrays.
 pub(crate) const NONE: u32 = u32::MAX;

@@ -155,9 +155,18 @@ struct MaintainedView {
     built_at: Mutex<Option<Instant>>,
     /// One refresh at a time.
     refreshing: tokio::sync::Mutex<()>,
-    /// Whole builds, key refreshes, and the last refresh's duration and
-    /// planning time in milliseconds.
-    counts: Mutex<(u64, u64, f64, f64)>,
+    counts: Mutex<Counts>,
+}
+
+/// What a maintained view has done, for [`MaintainedStatus`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    builds: u64,
+    updates: u64,
+    /// The last refresh's duration, and of it the time spent planning, in
+    /// milliseconds.
+    last_ms: f64,
+    plan_ms: f64,
 }
 
 /// Keeps the view `name`, just created on `ctx`, materialized by the key
@@ -210,7 +219,7 @@ pub async fn maintain_view(
         rows: RwLock::new(None),
         built_at: Mutex::new(None),
         refreshing: tokio::sync::Mutex::new(()),
-        counts: Mutex::new((0, 0, 0.0, 0.0)),
+        counts: Mutex::new(Counts::default()),
     });
     lock(&maintained.views).push(state.clone());
     ctx.deregister_table(name)?;
@@ -337,17 +346,17 @@ impl Maintained {
             .iter()
             .map(|v| {
                 let rows = v.rows.read().unwrap_or_else(|e| e.into_inner());
-                let (builds, updates, last, plan) = *lock(&v.counts);
+                let counts = *lock(&v.counts);
                 MaintainedStatus {
                     name: v.name.clone(),
                     key: v.key.clone(),
                     view: true,
                     rows: rows.as_ref().map(Materialized::rows),
                     bytes: rows.as_ref().map_or(0, Materialized::memory),
-                    builds,
-                    updates,
-                    last_refresh_ms: last,
-                    last_plan_ms: plan,
+                    builds: counts.builds,
+                    updates: counts.updates,
+                    last_refresh_ms: counts.last_ms,
+                    last_plan_ms: counts.plan_ms,
                 }
             })
             .collect()
@@ -442,8 +451,8 @@ impl MaintainedView {
         let ms = started.elapsed().as_secs_f64() * 1e3;
         let plan_ms = {
             let mut counts = lock(&self.counts);
-            counts.2 = ms;
-            counts.3
+            counts.last_ms = ms;
+            counts.plan_ms
         };
         metrics::histogram!("ordergraph_view_refresh_seconds", "view" => self.name.clone(), "how" => how)
             .record(started.elapsed());
@@ -464,7 +473,7 @@ impl MaintainedView {
         }
         let planning = Instant::now();
         let plan = self.view.scan(&state, None, &[], None).await?;
-        lock(&self.counts).3 = planning.elapsed().as_secs_f64() * 1e3;
+        lock(&self.counts).plan_ms = planning.elapsed().as_secs_f64() * 1e3;
         collect(plan, state.task_ctx()).await
     }
 
@@ -482,7 +491,7 @@ impl MaintainedView {
         let built = Materialized::new(self.schema.clone(), self.key_rows()?, &rows)?;
         *self.rows.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
         *lock(&self.built_at) = Some(Instant::now());
-        lock(&self.counts).0 += 1;
+        lock(&self.counts).builds += 1;
         Ok(())
     }
 
@@ -519,7 +528,7 @@ impl MaintainedView {
             rows.replace(&touched, &fresh)?;
         }
 
-        lock(&self.counts).1 += 1;
+        lock(&self.counts).updates += 1;
         Ok(())
     }
 

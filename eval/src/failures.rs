@@ -3,11 +3,13 @@
 //! link orders given to several customers (missed linkable pairs), each
 //! shown with the orders and identifiers that made it so.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use ordergraph_datasets::{Dataset, LinkableOrder, OrderRow, Truth, linkable_groups};
-use ordergraph_engine::identity::{IdentityConfig, IdentityKind, RawIdentity, Slot, extract};
+use ordergraph_engine::identity::{
+    IdentityConfig, IdentityKind, RawIdentity, Slot, extract, is_landline,
+};
 
 use crate::Resolved;
 
@@ -37,113 +39,127 @@ pub fn failures(dataset: &Dataset, resolved: &[Resolved], n: usize) -> String {
         .map(|o| (&*o.channel, &*o.order_id, &*o.mcid, o.keys.clone()))
         .collect();
     let groups = linkable_groups(&Truth::from_dataset(dataset), &scored);
-    let mut by_mcid: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_group: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, (_, mcid)) in rows.iter().enumerate() {
-        by_mcid.entry(mcid).or_default().push(i);
+    let mut by_mcid: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_group: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, (row, mcid)) in rows.iter().enumerate() {
+        by_mcid.entry(mcid.to_string()).or_default().push(i);
         if let Some(g) = groups[i] {
-            by_group.entry(g).or_default().push(i);
+            by_group
+                .entry(format!("p{} ({g})", row.person))
+                .or_default()
+                .push(i);
         }
     }
-    let mut out = String::new();
-
-    let mut merges: Vec<(u64, &str)> = by_mcid
-        .iter()
-        .map(|(mcid, members)| {
-            let mut per_person: HashMap<u32, u64> = HashMap::new();
-            for &i in members {
-                *per_person.entry(rows[i].0.person).or_default() += 1;
-            }
-            let same: u64 = per_person.values().map(|&c| pairs(c)).sum();
-            (pairs(members.len() as u64) - same, *mcid)
-        })
-        .filter(|m| m.0 > 0)
-        .collect();
-    merges.sort_unstable_by(|a, b| b.cmp(a));
     let keys: Vec<Vec<(String, u64)>> = rows.iter().map(|(row, _)| classes(row, &config)).collect();
-    let mut by_bridge: BTreeMap<String, (u64, usize)> = BTreeMap::new();
-    for &(false_pairs, mcid) in &merges {
-        let mut holders: HashMap<&(String, u64), std::collections::HashSet<u32>> = HashMap::new();
-        for &i in &by_mcid[mcid] {
-            for key in &keys[i] {
-                holders.entry(key).or_default().insert(rows[i].0.person);
-            }
-        }
-        let bridge = bridge_name(holders.iter().filter(|h| h.1.len() > 1).map(|h| &h.0.0));
-        let entry = by_bridge.entry(bridge).or_default();
-        entry.0 += false_pairs;
-        entry.1 += 1;
-    }
-    write_tally(
+    let report = Report {
+        rows: &rows,
+        keys: &keys,
+        config: &config,
+    };
+    let mut out = String::new();
+    report.section(
         &mut out,
-        "False pairs by the identifiers two people share in one customer",
-        &by_bridge,
+        &by_mcid,
+        |row, _| format!("p{}", row.person),
+        [
+            "Customers holding several people",
+            "false pairs",
+            "two people share in one customer",
+        ],
+        n,
     );
-    let _ = writeln!(out, "\n## Customers holding several people");
-    for &(false_pairs, mcid) in merges.iter().take(n) {
-        let members = &by_mcid[mcid];
-        let _ = writeln!(
-            out,
-            "\n### {mcid}: {} orders, {false_pairs} false pairs",
-            members.len()
-        );
-        show_orders(&mut out, &rows, members, &config, |row, _| {
-            format!("p{}", row.person)
-        });
-    }
-
-    let mut splits: Vec<(u64, usize)> = by_group
-        .iter()
-        .map(|(&group, members)| {
-            let mut per_mcid: HashMap<&str, u64> = HashMap::new();
-            for &i in members {
-                *per_mcid.entry(rows[i].1).or_default() += 1;
-            }
-            let together: u64 = per_mcid.values().map(|&c| pairs(c)).sum();
-            (pairs(members.len() as u64) - together, group)
-        })
-        .filter(|s| s.0 > 0)
-        .collect();
-    splits.sort_unstable_by(|a, b| b.cmp(a));
-    let mut by_link: BTreeMap<String, (u64, usize)> = BTreeMap::new();
-    for &(missed, group) in &splits {
-        let mut customers: HashMap<&(String, u64), std::collections::HashSet<&str>> =
-            HashMap::new();
-        for &i in &by_group[&group] {
-            for key in &keys[i] {
-                customers.entry(key).or_default().insert(rows[i].1);
-            }
-        }
-        let link = bridge_name(customers.iter().filter(|c| c.1.len() > 1).map(|c| &c.0.0));
-        let entry = by_link.entry(link).or_default();
-        entry.0 += missed;
-        entry.1 += 1;
-    }
-    write_tally(
+    report.section(
         &mut out,
-        "Missed linkable pairs by the identifiers that span the customers",
-        &by_link,
+        &by_group,
+        |_, mcid| mcid.to_string(),
+        [
+            "People whose own identifiers link several customers",
+            "missed linkable pairs",
+            "span one person's customers",
+        ],
+        n,
     );
-    let _ = writeln!(
-        out,
-        "\n## People whose own identifiers link several customers"
-    );
-    for &(missed, group) in splits.iter().take(n) {
-        let members = &by_group[&group];
-        let person = rows[members[0]].0.person;
-        let customers: std::collections::HashSet<&str> =
-            members.iter().map(|&i| rows[i].1).collect();
-        let _ = writeln!(
-            out,
-            "\n### p{person}: {} linkable orders in {} customers, {missed} pairs apart",
-            members.len(),
-            customers.len()
-        );
-        show_orders(&mut out, &rows, members, &config, |_, mcid| {
-            mcid.to_string()
-        });
-    }
     out
+}
+
+/// The orders read back, with the identifier classes each carries.
+struct Report<'a> {
+    rows: &'a [(&'a OrderRow, &'a str)],
+    keys: &'a [Vec<(String, u64)>],
+    config: &'a IdentityConfig,
+}
+
+impl Report<'_> {
+    /// Writes one kind of mistake: groups of orders (`groups`, by name) that
+    /// `label` splits are mistakes, costing the pairs it puts apart. First
+    /// the pairs tallied by the classes of the identifiers found under two
+    /// labels of a group, then the `n` costliest groups with their orders.
+    /// `words` are the section's title, what its pairs are, and what the
+    /// tallied identifiers do.
+    fn section(
+        &self,
+        out: &mut String,
+        groups: &HashMap<String, Vec<usize>>,
+        label: impl Fn(&OrderRow, &str) -> String,
+        words: [&str; 3],
+        n: usize,
+    ) {
+        let [title, what, span] = words;
+        let label_of = |i: usize| label(self.rows[i].0, self.rows[i].1);
+        let mut costly: Vec<(u64, &str)> = groups
+            .iter()
+            .map(|(name, members)| (pairs_apart(members, label_of), name.as_str()))
+            .filter(|m| m.0 > 0)
+            .collect();
+        costly.sort_unstable_by(|a, b| b.cmp(a));
+        let mut tally: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+        for &(cost, name) in &costly {
+            let mut labels: HashMap<&(String, u64), HashSet<String>> = HashMap::new();
+            for &i in &groups[name] {
+                for key in &self.keys[i] {
+                    labels.entry(key).or_default().insert(label_of(i));
+                }
+            }
+            let classes: BTreeSet<&str> = labels
+                .iter()
+                .filter(|l| l.1.len() > 1)
+                .map(|l| l.0.0.as_str())
+                .collect();
+            let classes = if classes.is_empty() {
+                "none".to_string()
+            } else {
+                classes.into_iter().collect::<Vec<_>>().join(" + ")
+            };
+            let entry = tally.entry(classes).or_default();
+            entry.0 += cost;
+            entry.1 += 1;
+        }
+        let mut tallied: Vec<_> = tally.into_iter().collect();
+        tallied.sort_by_key(|t| std::cmp::Reverse(t.1));
+        let _ = writeln!(
+            out,
+            "\n## Where the {what} come from: identifiers that {span}\n\n| identifiers | pairs | groups |\n|---|---|---|"
+        );
+        for (classes, (cost, count)) in tallied.into_iter().take(15) {
+            let _ = writeln!(out, "| {classes} | {cost} | {count} |");
+        }
+        let _ = writeln!(out, "\n## {title}");
+        for &(cost, name) in costly.iter().take(n) {
+            let members = &groups[name];
+            let _ = writeln!(out, "\n### {name}: {} orders, {cost} {what}", members.len());
+            show_orders(out, self.rows, members, self.config, &label);
+        }
+    }
+}
+
+/// The pairs of `members` that `label` puts apart.
+fn pairs_apart<L: std::hash::Hash + Eq>(members: &[usize], label: impl Fn(usize) -> L) -> u64 {
+    let mut per_label: HashMap<L, u64> = HashMap::new();
+    for &i in members {
+        *per_label.entry(label(i)).or_default() += 1;
+    }
+    let together: u64 = per_label.values().map(|&c| pairs(c)).sum();
+    pairs(members.len() as u64) - together
 }
 
 /// Writes the identifiers the orders carry (each value with how many orders
@@ -153,7 +169,7 @@ fn show_orders(
     rows: &[(&OrderRow, &str)],
     members: &[usize],
     config: &IdentityConfig,
-    label: impl Fn(&OrderRow, &str) -> String,
+    label: &impl Fn(&OrderRow, &str) -> String,
 ) {
     let mut values: BTreeMap<(IdentityKind, String), BTreeMap<String, usize>> = BTreeMap::new();
     let mut labels: BTreeMap<String, usize> = BTreeMap::new();
@@ -227,8 +243,8 @@ fn classes(row: &OrderRow, config: &IdentityConfig) -> Vec<(String, u64)> {
         .filter_map(|(slot, kind)| match slot {
             Slot::Id { key, value } => {
                 let class = match kind {
-                    IdentityKind::Phone if value.starts_with("+861") => "mobile",
-                    IdentityKind::Phone if value.starts_with("+86") => "landline",
+                    IdentityKind::Phone if is_landline(&value) => "landline",
+                    IdentityKind::Phone if value.starts_with("+86") => "mobile",
                     IdentityKind::Phone => "foreign phone",
                     IdentityKind::Unionid => "unionid",
                     IdentityKind::Email => "email",
@@ -245,27 +261,6 @@ fn classes(row: &OrderRow, config: &IdentityConfig) -> Vec<(String, u64)> {
             _ => None,
         })
         .collect()
-}
-
-/// The classes of a set of identifiers, sorted and joined; `none` if empty.
-fn bridge_name<'a>(classes: impl Iterator<Item = &'a String>) -> String {
-    let set: std::collections::BTreeSet<&String> = classes.collect();
-    if set.is_empty() {
-        return "none".into();
-    }
-    set.into_iter().cloned().collect::<Vec<_>>().join(" + ")
-}
-
-fn write_tally(out: &mut String, title: &str, tally: &BTreeMap<String, (u64, usize)>) {
-    let mut rows: Vec<_> = tally.iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(a.1));
-    let _ = writeln!(
-        out,
-        "\n## {title}\n\n| identifiers | pairs | customers or groups |\n|---|---|---|"
-    );
-    for (name, (pairs, count)) in rows.into_iter().take(15) {
-        let _ = writeln!(out, "| {name} | {pairs} | {count} |");
-    }
 }
 
 fn raw(row: &OrderRow) -> RawIdentity<'_> {

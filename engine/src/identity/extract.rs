@@ -429,21 +429,34 @@ pub(crate) fn account_scope(value: &str) -> u64 {
 /// but a mobile's eleven digits `1…`; Beijing's `10…` is a landline): a
 /// household's or an office's number, shared by whoever lives or works
 /// there. Numbers of other countries are taken as personal.
-pub(crate) fn is_landline(e164: &str) -> bool {
+pub fn is_landline(e164: &str) -> bool {
     e164.strip_prefix("+86")
         .is_some_and(|national| !(national.len() == 11 && national.starts_with('1')))
 }
 
 /// A key of a ship city, `上海` and ` 上海市 ` alike; 0 for none.
 pub fn city_key(city: &str) -> u32 {
-    let folded: String = city
-        .chars()
+    let folded = fold(city);
+    nonzero_key(folded.strip_suffix('市').unwrap_or(&folded))
+}
+
+/// `text` with full-width letters and digits folded to ASCII, whitespace
+/// dropped and ASCII letters lowercased.
+fn fold(text: &str) -> String {
+    text.chars()
+        .filter_map(|ch| match ch {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(ch as u32 - 0xfee0),
+            _ => Some(ch),
+        })
         .filter(|ch| !ch.is_whitespace())
         .map(|ch| ch.to_ascii_lowercase())
-        .collect();
-    let name = folded.strip_suffix('市').unwrap_or(&folded);
-    match xxh3_64(name.as_bytes()) as u32 {
-        _ if name.is_empty() => 0,
+        .collect()
+}
+
+/// A 32-bit key of `text`: 0 for empty text and never for any other.
+fn nonzero_key(text: &str) -> u32 {
+    match xxh3_64(text.as_bytes()) as u32 {
+        _ if text.is_empty() => 0,
         0 => 1,
         key => key,
     }
@@ -463,15 +476,7 @@ pub fn place_key(address: &str) -> u32 {
     if address.contains("自提") || address.contains("门店") {
         return 0;
     }
-    let folded: String = address
-        .chars()
-        .filter_map(|ch| match ch {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(ch as u32 - 0xfee0),
-            _ => Some(ch),
-        })
-        .filter(|ch| !ch.is_whitespace())
-        .map(|ch| ch.to_ascii_lowercase())
-        .collect();
+    let folded = fold(address);
     // The city ends within the first few characters: `…市` later in an
     // address (`市场路`) is part of the street.
     let local = folded
@@ -495,11 +500,7 @@ pub fn place_key(address: &str) -> u32 {
             place.push(ch);
         }
     }
-    match xxh3_64(place.as_bytes()) as u32 {
-        _ if place.is_empty() => 0,
-        0 => 1,
-        key => key,
-    }
+    nonzero_key(&place)
 }
 
 /// Marks between an address's numbers that spellings of one place swap

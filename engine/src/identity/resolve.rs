@@ -261,20 +261,16 @@ impl Resolver {
                 walk.link(&mut uf, group, |_| false, false, &mut self.scratch);
                 continue;
             }
+            // The device's orders by part, each part's in event time.
             let parts = profile.tied_parts();
-            for part in 0..parts.iter().copied().max().map_or(0, |m| m + 1) {
-                let members: Vec<u32> = group
-                    .iter()
-                    .copied()
-                    .filter(|&m| {
-                        profile
-                            .holder_index(&orders[m as usize])
-                            .is_some_and(|k| parts[k] == part)
-                    })
-                    .collect();
-                if members.len() > 1 {
-                    walk.link(&mut uf, &members, |_| false, false, &mut self.scratch);
-                }
+            let mut by_part: Vec<(usize, u32)> = group
+                .iter()
+                .filter_map(|&m| Some((parts[profile.holder_index(&orders[m as usize])?], m)))
+                .collect();
+            by_part.sort_by_key(|&(part, _)| part);
+            for part in by_part.chunk_by(|a, b| a.0 == b.0) {
+                let members: Vec<u32> = part.iter().map(|&(_, m)| m).collect();
+                walk.link(&mut uf, &members, |_| false, false, &mut self.scratch);
             }
         }
         self.labels.clear();
