@@ -27,6 +27,7 @@ mod apply;
 mod cluster;
 mod companions;
 mod components;
+mod corrections;
 mod direct;
 mod extract;
 mod input;
@@ -42,6 +43,7 @@ use apply::*;
 use cluster::*;
 pub use companions::SharedReason;
 use components::*;
+pub use corrections::{Conflict, Constraints, Correction};
 use direct::*;
 use extract::hold;
 pub use extract::{
@@ -136,11 +138,14 @@ pub struct Alias {
     pub new: u64,
     /// Arrival time of the batch that retired it, microseconds.
     pub at: i64,
-    /// `merge` or `split`.
+    /// `merge` or `split`; `manual_merge` or `manual_split` when a
+    /// correction moved its orders.
     pub reason: &'static str,
     /// The identifier that joined the two customers (a merge), or that no
     /// longer holds the old one together (a split): its kind and value.
     pub via: Option<(IdentityKind, Box<str>)>,
+    /// The correction made or undone that moved its orders.
+    pub correction: Option<u64>,
 }
 
 /// What one [`IdentityGraph::apply`] did.
@@ -213,6 +218,14 @@ pub struct IdentityGraph {
     /// The channels of accounts, in order of first sight: `IdentNode::scope`
     /// numbers them.
     scopes: Vec<Box<str>>,
+    /// The corrections in force.
+    constraints: Constraints,
+    /// The tags of the orders the corrections name (see
+    /// [`Constraints`]), and each tag's orders.
+    tags_of: HashMap<u32, SmallVec<[u32; 2]>>,
+    tag_orders: Vec<Vec<u32>>,
+    /// The correction being put in force or undone, while it is.
+    correcting: Option<u64>,
 }
 
 impl IdentityGraph {

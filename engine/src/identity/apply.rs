@@ -81,11 +81,7 @@ impl IdentityGraph {
         self.mcid.reserve(orders);
         let mut rebuild: HashSet<u32> = HashSet::default();
         let mut reresolve: HashSet<u32> = HashSet::default();
-        if self.applies == u32::MAX {
-            // Numbering starts over: no MCID is claimed in the next apply 1.
-            self.live.values_mut().for_each(|l| l.claimed_in = 0);
-        }
-        self.applies = self.applies.wrapping_add(1).max(1);
+        self.next_apply();
         let mut notes = BatchNotes {
             dirty: Vec::with_capacity(orders),
             known,
@@ -117,18 +113,10 @@ impl IdentityGraph {
             }
         }
         let mut dirty = std::mem::take(&mut notes.dirty);
-        for c in rebuild {
-            if self.comps[c as usize].is_empty() {
-                continue;
-            }
-            for o in std::mem::take(&mut self.comps[c as usize]) {
-                self.comp_of[o as usize] = NONE;
-                dirty.push(o);
-            }
-            self.comp_facts[c as usize] = CompFacts::EMPTY;
-            self.free_comps.push(c);
-            reresolve.remove(&c);
+        for c in &rebuild {
+            reresolve.remove(c);
         }
+        self.dissolve(rebuild, &mut dirty);
         let mut joined = Vec::new();
         if BatchNotes::judges(dirty.len(), known) {
             let mut joins = self.direct_joins(&dirty, &notes, &reresolve);
@@ -166,16 +154,17 @@ impl IdentityGraph {
         stats.components = touched.len();
         // Most touched components of a bulk load are new customers.
         self.live.reserve(touched.len());
-        let mut comps = touched.iter();
-        for part in self.cluster_components(&touched) {
-            for k in 0..part.components.len() {
-                let c = *comps.next().expect("one clustering per touched component");
-                let clusters = part.component(k);
-                self.comp_facts[c as usize].one_customer = clusters.clone().count() == 1;
-                stats.retired += self.assign_mcids(clusters, arrived_at);
-            }
-        }
+        stats.retired += self.resolve_components(&touched, arrived_at);
         stats
+    }
+
+    /// Numbers a new apply (see [`LiveMcid::claimed_in`]).
+    pub(super) fn next_apply(&mut self) {
+        if self.applies == u32::MAX {
+            // Numbering starts over: no MCID is claimed in the next apply 1.
+            self.live.values_mut().for_each(|l| l.claimed_in = 0);
+        }
+        self.applies = self.applies.wrapping_add(1).max(1);
     }
 
     /// Applies the `i`th order of `inputs`.
@@ -258,7 +247,10 @@ impl IdentityGraph {
                 }
                 dirty.push(input.order);
             }
-            None => dirty.push(input.order),
+            None => {
+                dirty.push(input.order);
+                self.tag_order(input.order, input.key);
+            }
         }
         // A version with other identifiers takes back what the old one
         // brought to its identifiers' companions.
@@ -380,6 +372,11 @@ impl IdentityGraph {
         self.values.push(value.into());
         self.ident_stamp.push(0);
         self.index.insert(key, id);
+        if self.constraints.unlinked(key) {
+            self.idents[id as usize].shared = true;
+            self.shared_bits.insert(id);
+            self.shared_reasons.insert(id, SharedReason::Corrected);
+        }
         id
     }
 

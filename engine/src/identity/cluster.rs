@@ -51,6 +51,8 @@ pub(super) struct ClusterScratch {
     /// `(ordered_at, order key, order)` of the component's orders.
     pub(super) timed: Vec<(i64, u64, u32)>,
     pub(super) local: Vec<LocalOrder>,
+    /// `(position in local, tag)` of corrections' tags.
+    pub(super) tags: Vec<(u32, u32)>,
     pub(super) resolver: resolve::Resolver,
     pub(super) cluster_of: Vec<u32>,
     pub(super) sizes: Vec<u32>,
@@ -141,8 +143,11 @@ impl IdentityGraph {
         scratch
             .local
             .extend(timed.iter().map(|&(_, _, o)| self.local_order(o)));
+        self.local_tags(timed, &mut scratch.tags);
         let labels = scratch.resolver.resolve(
             &scratch.local,
+            &scratch.tags,
+            &self.constraints,
             &|id| self.facts(id),
             self.config.handover_gap,
         );

@@ -14,11 +14,18 @@ pub enum SharedReason {
         /// How many were seen (counting stops past the limit).
         count: usize,
     },
+    /// A person marked it as linking nobody (a correction).
+    Corrected,
 }
 
 impl std::fmt::Display for SharedReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let SharedReason::Companions { kind, count } = *self;
+        let SharedReason::Companions { kind, count } = *self else {
+            return write!(
+                f,
+                "marked by a person as not telling people apart, so it links no orders"
+            );
+        };
         let others = match kind {
             IdentityKind::Unionid => "WeChat users (unionIDs)",
             IdentityKind::Email => "email addresses",
@@ -80,6 +87,10 @@ impl IdentityGraph {
     /// several people use it.
     pub(super) fn count_companions(&mut self, id: u32, idents: &[u32; 5]) -> Option<SharedReason> {
         let own_kind = self.idents[id as usize].kind;
+        // A person said it is one person's, whatever it is seen with.
+        if self.constraints.personal(self.idents[id as usize].key) {
+            return None;
+        }
         let mut became_shared = None;
         for (slot, &other) in idents.iter().enumerate() {
             let kind = IdentityKind::ALL[slot];

@@ -82,6 +82,8 @@ impl IdentityGraph {
         let mut touched = Bits::with_capacity(self.comps.len() + dirty.len());
         let mut stack = Vec::new();
         let mut reached = Vec::new();
+        // Linked tags already followed: their orders are in a component.
+        let mut tags_seen: HashSet<u32> = HashSet::default();
         for (i, &start) in dirty.iter().enumerate() {
             self.prefetch_component_search(dirty, i);
             let c = self.comp_of[start as usize];
@@ -96,13 +98,38 @@ impl IdentityGraph {
                 let Some(node) = self.orders[x as usize] else {
                     continue;
                 };
-                for id in node.idents {
-                    if !self.usable(id) || self.ident_stamp[id as usize] == self.round {
-                        continue;
-                    }
-                    self.ident_stamp[id as usize] = self.round;
+                // What links `x` to other orders: its usable identifiers,
+                // and the corrections that make its orders one person.
+                let tags: SmallVec<[u32; 2]> = if self.tags_of.is_empty() {
+                    SmallVec::new()
+                } else {
+                    let tags = self.tags_of.get(&x).into_iter().flatten();
+                    tags.filter(|&&t| self.constraints.linked(t) && !tags_seen.contains(&t))
+                        .copied()
+                        .collect()
+                };
+                let links = node
+                    .idents
+                    .into_iter()
+                    .map(Ok)
+                    .chain(tags.into_iter().map(Err));
+                for link in links {
                     reached.clear();
-                    reached.extend(self.idents[id as usize].postings.iter());
+                    match link {
+                        Ok(id) => {
+                            if !self.usable(id) || self.ident_stamp[id as usize] == self.round {
+                                continue;
+                            }
+                            self.ident_stamp[id as usize] = self.round;
+                            reached.extend(self.idents[id as usize].postings.iter());
+                        }
+                        Err(tag) => {
+                            if !tags_seen.insert(tag) {
+                                continue;
+                            }
+                            reached.extend_from_slice(&self.tag_orders[tag as usize]);
+                        }
+                    }
                     // Ask for the reached orders all at once, not one
                     // miss after another.
                     for &y in &reached {

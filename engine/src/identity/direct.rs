@@ -100,7 +100,8 @@ impl IdentityGraph {
         notes: &BatchNotes,
         reresolve: &HashSet<u32>,
     ) -> Option<DirectJoin> {
-        if self.mcid[o as usize] != 0 {
+        // A corrected order is resolved with its component.
+        if self.mcid[o as usize] != 0 || self.tags_of.contains_key(&o) {
             return None;
         }
         let firsts = notes.firsts.get(k)?;

@@ -81,7 +81,12 @@ impl IdentityGraph {
         for (old, (targets, moved)) in olds {
             if self.live.get(&old).is_some_and(|l| l.orders == 0) {
                 self.live.remove(&old);
-                let reason = if targets.len() == 1 { "merge" } else { "split" };
+                let reason = match (targets.len() == 1, self.correcting.is_some()) {
+                    (true, false) => "merge",
+                    (false, false) => "split",
+                    (true, true) => "manual_merge",
+                    (false, true) => "manual_split",
+                };
                 let via = self.bridge(&moved).map(|id| {
                     let id = id as usize;
                     (self.idents[id].kind, self.values[id].clone())
@@ -93,6 +98,7 @@ impl IdentityGraph {
                     at: arrived_at,
                     reason,
                     via,
+                    correction: self.correcting,
                 });
                 retired += 1;
             }

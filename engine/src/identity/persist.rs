@@ -7,7 +7,10 @@ use super::*;
 use crate::codec::{DecodeResult, Reader, Writer};
 
 /// Format version of the encoded graph; bump on any layout change.
-const VERSION: u8 = 6;
+const VERSION: u8 = 7;
+
+/// The reasons an MCID is retired, by their code in the encoding.
+const ALIAS_REASONS: [&str; 4] = ["merge", "split", "manual_merge", "manual_split"];
 
 const REFUSALS: [Refusal; 5] = [
     Refusal::Masked,
@@ -58,6 +61,7 @@ impl IdentityGraph {
                     w.u8(kind_code(kind));
                     w.len(count);
                 }
+                Some(SharedReason::Corrected) => w.u8(2),
             }
             w.i64(n.first_seen);
             w.i64(n.last_seen);
@@ -96,7 +100,10 @@ impl IdentityGraph {
             w.u64(a.old);
             w.u64(a.new);
             w.i64(a.at);
-            w.bool(a.reason == "split");
+            w.u8(ALIAS_REASONS
+                .iter()
+                .position(|r| *r == a.reason)
+                .expect("every reason is listed") as u8);
             match &a.via {
                 Some((kind, value)) => {
                     w.bool(true);
@@ -105,6 +112,8 @@ impl IdentityGraph {
                 }
                 None => w.bool(false),
             }
+            w.bool(a.correction.is_some());
+            w.u64(a.correction.unwrap_or(0));
         }
         w.len(self.alias_of.len());
         for (old, new) in &self.alias_of {
@@ -120,13 +129,15 @@ impl IdentityGraph {
             w.i64(r.first_seen);
             w.i64(r.last_seen);
         }
+        self.constraints.encode(w);
     }
 
     /// Reads a graph written by [`IdentityGraph::encode`], to be used with
     /// `config` (the configuration it was built with).
     pub(crate) fn decode(r: &mut Reader<'_>, config: IdentityConfig) -> DecodeResult<Self> {
         let version = r.u8()?;
-        if version != VERSION {
+        // Format 6 had no corrections.
+        if version != VERSION && version != 6 {
             return Err(format!("graph format {version}, expected {VERSION}"));
         }
         let mut g = IdentityGraph::new(config);
@@ -150,6 +161,7 @@ impl IdentityGraph {
                     kind: kind_of(r.u8()?)?,
                     count: r.u64()? as usize,
                 }),
+                2 => Some(SharedReason::Corrected),
                 t => return Err(format!("bad shared tag {t}")),
             };
             let scope = g.scope_number(kind, &value);
@@ -224,11 +236,23 @@ impl IdentityGraph {
         let n = r.len(25)?;
         for _ in 0..n {
             let (old, new, at) = (r.u64()?, r.u64()?, r.i64()?);
-            let reason = if r.bool()? { "split" } else { "merge" };
+            let code = if version == 6 {
+                r.bool()? as u8
+            } else {
+                r.u8()?
+            };
+            let reason = *ALIAS_REASONS.get(code as usize).ok_or("bad alias reason")?;
             let via = if r.bool()? {
                 Some((kind_of(r.u8()?)?, r.str()?.into_boxed_str()))
             } else {
                 None
+            };
+            let correction = match version {
+                6 => None,
+                _ => {
+                    let (has, correction) = (r.bool()?, r.u64()?);
+                    has.then_some(correction)
+                }
             };
             g.aliases.push(Alias {
                 old,
@@ -236,6 +260,7 @@ impl IdentityGraph {
                 at,
                 reason,
                 via,
+                correction,
             });
         }
         let n = r.len(16)?;
@@ -258,6 +283,15 @@ impl IdentityGraph {
                 first_seen,
                 last_seen,
             });
+        }
+        if version > 6 {
+            g.constraints = Constraints::decode(r)?;
+        }
+        g.tag_orders = vec![Vec::new(); g.constraints.tags()];
+        for o in 0..g.orders.len() as u32 {
+            if let Some(node) = g.orders[o as usize] {
+                g.tag_order(o, node.key);
+            }
         }
         let orders = g.orders.len();
         if g.comp_of.len() != orders || g.mcid.len() != orders {

@@ -16,7 +16,7 @@
 use ordergraph_udfs::IdentityKind;
 use smallvec::SmallVec;
 
-use super::NONE;
+use super::{Constraints, NONE};
 
 /// One order as resolution sees it (the caller sorts orders by event time).
 /// `idents` holds an identifier number per [`IdentityKind`] slot, [`NONE`]
@@ -53,6 +53,8 @@ pub(crate) struct IdentFacts {
 struct Profile {
     unionids: Ids,
     emails: Ids,
+    /// Tags of corrections on its orders (see [`Constraints`]).
+    tags: Ids,
 }
 
 /// A set of identifiers that is almost always empty or one: kept inline so
@@ -100,23 +102,27 @@ fn disjoint(a: &[u32], b: &[u32]) -> bool {
 }
 
 impl Profile {
-    /// Two different unionIDs or two different emails are two people.
-    /// Accounts are not exclusive: one person opens several accounts on one
-    /// channel to claim new-customer coupons again.
-    fn conflicts_with(&self, other: &Profile) -> bool {
+    /// Two different unionIDs or two different emails are two people, and
+    /// so are orders a correction set apart. Accounts are not exclusive:
+    /// one person opens several accounts on one channel to claim
+    /// new-customer coupons again.
+    fn conflicts_with(&self, other: &Profile, constraints: &Constraints) -> bool {
         disjoint(self.unionids.as_slice(), other.unionids.as_slice())
             || disjoint(self.emails.as_slice(), other.emails.as_slice())
+            || constraints.sets_apart(self.tags.as_slice(), other.tags.as_slice())
     }
 
     fn absorb(&mut self, other: Profile) {
         self.unionids.absorb(other.unionids);
         self.emails.absorb(other.emails);
+        self.tags.absorb(other.tags);
     }
 }
 
 struct UnionFind<'a> {
     parent: &'a mut Vec<u32>,
     profile: &'a mut Vec<Profile>,
+    constraints: &'a Constraints,
 }
 
 impl UnionFind<'_> {
@@ -144,7 +150,9 @@ impl UnionFind<'_> {
 
     fn conflict(&mut self, a: u32, b: u32) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
-        ra != rb && self.profile[ra as usize].conflicts_with(&self.profile[rb as usize])
+        ra != rb
+            && self.profile[ra as usize]
+                .conflicts_with(&self.profile[rb as usize], self.constraints)
     }
 }
 
@@ -167,11 +175,14 @@ pub(crate) struct Resolver {
 
 impl Resolver {
     /// Resolves a component. `orders` must be sorted by event time, ties
-    /// broken by order key. Returns, per order, the position of the earliest
-    /// order of its customer.
+    /// broken by order key; `tags` holds `(position, tag)` of the
+    /// corrections' tags on them, by position. Returns, per order, the
+    /// position of the earliest order of its customer.
     pub(crate) fn resolve(
         &mut self,
         orders: &[LocalOrder],
+        tags: &[(u32, u32)],
+        constraints: &Constraints,
         facts: &impl Fn(u32) -> IdentFacts,
         handover_gap: i64,
     ) -> &[u32] {
@@ -180,6 +191,9 @@ impl Resolver {
         self.parent.extend(0..n as u32);
         self.profile.clear();
         self.profile.extend(orders.iter().map(initial_profile));
+        for &(at, tag) in tags {
+            self.profile[at as usize].tags.absorb(Ids::One(tag));
+        }
         // Orders of each identifier, in event time: sorting (identifier,
         // order) pairs groups them without a hash map per component.
         let pairs = &mut self.pairs;
@@ -220,8 +234,21 @@ impl Resolver {
         let mut uf = UnionFind {
             parent: &mut self.parent,
             profile: &mut self.profile,
+            constraints,
         };
 
+        // What a person said is one person is, before any rule.
+        let mut linked: Vec<(u32, u32)> = tags
+            .iter()
+            .filter(|&&(_, tag)| constraints.linked(tag))
+            .map(|&(at, tag)| (tag, at))
+            .collect();
+        linked.sort_unstable();
+        for group in linked.chunk_by(|a, b| a.0 == b.0) {
+            for &(_, at) in &group[1..] {
+                uf.union(group[0].1, at);
+            }
+        }
         // A unionID is one person: its orders join unconditionally.
         for (_, group) in of_kind(IdentityKind::Unionid) {
             for &o in &group[1..] {
@@ -286,6 +313,7 @@ fn initial_profile(o: &LocalOrder) -> Profile {
     Profile {
         unionids: Ids::of(o.idents[IdentityKind::Unionid as usize]),
         emails: Ids::of(o.idents[IdentityKind::Email as usize]),
+        tags: Ids::None,
     }
 }
 

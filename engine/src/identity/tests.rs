@@ -164,6 +164,7 @@ fn reloaded(h: &Harness) -> Harness {
     }
 }
 
+mod corrections;
 mod devices;
 mod increments;
 mod inputs;

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A small deterministic pseudo-random stream for shuffles.
-fn lcg(seed: &mut u64) -> u64 {
+pub(super) fn lcg(seed: &mut u64) -> u64 {
     *seed = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -12,17 +12,17 @@ fn lcg(seed: &mut u64) -> u64 {
 }
 
 /// One generated order.
-struct Row {
+pub(super) struct Row {
     id: String,
     day: i64,
     valid: bool,
-    phone: Option<String>,
+    pub(super) phone: Option<String>,
     email: Option<String>,
     unionid: Option<String>,
     device: Option<String>,
 }
 
-fn population(mut seed: u64) -> Vec<Row> {
+pub(super) fn population(mut seed: u64) -> Vec<Row> {
     let mut rows = Vec::new();
     for i in 0..400 {
         let person = lcg(&mut seed) % 60;
@@ -60,7 +60,7 @@ fn population(mut seed: u64) -> Vec<Row> {
 }
 
 impl Row {
-    fn order(&self) -> O<'_> {
+    pub(super) fn order(&self) -> O<'_> {
         O {
             id: self.id.as_str(),
             day: self.day,

@@ -32,6 +32,7 @@ fn merge_keeps_the_older_mcid_and_records_an_alias() {
             at: 0,
             reason: "merge",
             via: Some((IdentityKind::Phone, "+8613700001111".into())),
+            correction: None,
         }]
     );
     assert_eq!(h.graph.current_mcid(mb), Some(ma));
