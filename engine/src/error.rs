@@ -40,6 +40,22 @@ pub enum Error {
     /// A data directory another process has open (it holds `LOCK`).
     #[error("{0} is in use by another ordergraph process")]
     InUse(PathBuf),
+    /// A request that names something that does not exist (a customer, a
+    /// correction).
+    #[error("{0}")]
+    NotFound(String),
+    /// A request that cannot be done as asked (an order that is not the
+    /// named customer's, a value that is refused anyway).
+    #[error("{0}")]
+    Invalid(String),
+    /// A correction of identity that contradicts one in force.
+    #[error("correction refused: {why}; it contradicts correction {with}")]
+    Conflict {
+        /// The correction in force.
+        with: i64,
+        /// How they contradict.
+        why: &'static str,
+    },
     /// A configuration file that cannot be used.
     #[error("configuration {path}: {reason}")]
     Config {
@@ -69,7 +85,12 @@ impl Error {
     /// opposed to a failure of the engine.
     pub fn is_user_error(&self) -> bool {
         match self {
-            Error::Decode(_) | Error::UnknownTable(_) | Error::UnknownFormat(_) => true,
+            Error::Decode(_)
+            | Error::UnknownTable(_)
+            | Error::UnknownFormat(_)
+            | Error::NotFound(_)
+            | Error::Invalid(_)
+            | Error::Conflict { .. } => true,
             Error::DataFusion(e) => is_user_datafusion_error(e),
             _ => false,
         }

@@ -72,8 +72,14 @@ fn kind_noun(kind: IdentityKind) -> &'static str {
 }
 
 /// Why an MCID was retired, in words.
-fn alias_detail(reason: &str, via: Option<IdentityKind>) -> String {
+fn alias_detail(reason: &str, via: Option<IdentityKind>, correction: Option<u64>) -> String {
+    let by = |what: &str| {
+        let number = correction.map_or(String::new(), |c| format!(" {c}"));
+        format!("{what} by correction{number} (see identity_corrections)")
+    };
     match (reason, via) {
+        ("manual_merge", _) => by("merged with the customer it points to"),
+        ("manual_split", _) => by("split into the customers its orders went to"),
         ("merge", Some(kind)) => format!(
             "an order carried this customer's {} too: one person, so the newer MCID now points to the older",
             kind_noun(kind)
@@ -312,7 +318,11 @@ pub(crate) fn mcid_aliases(store: &OrderStore) -> Result<Vec<RecordBatch>> {
         reason.append_value(a.reason);
         kind.append_option(a.via.as_ref().map(|(k, _)| k.as_str()));
         value.append_option(a.via.as_ref().map(|(_, v)| &**v));
-        detail.append_value(alias_detail(a.reason, a.via.as_ref().map(|v| v.0)));
+        detail.append_value(alias_detail(
+            a.reason,
+            a.via.as_ref().map(|v| v.0),
+            a.correction,
+        ));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(old.finish()),

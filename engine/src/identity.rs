@@ -298,6 +298,14 @@ impl IdentityGraph {
         None
     }
 
+    /// The orders carrying an identifier (a normalized value).
+    pub fn orders_with(&self, kind: IdentityKind, value: &str) -> Vec<u32> {
+        let id = ordergraph_udfs::identity_key(kind, value).and_then(|k| self.index.get(k));
+        id.into_iter()
+            .flat_map(|id| self.idents[id as usize].postings.iter())
+            .collect()
+    }
+
     /// Every retired MCID, in retirement order.
     pub fn aliases(&self) -> &[Alias] {
         &self.aliases

@@ -223,7 +223,7 @@ impl Engine {
     }
 
     /// Counts a commit and wakes the maintained views' refresher.
-    fn committed(&self) {
+    pub(crate) fn committed(&self) {
         self.changes.fetch_add(1, Ordering::SeqCst);
         self.maintained.committed();
     }

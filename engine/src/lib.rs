@@ -28,6 +28,7 @@ mod checkpoint;
 mod checkpointing;
 mod codec;
 mod config;
+mod corrections;
 pub mod decode;
 mod error;
 mod evidence;
@@ -54,6 +55,7 @@ pub use config::{
     CONFIG_FILE, EngineConfig, IdentitySettings, Limits, QueryLimits, Role, RoleLimits,
     SourceSettings, StorageSettings, read_config,
 };
+pub use corrections::{Corrected, CorrectionNote, CorrectionRequest};
 pub use decode::{DecodeError, Format};
 pub use error::{Error, is_user_datafusion_error};
 pub use maintained::{MaintainedStatus, maintain_view};
@@ -103,6 +105,9 @@ pub struct Engine {
     ingest: Mutex<()>,
     /// Serializes checkpoints.
     checkpointing: Mutex<()>,
+    /// Serializes corrections of identity, so each is checked against
+    /// those in force.
+    correcting: Mutex<()>,
     /// Orders requests waiting to be committed together.
     commit_queue: Mutex<Vec<QueuedOrders>>,
     /// How far each source has been read (see [`positions`]).
@@ -223,6 +228,7 @@ impl Engine {
             inputs,
             ingest: Mutex::new(()),
             checkpointing: Mutex::new(()),
+            correcting: Mutex::new(()),
             commit_queue: Mutex::new(Vec::new()),
             positions: Mutex::new(source_positions),
             generation: AtomicU64::new(0),
@@ -236,6 +242,7 @@ impl Engine {
         // Plan every table and view once, here, so a template condition
         // naming an unknown column, or a broken view, stops start-up with
         // its cause, and queries do not plan views again.
+        engine.enforce_recorded()?;
         let base = engine.base_state(false)?;
         let _ = engine.base.set(base);
         let restricted = engine.base_state(true)?;

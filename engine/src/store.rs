@@ -26,7 +26,7 @@ use roaring::RoaringBitmap;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::codec::{DecodeResult, Reader, Writer};
-use crate::identity::{ApplyStats, IdentityConfig, IdentityGraph, NONE};
+use crate::identity::{ApplyStats, Constraints, IdentityConfig, IdentityGraph, NONE};
 use crate::key_index::KeyIndex;
 use crate::log::BatchLog;
 use crate::normalizer::Normalizing;
@@ -107,6 +107,11 @@ impl OrderStore {
                 .as_primitive::<TimestampMicrosecondType>()
                 .value(row as usize),
         )
+    }
+
+    /// The key an order is hashed to, as corrections name it.
+    pub(crate) fn order_key(channel: &str, order_id: &str) -> u64 {
+        key_hash(channel, order_id)
     }
 
     /// The dense number of an order, by key.

@@ -1,6 +1,7 @@
 -- audit_log: every action taken through the API, who took it (user and
 -- role) and when: force-sync commands, their acknowledgements, MCID
--- write-back acknowledgements, hold decisions, alert silences, and what
+-- write-back acknowledgements, hold decisions, alert silences,
+-- corrections of identity and their undoing, and what
 -- the server does itself (actor `ordergraph`, role `system`): holds placed
 -- and every attempt to deliver an alert. Each action is one
 -- durable row of its own table, so an action and its audit entry cannot
@@ -8,7 +9,7 @@
 -- request is no new action.
 -- Grain: one row per action. Inputs: sync_commands, sync_acks,
 -- writeback_acks, holds_placed, hold_decisions, alert_silences,
--- alert_attempts.
+-- alert_attempts, identity_corrections.
 CREATE VIEW audit_log AS
 SELECT arrived_at AS at, actor, role, 'force_sync' AS action,
        channel || ':' || order_id AS target,
@@ -44,3 +45,9 @@ SELECT arrived_at, 'ordergraph', 'system', 'alert_' || outcome, target,
        concat_ws(' ', 'notification=' || notification_id,
                  'attempt=' || CAST(attempt AS VARCHAR), 'error=' || error)
 FROM alert_attempts
+UNION ALL
+SELECT arrived_at, actor, role, 'identity_' || action,
+       coalesce(mcid, kind || ':' || value, 'correction ' || CAST(undoes AS VARCHAR)),
+       concat_ws(' ', 'correction=' || CAST(correction_id AS VARCHAR), 'ticket=' || ticket,
+                 'reason=' || reason)
+FROM identity_corrections

@@ -88,6 +88,18 @@ pub fn app(state: AppState) -> Router {
             "/v1/customers/{mcid}/lineage.pdf",
             get(routes::customers::lineage_pdf),
         )
+        .route("/v1/customers/merge", post(routes::corrections::merge))
+        .route(
+            "/v1/customers/{mcid}/split",
+            post(routes::corrections::split),
+        )
+        .route("/v1/identifiers/unlink", post(routes::corrections::unlink))
+        .route("/v1/identifiers/link", post(routes::corrections::link))
+        .route("/v1/corrections", get(routes::corrections::list))
+        .route(
+            "/v1/corrections/{correction_id}",
+            delete(routes::corrections::undo),
+        )
         .route("/v1/writeback", get(routes::actions::writeback_outbox))
         .route("/v1/writeback/ack", post(routes::actions::writeback_ack))
         .route(

@@ -518,6 +518,36 @@ pub static HOLD_DECISIONS: TableDef = TableDef::new(
     ],
 );
 
+/// What a correction of identity does (see `identity_corrections`).
+pub const CORRECTION_ACTIONS: &[&str] = &["split", "merge", "unlink", "link", "undo"];
+
+/// `identity_corrections`: a person's decision about who is who, which
+/// identity resolution follows over any rule. `split` sets `orders` (of
+/// customer `mcid`) apart from `kept`, the rest of it then; `merge` makes
+/// `orders` (those of the customers `mcid` lists, comma-separated) one
+/// person; `unlink` makes an identifier (`kind`, and `value` normalized;
+/// masked for readers who may not see contacts) link nobody, `link` makes
+/// it one person's; `undo` takes
+/// correction `undoes` back. Orders are a JSON array of `[channel,
+/// order_id]` pairs.
+pub static IDENTITY_CORRECTIONS: TableDef = TableDef::new(
+    "identity_corrections",
+    &[
+        req("correction_id", Int),
+        req("action", Enum(CORRECTION_ACTIONS)),
+        col("mcid", Text),
+        col("orders", Text),
+        col("kept", Text),
+        col("kind", Text),
+        col("value", Text),
+        col("undoes", Int),
+        req("reason", Text),
+        col("ticket", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
 /// Tables written by the server (API actions: write-back, force-sync,
 /// silences, hold decisions; the alert outbox; holds placed), never by
 /// ingest: an action cannot be forged by posting rows.
@@ -535,7 +565,7 @@ pub static SOURCE_REJECTS: TableDef = TableDef::new(
     ],
 );
 
-pub fn recorded_tables() -> [&'static TableDef; 9] {
+pub fn recorded_tables() -> [&'static TableDef; 10] {
     [
         &WRITEBACK_ACKS,
         &SYNC_COMMANDS,
@@ -546,6 +576,7 @@ pub fn recorded_tables() -> [&'static TableDef; 9] {
         &HOLDS_PLACED,
         &HOLD_DECISIONS,
         &SOURCE_REJECTS,
+        &IDENTITY_CORRECTIONS,
     ]
 }
 

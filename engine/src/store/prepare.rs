@@ -266,12 +266,31 @@ impl OrderStore {
         };
         metrics::histogram!("ordergraph_identity_apply_seconds").record(resolving.elapsed());
         metrics::counter!("ordergraph_identity_orders_total").increment(stats.orders as u64);
+        self.invalidate_moved();
+        stats
+    }
+
+    /// Forgets the cached current rows of the segments holding orders
+    /// whose MCID changed.
+    fn invalidate_moved(&mut self) {
         for order in self.graph.take_changed() {
             let (s, _) = self.location[order as usize];
             if let Some(segment) = self.segments.get(s as usize) {
                 segment.invalidate();
             }
         }
+    }
+
+    /// Puts corrections of identity in force (see
+    /// [`IdentityGraph::set_constraints`]).
+    pub(crate) fn set_constraints(
+        &mut self,
+        constraints: Constraints,
+        correction: u64,
+        at: i64,
+    ) -> ApplyStats {
+        let stats = self.graph.set_constraints(constraints, correction, at);
+        self.invalidate_moved();
         stats
     }
 }

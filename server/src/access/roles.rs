@@ -17,10 +17,12 @@ pub fn role_allows(role: Role, path: &str) -> bool {
         Role::Ingest => under("/v1/ingest") || under("/v1/writeback") || under("/v1/sync-commands"),
         Role::Analyst => under("/v1/sql"),
         Role::Marketing => under("/v1/segments"),
-        // Support agents answer customers, push an order's true status, and
-        // review held orders.
+        // Support agents answer customers and correct who they are, push
+        // an order's true status, and review held orders.
         Role::Support => {
             under("/v1/customers")
+                || under("/v1/identifiers")
+                || under("/v1/corrections")
                 || under("/v1/holds")
                 || (path.starts_with("/v1/orders/") && path.ends_with("/force-sync"))
         }
@@ -36,6 +38,7 @@ const SUPPORT_READS: &[&str] = &[
     "identity_evidence",
     "order_identifiers",
     "mcid_aliases",
+    "identity_corrections",
     "orders",
     "order_versions",
     "order_lines",

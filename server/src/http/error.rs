@@ -84,6 +84,14 @@ impl From<EngineError> for ApiError {
                 e.to_string(),
             ),
             EngineError::DataFusion(d) => d.into(),
+            EngineError::NotFound(_) => ApiError::not_found(e.to_string()),
+            EngineError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+            }
+            EngineError::Conflict { with, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+                    .with_detail(json!({ "conflicts_with": with }))
+            }
             _ if e.is_user_error() => {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }

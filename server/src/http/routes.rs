@@ -8,6 +8,7 @@ use crate::{ApiError, AppState};
 
 pub(crate) mod actions;
 pub(crate) mod alerts;
+pub(crate) mod corrections;
 pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod holds;

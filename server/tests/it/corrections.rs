@@ -1,0 +1,279 @@
+//! Corrections of identity over HTTP: support and admins split, merge,
+//! unlink, link and undo; a contradicting correction is refused with 409;
+//! each is audited; they hold across a checkpoint and a restart.
+
+use std::sync::Arc;
+
+use ordergraph_server::access::Logins;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::auth::users;
+use crate::{HEADER, TestServer, call};
+
+/// A couple sharing one phone and nothing else (P1-P4), one buyer who
+/// changed phone (C1, C2), and strangers whose orders a shop typed its own
+/// phone on (S1, S2).
+fn orders() -> String {
+    let rows = [
+        "P1,jd,2026-03-01T10:00:00+08:00,,13971829364,,,,10.00,paid,,,,",
+        "P2,jd,2026-03-05T10:00:00+08:00,,13971829364,,,,20.00,paid,,,,",
+        "P3,jd,2026-03-09T10:00:00+08:00,,13971829364,,,,30.00,paid,,,,",
+        "P4,jd,2026-03-12T10:00:00+08:00,,13971829364,,,,40.00,paid,,,,",
+        "C1,tmall,2026-03-01T10:00:00+08:00,,13700000001,old@qq.com,,,50.00,paid,,,,",
+        "C2,tmall,2026-04-01T10:00:00+08:00,,18600000002,new@163.com,,,60.00,paid,,,,",
+        "S1,shopify,2026-03-02T10:00:00+08:00,alice,13811112222,,,,70.00,paid,,,,",
+        "S2,shopify,2026-03-03T10:00:00+08:00,bob,13811112222,,,,80.00,paid,,,,",
+    ];
+    format!("{HEADER}{}\n", rows.join("\n"))
+}
+
+async fn mcid(s: &TestServer, order_id: &str) -> String {
+    let (status, body) = call(
+        s,
+        "admin",
+        Method::POST,
+        "/v1/sql",
+        Some(json!({"sql": format!("SELECT mcid FROM orders WHERE order_id = '{order_id}'")})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body[0]["mcid"].as_str().unwrap().to_string()
+}
+
+async fn same(s: &TestServer, a: &str, b: &str) -> bool {
+    mcid(s, a).await == mcid(s, b).await
+}
+
+async fn start(dir: &std::path::Path) -> TestServer {
+    let logins = Arc::new(Logins::new(&users(), false).unwrap());
+    TestServer::start_with(dir, Some(logins)).await
+}
+
+#[tokio::test]
+async fn people_correct_who_is_who_and_the_corrections_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path()).await;
+    let r = s
+        .client
+        .post(s.url("/v1/ingest/orders"))
+        .basic_auth("admin-user", Some("admin secret"))
+        .header("content-type", "text/csv")
+        .body(orders())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(same(&s, "P1", "P3").await && same(&s, "S1", "S2").await);
+    assert!(!same(&s, "C1", "C2").await);
+    let couple = mcid(&s, "P1").await;
+
+    // Split: P2 and P4 are the partner's.
+    let split = json!({
+        "orders": [{"channel": "jd", "order_id": "P2"}, {"channel": "jd", "order_id": "P4"}],
+        "reason": "the partner's orders, she called",
+        "ticket": "T-1",
+    });
+    let path = format!("/v1/customers/{couple}/split");
+    let (status, body) = call(&s, "support", Method::POST, &path, Some(split.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    let split_id = body["correction_id"].as_i64().unwrap();
+    assert_eq!(body["mcids"].as_array().unwrap().len(), 2);
+    assert!(same(&s, "P1", "P3").await && same(&s, "P2", "P4").await);
+    assert!(!same(&s, "P1", "P2").await);
+    assert_eq!(
+        mcid(&s, "P1").await,
+        couple,
+        "the earlier side keeps its MCID"
+    );
+    // Sent again, it is the same correction.
+    let (status, body) = call(&s, "support", Method::POST, &path, Some(split)).await;
+    assert_eq!((status, body["already"].as_bool()), (200, Some(true)));
+
+    // Merge: the buyer who changed phone.
+    let (c1, c2) = (mcid(&s, "C1").await, mcid(&s, "C2").await);
+    let merge = json!({"mcids": [c1, c2], "reason": "same person, new phone"});
+    let (status, body) = call(
+        &s,
+        "admin",
+        Method::POST,
+        "/v1/customers/merge",
+        Some(merge),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let merge_id = body["correction_id"].as_i64().unwrap();
+    assert_eq!(mcid(&s, "C2").await, c1);
+    let aliases = call(
+        &s,
+        "admin",
+        Method::POST,
+        "/v1/sql",
+        Some(json!({"sql": format!("SELECT new_mcid, reason FROM mcid_aliases WHERE old_mcid = '{c2}'")})),
+    )
+    .await
+    .1;
+    assert_eq!(aliases[0]["reason"], "manual_merge", "{aliases}");
+
+    // A merge of the couple's two sides contradicts the split: 409 naming it.
+    let (p1, p2) = (mcid(&s, "P1").await, mcid(&s, "P2").await);
+    let (status, body) = call(
+        &s,
+        "support",
+        Method::POST,
+        "/v1/customers/merge",
+        Some(json!({"mcids": [p1, p2], "reason": "one person after all?"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["detail"]["conflicts_with"], split_id);
+
+    // Unlink: the shop's phone links nobody.
+    let unlink =
+        json!({"kind": "phone", "value": "+86 138-1111-2222", "reason": "the shop's own phone"});
+    let (status, body) = call(
+        &s,
+        "support",
+        Method::POST,
+        "/v1/identifiers/unlink",
+        Some(unlink),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(!same(&s, "S1", "S2").await);
+    // Link of the same value contradicts it.
+    let link = json!({"kind": "phone", "value": "13811112222", "reason": "no, personal"});
+    let (status, _) = call(
+        &s,
+        "support",
+        Method::POST,
+        "/v1/identifiers/link",
+        Some(link),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Bad requests are 4xx with their cause.
+    let cases = [
+        (
+            json!({"orders": [{"channel": "jd", "order_id": "C1"}], "reason": "x"}),
+            422,
+        ),
+        (json!({"orders": [], "reason": "x"}), 422),
+        (
+            json!({"orders": [{"channel": "jd", "order_id": "P1"}], "reason": " "}),
+            400,
+        ),
+        (
+            json!({"orders": [{"channel": "jd", "order_id": "P1"}]}),
+            400,
+        ),
+    ];
+    for (body, expected) in cases {
+        let (status, answer) = call(&s, "support", Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+    let (status, _) = call(
+        &s,
+        "support",
+        Method::POST,
+        "/v1/customers/MC000000000000000000000000/split",
+        Some(json!({"orders": [{"channel": "jd", "order_id": "P1"}], "reason": "x"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &s,
+        "support",
+        Method::POST,
+        "/v1/identifiers/unlink",
+        Some(json!({"kind": "phone", "value": "13800000000", "reason": "placeholder"})),
+    )
+    .await;
+    assert_eq!(status, 422, "a placeholder links nobody already");
+    // Analysts and marketing may not correct.
+    for role in ["analyst", "marketing", "ingest"] {
+        let (status, _) = call(&s, role, Method::GET, "/v1/corrections", None).await;
+        assert_eq!(status, 403, "{role}");
+    }
+
+    // Listed, audited, and an analyst reads the unlinked phone masked.
+    let (status, list) = call(&s, "support", Method::GET, "/v1/corrections", None).await;
+    assert_eq!(status, 200);
+    let listed = list["corrections"].as_array().unwrap();
+    assert_eq!(listed.len(), 3, "{list}");
+    assert_eq!(listed[0]["ticket"], "T-1");
+    assert_eq!(listed[0]["actor"], "support-user");
+    let (_, audit) = call(
+        &s,
+        "admin",
+        Method::POST,
+        "/v1/sql",
+        Some(json!({"sql": "SELECT action FROM audit_log WHERE action LIKE 'identity_%' ORDER BY at"})),
+    )
+    .await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["identity_split", "identity_merge", "identity_unlink"]
+    );
+    let (_, seen) = call(
+        &s,
+        "analyst",
+        Method::POST,
+        "/v1/sql",
+        Some(json!({"sql": "SELECT value FROM identity_corrections WHERE kind = 'phone'"})),
+    )
+    .await;
+    let value = seen[0]["value"].as_str().unwrap();
+    assert!(!value.contains("11112222"), "{value}");
+
+    // A checkpoint and a restart keep every correction and every MCID.
+    let before: Vec<String> = {
+        let mut v = Vec::new();
+        for o in ["P1", "P2", "P3", "P4", "C1", "C2", "S1", "S2"] {
+            v.push(mcid(&s, o).await);
+        }
+        v
+    };
+    s.engine.checkpoint().unwrap();
+    s.stop().await;
+    let s = start(dir.path()).await;
+    let mut after = Vec::new();
+    for o in ["P1", "P2", "P3", "P4", "C1", "C2", "S1", "S2"] {
+        after.push(mcid(&s, o).await);
+    }
+    assert_eq!(after, before);
+
+    // Undone, the merge gives both customers back; undoing again records
+    // nothing; an unknown correction is 404.
+    let path = format!("/v1/corrections/{merge_id}");
+    let why = json!({"reason": "two people after all"});
+    let (status, body) = call(&s, "admin", Method::DELETE, &path, Some(why.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(mcid(&s, "C2").await, c2);
+    let (status, _) = call(&s, "admin", Method::DELETE, &path, Some(why.clone())).await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &s,
+        "admin",
+        Method::DELETE,
+        "/v1/corrections/999",
+        Some(why),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, list) = call(&s, "admin", Method::GET, "/v1/corrections", None).await;
+    assert!(list["corrections"][1]["undone_by"].is_i64(), "{list}");
+    // The restart after the undo keeps it undone.
+    s.stop().await;
+    let s = start(dir.path()).await;
+    assert!(!same(&s, "C1", "C2").await);
+    assert!(!same(&s, "P1", "P2").await);
+    s.stop().await;
+}
