@@ -161,6 +161,40 @@ impl AppendTable {
         self.batches.push(batch);
     }
 
+    /// Rewrites every stored batch with `redact` (which may drop rows or
+    /// blank values); returns how many batches changed. The rows are
+    /// checkpointed as they are now; the log files still holding the old
+    /// ones go at the next checkpoint.
+    pub(crate) fn redact(
+        &mut self,
+        redact: impl Fn(&RecordBatch) -> Result<Option<RecordBatch>>,
+    ) -> Result<usize> {
+        let mut changed = 0;
+        for batch in &mut self.batches {
+            if let Some(redacted) = redact(batch)? {
+                *batch = redacted;
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            let columns: Vec<usize> = (0..self.def.columns.len()).collect();
+            self.seen.clear();
+            for batch in &self.batches {
+                self.seen.extend(content_hashes(&batch.project(&columns)?)?);
+            }
+            self.indexes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        Ok(changed)
+    }
+
+    /// How many rows are stored.
+    pub(crate) fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
     /// Every stored row.
     pub(crate) fn batches(&self) -> Vec<RecordBatch> {
         self.batches.clone()

@@ -259,6 +259,14 @@ impl Changes {
         Ok(state.shared.rows(store)?.snapshot().to_vec())
     }
 
+    /// Drops the kept tables, to be built again at their next read: after
+    /// values were erased in place, which no change follows.
+    pub(crate) fn rebuild_kept(&self) {
+        let mut state = self.lock();
+        state.identifiers.rows = None;
+        state.shared.rows = None;
+    }
+
     /// How `order_identifiers` and `shared_identifiers` stand, as the
     /// maintained views report themselves; the former's memory includes
     /// each customer's list of orders.

@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Int64Type};
 use ordergraph_udfs::{IdentityKind, mcid_of, parse_mcid};
 
 use super::*;
-use crate::identity::{Constraints, Correction, RawIdentity, Slot, extract};
+use crate::identity::{Constraints, Correction, IdentityConfig, RawIdentity, Slot, extract};
 
 /// What a person asks to correct.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,11 +101,10 @@ impl Row {
                 .map(|(channel, order_id)| OrderStore::order_key(channel, order_id))
                 .collect())
         };
-        let identifier = || -> Result<u64> {
-            let kind = self.kind.as_deref().and_then(IdentityKind::parse);
-            let value = self.identifier.as_deref().unwrap_or_default();
-            kind.and_then(|k| ordergraph_udfs::identity_key(k, value))
-                .ok_or_else(|| Error::Invalid(format!("correction {}: no identifier", self.id)))
+        // None once the value was erased: the correction holds no more.
+        let identifier = || -> Option<u64> {
+            let kind = self.kind.as_deref().and_then(IdentityKind::parse)?;
+            ordergraph_udfs::identity_key(kind, self.identifier.as_deref()?)
         };
         Ok(Some(match self.action.as_str() {
             "split" => Correction::Split {
@@ -115,8 +114,14 @@ impl Row {
             "merge" => Correction::Merge {
                 orders: keys(&self.orders)?,
             },
-            "unlink" => Correction::Unlink { key: identifier()? },
-            "link" => Correction::Link { key: identifier()? },
+            "unlink" => match identifier() {
+                Some(key) => Correction::Unlink { key },
+                None => return Ok(None),
+            },
+            "link" => match identifier() {
+                Some(key) => Correction::Link { key },
+                None => return Ok(None),
+            },
             _ => return Ok(None),
         }))
     }
@@ -124,11 +129,11 @@ impl Row {
 
 /// Orders as `identity_corrections` keeps them: a JSON array of
 /// `[channel, order_id]` pairs.
-fn order_list(text: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn order_list(text: &str) -> Result<Vec<(String, String)>> {
     serde_json::from_str(text).map_err(|e| Error::Invalid(format!("an order list: {e}")))
 }
 
-fn order_list_text(orders: &[(String, String)]) -> String {
+pub(crate) fn order_list_text(orders: &[(String, String)]) -> String {
     serde_json::to_string(orders).expect("strings serialize")
 }
 
@@ -199,17 +204,33 @@ fn same_split(row: &Row, request: &CorrectionRequest) -> bool {
         && row.orders.as_deref().map(order_list).and_then(|o| o.ok()) == Some(asked)
 }
 
-fn constraints_of(rows: &[&Row]) -> Result<Constraints> {
-    let mut corrections = Vec::with_capacity(rows.len());
-    for r in rows {
-        if let Some(c) = r.correction()? {
-            corrections.push((r.id as u64, c));
+/// The numbers erasures take among corrections: past any correction's.
+const ERASURE_NUMBERS: u64 = 1 << 62;
+
+impl Engine {
+    /// The constraints of `rows` (corrections in force) and of the
+    /// erasures: an erased customer's orders stay one (its tombstone).
+    fn constraints_of(&self, rows: &[&Row]) -> Result<Constraints> {
+        let mut corrections = Vec::with_capacity(rows.len());
+        for r in rows {
+            if let Some(c) = r.correction()? {
+                corrections.push((r.id as u64, c));
+            }
         }
+        for (k, erased) in self.erased().into_iter().enumerate() {
+            let orders = erased.orders.iter();
+            corrections.push((
+                ERASURE_NUMBERS + k as u64,
+                Correction::Merge {
+                    orders: orders.map(|(c, o)| OrderStore::order_key(c, o)).collect(),
+                },
+            ));
+        }
+        Constraints::build(&corrections).map_err(|c| Error::Conflict {
+            with: c.with as i64,
+            why: c.why,
+        })
     }
-    Constraints::build(&corrections).map_err(|c| Error::Conflict {
-        with: c.with as i64,
-        why: c.why,
-    })
 }
 
 impl Engine {
@@ -246,7 +267,7 @@ impl Engine {
         }
         let mut next = force.clone();
         next.push(&row);
-        let constraints = constraints_of(&next)?;
+        let constraints = self.constraints_of(&next)?;
         self.record_correction(&row, &note)?;
         self.enforce(constraints, id);
         Ok(Corrected {
@@ -284,7 +305,7 @@ impl Engine {
             undoes: Some(id),
         };
         let force: Vec<&Row> = in_force(&rows).into_iter().filter(|r| r.id != id).collect();
-        let constraints = constraints_of(&force)?;
+        let constraints = self.constraints_of(&force)?;
         self.record_correction(&undo, &note)?;
         self.enforce(constraints, undo.id);
         Ok(Corrected {
@@ -294,10 +315,26 @@ impl Engine {
         })
     }
 
+    /// The corrections in force that name an order of customer `mcid`, or
+    /// an identifier one of its orders carries, by number.
+    pub fn corrections_of(&self, mcid: &str) -> Vec<i64> {
+        let rows = self.correction_rows();
+        in_force(&rows)
+            .into_iter()
+            .filter(|r| self.mcids_named(r).iter().any(|m| m == mcid))
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// The constraints of the corrections in force and the erasures.
+    pub(crate) fn constraints_recorded(&self) -> Result<Constraints> {
+        self.constraints_of(&in_force(&self.correction_rows()))
+    }
+
     /// Puts the corrections recorded in force, as at open.
     pub(crate) fn enforce_recorded(&self) -> Result<()> {
         let rows = self.correction_rows();
-        let constraints = constraints_of(&in_force(&rows)).map_err(|e| {
+        let constraints = self.constraints_of(&in_force(&rows)).map_err(|e| {
             Error::corrupt(
                 &self.dir.join(table::IDENTITY_CORRECTIONS.name),
                 format!("the corrections recorded contradict one another: {e}"),
@@ -308,7 +345,7 @@ impl Engine {
         Ok(())
     }
 
-    fn enforce(&self, constraints: Constraints, correction: i64) {
+    pub(crate) fn enforce(&self, constraints: Constraints, correction: i64) {
         let at = chrono::Utc::now().timestamp_micros();
         let stats = self
             .store
@@ -368,22 +405,20 @@ impl Engine {
         };
         let store = self.read();
         let graph = store.graph();
+        let erased: HashSet<String> = self.erased().into_iter().map(|e| e.mcid).collect();
         let customer = |mcid: &str| -> Result<u64> {
-            parse_mcid(mcid)
+            let m = parse_mcid(mcid)
                 .and_then(|m| graph.current_mcid(m))
-                .ok_or_else(|| Error::NotFound(format!("no customer {mcid}")))
+                .ok_or_else(|| Error::NotFound(format!("no customer {mcid}")))?;
+            if erased.contains(&mcid_of(m)) {
+                return Err(Error::Invalid(format!(
+                    "customer {} was erased: its orders belong to nobody known",
+                    mcid_of(m)
+                )));
+            }
+            Ok(m)
         };
-        let orders_of = |m: u64| -> Vec<(String, String)> {
-            let mut orders: Vec<(String, String)> = graph
-                .mcids()
-                .iter()
-                .enumerate()
-                .filter(|&(_, &x)| x == m)
-                .filter_map(|(o, _)| store.order_key_of(o as u32))
-                .collect();
-            orders.sort();
-            orders
-        };
+        let orders_of = |m: u64| store.orders_of_customer(m);
         Ok(match request {
             CorrectionRequest::Split {
                 mcid,
@@ -485,46 +520,15 @@ impl Engine {
         })
     }
 
-    /// A value normalized as ingest does; an error if ingest refuses it
-    /// anyway (a placeholder, a masked or relay number, a blocklisted
-    /// value), which no correction changes.
-    fn normalized(&self, kind: IdentityKind, value: &str, channel: Option<&str>) -> Result<String> {
-        let channel = match (kind, channel) {
-            (IdentityKind::Account, None) => {
-                return Err(Error::Invalid("an account needs its channel".into()));
-            }
-            (_, channel) => channel.unwrap_or_default(),
-        };
-        let mut raw = RawIdentity {
-            channel,
-            account_id: None,
-            phone: None,
-            email: None,
-            wechat_unionid: None,
-            device_id: None,
-        };
-        let field = match kind {
-            IdentityKind::Account => &mut raw.account_id,
-            IdentityKind::Phone => &mut raw.phone,
-            IdentityKind::Email => &mut raw.email,
-            IdentityKind::Unionid => &mut raw.wechat_unionid,
-            IdentityKind::Device => &mut raw.device_id,
-        };
-        *field = Some(value);
+    /// A value normalized as ingest does (see [`normalize`]).
+    pub(crate) fn normalized(
+        &self,
+        kind: IdentityKind,
+        value: &str,
+        channel: Option<&str>,
+    ) -> Result<String> {
         let config = self.read().graph().config().clone();
-        let slot = IdentityKind::ALL
-            .iter()
-            .position(|k| *k == kind)
-            .expect("every kind is in ALL");
-        match extract(&raw, config.region, &config.blocklist)[slot].clone() {
-            Slot::Id { value, .. } => Ok(value),
-            Slot::Refused { value, why } => Err(Error::Invalid(format!(
-                "{} {value} never links anyone: it is refused as {} by the rules of ingest",
-                kind.as_str(),
-                why.as_str()
-            ))),
-            Slot::Empty => Err(Error::Invalid(format!("no {} given", kind.as_str()))),
-        }
+        normalize(&config, kind, value, channel)
     }
 
     /// The customers now of the orders a row names, or of its identifier.
@@ -552,4 +556,78 @@ impl Engine {
         mcids.dedup();
         mcids.into_iter().map(mcid_of).collect()
     }
+}
+
+/// A value normalized as ingest does; an error if ingest refuses it
+/// anyway (a placeholder, a masked or relay number, a blocklisted value),
+/// which no correction changes.
+pub(crate) fn normalize(
+    config: &IdentityConfig,
+    kind: IdentityKind,
+    value: &str,
+    channel: Option<&str>,
+) -> Result<String> {
+    let channel = match (kind, channel) {
+        (IdentityKind::Account, None) => {
+            return Err(Error::Invalid("an account needs its channel".into()));
+        }
+        (_, channel) => channel.unwrap_or_default(),
+    };
+    let raw = raw_identity(kind, value, channel);
+    match extract(&raw, config.region, &config.blocklist)[kind_slot(kind)].clone() {
+        Slot::Id { value, .. } => Ok(value),
+        Slot::Refused { value, why } => Err(Error::Invalid(format!(
+            "{} {value} never links anyone: it is refused as {} by the rules of ingest",
+            kind.as_str(),
+            why.as_str()
+        ))),
+        Slot::Empty => Err(Error::Invalid(format!("no {} given", kind.as_str()))),
+    }
+}
+
+/// A value as ingest writes it down, used or refused: `None` if empty.
+pub(crate) fn normal_form(
+    config: &IdentityConfig,
+    kind: IdentityKind,
+    value: &str,
+    channel: Option<&str>,
+) -> Option<String> {
+    match normalize(config, kind, value, channel) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            let raw = raw_identity(kind, value, channel.unwrap_or_default());
+            match extract(&raw, config.region, &config.blocklist)[kind_slot(kind)].clone() {
+                Slot::Refused { value, .. } => Some(value),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn kind_slot(kind: IdentityKind) -> usize {
+    IdentityKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .expect("every kind is in ALL")
+}
+
+/// An order's identity with only `value` of `kind`.
+fn raw_identity<'a>(kind: IdentityKind, value: &'a str, channel: &'a str) -> RawIdentity<'a> {
+    let mut raw = RawIdentity {
+        channel,
+        account_id: None,
+        phone: None,
+        email: None,
+        wechat_unionid: None,
+        device_id: None,
+    };
+    let field = match kind {
+        IdentityKind::Account => &mut raw.account_id,
+        IdentityKind::Phone => &mut raw.phone,
+        IdentityKind::Email => &mut raw.email,
+        IdentityKind::Unionid => &mut raw.wechat_unionid,
+        IdentityKind::Device => &mut raw.device_id,
+    };
+    *field = Some(value);
+    raw
 }

@@ -30,6 +30,7 @@ mod components;
 mod corrections;
 mod direct;
 mod extract;
+mod forget;
 mod input;
 mod mcid;
 mod nodes;

@@ -30,6 +30,7 @@ mod codec;
 mod config;
 mod corrections;
 pub mod decode;
+mod erasure;
 mod error;
 mod evidence;
 pub mod huge_pages;
@@ -57,6 +58,7 @@ pub use config::{
 };
 pub use corrections::{Corrected, CorrectionNote, CorrectionRequest};
 pub use decode::{DecodeError, Format};
+pub use erasure::Erased;
 pub use error::{Error, is_user_datafusion_error};
 pub use maintained::{MaintainedStatus, maintain_view};
 pub use memory::{QUERY_CAP_EXCEEDED, QueryPool, cap_query_memory};
@@ -243,6 +245,7 @@ impl Engine {
         // naming an unknown column, or a broken view, stops start-up with
         // its cause, and queries do not plan views again.
         engine.enforce_recorded()?;
+        engine.finish_erasures()?;
         let base = engine.base_state(false)?;
         let _ = engine.base.set(base);
         let restricted = engine.base_state(true)?;

@@ -284,6 +284,22 @@ impl Maintained {
         self.commits.notify_one();
     }
 
+    /// Rebuilds every view whole at its next refresh, each input table's
+    /// watermark moved to its rows now: after rows were rewritten in place
+    /// (an erasure), which no change follows.
+    pub(crate) fn rebuild_all(&self, engine: &Engine) {
+        let mut mark = lock(&self.watermark);
+        for (&name, input) in &engine.inputs {
+            let rows = input.read().unwrap_or_else(|e| e.into_inner()).rows();
+            mark.tables.insert(name, rows);
+        }
+        for view in self.views() {
+            *lock(&view.pending) = Pending::Whole;
+        }
+        drop(mark);
+        self.committed();
+    }
+
     fn views(&self) -> Vec<Arc<MaintainedView>> {
         lock(&self.views).clone()
     }

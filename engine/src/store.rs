@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
-    UInt32Array,
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, StringBuilder,
+    TimestampMicrosecondArray, UInt32Array,
 };
 use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
 use datafusion::arrow::datatypes::{
@@ -107,6 +107,20 @@ impl OrderStore {
                 .as_primitive::<TimestampMicrosecondType>()
                 .value(row as usize),
         )
+    }
+
+    /// `(channel, order_id)` of every order of customer `mcid`, sorted.
+    pub(crate) fn orders_of_customer(&self, mcid: u64) -> Vec<(String, String)> {
+        let mut orders: Vec<(String, String)> = self
+            .graph
+            .mcids()
+            .iter()
+            .enumerate()
+            .filter(|&(_, &m)| m == mcid)
+            .filter_map(|(o, _)| self.order_key_of(o as u32))
+            .collect();
+        orders.sort();
+        orders
     }
 
     /// The key an order is hashed to, as corrections name it.

@@ -1,7 +1,7 @@
 -- audit_log: every action taken through the API, who took it (user and
 -- role) and when: force-sync commands, their acknowledgements, MCID
 -- write-back acknowledgements, hold decisions, alert silences,
--- corrections of identity and their undoing, and what
+-- corrections of identity and their undoing, erasures, and what
 -- the server does itself (actor `ordergraph`, role `system`): holds placed
 -- and every attempt to deliver an alert. Each action is one
 -- durable row of its own table, so an action and its audit entry cannot
@@ -9,7 +9,7 @@
 -- request is no new action.
 -- Grain: one row per action. Inputs: sync_commands, sync_acks,
 -- writeback_acks, holds_placed, hold_decisions, alert_silences,
--- alert_attempts, identity_corrections.
+-- alert_attempts, identity_corrections, erasures.
 CREATE VIEW audit_log AS
 SELECT arrived_at AS at, actor, role, 'force_sync' AS action,
        channel || ':' || order_id AS target,
@@ -51,3 +51,7 @@ SELECT arrived_at, actor, role, 'identity_' || action,
        concat_ws(' ', 'correction=' || CAST(correction_id AS VARCHAR), 'ticket=' || ticket,
                  'reason=' || reason)
 FROM identity_corrections
+UNION ALL
+SELECT arrived_at, actor, role, 'erase', mcid,
+       concat_ws(' ', 'request=' || request_id, 'reason=' || reason)
+FROM erasures

@@ -1,5 +1,6 @@
--- customers: one row per live MCID.
--- Grain: customer. Inputs: orders, order_identifiers. UDFs: none.
+-- customers: one row per live MCID; `erased_at` when its personal
+-- information was erased (the MCID stays, as a tombstone).
+-- Grain: customer. Inputs: orders, order_identifiers, erasures. UDFs: none.
 -- Identifier counts include only identifiers that linked (used), so a
 -- masked phone or a shared device does not count as a contact.
 -- Maintained by: mcid
@@ -35,6 +36,9 @@ SELECT o.mcid,
        coalesce(i.phones, 0) AS phones,
        coalesce(i.emails, 0) AS emails,
        coalesce(i.devices, 0) AS devices,
-       coalesce(i.accounts, 0) AS accounts
+       coalesce(i.accounts, 0) AS accounts,
+       e.erased_at
 FROM per_order o
 LEFT JOIN per_identifier i ON o.mcid = i.mcid
+LEFT JOIN (SELECT mcid, min(arrived_at) AS erased_at FROM erasures GROUP BY mcid) e
+  ON o.mcid = e.mcid

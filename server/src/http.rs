@@ -93,6 +93,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/customers/{mcid}/split",
             post(routes::corrections::split),
         )
+        .route("/v1/customers/{mcid}/erase", post(routes::erasure::erase))
         .route("/v1/identifiers/unlink", post(routes::corrections::unlink))
         .route("/v1/identifiers/link", post(routes::corrections::link))
         .route("/v1/corrections", get(routes::corrections::list))

@@ -3,7 +3,8 @@
 //! anywhere" in one look. The summary, every identifier with the evidence
 //! that linked or refused it, every order across channels with its items,
 //! refunds and their lifecycle nodes, status drift, risk flags and
-//! snapshots, and the MCIDs merged into it. A retired MCID answers with
+//! snapshots, the MCIDs merged into it, and the corrections people made
+//! to it. A retired MCID answers with
 //! the one that absorbed it.
 //!
 //! [`Lineage::of`] runs the queries that fill it; the HTTP API answers it
@@ -42,6 +43,10 @@ pub(crate) struct Lineage {
     pub identifiers: Vec<Value>,
     /// The MCIDs merged into this one (`mcid_aliases`).
     pub merged_mcids: Vec<Value>,
+    /// The corrections in force that shaped it (`identity_corrections`):
+    /// who made them and why.
+    #[serde(default)]
+    pub corrections: Vec<Value>,
     /// The customer's orders, oldest first.
     pub orders: Vec<Order>,
 }
@@ -175,6 +180,27 @@ impl Lineage {
             ),
         )
         .await?;
+        let ids: Vec<String> = state
+            .engine
+            .corrections_of(&mcid)
+            .iter()
+            .map(i64::to_string)
+            .collect();
+        let corrections = if ids.is_empty() {
+            Vec::new()
+        } else {
+            rows_as(
+                state,
+                &format!(
+                    "SELECT correction_id, CAST(action AS VARCHAR) AS action, kind, value, reason, \
+                     ticket, actor, role, arrived_at AS at FROM identity_corrections \
+                     WHERE correction_id IN ({}) ORDER BY correction_id",
+                    ids.join(", ")
+                ),
+                masked,
+            )
+            .await?
+        };
         let orders = rows_as(
             state,
             &format!(
@@ -192,6 +218,7 @@ impl Lineage {
             summary: summary.into_iter().next().unwrap_or(Value::Null),
             identifiers,
             merged_mcids,
+            corrections,
             orders: orders_with_their_records(state, orders).await?,
         }))
     }

@@ -548,6 +548,21 @@ pub static IDENTITY_CORRECTIONS: TableDef = TableDef::new(
     ],
 );
 
+/// `erasures`: customers whose personal information was erased on request,
+/// with the request's id and the orders erased (a JSON array of
+/// `[channel, order_id]` pairs); the MCID stays, as a tombstone.
+pub static ERASURES: TableDef = TableDef::new(
+    "erasures",
+    &[
+        req("mcid", Text),
+        req("request_id", Text),
+        req("orders", Text),
+        req("reason", Text),
+        ACTOR[0],
+        ACTOR[1],
+    ],
+);
+
 /// Tables written by the server (API actions: write-back, force-sync,
 /// silences, hold decisions; the alert outbox; holds placed), never by
 /// ingest: an action cannot be forged by posting rows.
@@ -565,7 +580,7 @@ pub static SOURCE_REJECTS: TableDef = TableDef::new(
     ],
 );
 
-pub fn recorded_tables() -> [&'static TableDef; 10] {
+pub fn recorded_tables() -> [&'static TableDef; 11] {
     [
         &WRITEBACK_ACKS,
         &SYNC_COMMANDS,
@@ -577,6 +592,7 @@ pub fn recorded_tables() -> [&'static TableDef; 10] {
         &HOLD_DECISIONS,
         &SOURCE_REJECTS,
         &IDENTITY_CORRECTIONS,
+        &ERASURES,
     ]
 }
 

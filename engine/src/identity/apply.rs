@@ -353,6 +353,11 @@ impl IdentityGraph {
         value: impl FnOnce() -> &'v str,
     ) -> u32 {
         if let Some(id) = self.index.get(key) {
+            // A value forgotten (erased) and now seen again.
+            if self.idents[id as usize].key != key {
+                self.idents[id as usize].key = key;
+                self.values[id as usize] = value().into();
+            }
             return id;
         }
         let value = value();

@@ -131,6 +131,10 @@ impl Postings {
         }
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first().is_none()
+    }
+
     pub(crate) fn iter(&self) -> Iter<'_> {
         match self {
             Postings::Small(v) => Iter::Small(v.iter().copied()),

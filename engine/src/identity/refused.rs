@@ -57,17 +57,35 @@ impl RefusedValues {
             .insert(self.key(value.kind, &value.value), value);
     }
 
+    /// How many values [`Self::iter`] lists (forgotten ones are not).
     pub(super) fn len(&self) -> usize {
-        self.by_key.len()
+        self.iter().count()
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = &RefusedValue> {
-        self.by_key.values()
+        self.by_key.values().filter(|r| !r.value.is_empty())
+    }
+
+    /// Takes `orders` (erased) out of every value; forgets the text of a
+    /// value left without orders. Returns how many it forgot.
+    pub(super) fn forget(&mut self, orders: &[u32]) -> usize {
+        let mut forgotten = 0;
+        for r in self.by_key.values_mut() {
+            for &o in orders {
+                r.orders.remove(o);
+            }
+            if r.orders.is_empty() && !r.value.is_empty() {
+                r.value.clear();
+                forgotten += 1;
+            }
+        }
+        forgotten
     }
 
     /// The key of a value: a hash of kind and value, moved on past other
     /// values under the same hash so none are merged. Values are never
-    /// removed, so a lookup passes the same keys its insertion did.
+    /// removed (a forgotten one keeps its place, its text emptied), so a
+    /// lookup passes the same keys its insertion did.
     fn key(&self, kind: IdentityKind, value: &str) -> u64 {
         let mut key = xxh3_64_with_seed(value.as_bytes(), kind as u64);
         while let Some(r) = self.by_key.get(&key)

@@ -281,6 +281,16 @@ impl OrderStore {
         }
     }
 
+    /// See [`IdentityGraph::pin_mcid`].
+    pub(crate) fn pin_mcid(&mut self, mcid: u64) {
+        self.graph.pin_mcid(mcid);
+    }
+
+    /// See [`IdentityGraph::forget`].
+    pub(crate) fn forget(&mut self, orders: &[u32], values: &std::collections::HashSet<String>) {
+        self.graph.forget(orders, values);
+    }
+
     /// Puts corrections of identity in force (see
     /// [`IdentityGraph::set_constraints`]).
     pub(crate) fn set_constraints(

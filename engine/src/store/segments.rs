@@ -40,6 +40,74 @@ impl OrderStore {
         self.segments.iter().map(|s| s.batch.clone()).collect()
     }
 
+    /// Sets `columns` to NULL in every version of `orders`; returns how
+    /// many versions it changed.
+    pub(crate) fn redact_versions(
+        &mut self,
+        orders: &std::collections::HashSet<u32>,
+        columns: &[&str],
+    ) -> Result<usize> {
+        let schema = versions_schema();
+        let at: Vec<usize> = columns
+            .iter()
+            .map(|c| schema.index_of(c))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut changed = 0;
+        for s in &mut self.segments {
+            let hit: BooleanArray = s.orders.iter().map(|o| Some(orders.contains(o))).collect();
+            let hits = hit.true_count();
+            if hits == 0 {
+                continue;
+            }
+            let mut fields = s.batch.columns().to_vec();
+            for &c in &at {
+                fields[c] = datafusion::arrow::compute::nullif(&fields[c], &hit)?;
+            }
+            s.batch = RecordBatch::try_new(s.batch.schema(), fields)?;
+            s.invalidate();
+            changed += hits;
+        }
+        Ok(changed)
+    }
+
+    /// The values of `column` in every version of `orders`.
+    pub(crate) fn version_values(
+        &self,
+        orders: &std::collections::HashSet<u32>,
+        column: &str,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .version_pairs(orders, column, column)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect())
+    }
+
+    /// The values of columns `a` and `b` in every version of `orders`
+    /// where both have one.
+    pub(crate) fn version_pairs(
+        &self,
+        orders: &std::collections::HashSet<u32>,
+        a: &str,
+        b: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let schema = versions_schema();
+        let (a, b) = (schema.index_of(a)?, schema.index_of(b)?);
+        let mut values = Vec::new();
+        for s in &self.segments {
+            let (x, y) = (
+                s.batch.column(a).as_string::<i32>(),
+                s.batch.column(b).as_string::<i32>(),
+            );
+            for (row, o) in s.orders.iter().enumerate() {
+                if orders.contains(o) && x.is_valid(row) && y.is_valid(row) {
+                    values.push((x.value(row).to_string(), y.value(row).to_string()));
+                }
+            }
+        }
+        Ok(values)
+    }
+
     /// The current version of every order, with its MCID.
     pub fn current_batches(&self) -> Result<Vec<RecordBatch>> {
         let mut out = Vec::with_capacity(self.segments.len());

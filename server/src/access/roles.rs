@@ -19,8 +19,9 @@ pub fn role_allows(role: Role, path: &str) -> bool {
         Role::Marketing => under("/v1/segments"),
         // Support agents answer customers and correct who they are, push
         // an order's true status, and review held orders.
+        // Erasing a customer is for admins alone.
         Role::Support => {
-            under("/v1/customers")
+            (under("/v1/customers") && !path.ends_with("/erase"))
                 || under("/v1/identifiers")
                 || under("/v1/corrections")
                 || under("/v1/holds")
@@ -39,6 +40,7 @@ const SUPPORT_READS: &[&str] = &[
     "order_identifiers",
     "mcid_aliases",
     "identity_corrections",
+    "erasures",
     "orders",
     "order_versions",
     "order_lines",

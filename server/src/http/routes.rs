@@ -10,6 +10,7 @@ pub(crate) mod actions;
 pub(crate) mod alerts;
 pub(crate) mod corrections;
 pub(crate) mod customers;
+pub(crate) mod erasure;
 pub(crate) mod health;
 pub(crate) mod holds;
 pub(crate) mod ingest;
@@ -38,6 +39,27 @@ pub(crate) fn actor(state: &AppState, caller: Option<&Caller>) -> (String, Role,
     match caller {
         Some(c) if !open => (c.user.clone(), c.role, c.role.as_str()),
         _ => (ANONYMOUS.to_string(), Role::Admin, "open"),
+    }
+}
+
+/// Runs `work` on the engine on a blocking thread (it fsyncs).
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&ordergraph_engine::Engine) -> ordergraph_engine::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let engine = state.engine.clone();
+    match tokio::task::spawn_blocking(move || work(&engine)).await {
+        Ok(done) => Ok(done?),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// 201 for an action done now, 200 for one that was done before.
+pub(crate) fn done_status(already: bool) -> axum::http::StatusCode {
+    if already {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
     }
 }
 

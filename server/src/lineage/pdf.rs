@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use super::layout::{
-    BLACK, Column, Face, GREY, Layout, MARGIN, Op, PAGE_WIDTH, RULE, Rgb, Table, text_width,
+    BLACK, Column, Face, GREY, Layout, MARGIN, Op, PAGE_WIDTH, RULE, Rgb, Table, text_width, wrap,
 };
 use super::{Lineage, Order};
 
@@ -110,6 +110,17 @@ fn header(layout: &mut Layout, lineage: &Lineage, now: DateTime<Utc>) {
             Rgb(0xc6, 0x28, 0x28),
         );
     }
+    if !s["erased_at"].is_null() {
+        layout.line(
+            &format!(
+                "个人信息已于 {} 删除 (personal information erased on request)",
+                local_time(&s["erased_at"])
+            ),
+            8.5,
+            Face::Text,
+            Rgb(0xc6, 0x28, 0x28),
+        );
+    }
     layout.y += 4.0;
     let channels = s["channels"]
         .as_array()
@@ -158,7 +169,41 @@ fn header(layout: &mut Layout, lineage: &Lineage, now: DateTime<Utc>) {
     for line in lines {
         layout.line(&line, 8.5, Face::Text, BLACK);
     }
+    // A reason may be long: wrapped to the page.
+    for line in corrections(lineage) {
+        for piece in wrap(&line, PAGE_WIDTH - 2.0 * MARGIN, 8.5) {
+            layout.line(&piece, 8.5, Face::Text, Rgb(0x8e, 0x24, 0xaa));
+        }
+    }
     layout.rule();
+}
+
+/// The corrections that shaped the customer, one line each: what, by whom
+/// and why.
+fn corrections(lineage: &Lineage) -> Vec<String> {
+    lineage
+        .corrections
+        .iter()
+        .map(|c| {
+            let ticket = match c["ticket"].as_str() {
+                Some(t) => format!(" ({t})"),
+                None => String::new(),
+            };
+            let value = match (c["kind"].as_str(), c["value"].as_str()) {
+                (Some(kind), Some(value)) => format!(" {kind} {value}"),
+                _ => String::new(),
+            };
+            format!(
+                "人工更正 Correction {}: {}{} by {}{}: {}",
+                text(&c["correction_id"]),
+                text(&c["action"]),
+                value,
+                text(&c["actor"]),
+                ticket,
+                text(&c["reason"])
+            )
+        })
+        .collect()
 }
 
 /// One lane per channel, a dot per order at its time, coloured by status.
@@ -453,6 +498,37 @@ mod tests {
         let lineage: Lineage = serde_json::from_value(lineage).expect("a lineage");
         let pdf = render(&lineage, Utc::now()).expect("a PDF");
         assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn corrections_say_what_who_and_why() {
+        let lineage = json!({
+            "mcid": "MC0000000000001",
+            "requested_mcid": "MC0000000000001",
+            "retired": false,
+            "summary": {},
+            "identifiers": [],
+            "merged_mcids": [],
+            "corrections": [
+                {"correction_id": 3, "action": "split", "actor": "li", "ticket": "T-1", "reason": "partner"},
+                {"correction_id": 4, "action": "unlink", "kind": "phone", "value": "+862166668888",
+                 "actor": "wang", "reason": "shop phone"},
+            ],
+            "orders": [],
+        });
+        let lineage: Lineage = serde_json::from_value(lineage).expect("a lineage");
+        assert_eq!(
+            corrections(&lineage),
+            [
+                "人工更正 Correction 3: split by li (T-1): partner",
+                "人工更正 Correction 4: unlink phone +862166668888 by wang: shop phone",
+            ]
+        );
+        assert!(
+            render(&lineage, Utc::now())
+                .expect("a PDF")
+                .starts_with(b"%PDF-")
+        );
     }
 
     #[test]

@@ -86,6 +86,16 @@ async fn people_correct_who_is_who_and_the_corrections_last() {
         couple,
         "the earlier side keeps its MCID"
     );
+    // The lineage says who made it and why.
+    let lineage_path = format!("/v1/customers/{couple}/lineage");
+    let (status, lineage) = call(&s, "support", Method::GET, &lineage_path, None).await;
+    assert_eq!(status, 200, "{lineage}");
+    let made = &lineage["corrections"][0];
+    assert_eq!(
+        (&made["action"], &made["actor"], &made["ticket"]),
+        (&json!("split"), &json!("support-user"), &json!("T-1")),
+        "{lineage}"
+    );
     // Sent again, it is the same correction.
     let (status, body) = call(&s, "support", Method::POST, &path, Some(split)).await;
     assert_eq!((status, body["already"].as_bool()), (200, Some(true)));

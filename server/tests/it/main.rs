@@ -8,6 +8,7 @@ mod cli;
 mod corrections;
 mod crash;
 mod customers;
+mod erasure;
 mod flight;
 mod holds;
 mod hostile;

@@ -10,8 +10,8 @@ use ordergraph_engine::{Corrected, CorrectionNote, CorrectionRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::actor;
 use super::sql::rows;
+use super::{actor, blocking, done_status};
 use crate::access::Caller;
 use crate::{ApiError, AppState};
 
@@ -119,18 +119,9 @@ async fn run(
     + Send
     + 'static,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let engine = state.engine.clone();
-    let done = match tokio::task::spawn_blocking(move || work(&engine)).await {
-        Ok(done) => done?,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    };
-    let status = if done.already {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let done = blocking(state, work).await?;
     Ok((
-        status,
+        done_status(done.already),
         Json(json!({
             "correction_id": done.correction_id,
             "already": done.already,

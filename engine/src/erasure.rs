@@ -1,0 +1,386 @@
+//! Erasure of a person's personal information on their request (PIPL
+//! art. 47): the phone, email, unionID, device id, account, ship address
+//! and IP of every order and order version of one customer, and the rows of
+//! other tables that carry those values, leave the engine, its log and its
+//! checkpoints. Order keys, times, amounts, statuses, items and refunds
+//! stay for accounting, and the MCID stays as a tombstone (`customers.
+//! erased_at`), holding its orders.
+//!
+//! An erasure is recorded in `erasures` before anything is erased, so one
+//! cut short (a crash) is finished at the next open. It then:
+//! 1. pins the MCID to its earliest order and keeps the orders one
+//!    customer (a constraint, like a merge);
+//! 2. ingests a new version of each order without the personal columns,
+//!    which every derived table and maintained view follows as it follows
+//!    any update;
+//! 3. blanks those columns in the older versions, drops or blanks the
+//!    rows of other tables carrying an erased value, and makes the graph
+//!    forget the values no order carries any more;
+//! 4. writes a checkpoint, which removes the log files and the older
+//!    checkpoints that still held the values.
+//!
+//! A later order carrying an erased value starts a new customer: the
+//! tombstone's orders carry nothing to link to.
+
+use std::collections::HashSet;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::{filter_record_batch, not, nullif, or};
+use ordergraph_udfs::{IdentityKind, mcid_of, parse_mcid};
+
+use super::*;
+use crate::corrections::{normal_form, order_list, order_list_text};
+use crate::identity::IdentityConfig;
+
+/// The columns of `orders` that hold personal information.
+pub(crate) const PERSONAL: [&str; 7] = [
+    "account_id",
+    "phone",
+    "email",
+    "wechat_unionid",
+    "device_id",
+    "ship_address",
+    "ip",
+];
+
+/// A recorded erasure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Erasure {
+    pub(crate) mcid: String,
+    pub(crate) orders: Vec<(String, String)>,
+}
+
+/// What an erasure came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    /// The tombstone MCID.
+    pub mcid: String,
+    /// Whether the customer was erased before, so nothing new was done.
+    pub already: bool,
+    /// The orders whose personal information is gone.
+    pub orders: usize,
+}
+
+/// The personal values of the orders erased: as written (per column) and
+/// as normalized identifiers.
+#[derive(Debug)]
+struct Values {
+    config: IdentityConfig,
+    raw: HashMap<&'static str, HashSet<String>>,
+    /// `(channel, account_id)` as written.
+    accounts: HashSet<(String, String)>,
+    normalized: HashSet<String>,
+}
+
+impl Values {
+    /// Whether a value of `column` (of a row of `channel`) is erased.
+    fn erased(&self, column: &str, value: &str, channel: Option<&str>) -> bool {
+        if column == "account_id" {
+            return match channel {
+                Some(c) => self.accounts.contains(&(c.to_string(), value.to_string())),
+                None => self.raw.get(column).is_some_and(|v| v.contains(value)),
+            };
+        }
+        if self.raw.get(column).is_some_and(|v| v.contains(value)) {
+            return true;
+        }
+        let kind = match column {
+            "phone" => IdentityKind::Phone,
+            "email" => IdentityKind::Email,
+            "wechat_unionid" => IdentityKind::Unionid,
+            "device_id" => IdentityKind::Device,
+            // An identifier's value as a correction names it.
+            "value" => return self.normalized.contains(value),
+            _ => return false,
+        };
+        normal_form(&self.config, kind, value, None).is_some_and(|n| self.normalized.contains(&n))
+    }
+}
+
+impl Engine {
+    /// The erasures recorded, oldest first.
+    pub(crate) fn erased(&self) -> Vec<Erasure> {
+        let table = self.inputs[table::ERASURES.name]
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut erased = Vec::new();
+        for b in table.batches() {
+            let text = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+            let (Some(mcid), Some(orders)) = (text("mcid"), text("orders")) else {
+                continue;
+            };
+            for i in 0..b.num_rows() {
+                erased.push(Erasure {
+                    mcid: mcid.value(i).to_string(),
+                    orders: order_list(orders.value(i)).unwrap_or_default(),
+                });
+            }
+        }
+        erased
+    }
+
+    /// Erases the personal information of customer `mcid` (see the module
+    /// docs); `request_id` and `note` are recorded with it. Erasing a
+    /// customer erased before does nothing and says so.
+    pub fn erase(&self, mcid: &str, request_id: &str, note: CorrectionNote) -> Result<Erased> {
+        let _one_at_a_time = self.correcting.lock().unwrap_or_else(|e| e.into_inner());
+        let (m, orders) = {
+            let store = self.read();
+            let graph = store.graph();
+            let m = parse_mcid(mcid)
+                .and_then(|m| graph.current_mcid(m))
+                .ok_or_else(|| Error::NotFound(format!("no customer {mcid}")))?;
+            (m, store.orders_of_customer(m))
+        };
+        let tombstone = mcid_of(m);
+        if let Some(done) = self.erased().into_iter().find(|e| e.mcid == tombstone) {
+            return Ok(Erased {
+                mcid: tombstone,
+                already: true,
+                orders: done.orders.len(),
+            });
+        }
+        self.record_erasure(&tombstone, request_id, &orders, &note)?;
+        self.carry_out(&[(m, orders.clone())])?;
+        self.checkpoint()?;
+        tracing::info!(mcid = %tombstone, orders = orders.len(), "customer erased");
+        Ok(Erased {
+            mcid: tombstone,
+            already: false,
+            orders: orders.len(),
+        })
+    }
+
+    /// Finishes, at open, any erasure cut short: one whose orders still
+    /// carry personal information in some version.
+    pub(crate) fn finish_erasures(&self) -> Result<()> {
+        let erased = self.erased();
+        if erased.is_empty() {
+            return Ok(());
+        }
+        let todo: Vec<(u64, Vec<(String, String)>)> = {
+            let store = self.read();
+            let numbers: HashSet<u32> = erased
+                .iter()
+                .flat_map(|e| &e.orders)
+                .filter_map(|(c, o)| store.order_number(c, o))
+                .collect();
+            let mut left = false;
+            for column in PERSONAL {
+                left |= !store.version_values(&numbers, column)?.is_empty();
+            }
+            if !left {
+                return Ok(());
+            }
+            erased
+                .into_iter()
+                .filter_map(|e| {
+                    let m = parse_mcid(&e.mcid)?;
+                    Some((store.graph().current_mcid(m)?, e.orders))
+                })
+                .collect()
+        };
+        self.carry_out(&todo)?;
+        self.checkpoint()?;
+        Ok(())
+    }
+
+    fn record_erasure(
+        &self,
+        mcid: &str,
+        request_id: &str,
+        orders: &[(String, String)],
+        note: &CorrectionNote,
+    ) -> Result<()> {
+        let row = serde_json::json!({
+            "mcid": mcid,
+            "request_id": request_id,
+            "orders": order_list_text(orders),
+            "reason": note.reason,
+            "actor": note.actor,
+            "role": note.role,
+        });
+        let mut ndjson = serde_json::to_vec(&row).expect("JSON values serialize");
+        ndjson.push(b'\n');
+        self.record(table::ERASURES.name, ndjson.into())?;
+        Ok(())
+    }
+
+    /// Steps 1 to 3 of the module docs for customers `(mcid, orders)`.
+    fn carry_out(&self, customers: &[(u64, Vec<(String, String)>)]) -> Result<()> {
+        // 1. The tombstones hold their orders and MCIDs.
+        {
+            let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+            for &(m, _) in customers {
+                store.pin_mcid(m);
+            }
+        }
+        self.enforce(self.constraints_recorded()?, 0);
+        let (numbers, values) = {
+            let store = self.read();
+            let numbers: HashSet<u32> = customers
+                .iter()
+                .flat_map(|(_, orders)| orders)
+                .filter_map(|(c, o)| store.order_number(c, o))
+                .collect();
+            (numbers.clone(), self.values_of(&store, &numbers)?)
+        };
+        // 2. A version without them.
+        let current = {
+            let store = self.read();
+            let list: Vec<u32> = numbers.iter().copied().collect();
+            store.current_rows(&list)?
+        };
+        let blank = blanked(&current)?;
+        if blank.num_rows() > 0 {
+            self.ingest_batches(table::ORDERS.name, vec![blank])?;
+        }
+        // 3. Older versions, other tables, the graph.
+        {
+            let _writers = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
+            let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+            store.redact_versions(&numbers, &PERSONAL)?;
+            let list: Vec<u32> = numbers.iter().copied().collect();
+            store.forget(&list, &values.normalized);
+            drop(store);
+            for (name, input) in &self.inputs {
+                let mut input = input.write().unwrap_or_else(|e| e.into_inner());
+                let def = table::stored_table(name).expect("inputs are tables");
+                input.redact(|batch| self.redact_rows(def, batch, &values))?;
+            }
+        }
+        // Rows changed in place: the derived tables are built again.
+        self.order_changes.rebuild_kept();
+        self.maintained.rebuild_all(self);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.committed();
+        Ok(())
+    }
+
+    /// The personal values of `orders`, in every version.
+    fn values_of(&self, store: &OrderStore, orders: &HashSet<u32>) -> Result<Values> {
+        let mut values = Values {
+            config: store.graph().config().clone(),
+            raw: HashMap::new(),
+            accounts: HashSet::new(),
+            normalized: HashSet::new(),
+        };
+        for column in PERSONAL {
+            let seen: HashSet<String> = store.version_values(orders, column)?.into_iter().collect();
+            values.raw.insert(column, seen);
+        }
+        values.accounts = store
+            .version_pairs(orders, "channel", "account_id")?
+            .into_iter()
+            .collect();
+        let graph = store.graph();
+        for &o in orders {
+            for id in graph.identifiers_of_order(o) {
+                values.normalized.insert(graph.identifier(id).1.to_string());
+            }
+        }
+        // The versions' values as ingest normalizes them: the graph holds
+        // only the current versions'.
+        let kinds = [
+            ("phone", IdentityKind::Phone),
+            ("email", IdentityKind::Email),
+            ("wechat_unionid", IdentityKind::Unionid),
+            ("device_id", IdentityKind::Device),
+        ];
+        for (column, kind) in kinds {
+            for raw in &values.raw[column] {
+                if let Some(n) = normal_form(&values.config, kind, raw, None) {
+                    values.normalized.insert(n);
+                }
+            }
+        }
+        for (channel, account) in &values.accounts {
+            if let Some(n) = normal_form(
+                &values.config,
+                IdentityKind::Account,
+                account,
+                Some(channel),
+            ) {
+                values.normalized.insert(n);
+            }
+        }
+        Ok(values)
+    }
+
+    /// `batch` of table `def` without the erased values: a row whose
+    /// required column holds one goes, a nullable column holding one is
+    /// blanked. `None` if nothing in it is erased.
+    fn redact_rows(
+        &self,
+        def: &table::TableDef,
+        batch: &RecordBatch,
+        values: &Values,
+    ) -> Result<Option<RecordBatch>> {
+        let channels = batch
+            .column_by_name("channel")
+            .and_then(|c| c.as_string_opt::<i32>().cloned());
+        let mut drop_rows: Option<BooleanArray> = None;
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        let mut changed = false;
+        for (i, column) in def.columns.iter().enumerate() {
+            if !PERSONAL.contains(&column.name) && column.name != "value" {
+                continue;
+            }
+            let Some(text) = batch.column(i).as_string_opt::<i32>() else {
+                continue;
+            };
+            let hit: BooleanArray = (0..text.len())
+                .map(|r| {
+                    Some(
+                        text.is_valid(r)
+                            && values.erased(
+                                column.name,
+                                text.value(r),
+                                channels.as_ref().map(|c| c.value(r)),
+                            ),
+                    )
+                })
+                .collect();
+            if hit.true_count() == 0 {
+                continue;
+            }
+            changed = true;
+            if column.required {
+                drop_rows = Some(match drop_rows {
+                    Some(d) => or(&d, &hit)?,
+                    None => hit,
+                });
+            } else {
+                columns[i] = nullif(&columns[i], &hit)?;
+            }
+        }
+        if !changed {
+            return Ok(None);
+        }
+        let blanked = RecordBatch::try_new(batch.schema(), columns)?;
+        Ok(Some(match drop_rows {
+            Some(d) => filter_record_batch(&blanked, &not(&d)?)?,
+            None => blanked,
+        }))
+    }
+}
+
+/// The rows of `current` (orders with `mcid`) that still carry personal
+/// information, in the `orders` contract, with it blanked.
+fn blanked(current: &RecordBatch) -> Result<RecordBatch> {
+    let input = current.project(&(0..table::ORDERS.columns.len()).collect::<Vec<_>>())?;
+    let schema = input.schema();
+    let mut carrying = BooleanArray::from(vec![false; input.num_rows()]);
+    let mut columns = input.columns().to_vec();
+    for name in PERSONAL {
+        let i = schema.index_of(name)?;
+        let present: BooleanArray = (0..input.num_rows())
+            .map(|r| Some(columns[i].is_valid(r)))
+            .collect();
+        carrying = or(&carrying, &present)?;
+        let all = BooleanArray::from(vec![true; input.num_rows()]);
+        columns[i] = nullif(&columns[i], &all)?;
+    }
+    let blank = RecordBatch::try_new(schema, columns)?;
+    Ok(filter_record_batch(&blank, &carrying)?)
+}
