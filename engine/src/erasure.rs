@@ -20,7 +20,9 @@
 //!    checkpoints that still held the values.
 //!
 //! A later order carrying an erased value starts a new customer: the
-//! tombstone's orders carry nothing to link to.
+//! tombstone's orders carry nothing to link to. An erased order sent again
+//! (a connector replaying its history) is taken in without its personal
+//! columns.
 
 use std::collections::HashSet;
 
@@ -141,6 +143,7 @@ impl Engine {
             });
         }
         self.record_erasure(&tombstone, request_id, &orders, &note)?;
+        self.note_erased(&orders);
         self.carry_out(&[(m, orders.clone())])?;
         self.checkpoint()?;
         tracing::info!(mcid = %tombstone, orders = orders.len(), "customer erased");
@@ -157,6 +160,9 @@ impl Engine {
         let erased = self.erased();
         if erased.is_empty() {
             return Ok(());
+        }
+        for e in &erased {
+            self.note_erased(&e.orders);
         }
         let todo: Vec<(u64, Vec<(String, String)>)> = {
             let store = self.read();
@@ -183,6 +189,51 @@ impl Engine {
         self.carry_out(&todo)?;
         self.checkpoint()?;
         Ok(())
+    }
+
+    fn note_erased(&self, orders: &[(String, String)]) {
+        let mut erased = self
+            .erased_orders
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        erased.extend(orders.iter().map(|(c, o)| OrderStore::order_key(c, o)));
+    }
+
+    /// `inputs` (orders) with the personal columns of erased orders
+    /// blanked.
+    pub(crate) fn strip_erased(&self, inputs: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+        let erased = self.erased_orders.read().unwrap_or_else(|e| e.into_inner());
+        if erased.is_empty() {
+            return Ok(inputs);
+        }
+        inputs
+            .into_iter()
+            .map(|batch| {
+                let schema = batch.schema();
+                let text = |name: &str| -> Result<_> {
+                    Ok(batch
+                        .column(schema.index_of(name)?)
+                        .as_string::<i32>()
+                        .clone())
+                };
+                let (channels, ids) = (text("channel")?, text("order_id")?);
+                let hit: BooleanArray = (0..batch.num_rows())
+                    .map(|r| {
+                        let key = OrderStore::order_key(channels.value(r), ids.value(r));
+                        Some(erased.contains(&key))
+                    })
+                    .collect();
+                if hit.true_count() == 0 {
+                    return Ok(batch);
+                }
+                let mut columns = batch.columns().to_vec();
+                for name in PERSONAL {
+                    let i = schema.index_of(name)?;
+                    columns[i] = nullif(&columns[i], &hit)?;
+                }
+                Ok(RecordBatch::try_new(schema, columns)?)
+            })
+            .collect()
     }
 
     fn record_erasure(

@@ -204,6 +204,7 @@ impl Engine {
     ) -> Result<(IngestReport, store::RowReports)> {
         let started = std::time::Instant::now();
         let arrived_at = chrono::Utc::now().timestamp_micros();
+        let inputs = self.strip_erased(inputs)?;
         let mut prepared = {
             let store = self.read();
             let prepared = store.prepare(inputs, arrived_at)?;

@@ -110,6 +110,9 @@ pub struct Engine {
     /// Serializes corrections of identity, so each is checked against
     /// those in force.
     correcting: Mutex<()>,
+    /// The keys of the orders erased (see [`erasure`]): their versions
+    /// come in without personal information, however they are sent.
+    erased_orders: RwLock<std::collections::HashSet<u64>>,
     /// Orders requests waiting to be committed together.
     commit_queue: Mutex<Vec<QueuedOrders>>,
     /// How far each source has been read (see [`positions`]).
@@ -231,6 +234,7 @@ impl Engine {
             ingest: Mutex::new(()),
             checkpointing: Mutex::new(()),
             correcting: Mutex::new(()),
+            erased_orders: RwLock::default(),
             commit_queue: Mutex::new(Vec::new()),
             positions: Mutex::new(source_positions),
             generation: AtomicU64::new(0),

@@ -287,3 +287,115 @@ async fn people_correct_who_is_who_and_the_corrections_last() {
     assert!(!same(&s, "P1", "P2").await);
     s.stop().await;
 }
+
+/// A correction and an erasure answered by the real server survive a
+/// SIGKILL right after the answer, and its log never holds an erased value.
+#[tokio::test]
+async fn corrections_and_erasures_survive_sigkill() {
+    use crate::erasure::{WRITTEN, found_in, person};
+    use crate::process::Process;
+
+    let dir = tempfile::tempdir().unwrap();
+    let client = crate::client();
+    let post = |base: &str, path: &str, body: serde_json::Value| {
+        client.post(format!("{base}{path}")).json(&body).send()
+    };
+    let sql = |base: String, query: String| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("{base}/v1/sql"))
+                .body(query)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let mcid_of = |base: String, order: &str| {
+        let query = format!("SELECT mcid FROM orders WHERE order_id = '{order}'");
+        async move {
+            sql(base, query).await[0]["mcid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let process = Process::start(dir.path());
+    let ingest = |base: String, csv: String| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("{base}/v1/ingest/orders"))
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    };
+    ingest(process.base.clone(), orders()).await;
+    for csv in person() {
+        ingest(process.base.clone(), csv).await;
+    }
+    let couple = mcid_of(process.base.clone(), "P1").await;
+    let split = json!({
+        "orders": [{"channel": "jd", "order_id": "P2"}, {"channel": "jd", "order_id": "P4"}],
+        "reason": "the partner's orders",
+    });
+    let r = post(
+        &process.base,
+        &format!("/v1/customers/{couple}/split"),
+        split,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let mut log = process.log.lock().unwrap().clone();
+    process.kill();
+
+    let process = Process::start(dir.path());
+    let base = process.base.clone();
+    assert_ne!(
+        mcid_of(base.clone(), "P1").await,
+        mcid_of(base.clone(), "P2").await
+    );
+    assert_eq!(
+        mcid_of(base.clone(), "P2").await,
+        mcid_of(base.clone(), "P4").await
+    );
+    let erased = mcid_of(base.clone(), "E1").await;
+    let r = post(
+        &base,
+        &format!("/v1/customers/{erased}/erase"),
+        json!({"reason": "PIPL art. 47 request", "request_id": "REQ-7"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    log.extend(process.log.lock().unwrap().iter().cloned());
+    process.kill();
+
+    let process = Process::start(dir.path());
+    let base = process.base.clone();
+    let tomb = sql(
+        base.clone(),
+        format!("SELECT erased_at FROM customers WHERE mcid = '{erased}'"),
+    )
+    .await;
+    assert!(tomb[0]["erased_at"].is_string(), "{tomb}");
+    assert_ne!(
+        mcid_of(base.clone(), "P1").await,
+        mcid_of(base.clone(), "P2").await
+    );
+    let left = found_in(dir.path());
+    assert!(left.is_empty(), "erased values left on disk: {left:?}");
+    log.extend(process.log.lock().unwrap().iter().cloned());
+    process.kill();
+    let log = log.join("\n");
+    for value in WRITTEN {
+        assert!(!log.contains(value), "{value} in the server's log");
+    }
+}

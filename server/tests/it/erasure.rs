@@ -16,7 +16,7 @@ use crate::{HEADER, TestServer, call};
 
 /// The person to erase, with values found nowhere else, in the forms they
 /// were written in and the forms ingest normalizes them to.
-const WRITTEN: [&str; 8] = [
+pub(crate) const WRITTEN: [&str; 8] = [
     "+86 139-1234-0987",
     "zhang.Erase@Example.cn",
     "o6_bmERASEME000000001",
@@ -46,7 +46,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The erased values found in the data directory: in the bytes of every
 /// file, and in the decoded rows of every Parquet file (its pages are
 /// compressed).
-fn found_in(dir: &Path) -> Vec<(String, PathBuf)> {
+pub(crate) fn found_in(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut all = Vec::new();
     files(dir, &mut all);
     let mut found = Vec::new();
@@ -106,24 +106,13 @@ async fn sql(s: &TestServer, query: &str) -> serde_json::Value {
 async fn an_erased_customer_leaves_no_trace_on_disk_and_keeps_its_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path()).await;
-    let device = WRITTEN[3];
+    for csv in person() {
+        ingest(&s, "orders", csv).await;
+    }
     ingest(
         &s,
         "orders",
-        format!(
-            "{HEADER}E1,douyin,2026-03-01T10:00:00+08:00,erase_acct_77,+86 139-1234-0987,zhang.Erase@Example.cn,o6_bmERASEME000000001,{device},100.00,paid,北京市,北京市朝阳区擦除路88号,203.0.113.77,\n\
-             E2,jd,2026-03-05T10:00:00+08:00,,13912340987,,,,50.00,paid,北京市,北京市朝阳区擦除路88号,,\n\
-             K1,jd,2026-03-02T10:00:00+08:00,,13700001111,keep@qq.com,,,70.00,paid,上海市,上海市徐汇区1号,,\n"
-        ),
-    )
-    .await;
-    // A second version of E1 (its status moved on).
-    ingest(
-        &s,
-        "orders",
-        format!(
-            "{HEADER}E1,douyin,2026-03-01T10:00:00+08:00,erase_acct_77,13912340987,zhang.erase@example.cn,o6_bmERASEME000000001,{device},100.00,signed,北京市,北京市朝阳区擦除路88号,203.0.113.77,\n"
-        ),
+        format!("{HEADER}K1,jd,2026-03-02T10:00:00+08:00,,13700001111,keep@qq.com,,,70.00,paid,上海市,上海市徐汇区1号,,\n"),
     )
     .await;
     ingest(&s, "accounts", "channel,account_id,created_at\ndouyin,erase_acct_77,2026-02-01T00:00:00Z\njd,keep_me,2026-02-01T00:00:00Z\n".into()).await;
@@ -250,6 +239,22 @@ async fn an_erased_customer_leaves_no_trace_on_disk_and_keeps_its_accounts() {
     let s = start(dir.path()).await;
     let left = found_in(dir.path());
     assert!(left.is_empty(), "erased values left on disk: {left:?}");
+    // An erased order sent again comes in without its personal columns.
+    ingest(&s, "orders", person()[1].clone()).await;
+    let versions = sql(
+        &s,
+        "SELECT phone, email, account_id, ship_address FROM order_versions WHERE order_id = 'E1'",
+    )
+    .await;
+    for row in versions.as_array().unwrap() {
+        for (column, value) in row.as_object().unwrap() {
+            assert!(value.is_null(), "{column}: {value}");
+        }
+    }
+    assert!(
+        found_in(dir.path()).is_empty(),
+        "a re-sent order brought values back"
+    );
     // The tombstone and its orders stay; the person coming back with the
     // phone is a new customer.
     assert_eq!(
@@ -264,5 +269,58 @@ async fn an_erased_customer_leaves_no_trace_on_disk_and_keeps_its_accounts() {
     .await;
     let new = sql(&s, "SELECT mcid FROM orders WHERE order_id = 'E3'").await[0]["mcid"].clone();
     assert_ne!(new, json!(mcid));
+    s.stop().await;
+}
+
+/// The orders of the person to erase, two versions of E1 among them.
+pub(crate) fn person() -> [String; 2] {
+    let device = WRITTEN[3];
+    [
+        format!(
+            "{HEADER}E1,douyin,2026-03-01T10:00:00+08:00,erase_acct_77,+86 139-1234-0987,zhang.Erase@Example.cn,o6_bmERASEME000000001,{device},100.00,paid,北京市,北京市朝阳区擦除路88号,203.0.113.77,\n\
+             E2,jd,2026-03-05T10:00:00+08:00,,13912340987,,,,50.00,paid,北京市,北京市朝阳区擦除路88号,,\n"
+        ),
+        format!(
+            "{HEADER}E1,douyin,2026-03-01T10:00:00+08:00,erase_acct_77,13912340987,zhang.erase@example.cn,o6_bmERASEME000000001,{device},100.00,signed,北京市,北京市朝阳区擦除路88号,203.0.113.77,\n"
+        ),
+    ]
+}
+
+/// An erasure recorded but not carried out (the process died right after
+/// recording it) is carried out when the engine opens again.
+#[tokio::test]
+async fn an_erasure_cut_short_is_finished_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path()).await;
+    for csv in person() {
+        ingest(&s, "orders", csv).await;
+    }
+    let mcid = sql(&s, "SELECT mcid FROM orders WHERE order_id = 'E1'").await[0]["mcid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.engine.checkpoint().unwrap();
+    let row = json!({
+        "mcid": mcid,
+        "request_id": "REQ-1",
+        "orders": r#"[["douyin","E1"],["jd","E2"]]"#,
+        "reason": "PIPL art. 47 request",
+        "actor": "admin-user",
+        "role": "admin",
+    });
+    s.engine
+        .record("erasures", format!("{row}\n").into())
+        .unwrap();
+    assert!(!found_in(dir.path()).is_empty(), "not erased yet");
+    s.stop().await;
+    let s = start(dir.path()).await;
+    let left = found_in(dir.path());
+    assert!(left.is_empty(), "erased values left on disk: {left:?}");
+    let tomb = sql(
+        &s,
+        &format!("SELECT orders, erased_at FROM customers WHERE mcid = '{mcid}'"),
+    )
+    .await;
+    assert_eq!(tomb[0]["orders"], 2, "{tomb}");
     s.stop().await;
 }
