@@ -286,6 +286,17 @@ async fn people_correct_who_is_who_and_the_corrections_last() {
     assert!(!same(&s, "C1", "C2").await);
     assert!(!same(&s, "P1", "P2").await);
     s.stop().await;
+    // Other identity settings resolve every order again: the corrections
+    // still hold.
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        "[identity]\nmax_accounts = 9\n",
+    )
+    .unwrap();
+    let s = start(dir.path()).await;
+    assert!(same(&s, "P1", "P3").await && same(&s, "P2", "P4").await);
+    assert!(!same(&s, "P1", "P2").await && !same(&s, "S1", "S2").await);
+    s.stop().await;
 }
 
 /// A correction and an erasure answered by the real server survive a
