@@ -49,6 +49,8 @@ struct State {
     identifiers: KeptTable,
     /// Refused values' notes read so far.
     refused: usize,
+    /// Orders whose corrections changed, read so far.
+    retagged: usize,
     /// `shared_identifiers` by `(kind, value)`.
     shared: KeptTable,
     /// Whether the maintained views collect changes (see
@@ -67,6 +69,7 @@ impl Default for State {
             versions: 0,
             mcids: Vec::new(),
             restated: 0,
+            retagged: 0,
             members: FxHashMap::default(),
             identifiers: KeptTable::new(
                 "order_identifiers",
@@ -287,6 +290,7 @@ impl State {
         if !self.started {
             store.orders_since(&mut self.versions);
             graph.restated_identifiers(&mut self.restated);
+            graph.retagged_orders(&mut self.retagged);
             graph.refused_since(&mut self.refused).for_each(drop);
             self.mcids = now.to_vec();
             for (o, &m) in now.iter().enumerate() {
@@ -299,6 +303,7 @@ impl State {
         }
         let arrived = store.orders_since(&mut self.versions);
         let restated = graph.restated_identifiers(&mut self.restated).to_vec();
+        let retagged = graph.retagged_orders(&mut self.retagged).to_vec();
         let mut moved: Vec<(u32, u64)> = Vec::new();
         for (o, (before, &after)) in self.mcids.iter_mut().zip(now).enumerate() {
             if *before != after {
@@ -323,7 +328,7 @@ impl State {
                 self.members.entry(after).or_default().push(o);
             }
         }
-        if arrived.is_empty() && moved.is_empty() && restated.is_empty() {
+        if arrived.is_empty() && moved.is_empty() && restated.is_empty() && retagged.is_empty() {
             return Ok(());
         }
         self.restate_shared(store, &arrived, &restated)?;
@@ -344,6 +349,7 @@ impl State {
         for &id in &restated {
             touched.extend(graph.orders_of_identifier(id).map(|p| now[p as usize]));
         }
+        touched.extend(retagged.iter().map(|&o| now[o as usize]));
         touched.remove(&0);
         let orders: Vec<u32> = touched
             .iter()

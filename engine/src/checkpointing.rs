@@ -61,7 +61,10 @@ impl Engine {
         let started = std::time::Instant::now();
         let (orders, inputs) = {
             let _writers = self.ingest.lock().unwrap_or_else(|e| e.into_inner());
-            (self.read().checkpoint()?, self.input_rows())
+            (
+                self.read().checkpoint(self.versions_expire_before())?,
+                self.input_rows(),
+            )
         };
         let paused_ms = started.elapsed().as_millis() as u64;
         self.write_checkpoint(started, paused_ms, orders, inputs)
@@ -84,8 +87,14 @@ impl Engine {
             .transpose()?;
         let orders =
             OrderStore::rebuild(&self.dir, self.config.identity_config(), previous, through)?
-                .checkpoint()?;
+                .checkpoint(self.versions_expire_before())?;
         self.write_checkpoint(started, 0, orders, inputs)
+    }
+
+    /// When superseded order versions expire (`[retention]`), as of now.
+    fn versions_expire_before(&self) -> Option<i64> {
+        let now = chrono::Utc::now().timestamp_micros();
+        self.config.retention.expire_before(now)
     }
 
     /// Every append table's rows with the last log file they include.

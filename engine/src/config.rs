@@ -240,6 +240,26 @@ impl Default for StorageSettings {
     }
 }
 
+/// `[retention]`: how long superseded data is kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days an order version is kept after it arrived once a later version
+    /// supersedes it; checkpoints leave older ones out, and so memory after
+    /// the next start. An order's current version always stays. Unset:
+    /// every version is kept.
+    pub order_versions_days: Option<u32>,
+}
+
+impl RetentionSettings {
+    /// The arrival time (microseconds) before which superseded versions
+    /// expire, as of `now`.
+    pub fn expire_before(&self, now: i64) -> Option<i64> {
+        self.order_versions_days
+            .map(|days| now - i64::from(days) * 86_400_000_000)
+    }
+}
+
 /// The engine's configuration: the sections of `ordergraph.toml` the
 /// engine reads. A program hosting the engine may own further sections
 /// (see [`EngineConfig::parse`]).
@@ -258,6 +278,8 @@ pub struct EngineConfig {
     pub source: SourceSettings,
     /// Checkpoints.
     pub storage: StorageSettings,
+    /// How long superseded order versions are kept.
+    pub retention: RetentionSettings,
     /// `report.now`, parsed.
     #[serde(skip)]
     pub(crate) report_now: Option<i64>,
@@ -273,6 +295,7 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             source: SourceSettings::default(),
             storage: StorageSettings::default(),
+            retention: RetentionSettings::default(),
             report_now: None,
             target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             region: Some(Region::CN),

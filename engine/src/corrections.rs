@@ -12,7 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Int64Type};
 use ordergraph_udfs::{IdentityKind, mcid_of, parse_mcid};
 
 use super::*;
-use crate::identity::{Constraints, Correction, IdentityConfig, RawIdentity, Slot, extract};
+use crate::identity::{
+    Constraints, Correction, ERASURE_NUMBERS, IdentityConfig, RawIdentity, Slot, extract,
+};
 
 /// What a person asks to correct.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,9 +206,6 @@ fn same_split(row: &Row, request: &CorrectionRequest) -> bool {
         && row.orders.as_deref().map(order_list).and_then(|o| o.ok()) == Some(asked)
 }
 
-/// The numbers erasures take among corrections: past any correction's.
-const ERASURE_NUMBERS: u64 = 1 << 62;
-
 impl Engine {
     /// The constraints of `rows` (corrections in force) and of the
     /// erasures: an erased customer's orders stay one (its tombstone).
@@ -217,7 +216,7 @@ impl Engine {
                 corrections.push((r.id as u64, c));
             }
         }
-        for (k, erased) in self.erased().into_iter().enumerate() {
+        for (k, erased) in self.erased().0.into_iter().enumerate() {
             let orders = erased.orders.iter();
             corrections.push((
                 ERASURE_NUMBERS + k as u64,
@@ -347,15 +346,45 @@ impl Engine {
 
     pub(crate) fn enforce(&self, constraints: Constraints, correction: i64) {
         let at = chrono::Utc::now().timestamp_micros();
+        let notes = self.correction_notes();
         let stats = self
             .store
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .set_constraints(constraints, correction as u64, at);
+            .set_constraints(constraints, notes, correction as u64, at);
         if stats != Default::default() {
             self.generation.fetch_add(1, Ordering::SeqCst);
             self.committed();
         }
+    }
+
+    /// Who made each correction recorded and why, by number:
+    /// `"<actor>: <reason> (ticket <ticket>)"`.
+    fn correction_notes(&self) -> rustc_hash::FxHashMap<u64, String> {
+        let table = self.inputs[table::IDENTITY_CORRECTIONS.name]
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut notes = rustc_hash::FxHashMap::default();
+        for b in table.batches() {
+            let text = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+            let (Some(id), Some(actor), Some(reason), Some(ticket)) = (
+                b.column_by_name("correction_id"),
+                text("actor"),
+                text("reason"),
+                text("ticket"),
+            ) else {
+                continue;
+            };
+            let id = id.as_primitive::<Int64Type>();
+            for i in 0..b.num_rows() {
+                let mut note = format!("{}: {}", actor.value(i), reason.value(i));
+                if ticket.is_valid(i) {
+                    note.push_str(&format!(" (ticket {})", ticket.value(i)));
+                }
+                notes.insert(id.value(i) as u64, note);
+            }
+        }
+        notes
     }
 
     fn record_correction(&self, row: &Row, note: &CorrectionNote) -> Result<()> {
@@ -405,7 +434,7 @@ impl Engine {
         };
         let store = self.read();
         let graph = store.graph();
-        let erased: HashSet<String> = self.erased().into_iter().map(|e| e.mcid).collect();
+        let erased: HashSet<String> = self.erased().0.into_iter().map(|e| e.mcid).collect();
         let customer = |mcid: &str| -> Result<u64> {
             let m = parse_mcid(mcid)
                 .and_then(|m| graph.current_mcid(m))

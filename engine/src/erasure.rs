@@ -6,8 +6,9 @@
 //! stay for accounting, and the MCID stays as a tombstone (`customers.
 //! erased_at`), holding its orders.
 //!
-//! An erasure is recorded in `erasures` before anything is erased, so one
-//! cut short (a crash) is finished at the next open. It then:
+//! An erasure is recorded in `erasure_steps` (step `requested`) before
+//! anything is erased, so one cut short (a crash) is finished at the next
+//! open. It then:
 //! 1. pins the MCID to its earliest order and keeps the orders one
 //!    customer (a constraint, like a merge);
 //! 2. ingests a new version of each order without the personal columns,
@@ -17,7 +18,8 @@
 //!    rows of other tables carrying an erased value, and makes the graph
 //!    forget the values no order carries any more;
 //! 4. writes a checkpoint, which removes the log files and the older
-//!    checkpoints that still held the values.
+//!    checkpoints that still held the values, and records step
+//!    `completed`.
 //!
 //! A later order carrying an erased value starts a new customer: the
 //! tombstone's orders carry nothing to link to. An erased order sent again
@@ -27,7 +29,8 @@
 use std::collections::HashSet;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
-use datafusion::arrow::compute::{filter_record_batch, not, nullif, or};
+use datafusion::arrow::compute::{cast, filter_record_batch, not, nullif, or};
+use datafusion::arrow::datatypes::DataType;
 use ordergraph_udfs::{IdentityKind, mcid_of, parse_mcid};
 
 use super::*;
@@ -49,6 +52,7 @@ pub(crate) const PERSONAL: [&str; 7] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Erasure {
     pub(crate) mcid: String,
+    pub(crate) request_id: String,
     pub(crate) orders: Vec<(String, String)>,
 }
 
@@ -100,25 +104,42 @@ impl Values {
 }
 
 impl Engine {
-    /// The erasures recorded, oldest first.
-    pub(crate) fn erased(&self) -> Vec<Erasure> {
-        let table = self.inputs[table::ERASURES.name]
+    /// The erasures requested, oldest first, and the MCIDs of those
+    /// completed.
+    pub(crate) fn erased(&self) -> (Vec<Erasure>, HashSet<String>) {
+        let table = self.inputs[table::ERASURE_STEPS.name]
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        let mut erased = Vec::new();
+        let mut requested = Vec::new();
+        let mut completed = HashSet::new();
         for b in table.batches() {
-            let text = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
-            let (Some(mcid), Some(orders)) = (text("mcid"), text("orders")) else {
+            let text = |name: &str| {
+                let column = b.column_by_name(name)?;
+                let column = cast(column, &DataType::Utf8).ok()?;
+                Some(column.as_string::<i32>().clone())
+            };
+            let (Some(mcid), Some(request), Some(step), Some(orders)) = (
+                text("mcid"),
+                text("request_id"),
+                text("step"),
+                text("orders"),
+            ) else {
                 continue;
             };
             for i in 0..b.num_rows() {
-                erased.push(Erasure {
-                    mcid: mcid.value(i).to_string(),
-                    orders: order_list(orders.value(i)).unwrap_or_default(),
-                });
+                let mcid = mcid.value(i).to_string();
+                if step.value(i) == "completed" {
+                    completed.insert(mcid);
+                } else {
+                    requested.push(Erasure {
+                        mcid,
+                        request_id: request.value(i).to_string(),
+                        orders: order_list(orders.value(i)).unwrap_or_default(),
+                    });
+                }
             }
         }
-        erased
+        (requested, completed)
     }
 
     /// Erases the personal information of customer `mcid` (see the module
@@ -135,17 +156,18 @@ impl Engine {
             (m, store.orders_of_customer(m))
         };
         let tombstone = mcid_of(m);
-        if let Some(done) = self.erased().into_iter().find(|e| e.mcid == tombstone) {
+        if let Some(done) = self.erased().0.into_iter().find(|e| e.mcid == tombstone) {
             return Ok(Erased {
                 mcid: tombstone,
                 already: true,
                 orders: done.orders.len(),
             });
         }
-        self.record_erasure(&tombstone, request_id, &orders, &note)?;
+        self.record_step(&tombstone, request_id, Some((&orders, &note)))?;
         self.note_erased(&orders);
         self.carry_out(&[(m, orders.clone())])?;
         self.checkpoint()?;
+        self.record_step(&tombstone, request_id, None)?;
         tracing::info!(mcid = %tombstone, orders = orders.len(), "customer erased");
         Ok(Erased {
             mcid: tombstone,
@@ -154,40 +176,31 @@ impl Engine {
         })
     }
 
-    /// Finishes, at open, any erasure cut short: one whose orders still
-    /// carry personal information in some version.
+    /// Finishes, at open, any erasure cut short: requested, not completed.
     pub(crate) fn finish_erasures(&self) -> Result<()> {
-        let erased = self.erased();
-        if erased.is_empty() {
-            return Ok(());
-        }
-        for e in &erased {
+        let (requested, completed) = self.erased();
+        for e in &requested {
             self.note_erased(&e.orders);
         }
-        let todo: Vec<(u64, Vec<(String, String)>)> = {
+        let todo: Vec<(u64, &Erasure)> = {
             let store = self.read();
-            let numbers: HashSet<u32> = erased
+            requested
                 .iter()
-                .flat_map(|e| &e.orders)
-                .filter_map(|(c, o)| store.order_number(c, o))
-                .collect();
-            let mut left = false;
-            for column in PERSONAL {
-                left |= !store.version_values(&numbers, column)?.is_empty();
-            }
-            if !left {
-                return Ok(());
-            }
-            erased
-                .into_iter()
-                .filter_map(|e| {
-                    let m = parse_mcid(&e.mcid)?;
-                    Some((store.graph().current_mcid(m)?, e.orders))
-                })
+                .filter(|e| !completed.contains(&e.mcid))
+                .filter_map(|e| Some((store.graph().current_mcid(parse_mcid(&e.mcid)?)?, e)))
                 .collect()
         };
-        self.carry_out(&todo)?;
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let customers: Vec<(u64, Vec<(String, String)>)> =
+            todo.iter().map(|(m, e)| (*m, e.orders.clone())).collect();
+        self.carry_out(&customers)?;
         self.checkpoint()?;
+        for (_, e) in &todo {
+            self.record_step(&e.mcid, &e.request_id, None)?;
+        }
+        tracing::info!(customers = todo.len(), "erasures cut short finished");
         Ok(())
     }
 
@@ -236,24 +249,35 @@ impl Engine {
             .collect()
     }
 
-    fn record_erasure(
+    /// Records a step of erasing `mcid`: `requested`, with the orders and
+    /// who asked why, or `completed`.
+    fn record_step(
         &self,
         mcid: &str,
         request_id: &str,
-        orders: &[(String, String)],
-        note: &CorrectionNote,
+        requested: Option<(&[(String, String)], &CorrectionNote)>,
     ) -> Result<()> {
-        let row = serde_json::json!({
-            "mcid": mcid,
-            "request_id": request_id,
-            "orders": order_list_text(orders),
-            "reason": note.reason,
-            "actor": note.actor,
-            "role": note.role,
-        });
+        let row = match requested {
+            Some((orders, note)) => serde_json::json!({
+                "mcid": mcid,
+                "request_id": request_id,
+                "step": "requested",
+                "orders": order_list_text(orders),
+                "reason": note.reason,
+                "actor": note.actor,
+                "role": note.role,
+            }),
+            None => serde_json::json!({
+                "mcid": mcid,
+                "request_id": request_id,
+                "step": "completed",
+                "actor": "ordergraph",
+                "role": "system",
+            }),
+        };
         let mut ndjson = serde_json::to_vec(&row).expect("JSON values serialize");
         ndjson.push(b'\n');
-        self.record(table::ERASURES.name, ndjson.into())?;
+        self.record(table::ERASURE_STEPS.name, ndjson.into())?;
         Ok(())
     }
 

@@ -147,8 +147,8 @@ pub(crate) fn identifier_rows(store: &OrderStore, batch: &RecordBatch) -> Result
     let mut b = Builders::default();
     for row in 0..batch.num_rows() {
         let raw = columns.row(row);
-        let edges: HashMap<IdentityKind, Edge> = store
-            .order_number(channels.value(row), ids.value(row))
+        let order = store.order_number(channels.value(row), ids.value(row));
+        let edges: HashMap<IdentityKind, Edge> = order
             .map(|o| graph.order_identifiers(o).map(|(k, _, e)| (k, e)).collect())
             .unwrap_or_default();
         for (slot, value) in extract(&raw, config.region, &config.blocklist)
@@ -184,9 +184,35 @@ pub(crate) fn identifier_rows(store: &OrderStore, batch: &RecordBatch) -> Result
             b.rule.append_value(rule);
             b.detail.append_value(detail);
         }
+        // The corrections holding the order: no identifier, so never
+        // `used`; `value` is the correction's number.
+        for (correction, split, note) in order
+            .map(|o| graph.order_corrections(o))
+            .unwrap_or_default()
+        {
+            let (rule, what) = if split {
+                ("manual_split", "set apart from the rest of a customer")
+            } else {
+                ("manual_merge", "made one customer with other orders")
+            };
+            b.channel.append_value(channels.value(row));
+            b.order_id.append_value(ids.value(row));
+            b.mcid.append_value(mcids.value(row));
+            b.at.append_value(at.value(row));
+            b.kind.append_value(CORRECTION_KIND);
+            b.value.append_value(correction.to_string());
+            b.used.append_value(false);
+            b.rule.append_value(rule);
+            b.detail.append_value(format!(
+                "{what} by correction {correction} ({note}; see identity_corrections)"
+            ));
+        }
     }
     b.finish()
 }
+
+/// The `kind` of the rows of `order_identifiers` that name a correction.
+pub(crate) const CORRECTION_KIND: &str = "correction";
 
 #[derive(Default)]
 struct Builders {

@@ -44,7 +44,7 @@ use apply::*;
 use cluster::*;
 pub use companions::SharedReason;
 use components::*;
-pub use corrections::{Conflict, Constraints, Correction};
+pub use corrections::{Conflict, Constraints, Correction, ERASURE_NUMBERS};
 use direct::*;
 use extract::hold;
 pub use extract::{
@@ -227,6 +227,12 @@ pub struct IdentityGraph {
     tag_orders: Vec<Vec<u32>>,
     /// The correction being put in force or undone, while it is.
     correcting: Option<u64>,
+    /// Orders whose corrections changed, append-only, read by watermark
+    /// (see [`IdentityGraph::retagged_orders`]).
+    retagged: Vec<u32>,
+    /// Who made each correction in force and why, for the evidence; set
+    /// with the constraints, not saved.
+    correction_notes: HashMap<u64, String>,
 }
 
 impl IdentityGraph {

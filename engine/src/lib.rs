@@ -53,8 +53,8 @@ pub mod store;
 
 pub use checkpointing::CheckpointReport;
 pub use config::{
-    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, QueryLimits, Role, RoleLimits,
-    SourceSettings, StorageSettings, read_config,
+    CONFIG_FILE, EngineConfig, IdentitySettings, Limits, QueryLimits, RetentionSettings, Role,
+    RoleLimits, SourceSettings, StorageSettings, read_config,
 };
 pub use corrections::{Corrected, CorrectionNote, CorrectionRequest};
 pub use decode::{DecodeError, Format};

@@ -99,6 +99,7 @@ pub const VIEWS: &[View] = &[
     view!("mcid_writeback"),
     view!("sync_command_status"),
     view!("alert_deliveries"),
+    view!("erasures"),
     view!("audit_log"),
 ];
 

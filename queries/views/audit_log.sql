@@ -1,7 +1,8 @@
 -- audit_log: every action taken through the API, who took it (user and
 -- role) and when: force-sync commands, their acknowledgements, MCID
 -- write-back acknowledgements, hold decisions, alert silences,
--- corrections of identity and their undoing, erasures, and what
+-- corrections of identity and their undoing, erasures (requested and
+-- completed), and what
 -- the server does itself (actor `ordergraph`, role `system`): holds placed
 -- and every attempt to deliver an alert. Each action is one
 -- durable row of its own table, so an action and its audit entry cannot
@@ -9,7 +10,7 @@
 -- request is no new action.
 -- Grain: one row per action. Inputs: sync_commands, sync_acks,
 -- writeback_acks, holds_placed, hold_decisions, alert_silences,
--- alert_attempts, identity_corrections, erasures.
+-- alert_attempts, identity_corrections, erasure_steps.
 CREATE VIEW audit_log AS
 SELECT arrived_at AS at, actor, role, 'force_sync' AS action,
        channel || ':' || order_id AS target,
@@ -52,6 +53,6 @@ SELECT arrived_at, actor, role, 'identity_' || action,
                  'reason=' || reason)
 FROM identity_corrections
 UNION ALL
-SELECT arrived_at, actor, role, 'erase', mcid,
+SELECT arrived_at, actor, role, 'erase_' || step, mcid,
        concat_ws(' ', 'request=' || request_id, 'reason=' || reason)
-FROM erasures
+FROM erasure_steps

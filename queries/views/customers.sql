@@ -1,6 +1,6 @@
 -- customers: one row per live MCID; `erased_at` when its personal
 -- information was erased (the MCID stays, as a tombstone).
--- Grain: customer. Inputs: orders, order_identifiers, erasures. UDFs: none.
+-- Grain: customer. Inputs: orders, order_identifiers, erasure_steps. UDFs: none.
 -- Identifier counts include only identifiers that linked (used), so a
 -- masked phone or a shared device does not count as a contact.
 -- Maintained by: mcid
@@ -40,5 +40,6 @@ SELECT o.mcid,
        e.erased_at
 FROM per_order o
 LEFT JOIN per_identifier i ON o.mcid = i.mcid
-LEFT JOIN (SELECT mcid, min(arrived_at) AS erased_at FROM erasures GROUP BY mcid) e
+LEFT JOIN (SELECT mcid, min(arrived_at) AS erased_at FROM erasure_steps
+           WHERE step = 'requested' GROUP BY mcid) e
   ON o.mcid = e.mcid

@@ -548,16 +548,22 @@ pub static IDENTITY_CORRECTIONS: TableDef = TableDef::new(
     ],
 );
 
-/// `erasures`: customers whose personal information was erased on request,
-/// with the request's id and the orders erased (a JSON array of
-/// `[channel, order_id]` pairs); the MCID stays, as a tombstone.
-pub static ERASURES: TableDef = TableDef::new(
-    "erasures",
+/// The steps of an erasure (see `erasure_steps`).
+pub const ERASURE_STEPS_KINDS: &[&str] = &["requested", "completed"];
+
+/// `erasure_steps`: the erasures of customers' personal information, as
+/// they happen: `requested` (recorded before anything is erased, with the
+/// request's id, `reason` and the orders, a JSON array of `[channel,
+/// order_id]` pairs) and `completed` (once nothing on disk holds the
+/// values). The view `erasures` has one row per erasure.
+pub static ERASURE_STEPS: TableDef = TableDef::new(
+    "erasure_steps",
     &[
         req("mcid", Text),
         req("request_id", Text),
-        req("orders", Text),
-        req("reason", Text),
+        req("step", Enum(ERASURE_STEPS_KINDS)),
+        col("orders", Text),
+        col("reason", Text),
         ACTOR[0],
         ACTOR[1],
     ],
@@ -592,7 +598,7 @@ pub fn recorded_tables() -> [&'static TableDef; 11] {
         &HOLD_DECISIONS,
         &SOURCE_REJECTS,
         &IDENTITY_CORRECTIONS,
-        &ERASURES,
+        &ERASURE_STEPS,
     ]
 }
 

@@ -39,6 +39,9 @@ pub struct Conflict {
     pub why: &'static str,
 }
 
+/// The numbers erasures take among corrections: past any correction's.
+pub const ERASURE_NUMBERS: u64 = 1 << 62;
+
 /// A tag on orders, from one correction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Tag {
@@ -308,6 +311,7 @@ impl IdentityGraph {
                 continue;
             };
             if order_keys.contains(&node.key) {
+                self.retagged.push(o);
                 self.tag_order(o, node.key);
                 if self.comp_of[o as usize] != NONE {
                     rebuild.insert(self.comp_of[o as usize]);
@@ -333,6 +337,43 @@ impl IdentityGraph {
         stats.retired = self.resolve_components(&touched, arrived_at);
         self.correcting = None;
         stats
+    }
+
+    /// The orders whose corrections changed since `seen` were read, moving
+    /// `seen` on: their evidence reads differently even where no MCID
+    /// moved.
+    pub(crate) fn retagged_orders(&self, seen: &mut usize) -> &[u32] {
+        let from = (*seen).min(self.retagged.len());
+        *seen = self.retagged.len();
+        &self.retagged[from..]
+    }
+
+    /// Sets who made each correction and why (by number), as the evidence
+    /// tells it.
+    pub fn set_correction_notes(&mut self, notes: HashMap<u64, String>) {
+        self.correction_notes = notes;
+    }
+
+    /// The corrections in force that hold order `o` (erasures aside): the
+    /// number, whether it split the order's customer (else merged it), and
+    /// who made it and why.
+    pub(crate) fn order_corrections(&self, o: u32) -> Vec<(u64, bool, &str)> {
+        let Some(tags) = self.tags_of.get(&o) else {
+            return Vec::new();
+        };
+        tags.iter()
+            .filter_map(|&t| {
+                let tag = &self.constraints.tags[t as usize];
+                let split = self
+                    .constraints
+                    .apart
+                    .iter()
+                    .any(|&(a, b)| a == t || b == t);
+                let note = self.correction_notes.get(&tag.correction);
+                (tag.correction < ERASURE_NUMBERS)
+                    .then(|| (tag.correction, split, note.map_or("", String::as_str)))
+            })
+            .collect()
     }
 
     /// Notes the tags of an order with key `key` (which has none yet).

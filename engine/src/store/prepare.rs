@@ -292,13 +292,15 @@ impl OrderStore {
     }
 
     /// Puts corrections of identity in force (see
-    /// [`IdentityGraph::set_constraints`]).
+    /// [`IdentityGraph::set_constraints`]), with who made each and why.
     pub(crate) fn set_constraints(
         &mut self,
         constraints: Constraints,
+        notes: HashMap<u64, String>,
         correction: u64,
         at: i64,
     ) -> ApplyStats {
+        self.graph.set_correction_notes(notes);
         let stats = self.graph.set_constraints(constraints, correction, at);
         self.invalidate_moved();
         stats

@@ -121,7 +121,7 @@ impl OrderStore {
         let inputs = batch
             .project(&(0..ORDERS.columns.len()).collect::<Vec<_>>())
             .map_err(|e| Error::corrupt(path, e))?;
-        let prepared = self.prepare(vec![inputs], arrived)?;
+        let mut prepared = self.prepare(vec![inputs], arrived)?;
         if prepared.orders.len() != batch.num_rows() {
             return Err(Error::Corrupt {
                 path: path.to_path_buf(),
@@ -132,25 +132,62 @@ impl OrderStore {
                 ),
             });
         }
+        // The versions as logged: numbered as when they arrived, also when
+        // older versions expired since.
+        prepared.batch = Some(batch.clone());
+        let orders = prepared.orders.clone();
         self.apply(prepared);
+        let numbers = batch
+            .column(ORDERS.columns.len())
+            .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+        for (row, &o) in orders.iter().enumerate() {
+            self.versions[o as usize] = numbers.value(row);
+        }
         Ok(())
     }
 
     /// What a checkpoint saves: the last log file covered, every version
     /// in arrival order, and the encoded index and identity graph.
-    /// The versions are the segments' own batches (shared, not copied), so
+    /// Superseded versions that arrived before `expire_before` (a time in
+    /// microseconds, from `[retention] order_versions_days`) are left out;
+    /// an order's current version always stays. Without any to leave out,
+    /// the versions are the segments' own batches (shared, not copied), so
     /// ingest waits only for the state to be encoded.
-    pub(crate) fn checkpoint(&self) -> Result<(u64, Vec<RecordBatch>, Vec<u8>)> {
-        let versions: Vec<RecordBatch> = self.segments.iter().map(|s| s.batch.clone()).collect();
+    pub(crate) fn checkpoint(
+        &self,
+        expire_before: Option<i64>,
+    ) -> Result<(u64, Vec<RecordBatch>, Vec<u8>)> {
+        let kept: Vec<Option<Vec<u32>>> = self
+            .segments
+            .iter()
+            .map(|s| expire_before.and_then(|t| s.kept_rows(t)))
+            .collect();
+        let mut versions = Vec::with_capacity(self.segments.len());
         let mut offsets = Vec::with_capacity(self.segments.len());
         let mut rows = 0u32;
-        let mut orders = Vec::with_capacity(versions.iter().map(RecordBatch::num_rows).sum());
+        let mut orders = Vec::new();
         let mut dead = RoaringBitmap::new();
-        for s in &self.segments {
+        for (s, kept) in self.segments.iter().zip(&kept) {
             offsets.push(rows);
-            orders.extend_from_slice(&s.orders);
-            dead.extend(s.dead.iter().map(|r| r + rows));
-            rows += s.batch.num_rows() as u32;
+            match kept {
+                None => {
+                    versions.push(s.batch.clone());
+                    orders.extend_from_slice(&s.orders);
+                    dead.extend(s.dead.iter().map(|r| r + rows));
+                    rows += s.batch.num_rows() as u32;
+                }
+                Some(kept) => {
+                    let take = UInt32Array::from(kept.clone());
+                    versions.push(take_record_batch(&s.batch, &take)?);
+                    for (new, &old) in kept.iter().enumerate() {
+                        orders.push(s.orders[old as usize]);
+                        if s.dead.contains(old) {
+                            dead.insert(rows + new as u32);
+                        }
+                    }
+                    rows += kept.len() as u32;
+                }
+            }
         }
         let mut w = Writer::default();
         w.u8(STATE_VERSION);
@@ -162,10 +199,18 @@ impl OrderStore {
             w.u32s(&found);
         }
         w.len(self.order_count);
+        // A current version is never left out: its new row is the number
+        // of kept rows before it.
         let location: Vec<u32> = self
             .location
             .iter()
-            .map(|&(seg, row)| offsets[seg as usize] + row)
+            .map(|&(seg, row)| {
+                let at = match &kept[seg as usize] {
+                    None => row,
+                    Some(kept) => kept.partition_point(|&r| r < row) as u32,
+                };
+                offsets[seg as usize] + at
+            })
             .collect();
         w.u32s(&location);
         w.u32s(&self.versions);

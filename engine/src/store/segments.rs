@@ -32,6 +32,23 @@ impl Segment {
     pub(super) fn invalidate(&self) {
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
+
+    /// The rows to keep when superseded versions that arrived before
+    /// `expire_before` go; `None` if every row stays.
+    pub(super) fn kept_rows(&self, expire_before: i64) -> Option<Vec<u32>> {
+        let arrived = self
+            .batch
+            .column(ORDERS.columns.len() + 1)
+            .as_primitive::<TimestampMicrosecondType>();
+        // Rows are in arrival order: the first is the oldest.
+        if self.dead.is_empty() || arrived.is_empty() || arrived.value(0) >= expire_before {
+            return None;
+        }
+        let kept: Vec<u32> = (0..self.batch.num_rows() as u32)
+            .filter(|&r| !self.dead.contains(r) || arrived.value(r as usize) >= expire_before)
+            .collect();
+        (kept.len() < self.batch.num_rows()).then_some(kept)
+    }
 }
 
 impl OrderStore {

@@ -139,3 +139,103 @@ fn keys_sharing_a_hash_stay_two_orders() {
         .unwrap();
     assert_eq!(again.report.unchanged, 1);
 }
+
+/// Superseded versions older than the retention leave the checkpoint; the
+/// store loaded from it, with its state or resolving again, keeps every
+/// current version and the versions' numbers.
+#[test]
+fn a_checkpoint_leaves_out_expired_superseded_versions() {
+    let ingest = |store: &mut OrderStore, rows: &str, at: i64| {
+        let csv = format!("order_id,channel,ordered_at,phone,amount\n{rows}");
+        let input = decode(&ORDERS, Format::Csv, "t", bytes::Bytes::from(csv)).unwrap();
+        let prepared = store.prepare(input, at).unwrap();
+        store.apply(prepared);
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = OrderStore::open(dir.path(), IdentityConfig::default()).unwrap();
+    let t = "2026-01-01T00:00:00Z";
+    ingest(
+        &mut store,
+        &format!("a,jd,{t},13800000001,1\nb,jd,{t},13800000002,1\n"),
+        0,
+    );
+    ingest(
+        &mut store,
+        &format!("a,jd,{t},13800000001,2\nc,jd,{t},13800000001,1\n"),
+        10,
+    );
+    ingest(&mut store, &format!("a,jd,{t},13800000001,3\n"), 20);
+    ingest(&mut store, &format!("b,jd,{t},13800000002,2\n"), 30);
+    let rows = |store: &OrderStore| -> Vec<(String, u32, i64)> {
+        let versions = concat_batches(&versions_schema(), &store.version_batches()).unwrap();
+        let ids = versions.column(c::ORDER_ID).as_string::<i32>();
+        let numbers = versions
+            .column(ORDERS.columns.len())
+            .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+        let arrived = versions
+            .column(ORDERS.columns.len() + 1)
+            .as_primitive::<TimestampMicrosecondType>();
+        let mut rows: Vec<_> = (0..versions.num_rows())
+            .map(|r| (ids.value(r).to_string(), numbers.value(r), arrived.value(r)))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let current = |store: &OrderStore| {
+        let mut batches = store.current_batches().unwrap();
+        batches.sort_by_key(|b| b.num_rows());
+        pretty_sorted(&batches)
+    };
+    let reload = |store: &OrderStore, expire_before: i64, with_state: bool| {
+        let (log_seq, versions, state) = store.checkpoint(Some(expire_before)).unwrap();
+        let checkpoint = StoreCheckpoint {
+            path: dir.path().to_path_buf(),
+            log_seq,
+            versions: concat_batches(&versions_schema(), &versions).unwrap(),
+            state: with_state.then_some(state),
+        };
+        let empty = tempfile::tempdir().unwrap();
+        OrderStore::open_from(empty.path(), IdentityConfig::default(), Some(checkpoint)).unwrap()
+    };
+    // Nothing has expired: every version stays.
+    assert_eq!(rows(&reload(&store, -1, true)).len(), 6);
+    for with_state in [true, false] {
+        let mut loaded = reload(&store, 25, with_state);
+        assert_eq!(
+            rows(&loaded),
+            vec![
+                ("a".into(), 3, 20),
+                ("b".into(), 2, 30),
+                ("c".into(), 1, 10)
+            ],
+            "with state: {with_state}"
+        );
+        assert_eq!(current(&loaded), current(&store));
+        assert_eq!(partition(&loaded), partition(&store));
+        // Later versions go on from the numbers kept, and expire in turn.
+        ingest(&mut loaded, &format!("a,jd,{t},13800000001,4\n"), 40);
+        let again = reload(&loaded, 35, with_state);
+        assert_eq!(
+            rows(&again),
+            vec![
+                ("a".into(), 4, 40),
+                ("b".into(), 2, 30),
+                ("c".into(), 1, 10)
+            ]
+        );
+    }
+}
+
+/// Batches as sorted text, to compare tables whatever their batching.
+fn pretty_sorted(batches: &[RecordBatch]) -> Vec<String> {
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(batches)
+        .unwrap()
+        .to_string();
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
+}

@@ -41,6 +41,7 @@ const SUPPORT_READS: &[&str] = &[
     "mcid_aliases",
     "identity_corrections",
     "erasures",
+    "erasure_steps",
     "orders",
     "order_versions",
     "order_lines",

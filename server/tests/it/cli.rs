@@ -84,6 +84,51 @@ fn gen_ingest_sql_eval() {
     assert!(!bad.status.success());
 }
 
+/// With `[retention] order_versions_days = 0`, the checkpoint that ends an
+/// ingest keeps only each order's current version; the next run reads that.
+#[test]
+fn retention_leaves_superseded_versions_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let header = "order_id,channel,ordered_at,phone,amount,status\n";
+    let versions = [
+        "A1,jd,2026-03-01T10:00:00+08:00,13800000001,100.00,paid\nB1,jd,2026-03-01T11:00:00+08:00,13800000002,20.00,paid\n",
+        "A1,jd,2026-03-01T10:00:00+08:00,13800000001,100.00,shipped\n",
+        "A1,jd,2026-03-01T10:00:00+08:00,13800000001,100.00,signed\n",
+    ];
+    let count = || {
+        run(ordergraph(&data).args([
+            "sql",
+            "SELECT order_id, count(*) AS n, max(version) AS v FROM order_versions GROUP BY order_id ORDER BY order_id",
+            "--format",
+            "csv",
+        ]))
+    };
+    for (i, rows) in versions.iter().enumerate() {
+        let file = dir.path().join(format!("v{i}.csv"));
+        std::fs::write(&file, format!("{header}{rows}")).unwrap();
+        run(ordergraph(&data).args(["ingest", "orders"]).arg(&file));
+        if i == 1 {
+            // Without retention every version stays.
+            assert_eq!(count(), "order_id,n,v\nA1,2,2\nB1,1,1\n");
+            std::fs::write(
+                data.join("ordergraph.toml"),
+                "[retention]\norder_versions_days = 0\n",
+            )
+            .unwrap();
+        }
+    }
+    assert_eq!(count(), "order_id,n,v\nA1,1,3\nB1,1,1\n");
+    let status = run(ordergraph(&data).args([
+        "sql",
+        "SELECT status FROM orders WHERE order_id = 'A1'",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(status, "status\nsigned\n");
+}
+
 #[test]
 fn gen_writes_every_input_table_and_ingest_takes_each() {
     let dir = tempfile::tempdir().unwrap();

@@ -45,6 +45,38 @@ async fn same(s: &TestServer, a: &str, b: &str) -> bool {
     mcid(s, a).await == mcid(s, b).await
 }
 
+/// The corrections `identity_evidence` shows: `(number, decision, rule,
+/// order keys)`, and each one's detail.
+async fn corrections_evidence(s: &TestServer) -> (Vec<String>, Vec<String>) {
+    let sql = "SELECT value, decision, rule, order_keys, detail FROM identity_evidence \
+               WHERE kind = 'correction' ORDER BY value, order_keys";
+    let (status, rows) = call(
+        s,
+        "admin",
+        Method::POST,
+        "/v1/sql",
+        Some(json!({"sql": sql})),
+    )
+    .await;
+    assert_eq!(status, 200, "{rows}");
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{} {} {} {}",
+                    r["value"].as_str().unwrap(),
+                    r["decision"].as_str().unwrap(),
+                    r["rule"].as_str().unwrap(),
+                    r["order_keys"]
+                ),
+                r["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .unzip()
+}
+
 async fn start(dir: &std::path::Path) -> TestServer {
     let logins = Arc::new(Logins::new(&users(), false).unwrap());
     TestServer::start_with(dir, Some(logins)).await
@@ -95,6 +127,19 @@ async fn people_correct_who_is_who_and_the_corrections_last() {
         (&made["action"], &made["actor"], &made["ticket"]),
         (&json!("split"), &json!("support-user"), &json!("T-1")),
         "{lineage}"
+    );
+    // So does identity_evidence, for both sides.
+    let (shown, details) = corrections_evidence(&s).await;
+    assert_eq!(
+        shown,
+        [
+            format!(r#"{split_id} corrected manual_split ["jd:P1","jd:P3"]"#),
+            format!(r#"{split_id} corrected manual_split ["jd:P2","jd:P4"]"#),
+        ]
+    );
+    assert!(
+        details[0].contains("support-user: the partner's orders, she called (ticket T-1)"),
+        "{details:?}"
     );
     // Sent again, it is the same correction.
     let (status, body) = call(&s, "support", Method::POST, &path, Some(split)).await;
@@ -259,6 +304,16 @@ async fn people_correct_who_is_who_and_the_corrections_last() {
         after.push(mcid(&s, o).await);
     }
     assert_eq!(after, before);
+    let (shown, details) = corrections_evidence(&s).await;
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert_eq!(
+        shown[2],
+        format!(r#"{merge_id} corrected manual_merge ["tmall:C1","tmall:C2"]"#)
+    );
+    assert!(
+        details[2].contains("admin-user: same person, new phone"),
+        "{details:?}"
+    );
 
     // Undone, the merge gives both customers back; undoing again records
     // nothing; an unknown correction is 404.
@@ -280,6 +335,11 @@ async fn people_correct_who_is_who_and_the_corrections_last() {
     assert_eq!(status, 404);
     let (_, list) = call(&s, "admin", Method::GET, "/v1/corrections", None).await;
     assert!(list["corrections"][1]["undone_by"].is_i64(), "{list}");
+    assert_eq!(
+        corrections_evidence(&s).await.0.len(),
+        2,
+        "the merge is gone"
+    );
     // The restart after the undo keeps it undone.
     s.stop().await;
     let s = start(dir.path()).await;

@@ -195,6 +195,21 @@ async fn an_erased_customer_leaves_no_trace_on_disk_and_keeps_its_accounts() {
     .await;
     assert_eq!(tomb[0]["orders"], 2, "{tomb}");
     assert!(tomb[0]["erased_at"].is_string(), "{tomb}");
+    let erasures = sql(
+        &s,
+        "SELECT mcid, request_id, actor, requested_at, completed_at FROM erasures",
+    )
+    .await;
+    assert_eq!(erasures.as_array().unwrap().len(), 1, "{erasures}");
+    assert_eq!(
+        (
+            &erasures[0]["mcid"],
+            &erasures[0]["request_id"],
+            &erasures[0]["actor"]
+        ),
+        (&json!(mcid), &json!("REQ-2026-0042"), &json!("admin-user"))
+    );
+    assert!(erasures[0]["completed_at"].is_string(), "{erasures}");
     assert_eq!(
         sql(&s, "SELECT count(*) AS n FROM accounts").await[0]["n"],
         1
@@ -303,15 +318,18 @@ async fn an_erasure_cut_short_is_finished_at_the_next_open() {
     let row = json!({
         "mcid": mcid,
         "request_id": "REQ-1",
+        "step": "requested",
         "orders": r#"[["douyin","E1"],["jd","E2"]]"#,
         "reason": "PIPL art. 47 request",
         "actor": "admin-user",
         "role": "admin",
     });
     s.engine
-        .record("erasures", format!("{row}\n").into())
+        .record("erasure_steps", format!("{row}\n").into())
         .unwrap();
     assert!(!found_in(dir.path()).is_empty(), "not erased yet");
+    let waiting = sql(&s, "SELECT completed_at FROM erasures").await;
+    assert!(waiting[0]["completed_at"].is_null(), "{waiting}");
     s.stop().await;
     let s = start(dir.path()).await;
     let left = found_in(dir.path());
@@ -322,5 +340,7 @@ async fn an_erasure_cut_short_is_finished_at_the_next_open() {
     )
     .await;
     assert_eq!(tomb[0]["orders"], 2, "{tomb}");
+    let erasures = sql(&s, "SELECT completed_at FROM erasures").await;
+    assert!(erasures[0]["completed_at"].is_string(), "{erasures}");
     s.stop().await;
 }
