@@ -12,7 +12,7 @@ use axum::routing::{delete, get, post};
 use ordergraph_engine::Engine;
 use tokio::sync::Semaphore;
 
-use crate::access;
+use crate::{access, console};
 
 pub mod encode;
 mod error;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub logins: Option<Arc<access::Logins>>,
     /// The alerts evaluated, if any.
     pub alerts: Option<Arc<crate::alerts::Alerts>>,
+    /// The console's logged-in browsers.
+    pub sessions: Arc<crate::console::Sessions>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             ingest_slots: Arc::new(Semaphore::new(limits.max_pending_ingests)),
             logins: None,
             alerts: None,
+            sessions: Arc::default(),
         }
     }
 
@@ -130,6 +133,11 @@ pub fn app(state: AppState) -> Router {
             "/v1/alerts/silences/{silence_id}",
             delete(routes::alerts::end_silence),
         )
+        .route("/", get(console::index))
+        .route("/console/session", get(console::session))
+        .route("/console/login", post(console::login))
+        .route("/console/logout", post(console::logout))
+        .route("/console/{*file}", get(console::asset))
         .route("/v1/segments", get(routes::segments::list))
         .route("/v1/segments/{name}", get(routes::segments::export))
         .route(

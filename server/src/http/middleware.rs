@@ -13,7 +13,10 @@ use crate::access;
 const OPEN_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/v1/version"];
 
 /// Lets a request through only with credentials whose role may call its
-/// path (see [`access::role_allows`]); [`OPEN_PATHS`] are open.
+/// path (see [`access::role_allows`]): an `Authorization` header, or a
+/// console session's cookie, with its CSRF token on anything but a read.
+/// [`OPEN_PATHS`] are open, and so are the console's files and login,
+/// which check the session themselves.
 pub(super) async fn require_login(
     State(state): State<AppState>,
     mut request: Request,
@@ -23,8 +26,34 @@ pub(super) async fn require_login(
         return next.run(request).await;
     };
     let path = request.uri().path().to_string();
-    if OPEN_PATHS.contains(&path.as_str()) {
+    if OPEN_PATHS.contains(&path.as_str()) || path == "/" || path.starts_with("/console/") {
         return next.run(request).await;
+    }
+    let has_authorization = request
+        .headers()
+        .contains_key(axum::http::header::AUTHORIZATION);
+    if !has_authorization
+        && !logins.is_open()
+        && let Some((_, session)) = state.sessions.of(request.headers())
+    {
+        let reads = matches!(
+            *request.method(),
+            axum::http::Method::GET | axum::http::Method::HEAD
+        );
+        if !reads && !session.csrf_matches(request.headers()) {
+            return crate::console::csrf_refused().into_response();
+        }
+        if !access::role_allows(session.role, &path) {
+            return refusal(access::Refused::Forbidden(session.role), &path);
+        }
+        let answered_for = AnsweredFor(session.user.clone());
+        request.extensions_mut().insert(access::Caller {
+            user: session.user,
+            role: session.role,
+        });
+        let mut response = next.run(request).await;
+        response.extensions_mut().insert(answered_for);
+        return response;
     }
     let from = request
         .extensions()
