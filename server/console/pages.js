@@ -129,7 +129,19 @@ async function status() {
   ]);
   return [
     section(t('status.board'), form, board),
-    section(t('status.trend'), driftTrend(drift)),
+    section(
+      t('status.trend'),
+      driftTrend(drift),
+      el(
+        'p',
+        { class: 'filters reports' },
+        t('status.reports'),
+        drift
+          .slice(-6)
+          .reverse()
+          .map((r) => el('a', { class: 'button', href: `/v1/reports/drift/${r.month}.pdf`, download: `drift-${r.month}.pdf` }, r.month)),
+      ),
+    ),
     section(t('status.scenarios'), table(scenarios)),
   ];
 }

@@ -138,6 +138,7 @@ pub fn app(state: AppState) -> Router {
         .route("/console/login", post(console::login))
         .route("/console/logout", post(console::logout))
         .route("/console/{*file}", get(console::asset))
+        .route("/v1/reports/drift/{file}", get(routes::reports::drift_pdf))
         .route("/v1/segments", get(routes::segments::list))
         .route("/v1/segments/{name}", get(routes::segments::export))
         .route(

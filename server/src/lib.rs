@@ -15,6 +15,7 @@ pub mod client;
 pub mod console;
 #[cfg(feature = "demo")]
 pub mod demo;
+mod drift_report;
 pub mod exports;
 pub mod flight;
 mod force_sync;
@@ -25,6 +26,7 @@ mod lineage;
 pub mod logs;
 pub mod metrics;
 pub mod output;
+mod pdf_layout;
 pub mod pg;
 pub mod progress;
 pub mod settings;

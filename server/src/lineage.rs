@@ -19,7 +19,6 @@ use crate::http::routes::literal;
 use crate::http::routes::sql::{rows, rows_as};
 use crate::http::{ApiError, AppState};
 
-mod layout;
 pub(crate) mod pdf;
 
 /// A row of a view, by column name.

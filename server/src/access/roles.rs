@@ -15,7 +15,7 @@ pub fn role_allows(role: Role, path: &str) -> bool {
         Role::Admin => true,
         // Connectors: orders in, MCIDs and sync commands out.
         Role::Ingest => under("/v1/ingest") || under("/v1/writeback") || under("/v1/sync-commands"),
-        Role::Analyst => under("/v1/sql"),
+        Role::Analyst => under("/v1/sql") || under("/v1/reports"),
         Role::Marketing => under("/v1/segments"),
         // Support agents answer customers and correct who they are, push
         // an order's true status, and review held orders.

@@ -10,10 +10,10 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
-use super::layout::{
+use super::{Lineage, Order};
+use crate::pdf_layout::{
     BLACK, Column, Face, GREY, Layout, MARGIN, Op, PAGE_WIDTH, RULE, Rgb, Table, text_width, wrap,
 };
-use super::{Lineage, Order};
 
 /// UTC+08:00.
 fn china() -> FixedOffset {
@@ -327,23 +327,14 @@ fn timeline(layout: &mut Layout, orders: &[Order]) {
 
 fn identifiers(layout: &mut Layout, identifiers: &[Value]) {
     layout.heading("身份标识 Identifiers and the evidence that linked them");
-    let column = |title, width| Column {
-        title,
-        width,
-        right: false,
-    };
     let table = Table {
         columns: vec![
-            column("类型 kind", 44.0),
-            column("值 value", 150.0),
-            column("结论 decision", 120.0),
-            column("首次 first seen", 62.0),
-            column("末次 last seen", 62.0),
-            Column {
-                title: "订单 orders",
-                width: 85.0,
-                right: true,
-            },
+            Column::new("类型 kind", 44.0, false),
+            Column::new("值 value", 150.0, false),
+            Column::new("结论 decision", 120.0, false),
+            Column::new("首次 first seen", 62.0, false),
+            Column::new("末次 last seen", 62.0, false),
+            Column::new("订单 orders", 85.0, true),
         ],
         size: 7.0,
     };
@@ -418,20 +409,15 @@ fn after_sale(order: &Order) -> String {
 
 fn order_table(layout: &mut Layout, orders: &[Order]) {
     layout.heading("订单 Orders, items and after-sale records");
-    let column = |title, width, right| Column {
-        title,
-        width,
-        right,
-    };
     let table = Table {
         columns: vec![
-            column("时间 time", 76.0, false),
-            column("渠道 channel", 54.0, false),
-            column("订单号 order", 78.0, false),
-            column("金额 amount", 44.0, true),
-            column("状态 status", 44.0, false),
-            column("商品 items", 127.0, false),
-            column("售后/标记 after-sale", 100.0, false),
+            Column::new("时间 time", 76.0, false),
+            Column::new("渠道 channel", 54.0, false),
+            Column::new("订单号 order", 78.0, false),
+            Column::new("金额 amount", 44.0, true),
+            Column::new("状态 status", 44.0, false),
+            Column::new("商品 items", 127.0, false),
+            Column::new("售后/标记 after-sale", 100.0, false),
         ],
         size: 7.0,
     };

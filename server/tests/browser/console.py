@@ -8,6 +8,9 @@ Usage: python3 console.py BASE_URL ORDER   (ORDER: channel:order_id of a
 demo order; the users are those `server/tests/it/console.rs` configures).
 """
 
+import base64
+import json
+import os
 import sys
 import time
 import urllib.error
@@ -21,6 +24,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, ORDER = sys.argv[1], sys.argv[2]
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
 PASSWORDS = {
     "admin": "admin secret",
     "analyst": "analyst secret",
@@ -29,9 +33,30 @@ PASSWORDS = {
 }
 
 
+def query(sql):
+    """Rows of `sql`, asked of the API as the admin: what the pages must show."""
+    request = urllib.request.Request(
+        BASE + "/v1/sql",
+        data=json.dumps({"sql": sql}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(b"admin-user:admin secret").decode(),
+        },
+    )
+    with urllib.request.urlopen(request) as r:
+        return json.loads(r.read())
+
+
+def shoot(driver, name):
+    """Saves the page as `SCREENSHOTS/<name>.png` when SCREENSHOTS is set."""
+    if SCREENSHOTS:
+        time.sleep(1.5)  # charts animate in
+        driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}.png"))
+
+
 def browser():
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -114,12 +139,43 @@ def admin(driver):
     go(driver, "overview")
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tile")) == 5, "the overview tiles")
     charts_drawn(driver, "overview", 2)
+    # The tiles say what the views say.
+    latest = query("SELECT drift_rate FROM drift_rate_monthly ORDER BY month DESC LIMIT 1")[0]
+    stuck = query("SELECT count(*) AS n FROM refund_escalations")[0]["n"]
+    tiles = [t.find_element(By.TAG_NAME, "b").text for t in driver.find_elements(By.CSS_SELECTOR, ".tile")]
+    assert tiles[1] == f"{100 * latest['drift_rate']:.1f}%", (tiles, latest)
+    assert tiles[2] == str(stuck), (tiles, stuck)
     no_errors(driver, "overview")
+    shoot(driver, "overview")
 
     go(driver, "status")
     visible(driver, "tr.bad", "drifted orders in red")
     visible(driver, "tr.bad mark", "the disagreeing systems marked")
     charts_drawn(driver, "status")
+    drifted = query("SELECT count(*) AS n FROM status_consistency WHERE NOT consistent")[0]["n"]
+    rows = len(driver.find_elements(By.CSS_SELECTOR, "section:first-of-type tbody tr.bad"))
+    assert rows == min(200, drifted), (rows, drifted)
+    shoot(driver, "status")
+    # A force-sync through the page lands in the audit log.
+    row = driver.find_element(By.CSS_SELECTOR, "tr.bad")
+    cells = row.find_elements(By.TAG_NAME, "td")
+    channel, order_id = cells[0].text, cells[1].text.split(" ")[0]
+    row.find_element(By.CSS_SELECTOR, "button.small").click()
+    form = visible(driver, "form.force", "the force-sync form")
+    status = form.find_element(By.NAME, "status")
+    status.clear()
+    status.send_keys("refunded")
+    form.find_element(By.NAME, "reason").send_keys("the refund went through on the platform")
+    form.find_element(By.CSS_SELECTOR, "button").click()
+    visible(driver, "span.ok", "the force-sync sent")
+    audit = query(
+        f"SELECT actor, detail FROM audit_log WHERE action = 'force_sync' AND target = '{channel}:{order_id}'"
+    )
+    assert audit and audit[0]["actor"] == "admin-user", audit
+    assert "the refund went through" in audit[0]["detail"], audit
+    no_errors(driver, "force-sync")
+    go(driver, "status")
+    visible(driver, "tr.bad", "drifted orders in red")
     Select(driver.find_element(By.NAME, "system")).select_by_value("wms")
     visible(driver, "tr.bad", "drifted orders with a WMS status")
     # The shipped guard: shipping without evidence is refused, and says why.
@@ -138,14 +194,18 @@ def admin(driver):
 
     go(driver, "refunds")
     charts_drawn(driver, "refunds", 3)
+    shoot(driver, "refunds")
     Select(driver.find_element(By.NAME, "measure")).select_by_value("rejection_rate")
     charts_drawn(driver, "refunds", 3)
     no_errors(driver, "refunds")
 
     go(driver, "stock")
     charts_drawn(driver, "stock")
-    assert driver.find_elements(By.CSS_SELECTOR, "table tbody tr"), "stock rows"
+    shown = len(driver.find_elements(By.CSS_SELECTOR, "section:first-of-type tbody tr"))
+    forecast = query("SELECT count(*) AS n FROM stock_forecast")[0]["n"]
+    assert shown == min(200, forecast), (shown, forecast)
     no_errors(driver, "stock")
+    shoot(driver, "stock")
 
     go(driver, "customers")
     Select(driver.find_element(By.NAME, "by")).select_by_value("order")
@@ -157,11 +217,25 @@ def admin(driver):
     visible(driver, "#card a.button[href$='lineage.pdf']", "the PDF button")
     order_id = ORDER.split(":", 1)[1]
     wait(driver, lambda d: order_id in d.find_element(By.ID, "card").text, "the order in the lineage")
+    # The graph has a node per order, per identifier and for the customer.
+    mcid = card.text.split()[0]
+    orders = query(f"SELECT count(*) AS n FROM orders WHERE mcid = '{mcid}'")[0]["n"]
+    identifiers = query(
+        f"SELECT count(DISTINCT kind || ':' || value) AS n FROM identity_evidence WHERE mcid = '{mcid}' AND kind <> 'correction'"
+    )[0]["n"]
+    merged = query(f"SELECT count(DISTINCT old_mcid) AS n FROM mcid_aliases WHERE new_mcid = '{mcid}'")[0]["n"]
+    nodes = driver.execute_script(
+        "const box = document.querySelector('#card .chart');"
+        "return echarts.getInstanceByDom(box).getOption().series[0].data.length;"
+    )
+    assert nodes == 1 + orders + identifiers + merged, (nodes, orders, identifiers, merged)
     no_errors(driver, "customers")
+    shoot(driver, "customers")
 
     go(driver, "segments")
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "section h2"), "the segments")
     no_errors(driver, "segments")
+    shoot(driver, "segments")
 
     go(driver, "sql")
     editor = visible(driver, "#query", "the SQL editor")
@@ -169,6 +243,9 @@ def admin(driver):
     editor.send_keys("SELECT channel, count(*) AS n FROM orders GROUP BY channel ORDER BY channel")
     driver.find_element(By.ID, "run").click()
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#result tbody tr")) >= 5, "the query's rows")
+    channels = query("SELECT count(DISTINCT channel) AS n FROM orders")[0]["n"]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#result tbody tr")) == channels
+    shoot(driver, "sql")
     editor.clear()
     editor.send_keys("SELECT no_such_column FROM orders")
     driver.find_element(By.ID, "run").click()

@@ -10,7 +10,7 @@ use std::process::Command;
 use crate::{HEADER, TestServer};
 
 /// Runs a poppler tool, its output as text.
-fn poppler(tool: &str, args: &[&str]) -> String {
+pub(crate) fn poppler(tool: &str, args: &[&str]) -> String {
     let out = Command::new(tool)
         .args(args)
         .output()

@@ -9,6 +9,7 @@ mod console;
 mod corrections;
 mod crash;
 mod customers;
+mod drift_report;
 mod erasure;
 mod flight;
 mod holds;

@@ -35,7 +35,7 @@ pub(crate) const MARGIN: f32 = 36.0;
 const FOOTER: f32 = 24.0;
 
 /// WenQuanYi Micro Hei: face 0 is proportional, face 1 monospaced.
-static FONT_FILE: &[u8] = include_bytes!("../../fonts/wqy-microhei.ttc");
+static FONT_FILE: &[u8] = include_bytes!("../fonts/wqy-microhei.ttc");
 
 /// The faces documents use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +163,16 @@ pub(crate) struct Column {
     pub width: f32,
     /// Right-aligned (amounts, counts).
     pub right: bool,
+}
+
+impl Column {
+    pub(crate) const fn new(title: &'static str, width: f32, right: bool) -> Self {
+        Self {
+            title,
+            width,
+            right,
+        }
+    }
 }
 
 /// A table whose header repeats on every page it runs over.
