@@ -33,6 +33,9 @@ async function overview() {
     sql("SELECT platform, shop, name, expires_at, remaining_hours, level FROM credential_health WHERE alert ORDER BY remaining_hours LIMIT 10"),
     sql("SELECT count(*) AS waiting FROM order_holds WHERE state = 'held'"),
   ]);
+  // Alerts firing now, for the roles that may see them.
+  const alerts = ctx.session.may_see_alerts ? await api('/v1/alerts') : null;
+  const firing = alerts?.alerts.reduce((n, a) => n + (a.firing?.length ?? 0), 0) ?? 0;
   const latest = drift[drift.length - 1];
   const tile = (label, value, bad) => el('div', { class: bad ? 'tile bad' : 'tile' }, el('b', {}, value), el('span', {}, label));
   return [
@@ -44,6 +47,7 @@ async function overview() {
       tile(t('overview.refunds_stuck'), tiers.reduce((n, r) => n + r.refunds, 0), tiers.length > 0),
       tile(t('overview.credentials'), credentials.length, credentials.length > 0),
       tile(t('overview.holds'), holds[0]?.waiting ?? 0, (holds[0]?.waiting ?? 0) > 0),
+      alerts ? tile(t('overview.alerts'), firing, firing > 0) : null,
     ),
     section(
       t('overview.by_channel'),

@@ -130,6 +130,7 @@ fn session_json(user: &str, role: Role, csrf: &str, open: bool) -> Value {
         "csrf": csrf,
         "open": open,
         "may_force_sync": role_allows(role, "/v1/orders/x/y/force-sync"),
+        "may_see_alerts": role_allows(role, "/v1/alerts"),
     })
 }
 

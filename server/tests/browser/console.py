@@ -137,7 +137,7 @@ def admin(driver):
     assert pages(driver) == ["overview", "status", "refunds", "stock", "customers", "segments", "sql"]
 
     go(driver, "overview")
-    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tile")) == 5, "the overview tiles")
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tile")) == 6, "the overview tiles")
     charts_drawn(driver, "overview", 2)
     # The tiles say what the views say.
     latest = query("SELECT drift_rate FROM drift_rate_monthly ORDER BY month DESC LIMIT 1")[0]
@@ -145,6 +145,7 @@ def admin(driver):
     tiles = [t.find_element(By.TAG_NAME, "b").text for t in driver.find_elements(By.CSS_SELECTOR, ".tile")]
     assert tiles[1] == f"{100 * latest['drift_rate']:.1f}%", (tiles, latest)
     assert tiles[2] == str(stuck), (tiles, stuck)
+    assert tiles[5].isdigit(), tiles  # alerts firing: they change as they are evaluated
     no_errors(driver, "overview")
     shoot(driver, "overview")
 
@@ -282,6 +283,7 @@ def others(driver):
 
     log_in(driver, "analyst")
     assert "customers" not in pages(driver)
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tile")) == 5, "the analyst's tiles: no alerts")
     go(driver, "sql")
     editor = visible(driver, "#query", "the SQL editor")
     editor.clear()
