@@ -79,9 +79,29 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A value as a cell shows it. */
+/** An instant as the API writes it (RFC 3339 in UTC). */
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+let timeFormat = null;
+
+/**
+ * An RFC 3339 UTC instant as `YYYY-MM-DD HH:MM:SS` in the business time
+ * zone (`[report] timezone`), where the shop's days and months are cut.
+ */
+export function localTime(iso) {
+  const zone = ctx.session?.timezone;
+  if (!zone) return iso;
+  if (timeFormat?.zone !== zone) {
+    // Swedish writes dates and times as ISO 8601 does.
+    const options = { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+    timeFormat = { zone, format: new Intl.DateTimeFormat('sv-SE', options) };
+  }
+  return timeFormat.format.format(new Date(iso));
+}
+
+/** A value as a cell shows it: instants in business time. */
 export function show(value) {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'string' && UTC_TIME.test(value)) return localTime(value);
   if (typeof value === 'number' && !Number.isInteger(value)) return value.toFixed(2);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
@@ -241,7 +261,7 @@ function renderShell() {
     .replaceChildren(
       el('strong', {}, 'ordergraph'),
       nav,
-      el('span', { class: 'who' }, `${s.user} · ${t(`role.${s.role}`)}`),
+      el('span', { class: 'who', title: t('time.zone', { zone: s.timezone }) }, `${s.user} · ${t(`role.${s.role}`)} · ${s.timezone}`),
       langSwitch(),
       logout,
     );

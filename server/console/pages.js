@@ -1,7 +1,7 @@
 // The console's pages: each reads the views over the API and draws them.
 // A page is a function of the path after its name, returning its nodes.
 
-import { api, chart, ctx, download, el, errorBox, loading, section, show, sql, t, table } from './app.js';
+import { api, chart, ctx, download, el, errorBox, loading, localTime, section, show, sql, t, table } from './app.js';
 
 /** The months of `rows` in order, and one value per month. */
 function byMonth(rows, value) {
@@ -341,17 +341,31 @@ async function customerCard(mcid) {
   ];
 }
 
+/** Orders drawn one by one up to this many; past it, one node per channel and month. */
+const DRAWN_ORDERS = 40;
+
 /**
  * The lineage as a graph: the customer, its orders and their identifiers;
  * linked identifiers drawn solid, refused ones dashed and grey, merged
- * MCIDs hanging off the customer.
+ * MCIDs hanging off the customer. A heavy buyer's orders are drawn as one
+ * node per channel and business month, sized by its orders, so that the
+ * identifiers stay readable.
  */
 function lineageGraph(lineage) {
+  const grouped = lineage.orders.length > DRAWN_ORDERS;
   const nodes = [{ id: lineage.mcid, name: lineage.mcid, category: 0, symbolSize: 42 }];
   const links = [];
+  // The node each order is drawn as, and how many orders each node holds.
+  const drawnAs = new Map();
+  const held = new Map();
   for (const o of lineage.orders) {
-    const id = `${o.channel}:${o.order_id}`;
-    nodes.push({ id, name: id, category: 1, symbolSize: 18 });
+    const key = `${o.channel}:${o.order_id}`;
+    const id = grouped ? `${o.channel} · ${localTime(o.ordered_at).slice(0, 7)}` : key;
+    drawnAs.set(key, id);
+    held.set(id, (held.get(id) ?? 0) + 1);
+  }
+  for (const [id, n] of held) {
+    nodes.push({ id, name: grouped ? `${id} ×${n}` : id, value: n, category: 1, symbolSize: grouped ? 12 + 4 * Math.sqrt(n) : 18 });
     links.push({ source: lineage.mcid, target: id });
   }
   for (const i of lineage.identifiers) {
@@ -359,8 +373,14 @@ function lineageGraph(lineage) {
     const id = `${i.kind}:${i.value}`;
     const refused = i.decision !== 'linked';
     if (!nodes.some((n) => n.id === id)) nodes.push({ id, name: id, category: refused ? 3 : 2, symbolSize: 14 });
+    const reached = new Map();
     for (const key of i.order_keys ?? []) {
-      links.push({ source: key, target: id, lineStyle: refused ? { type: 'dashed', color: '#aaa' } : { color: '#4575b4' } });
+      const target = drawnAs.get(key);
+      if (target) reached.set(target, (reached.get(target) ?? 0) + 1);
+    }
+    for (const [target, n] of reached) {
+      const width = 1 + Math.log2(n);
+      links.push({ source: target, target: id, value: n, lineStyle: refused ? { type: 'dashed', color: '#aaa', width } : { color: '#4575b4', width } });
     }
   }
   for (const m of lineage.merged_mcids) {
@@ -369,40 +389,43 @@ function lineageGraph(lineage) {
     nodes.push({ id, name: id, category: 4, symbolSize: 26 });
     links.push({ source: id, target: lineage.mcid, lineStyle: { type: 'dotted' } });
   }
-  const categories = ['customer', 'order', 'linked', 'refused', 'merged'].map((c) => ({ name: t(`graph.${c}`) }));
-  return chart({
-    tooltip: {},
-    legend: { data: categories.map((c) => c.name) },
-    series: [{ type: 'graph', layout: 'force', roam: true, draggable: true, categories, data: nodes, links, force: { repulsion: 160, edgeLength: 60 }, label: { show: nodes.length <= 60, position: 'right', fontSize: 10 } }],
-  }, { height: 480 });
+  const categories = ['customer', grouped ? 'group' : 'order', 'linked', 'refused', 'merged'].map((c) => ({ name: t(`graph.${c}`) }));
+  return [
+    grouped ? el('p', { class: 'hint' }, t('graph.grouped', { orders: lineage.orders.length, groups: held.size })) : null,
+    chart({
+      tooltip: {},
+      legend: { data: categories.map((c) => c.name) },
+      series: [{ type: 'graph', layout: 'force', roam: true, draggable: true, categories, data: nodes, links, force: { repulsion: 160, edgeLength: 60 }, label: { show: nodes.length <= 60, position: 'right', fontSize: 10 } }],
+    }, { height: 480 }),
+  ];
 }
 
 async function segments() {
   const { segments: list } = await api('/v1/segments');
-  const rows = await Promise.all(
-    list.map(async (s) => {
-      if (!ctx.session.pages.includes('sql')) return { ...s };
-      const sizes = await sql(
-        `SELECT to_char(business_time(${s.entered_at_column}), '%Y-%m') AS month, count(*) AS entered FROM ${s.name} GROUP BY 1 ORDER BY 1`,
-      );
-      return { ...s, sizes };
-    }),
-  );
-  return rows.map((s) =>
-    section(
-      s.name,
-      el('p', {}, s.description ?? ''),
-      s.sizes?.length
-        ? chart({
-            tooltip: { trigger: 'axis' },
-            xAxis: { type: 'category', data: s.sizes.map((r) => r.month) },
-            yAxis: { type: 'value' },
-            series: [{ name: t('segments.entered'), type: 'bar', data: s.sizes.map((r) => r.entered) }],
-          }, { height: 200 })
-        : null,
-      exportForm(s.name),
+  const sized = await Promise.all(list.map(async (s) => ({ ...s, months: (await api(s.sizes)).months })));
+  return [
+    el('p', { class: 'hint' }, t('segments.sizes')),
+    ...sized.map((s) =>
+      section(
+        s.name,
+        el('p', {}, s.description ?? ''),
+        s.months.length
+          ? chart({
+              tooltip: { trigger: 'axis' },
+              legend: { bottom: 0 },
+              grid: { top: 16, bottom: 56, left: 64, right: 24 },
+              xAxis: { type: 'category', data: s.months.map((r) => r.month) },
+              yAxis: { type: 'value' },
+              series: [
+                { name: t('segments.entered'), type: 'bar', data: s.months.map((r) => r.entered) },
+                { name: t('segments.members'), type: 'line', data: s.months.map((r) => r.members) },
+              ],
+            }, { height: 220 })
+          : el('p', { class: 'empty' }, t('table.empty')),
+        exportForm(s.name),
+      ),
     ),
-  );
+  ];
 }
 
 function exportForm(name) {

@@ -121,6 +121,18 @@ impl Client {
         read_arrow(response, out).await
     }
 
+    /// Posts `body` as JSON to `path`; the JSON answer.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let response = self
+            .send(|http, base| http.post(format!("{base}{path}")).json(body))
+            .await?;
+        Ok(response.json().await?)
+    }
+
     /// Reads every page of the export at `path` (`/v1/segments/NAME`,
     /// `/v1/writeback`) with `query` into `out`, following `X-Next-Cursor`.
     pub async fn export(

@@ -114,9 +114,9 @@ pub async fn asset(Path(file): Path<String>) -> Response {
     }
 }
 
-/// What the console shows a caller: who, which pages and actions, and
-/// the token actions echo.
-fn session_json(user: &str, role: Role, csrf: &str, open: bool) -> Value {
+/// What the console shows a caller: who, which pages and actions, the
+/// token actions echo, and the time zone times are shown in.
+fn session_json(state: &AppState, user: &str, role: Role, csrf: &str, open: bool) -> Value {
     let pages: Vec<&str> = PAGES
         .iter()
         .filter(|(_, path)| role_allows(role, path))
@@ -131,7 +131,21 @@ fn session_json(user: &str, role: Role, csrf: &str, open: bool) -> Value {
         "open": open,
         "may_force_sync": role_allows(role, "/v1/orders/x/y/force-sync"),
         "may_see_alerts": role_allows(role, "/v1/alerts"),
+        "timezone": state.engine.config().report.timezone,
     })
+}
+
+/// The session of everyone on a server that asks for no login: the
+/// anonymous admin.
+fn open_session(state: &AppState) -> Response {
+    Json(session_json(
+        state,
+        access::ANONYMOUS,
+        Role::Admin,
+        "",
+        true,
+    ))
+    .into_response()
 }
 
 /// `GET /console/session`: the caller's session, or 401 before a login.
@@ -140,10 +154,10 @@ fn session_json(user: &str, role: Role, csrf: &str, open: bool) -> Value {
 pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let open = state.logins.as_ref().is_none_or(|l| l.is_open());
     if open {
-        return Json(session_json(access::ANONYMOUS, Role::Admin, "", true)).into_response();
+        return open_session(&state);
     }
     match state.sessions.of(&headers) {
-        Some((_, s)) => Json(session_json(&s.user, s.role, &s.csrf, false)).into_response(),
+        Some((_, s)) => Json(session_json(&state, &s.user, s.role, &s.csrf, false)).into_response(),
         None => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "log in").into_response(),
     }
 }
@@ -168,13 +182,14 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Response 
         Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
     };
     let Some(logins) = state.logins.as_ref().filter(|l| !l.is_open()) else {
-        return Json(session_json(access::ANONYMOUS, Role::Admin, "", true)).into_response();
+        return open_session(&state);
     };
     match logins.login(from, &form.user, &form.password).await {
         Ok(role) => {
             let (key, s) = state.sessions.open(&form.user, role);
             tracing::info!(user = %form.user, role = role.as_str(), "console login");
-            let mut response = Json(session_json(&s.user, role, &s.csrf, false)).into_response();
+            let mut response =
+                Json(session_json(&state, &s.user, role, &s.csrf, false)).into_response();
             response.headers_mut().insert(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&sessions::set_cookie(Some(&key)))

@@ -7,6 +7,7 @@
 //! `status_consistency`.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::arrow::array::timezone::Tz;
 use serde_json::Value;
 
 use crate::http::routes::literal;
@@ -43,6 +44,8 @@ pub(crate) struct DriftReport {
     /// the platform; `timing` for those whose statuses agree but whose
     /// times are too far apart.
     pub systems: Vec<(String, u64)>,
+    /// The business time zone (`[report] timezone`) the footer's time is in.
+    pub timezone: String,
 }
 
 /// `month` if it is `YYYY-MM`.
@@ -132,6 +135,7 @@ impl DriftReport {
             trend,
             scenarios,
             systems,
+            timezone: state.engine.config().report.timezone.clone(),
         }))
     }
 
@@ -176,13 +180,21 @@ impl DriftReport {
         self.trend_chart(&mut layout);
         self.systems_chart(&mut layout, this.drifted);
         self.scenario_table(&mut layout);
-        let generated = now
-            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset"))
-            .format("%Y-%m-%d %H:%M");
+        let zone = &self.timezone;
+        // The zone was checked when the configuration was read.
+        let generated = zone.parse::<Tz>().map_or_else(
+            |_| now.format("%Y-%m-%d %H:%M UTC").to_string(),
+            |tz| {
+                format!(
+                    "{} ({zone})",
+                    now.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+                )
+            },
+        );
         let month = &self.month;
         layout.finish(&format!("状态漂移月报 {month}"), now, |page, pages| {
             format!(
-                "ordergraph 状态漂移月报 {month}  ·  生成于 {generated} (UTC+08:00)  ·  第 {page}/{pages} 页"
+                "ordergraph 状态漂移月报 {month}  ·  生成于 {generated}  ·  第 {page}/{pages} 页"
             )
         })
     }

@@ -43,6 +43,20 @@ pub fn segment_sql(
     )
 }
 
+/// How many of `segment`'s members entered in each business month, and how
+/// many of them had entered by its end: `(month, entered, members)`, by
+/// month. Members are today's: one who has since left the segment is in
+/// no month.
+pub fn segment_sizes_sql(segment: &Segment) -> String {
+    format!(
+        "SELECT month, entered, sum(entered) OVER (ORDER BY month) AS members FROM ( \
+         SELECT to_char(business_time({entered}), '%Y-%m') AS month, count(*) AS entered \
+         FROM {name} WHERE {entered} IS NOT NULL GROUP BY 1) ORDER BY month",
+        entered = segment.entered_at,
+        name = segment.name,
+    )
+}
+
 /// The write-back outbox by `(channel, order_id)`: one channel's orders or
 /// all, after the order `after`, at most `limit`.
 pub fn writeback_sql(

@@ -38,6 +38,8 @@ pub struct AppState {
     pub alerts: Option<Arc<crate::alerts::Alerts>>,
     /// The console's logged-in browsers.
     pub sessions: Arc<crate::console::Sessions>,
+    /// Where `POST /v1/export` writes the open tables, if anywhere.
+    pub exporter: Option<Arc<crate::open_tables::Exporter>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             logins: None,
             alerts: None,
             sessions: Arc::default(),
+            exporter: None,
         }
     }
 
@@ -63,6 +66,12 @@ impl AppState {
     /// The same state, showing `alerts` at `/v1/alerts`.
     pub fn with_alerts(mut self, alerts: Arc<crate::alerts::Alerts>) -> Self {
         self.alerts = Some(alerts);
+        self
+    }
+
+    /// The same state, exporting open tables on request with `exporter`.
+    pub fn with_exporter(mut self, exporter: Arc<crate::open_tables::Exporter>) -> Self {
+        self.exporter = Some(exporter);
         self
     }
 
@@ -139,8 +148,10 @@ pub fn app(state: AppState) -> Router {
         .route("/console/logout", post(console::logout))
         .route("/console/{*file}", get(console::asset))
         .route("/v1/reports/drift/{file}", get(routes::reports::drift_pdf))
+        .route("/v1/export", post(routes::open_tables::export))
         .route("/v1/segments", get(routes::segments::list))
         .route("/v1/segments/{name}", get(routes::segments::export))
+        .route("/v1/segments/{name}/sizes", get(routes::segments::sizes))
         .route(
             "/v1/ingest/{table}",
             post(routes::ingest::ingest).route_layer(from_fn_with_state(

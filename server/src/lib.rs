@@ -25,6 +25,7 @@ pub mod kafka;
 mod lineage;
 pub mod logs;
 pub mod metrics;
+pub mod open_tables;
 pub mod output;
 mod pdf_layout;
 pub mod pg;

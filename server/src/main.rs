@@ -13,6 +13,7 @@ use ordergraph_server::access::Logins;
 use ordergraph_server::client::Client;
 use ordergraph_server::exports;
 use ordergraph_server::flight::FlightServer;
+use ordergraph_server::open_tables::{self, TableFormat};
 use ordergraph_server::output::{Format, Output};
 use ordergraph_server::pg::PgServer;
 use ordergraph_server::progress::{bytes_bar, spinner};
@@ -167,6 +168,28 @@ enum Export {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Every table and view (orders with their MCIDs, order versions,
+    /// inputs, identity tables, views) as Delta Lake tables or Parquet
+    /// files other engines read (docs/open-tables.md).
+    Tables(TablesExport),
+}
+
+/// The open tables: what `export tables` writes, and where.
+#[derive(clap::Args)]
+struct TablesExport {
+    /// The directory to write to (created if missing); `[export] to` of
+    /// ordergraph.toml if not given. With --server, the server's own.
+    #[arg(long)]
+    to: Option<PathBuf>,
+    /// Delta Lake tables, or one Parquet file per table.
+    #[arg(long, value_enum)]
+    format: Option<TableFormat>,
+    /// Only these tables and views (comma-separated); `[export] tables`,
+    /// else all, if not given.
+    #[arg(long, value_delimiter = ',')]
+    tables: Option<Vec<String>>,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 /// Where and how an export is written.
@@ -249,7 +272,13 @@ fn open_with(data: &Path, config: EngineConfig) -> Result<Arc<Engine>> {
 /// Opens the data directory for a command that could also be sent to a
 /// running server, and says so when one holds it.
 fn open_local(data: &Path) -> Result<Arc<Engine>> {
-    open(data).map_err(|e| match e.downcast_ref::<ordergraph_engine::Error>() {
+    let (config, _) = ServerSettings::load(data)?;
+    open_local_with(data, config)
+}
+
+/// [`open_local`] with the configuration already read.
+fn open_local_with(data: &Path, config: EngineConfig) -> Result<Arc<Engine>> {
+    open_with(data, config).map_err(|e| match e.downcast_ref::<ordergraph_engine::Error>() {
         Some(ordergraph_engine::Error::InUse(_)) => anyhow::anyhow!(
             "{} is in use by a running ordergraph server: send the command to it with --server URL (or ORDERGRAPH_SERVER), e.g. --server http://127.0.0.1:7878",
             data.display()
@@ -407,6 +436,47 @@ async fn run(cli: Cli) -> Result<()> {
                 write_query(&open_local(&cli.data)?, &sql, &mut output).await?;
             }
             output.finish()
+        }
+        Command::Export(Export::Tables(args)) => {
+            let manifest = match args.server.client()? {
+                Some(client) => {
+                    if args.to.is_some() || args.format.is_some() {
+                        bail!(
+                            "--to and --format are the server's [export] settings when --server is given"
+                        );
+                    }
+                    let body = serde_json::json!({ "tables": args.tables });
+                    serde_json::from_value(client.post_json("/v1/export", &body).await?)?
+                }
+                None => {
+                    let (config, settings) = ServerSettings::load(&cli.data)?;
+                    let configured = settings.export.spec(&cli.data);
+                    let to = args
+                        .to
+                        .or_else(|| configured.as_ref().map(|s| s.to.clone()))
+                        .context("give --to DIR, or [export] to in ordergraph.toml")?;
+                    let spec = open_tables::ExportSpec {
+                        to,
+                        format: args.format.unwrap_or(settings.export.format),
+                        tables: args.tables.or(settings.export.tables),
+                        keep: Some(settings.export.keep.0),
+                    };
+                    let engine = open_local_with(&cli.data, config)?;
+                    open_tables::export(&engine, &spec).await?
+                }
+            };
+            for t in &manifest.tables {
+                let version = t
+                    .version
+                    .map_or(String::new(), |v| format!(" (version {v})"));
+                println!("{}\t{} rows{version}", t.table, t.rows);
+            }
+            eprintln!(
+                "exported {} tables in {:.1}s",
+                manifest.tables.len(),
+                manifest.seconds
+            );
+            Ok(())
         }
         #[cfg(feature = "demo")]
         Command::Gen {
@@ -598,6 +668,17 @@ async fn serve(
         .await?;
         background.extend(tasks);
         state = state.with_alerts(alerts);
+    }
+    if let Some(spec) = settings.export.spec(engine.dir()) {
+        let exporter = Arc::new(open_tables::Exporter::new(spec));
+        if let Some(every) = settings.export.every {
+            background.push(tokio::spawn(exporter.clone().run_periodically(
+                engine.clone(),
+                every.0,
+                stopped.clone(),
+            )));
+        }
+        state = state.with_exporter(exporter);
     }
     // On SIGTERM: stop accepting, finish the requests in flight, then the
     // background work, then write a checkpoint so the next start is fast.

@@ -20,7 +20,11 @@ const SECONDS: [f64; 14] = [
 const REQUESTS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 /// Every series, with what it measures: the exposition's help text.
-const COUNTERS: [(&str, &str); 11] = [
+const COUNTERS: [(&str, &str); 12] = [
+    (
+        "ordergraph_exports_total",
+        "exports of the open tables, by result (ok, error)",
+    ),
     (
         "ordergraph_alert_deliveries_total",
         "alert delivery attempts, by target and outcome (sent, failed and tried again, gave_up)",
@@ -104,7 +108,15 @@ const HISTOGRAMS: [(&str, &str); 9] = [
         "time to answer one HTTP request (until its body starts), by route",
     ),
 ];
-const GAUGES: [(&str, &str); 9] = [
+const GAUGES: [(&str, &str); 11] = [
+    (
+        "ordergraph_export_seconds",
+        "how long the last successful export of the open tables took",
+    ),
+    (
+        "ordergraph_export_last_success_timestamp_seconds",
+        "when the last export of the open tables succeeded (Unix time)",
+    ),
     (
         "ordergraph_source_lag_messages",
         "Kafka messages in a partition not taken in yet, by group, topic and partition",

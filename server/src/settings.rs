@@ -12,6 +12,8 @@ use anyhow::{Context, bail};
 use ordergraph_engine::{CONFIG_FILE, EngineConfig, Role, read_config};
 use serde::Deserialize;
 
+use crate::open_tables::{ExportSpec, TableFormat};
+
 /// `[postgres]`: the Postgres wire protocol listener of `ordergraph serve`,
 /// for BI tools, psql and drivers.
 #[derive(Debug, Clone, Deserialize)]
@@ -291,6 +293,64 @@ impl AlertSettings {
     }
 }
 
+/// `[export]`: the open tables (Delta Lake or Parquet) a running server
+/// keeps current, and where `POST /v1/export` writes them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportSettings {
+    /// The directory the tables go under (relative to the data directory
+    /// unless absolute).
+    pub to: Option<PathBuf>,
+    pub format: TableFormat,
+    /// How often to export; unset, only on request.
+    pub every: Option<Span>,
+    /// Only these tables and views; unset, all of them.
+    pub tables: Option<Vec<String>>,
+    /// How long a Delta file stays after a later export replaced it, so
+    /// readers can still open that version (time travel).
+    pub keep: Span,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        Self {
+            to: None,
+            format: TableFormat::Delta,
+            every: None,
+            tables: None,
+            keep: Span(Duration::from_secs(7 * 86_400)),
+        }
+    }
+}
+
+impl ExportSettings {
+    /// The export these settings describe for the data directory `data`,
+    /// if they name a destination.
+    pub fn spec(&self, data: &Path) -> Option<ExportSpec> {
+        self.to.as_ref().map(|to| ExportSpec {
+            to: data.join(to),
+            format: self.format,
+            tables: self.tables.clone(),
+            keep: Some(self.keep.0),
+        })
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(to) = &self.to
+            && to.to_string_lossy().contains("://")
+        {
+            bail!(
+                "[export] to = '{}': exports go to a directory; object stores (s3://) are not supported",
+                to.display()
+            );
+        }
+        if self.every.is_some() && self.to.is_none() {
+            bail!("[export] every needs to, the directory to export to");
+        }
+        Ok(())
+    }
+}
+
 /// The server's sections of `ordergraph.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -305,6 +365,8 @@ pub struct ServerSettings {
     pub alerts: AlertSettings,
     /// Message-bus sources.
     pub sources: Sources,
+    /// Open tables for other engines.
+    pub export: ExportSettings,
 }
 
 /// `[sources]`: where rows arrive from besides HTTP and files.
@@ -318,7 +380,7 @@ pub struct Sources {
 impl ServerSettings {
     /// The top-level keys the server reads; the engine refuses any other
     /// key it does not know.
-    pub const SECTIONS: &[&str] = &["postgres", "flight", "users", "alerts", "sources"];
+    pub const SECTIONS: &[&str] = &["postgres", "flight", "users", "alerts", "sources", "export"];
 
     /// Reads `ordergraph.toml` from the data directory `dir`: the engine's
     /// settings and the server's, each checked.
@@ -353,6 +415,7 @@ impl ServerSettings {
             bail!("[flight] tls_cert and tls_key must be set together");
         }
         settings.alerts.check()?;
+        settings.export.check()?;
         crate::kafka::check(&settings.sources.kafka)?;
         Ok(settings)
     }
@@ -378,6 +441,36 @@ mod tests {
         assert!(error.to_string().contains("unique ('a')"), "{error}");
         let error = ServerSettings::parse("[flight]\nlisten_on = \"x\"\n").unwrap_err();
         assert!(error.to_string().contains("listen_on"), "{error}");
+    }
+
+    #[test]
+    fn exports_go_to_a_directory() {
+        for (text, wanted) in [
+            ("[export]\nto = \"s3://bucket/og\"\n", "not supported"),
+            ("[export]\nevery = \"5m\"\n", "every needs to"),
+            ("[export]\nto = \"open\"\nevery = \"0s\"\n", "is zero"),
+            ("[export]\nto = \"open\"\nformat = \"orc\"\n", "orc"),
+            ("[export]\ninto = \"open\"\n", "into"),
+        ] {
+            let error = ServerSettings::parse(text).unwrap_err();
+            assert!(format!("{error:#}").contains(wanted), "{text}: {error:#}");
+        }
+        let settings = ServerSettings::parse(
+            "[export]\nto = \"open\"\nevery = \"5m\"\ntables = [\"orders\"]\n",
+        )
+        .unwrap();
+        let spec = settings.export.spec(Path::new("/data")).unwrap();
+        assert_eq!(spec.to, Path::new("/data/open"));
+        assert_eq!(spec.format, TableFormat::Delta);
+        assert_eq!(spec.tables, Some(vec!["orders".to_string()]));
+        assert_eq!(spec.keep, Some(Duration::from_secs(7 * 86_400)));
+        assert!(
+            ServerSettings::parse("")
+                .unwrap()
+                .export
+                .spec(Path::new("/data"))
+                .is_none()
+        );
     }
 
     #[test]

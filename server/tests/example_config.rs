@@ -77,6 +77,14 @@ fn the_example_configuration_loads() {
     assert_eq!(config.source.poll_ms, 500);
     assert_eq!(config.storage.checkpoint_interval_s, 300);
 
+    let export = server.export.spec(Path::new("/data")).unwrap();
+    assert_eq!(export.to, Path::new("/data/open-tables"));
+    assert_eq!(
+        server.export.every.map(|e| e.0),
+        Some(Duration::from_secs(900))
+    );
+    assert_eq!(export.keep, Some(Duration::from_secs(7 * 86_400)));
+
     assert!(server.postgres.enabled);
     assert_eq!(server.postgres.listen.port(), 5433);
     assert!(server.postgres.require_tls);

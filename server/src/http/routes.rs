@@ -14,6 +14,7 @@ pub(crate) mod erasure;
 pub(crate) mod health;
 pub(crate) mod holds;
 pub(crate) mod ingest;
+pub(crate) mod open_tables;
 pub(crate) mod reports;
 pub(crate) mod segments;
 pub(crate) mod sql;

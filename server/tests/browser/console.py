@@ -107,6 +107,20 @@ def charts_drawn(driver, page, at_least=1):
     )
 
 
+def graph_nodes(driver, mcid):
+    """The nodes of the lineage graph drawn, and the identifiers and merged
+    MCIDs SQL says the customer `mcid` has."""
+    identifiers = query(
+        f"SELECT count(DISTINCT kind || ':' || value) AS n FROM identity_evidence WHERE mcid = '{mcid}' AND kind <> 'correction'"
+    )[0]["n"]
+    merged = query(f"SELECT count(DISTINCT old_mcid) AS n FROM mcid_aliases WHERE new_mcid = '{mcid}'")[0]["n"]
+    nodes = driver.execute_script(
+        "const box = document.querySelector('#card .chart');"
+        "return echarts.getInstanceByDom(box).getOption().series[0].data.length;"
+    )
+    return nodes, identifiers, merged
+
+
 def log_in(driver, role, password=None):
     driver.get(BASE + "/")
     visible(driver, "#login", "the login form")
@@ -221,20 +235,44 @@ def admin(driver):
     # The graph has a node per order, per identifier and for the customer.
     mcid = card.text.split()[0]
     orders = query(f"SELECT count(*) AS n FROM orders WHERE mcid = '{mcid}'")[0]["n"]
-    identifiers = query(
-        f"SELECT count(DISTINCT kind || ':' || value) AS n FROM identity_evidence WHERE mcid = '{mcid}' AND kind <> 'correction'"
-    )[0]["n"]
-    merged = query(f"SELECT count(DISTINCT old_mcid) AS n FROM mcid_aliases WHERE new_mcid = '{mcid}'")[0]["n"]
-    nodes = driver.execute_script(
-        "const box = document.querySelector('#card .chart');"
-        "return echarts.getInstanceByDom(box).getOption().series[0].data.length;"
-    )
+    nodes, identifiers, merged = graph_nodes(driver, mcid)
     assert nodes == 1 + orders + identifiers + merged, (nodes, orders, identifiers, merged)
+    # Times are shown in business time (Asia/Shanghai), as SQL cuts them.
+    channel = ORDER.split(":", 1)[0]
+    ordered_at = query(
+        "SELECT to_char(business_time(ordered_at), '%Y-%m-%d %H:%M:%S') AS t FROM orders "
+        f"WHERE channel = '{channel}' AND order_id = '{order_id}'"
+    )[0]["t"]
+    assert ordered_at in driver.find_element(By.ID, "card").text, ordered_at
     no_errors(driver, "customers")
     shoot(driver, "customers")
 
+    # The heaviest buyer's orders are drawn as one node per channel and
+    # business month.
+    heavy = query("SELECT mcid, orders FROM customers ORDER BY orders DESC, mcid LIMIT 1")[0]
+    assert heavy["orders"] > 40, heavy
+    driver.get(f"{BASE}/#/customers/{heavy['mcid']}")
+    driver.refresh()
+    visible(driver, "#card .card h2", "the heavy buyer's card")
+    charts_drawn(driver, "the heavy buyer's lineage graph")
+    groups = query(
+        "SELECT count(DISTINCT channel || to_char(business_time(ordered_at), '%Y-%m')) AS n "
+        f"FROM orders WHERE mcid = '{heavy['mcid']}'"
+    )[0]["n"]
+    nodes, identifiers, merged = graph_nodes(driver, heavy["mcid"])
+    assert nodes == 1 + groups + identifiers + merged, (nodes, groups, identifiers, merged)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#card tbody tr")) >= heavy["orders"]
+    no_errors(driver, "a heavy buyer")
+
     go(driver, "segments")
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "section h2"), "the segments")
+    # One chart per segment with members: its size by month.
+    sized = sum(
+        1
+        for name in ("high_value_prospects", "new_customer_coupon_abuse", "lapsed_big_spenders")
+        if query(f"SELECT count(*) AS n FROM {name}")[0]["n"] > 0
+    )
+    charts_drawn(driver, "segments", sized)
     no_errors(driver, "segments")
     shoot(driver, "segments")
 
@@ -278,6 +316,9 @@ def others(driver):
 
     log_in(driver, "marketing")
     assert pages(driver) == ["segments"], pages(driver)
+    # Marketing reads no SQL, and still sees each segment's size by month.
+    charts_drawn(driver, "the marketer's segments")
+    no_errors(driver, "the marketer's segments")
     driver.find_element(By.ID, "logout").click()
     visible(driver, "#login", "the login form")
 

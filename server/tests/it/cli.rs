@@ -2,13 +2,13 @@
 
 use std::process::Command;
 
-fn ordergraph(data: &std::path::Path) -> Command {
+pub(crate) fn ordergraph(data: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ordergraph"));
     c.arg("--data").arg(data).env("RUST_LOG", "warn");
     c
 }
 
-fn run(c: &mut Command) -> String {
+pub(crate) fn run(c: &mut Command) -> String {
     let out = c.output().unwrap();
     assert!(
         out.status.success(),

@@ -87,6 +87,45 @@ async fn the_monthly_drift_report_reads_as_the_views_say() {
     }
     // The drift of February is not January's.
     assert!(!text.contains("2026-02"), "{text}");
+    // The footer's time is in the business time zone.
+    assert!(text.contains("(Asia/Shanghai)"), "{text}");
+
+    // Every page as pixels: the charts are drawn, January's bar in red
+    // and the systems' bars in blue.
+    let prefix = dir.path().join("page");
+    poppler(
+        "pdftoppm",
+        &["-r", "60", file.to_str().unwrap(), prefix.to_str().unwrap()],
+    );
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ppm"))
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "pdftoppm wrote no page");
+    let (mut red, mut blue) = (0, 0);
+    for page in &pages {
+        let pixels = ppm_pixels(page);
+        let inked = pixels.iter().filter(|p| p.iter().any(|&c| c < 200)).count();
+        assert!(
+            inked * 200 > pixels.len(),
+            "{} is almost blank",
+            page.display()
+        );
+        red += pixels
+            .iter()
+            .filter(|p| near(p, [0xc6, 0x28, 0x28]))
+            .count();
+        blue += pixels
+            .iter()
+            .filter(|p| near(p, [0x45, 0x75, 0xb4]))
+            .count();
+    }
+    assert!(
+        red > 50 && blue > 50,
+        "chart bars: {red} red, {blue} blue pixels"
+    );
 
     for (role, path, expected) in [
         ("analyst", "/v1/reports/drift/2026-1.pdf", 400),
@@ -99,4 +138,32 @@ async fn the_monthly_drift_report_reads_as_the_views_say() {
         assert_eq!(status, expected, "{role} {path}");
     }
     s.stop().await;
+}
+
+/// The RGB pixels of a binary PPM (`P6`, 8 bits), as `pdftoppm` writes it.
+fn ppm_pixels(path: &std::path::Path) -> Vec<[u8; 3]> {
+    let bytes = std::fs::read(path).unwrap();
+    // The header: magic, width, height, maxval, each after whitespace.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(std::str::from_utf8(&bytes[start..at]).unwrap().to_string());
+    }
+    assert_eq!((fields[0].as_str(), fields[3].as_str()), ("P6", "255"));
+    let (width, height): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let data = &bytes[at + 1..];
+    assert_eq!(data.len(), width * height * 3, "{}", path.display());
+    data.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect()
+}
+
+/// Whether a pixel is `colour`, give or take anti-aliasing.
+fn near(pixel: &[u8; 3], colour: [u8; 3]) -> bool {
+    pixel.iter().zip(colour).all(|(&a, b)| a.abs_diff(b) < 24)
 }

@@ -19,6 +19,7 @@ mod kafka;
 mod limits;
 mod lineage_pdf;
 mod metrics;
+mod open_tables;
 mod pg;
 mod process;
 mod segments;

@@ -167,6 +167,31 @@ async fn segments_page_by_cursor_filter_by_since_and_follow_merges() {
     assert_eq!(abusers[0]["email"], "d4@qq.com");
     assert_eq!(abusers[0]["flagged_at"], "2026-02-03T00:00:00Z");
 
+    // Sizes by business month: E qualifies at 20:00 UTC on Jan 31, which
+    // is Feb 1 in Asia/Shanghai.
+    ingest(
+        &s,
+        "E-0,tmall,2026-01-21T00:00:00Z,,13811112005,,,,10.00,signed,,,,\n\
+         E-1,tmall,2026-01-26T00:00:00Z,,13811112005,,,,10.00,signed,,,,\n\
+         E-2,tmall,2026-01-31T20:00:00Z,,13811112005,,,,10.00,signed,,,,\n",
+    )
+    .await;
+    let sizes: Value = get(&s, "/v1/segments/high_value_prospects/sizes")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sizes["timezone"], "Asia/Shanghai");
+    assert_eq!(
+        sizes["months"],
+        serde_json::json!([
+            {"month": "2026-01", "entered": 3, "members": 3},
+            {"month": "2026-02", "entered": 2, "members": 5},
+        ])
+    );
+    let r = get(&s, "/v1/segments/nope/sizes").await;
+    assert_eq!(r.status(), 404);
+
     // CSV.
     let csv = s
         .client

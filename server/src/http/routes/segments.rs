@@ -4,6 +4,8 @@
 //!
 //! A segment is computed when it is asked for, on the current MCIDs, so a
 //! merge or split of customers shows in the next export.
+//! `GET /v1/segments/{name}/sizes` counts its members by the month they
+//! entered.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -29,10 +31,34 @@ pub(crate) async fn list() -> Json<serde_json::Value> {
                 "description": s.description,
                 "entered_at_column": s.entered_at,
                 "href": format!("/v1/segments/{}", s.name),
+                "sizes": format!("/v1/segments/{}/sizes", s.name),
             })
         })
         .collect();
     Json(serde_json::json!({ "segments": segments }))
+}
+
+/// The segment named `name`, or a 404 that says where the names are.
+fn named(name: &str) -> Result<&'static ordergraph_queries::Segment, ApiError> {
+    segments().find(|s| s.name == name).ok_or_else(|| {
+        ApiError::not_found(format!("no segment '{name}'; GET /v1/segments lists them"))
+    })
+}
+
+/// Today's members of a segment by the business month they entered
+/// (`entered`), and how many of them had entered by the month's end
+/// (`members`), oldest month first.
+pub(crate) async fn sizes(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let segment = named(&name)?;
+    let months = super::sql::rows(&state, &crate::exports::segment_sizes_sql(segment)).await?;
+    Ok(Json(serde_json::json!({
+        "segment": segment.name,
+        "timezone": state.engine.config().report.timezone,
+        "months": months,
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,9 +93,7 @@ pub(crate) async fn export(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let segment = segments().find(|s| s.name == name).ok_or_else(|| {
-        ApiError::not_found(format!("no segment '{name}'; GET /v1/segments lists them"))
-    })?;
+    let segment = named(&name)?;
     let encoding =
         Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
     let limit = page_limit(page.limit)?;
