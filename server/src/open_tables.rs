@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 /// The tables partitioned by the business month of `ordered_at`.
 const BY_MONTH: &[&str] = &["orders", "order_versions"];
 
-/// The partition column of [`BY_MONTH`].
+/// The partition column of `orders` and `order_versions`.
 pub const MONTH_COLUMN: &str = "ordered_month";
 
 /// The commit information key holding the rows a Delta commit wrote.
