@@ -91,3 +91,11 @@ impl Process {
         self.child.wait().unwrap();
     }
 }
+
+impl Drop for Process {
+    /// A test that fails before it kills its server leaves none running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
