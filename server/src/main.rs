@@ -272,13 +272,17 @@ fn open_with(data: &Path, config: EngineConfig) -> Result<Arc<Engine>> {
 /// Opens the data directory for a command that could also be sent to a
 /// running server, and says so when one holds it.
 fn open_local(data: &Path) -> Result<Arc<Engine>> {
-    let (config, _) = ServerSettings::load(data)?;
-    open_local_with(data, config)
+    said_in_use(data, open(data))
 }
 
 /// [`open_local`] with the configuration already read.
 fn open_local_with(data: &Path, config: EngineConfig) -> Result<Arc<Engine>> {
-    open_with(data, config).map_err(|e| match e.downcast_ref::<ordergraph_engine::Error>() {
+    said_in_use(data, open_with(data, config))
+}
+
+/// `opened`, whose error says to use `--server` when a server holds `data`.
+fn said_in_use(data: &Path, opened: Result<Arc<Engine>>) -> Result<Arc<Engine>> {
+    opened.map_err(|e| match e.downcast_ref::<ordergraph_engine::Error>() {
         Some(ordergraph_engine::Error::InUse(_)) => anyhow::anyhow!(
             "{} is in use by a running ordergraph server: send the command to it with --server URL (or ORDERGRAPH_SERVER), e.g. --server http://127.0.0.1:7878",
             data.display()
