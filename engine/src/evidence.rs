@@ -116,6 +116,7 @@ fn refusal_detail(why: crate::identity::Refusal) -> &'static str {
         Virtual => "platform privacy relay number, reused for other buyers",
         Placeholder => "placeholder value typed to fill a form",
         Blocklisted => "on the configured blocklist",
+        Role => "a department's shared mailbox: colleagues order with it",
         Invalid => "not a valid value of its kind",
     }
 }

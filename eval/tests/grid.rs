@@ -10,9 +10,9 @@
 use ordergraph_eval::{Cell, Generator, evaluate};
 
 /// The worst cell's precision today, rounded down.
-const PRECISION_FLOOR: f64 = 0.9933;
+const PRECISION_FLOOR: f64 = 0.9936;
 /// The worst cell's linkable recall today, rounded down.
-const LINKABLE_RECALL_FLOOR: f64 = 0.929;
+const LINKABLE_RECALL_FLOOR: f64 = 0.977;
 
 #[test]
 fn the_worst_cell_keeps_precision_and_linkable_recall() {

@@ -88,7 +88,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Personas whose right answer the resolver does not give yet, in the
 /// catalogue's order. Each is listed in docs/identity-accuracy.md with why;
 /// one that comes out right fails this test until it leaves the list.
-const STILL_WRONG: &[&str] = &["family-jd-account", "office-email"];
+const STILL_WRONG: &[&str] = &["family-jd-account"];
 
 fn check(failures: Vec<(String, String)>) {
     let names: Vec<&str> = failures.iter().map(|f| f.0.as_str()).collect();

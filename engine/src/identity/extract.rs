@@ -37,6 +37,9 @@ pub enum Refusal {
     Placeholder,
     /// On the configured blocklist.
     Blocklisted,
+    /// A department's mailbox (`info@`, `xingzheng@`), which colleagues
+    /// share.
+    Role,
     /// Not a valid value of its kind.
     Invalid,
 }
@@ -49,6 +52,7 @@ impl Refusal {
             Refusal::Virtual => "virtual",
             Refusal::Placeholder => "placeholder",
             Refusal::Blocklisted => "blocklisted",
+            Refusal::Role => "role_mailbox",
             Refusal::Invalid => "invalid",
         }
     }
@@ -329,6 +333,77 @@ pub(crate) fn is_placeholder_email(value: &str) -> bool {
         || short_qq
 }
 
+/// Mailbox names of a function rather than a person: those RFC 2142 lists,
+/// the usual English ones, and departments of a Chinese company in pinyin
+/// (行政, 财务, 人事, 客服, 采购, 办公室, 前台, 综合办, 后勤, 市场, 销售,
+/// 服务, 招聘).
+const ROLE_MAILBOXES: [&str; 53] = [
+    "info",
+    "marketing",
+    "sales",
+    "support",
+    "abuse",
+    "noc",
+    "security",
+    "postmaster",
+    "hostmaster",
+    "webmaster",
+    "office",
+    "contact",
+    "service",
+    "services",
+    "hello",
+    "team",
+    "hr",
+    "jobs",
+    "careers",
+    "billing",
+    "finance",
+    "accounts",
+    "accounting",
+    "purchase",
+    "purchasing",
+    "procurement",
+    "orders",
+    "order",
+    "reception",
+    "frontdesk",
+    "enquiries",
+    "inquiry",
+    "help",
+    "helpdesk",
+    "it",
+    "legal",
+    "press",
+    "xingzheng",
+    "caiwu",
+    "renshi",
+    "kefu",
+    "caigou",
+    "bangong",
+    "bangongshi",
+    "qiantai",
+    "zonghe",
+    "zongheban",
+    "houqin",
+    "shichang",
+    "xiaoshou",
+    "fuwu",
+    "zhaopin",
+    "enquiry",
+];
+
+/// Whether a normalized email names a function rather than a person
+/// (`info@`, `xingzheng@`, `kefu2@`): whoever works there orders with it,
+/// so it tells nobody apart and joins nobody.
+pub(crate) fn is_role_mailbox(value: &str) -> bool {
+    let Some((local, _)) = value.rsplit_once('@') else {
+        return false;
+    };
+    let name = local.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '_');
+    ROLE_MAILBOXES.contains(&name)
+}
+
 fn email(raw: &str, text: &mut String) -> Slot<Span> {
     if raw.trim().is_empty() {
         return Slot::Empty;
@@ -342,6 +417,11 @@ fn email(raw: &str, text: &mut String) -> Slot<Span> {
         Slot::Refused {
             value,
             why: Refusal::Placeholder,
+        }
+    } else if is_role_mailbox(value.of(text)) {
+        Slot::Refused {
+            value,
+            why: Refusal::Role,
         }
     } else {
         id(IdentityKind::Email, value, text)
@@ -623,6 +703,34 @@ mod tests {
             "li@x.com",
         ] {
             assert!(!is_placeholder_email(real), "{real}");
+        }
+    }
+
+    #[test]
+    fn role_mailboxes_name_a_function() {
+        for role in [
+            "info@hengyuan-tech.cn",
+            "xingzheng@shengshi-media.com.cn",
+            "kefu2@shop.cn",
+            "purchase@hengyuan-tech.cn",
+            "hr_01@corp.com",
+        ] {
+            assert!(is_role_mailbox(role), "{role}");
+            let mut text = String::new();
+            let why = match email(role, &mut text) {
+                Slot::Refused { why, .. } => Some(why),
+                _ => None,
+            };
+            assert_eq!(why, Some(Refusal::Role), "{role}");
+        }
+        for person in [
+            "li.wei@qq.com",
+            "information.li@corp.com",
+            "kefuzhang@shop.cn",
+            "zhurui1974@126.com",
+            "info",
+        ] {
+            assert!(!is_role_mailbox(person), "{person}");
         }
     }
 

@@ -12,12 +12,13 @@ const VERSION: u8 = 7;
 /// The reasons an MCID is retired, by their code in the encoding.
 const ALIAS_REASONS: [&str; 4] = ["merge", "split", "manual_merge", "manual_split"];
 
-const REFUSALS: [Refusal; 5] = [
+const REFUSALS: [Refusal; 6] = [
     Refusal::Masked,
     Refusal::Virtual,
     Refusal::Placeholder,
     Refusal::Blocklisted,
     Refusal::Invalid,
+    Refusal::Role,
 ];
 
 fn kind_code(kind: IdentityKind) -> u8 {
