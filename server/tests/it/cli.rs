@@ -1,8 +1,9 @@
 //! The `ordergraph` binary itself: gen, ingest, sql, eval on real files.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub(crate) fn ordergraph(data: &std::path::Path) -> Command {
+pub(crate) fn ordergraph(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ordergraph"));
     c.arg("--data").arg(data).env("RUST_LOG", "warn");
     c
@@ -16,6 +17,36 @@ pub(crate) fn run(c: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// A generated set (300 customers, 1,200 orders, every input table) in
+/// `dir/set`, and a data directory `dir/data` whose `ordergraph.toml` has
+/// an admin `ops` with password `s3cret`, then `extra_config`. Nothing is
+/// ingested. Returns (data, set).
+pub(crate) fn generated_with_ops(dir: &Path, extra_config: &str) -> (PathBuf, PathBuf) {
+    let (data, set) = (dir.join("data"), dir.join("set"));
+    run(ordergraph(&data)
+        .args(["gen", "--customers", "300", "--orders", "1200", "--out"])
+        .arg(&set));
+    std::fs::create_dir_all(&data).unwrap();
+    let hash = ordergraph_server::access::hash_password("s3cret").unwrap();
+    std::fs::write(
+        data.join("ordergraph.toml"),
+        format!(
+            "[[users]]\nname = \"ops\"\nrole = \"admin\"\npassword_hash = \"{hash}\"\n{extra_config}"
+        ),
+    )
+    .unwrap();
+    (data, set)
+}
+
+/// `ordergraph ARGS` sent to the server at `base` as `ops`.
+pub(crate) fn as_ops(data: &Path, base: &str, args: &[&str]) -> Command {
+    let mut c = ordergraph(data);
+    c.args(args)
+        .args(["--server", base, "--user", "ops"])
+        .env("ORDERGRAPH_PASSWORD", "s3cret");
+    c
 }
 
 #[test]
@@ -218,25 +249,9 @@ fn hash_password_reads_a_piped_line() {
 #[test]
 fn commands_talk_to_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
-    let (data, set) = (dir.path().join("data"), dir.path().join("set"));
-    run(ordergraph(&data)
-        .args(["gen", "--customers", "300", "--orders", "1200", "--out"])
-        .arg(&set));
-    std::fs::create_dir_all(&data).unwrap();
-    let hash = ordergraph_server::access::hash_password("s3cret").unwrap();
-    std::fs::write(
-        data.join("ordergraph.toml"),
-        format!("[[users]]\nname = \"ops\"\nrole = \"admin\"\npassword_hash = \"{hash}\"\n"),
-    )
-    .unwrap();
+    let (data, set) = generated_with_ops(dir.path(), "");
     let server = crate::process::Process::start(&data);
-    let client = |args: &[&str]| {
-        let mut c = ordergraph(&data);
-        c.args(args)
-            .args(["--server", &server.base, "--user", "ops"])
-            .env("ORDERGRAPH_PASSWORD", "s3cret");
-        c
-    };
+    let client = |args: &[&str]| as_ops(&data, &server.base, args);
 
     let local = ordergraph(&data)
         .args(["sql", "select 1"])

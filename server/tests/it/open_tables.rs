@@ -1,7 +1,8 @@
 //! `ordergraph export tables` and `[export]`: every table and view written
 //! as Delta Lake tables (or Parquet files), then read back by delta-rs,
-//! pyarrow and DuckDB (`tests/open_tables/check.py`, Python packages that
-//! `scripts/test` installs) and compared with ordergraph's own answers;
+//! pyarrow, DuckDB and Spark (`tests/open_tables/check.py`, with what
+//! `scripts/install-deps` installs) and compared with ordergraph's own
+//! answers;
 //! time travel to the previous export; and a reader that never sees half
 //! an export while the server exports as orders arrive.
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cli::{ordergraph, run};
+use crate::cli::{as_ops, generated_with_ops, ordergraph, run};
 
 const CHECK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/open_tables/check.py");
 
@@ -31,22 +32,12 @@ fn version_of(manifest: &Value, table: &str) -> u64 {
 }
 
 /// A data directory holding a generated dataset, every input table
-/// included, and an admin `ops` with password `s3cret`.
+/// ingested, and an admin `ops` with password `s3cret`.
 fn generated(dir: &Path, extra_config: &str) -> std::path::PathBuf {
-    let (data, set) = (dir.join("data"), dir.join("set"));
-    run(ordergraph(&data)
-        .args(["gen", "--customers", "300", "--orders", "1200", "--out"])
-        .arg(&set));
-    std::fs::create_dir_all(&data).unwrap();
-    let hash = ordergraph_server::access::hash_password("s3cret").unwrap();
-    std::fs::write(
-        data.join("ordergraph.toml"),
-        format!(
-            "[report]\nnow = \"2026-06-30T00:00:00+08:00\"\n\n\
-             [[users]]\nname = \"ops\"\nrole = \"admin\"\npassword_hash = \"{hash}\"\n{extra_config}"
-        ),
-    )
-    .unwrap();
+    let (data, set) = generated_with_ops(
+        dir,
+        &format!("\n[report]\nnow = \"2026-06-30T00:00:00+08:00\"\n{extra_config}"),
+    );
     run(ordergraph(&data)
         .args(["ingest", "orders"])
         .arg(set.join("orders.csv")));
@@ -56,15 +47,6 @@ fn generated(dir: &Path, extra_config: &str) -> std::path::PathBuf {
             .arg(set.join(format!("{}.csv", table.name()))));
     }
     data
-}
-
-/// `ordergraph ARGS` sent to the server at `base` as `ops`.
-fn client(data: &Path, base: &str, args: &[&str]) -> Command {
-    let mut c = ordergraph(data);
-    c.args(args)
-        .args(["--server", base, "--user", "ops"])
-        .env("ORDERGRAPH_PASSWORD", "s3cret");
-    c
 }
 
 const HEADER: &str = "order_id,channel,ordered_at,account_id,phone,email,wechat_unionid,device_id,amount,status,ship_city,ship_address,ip,coupon\n";
@@ -85,7 +67,7 @@ fn python(args: &[&str]) -> String {
 }
 
 #[test]
-fn exported_tables_read_alike_in_delta_rs_pyarrow_and_duckdb() {
+fn exported_tables_read_alike_in_delta_rs_pyarrow_duckdb_and_spark() {
     let dir = tempfile::tempdir().unwrap();
     // Alerts off: a server evaluating them records notifications, and the
     // tables read back must be the ones exported.
@@ -179,7 +161,7 @@ fn exported_tables_read_alike_in_delta_rs_pyarrow_and_duckdb() {
         ),
     )
     .unwrap();
-    run(&mut client(
+    run(&mut as_ops(
         &data,
         &server.base,
         &["ingest", "orders", more.to_str().unwrap()],
@@ -232,7 +214,7 @@ fn a_reader_sees_whole_exports_while_orders_arrive() {
             ));
         }
         std::fs::write(&file, csv).unwrap();
-        run(&mut client(
+        run(&mut as_ops(
             &data,
             &server.base,
             &["ingest", "orders", file.to_str().unwrap()],
@@ -257,14 +239,14 @@ fn a_reader_sees_whole_exports_while_orders_arrive() {
     }
 
     // An export on request (`POST /v1/export`), as the admin.
-    let printed = run(&mut client(
+    let printed = run(&mut as_ops(
         &data,
         &server.base,
         &["export", "tables", "--tables", "customers"],
     ));
     assert!(printed.contains("customers"), "{printed}");
     assert_eq!(manifest(&open)["tables"][0]["table"], "customers");
-    let bad = client(
+    let bad = as_ops(
         &data,
         &server.base,
         &["export", "tables", "--tables", "nope"],

@@ -5,7 +5,8 @@ Usage:
   python3 check.py tables DIR BASE_URL USER PASSWORD
       every table of DIR/_ordergraph_export.json, read with delta-rs (the
       `deltalake` package) into pyarrow, with DuckDB over that, and with
-      DuckDB over the snapshot's Parquet files alone; row counts and a
+      DuckDB and Apache Spark (`pyspark`, local) over the snapshot's
+      Parquet files alone; row counts and a
       checksum per column (non-null count, sum of numbers, of string
       lengths, of epoch seconds, of trues) must equal ordergraph's over
       /v1/sql.
@@ -34,6 +35,47 @@ from deltalake import DeltaTable
 
 MONTH = "ordered_month"
 
+_spark = None
+
+
+def spark():
+    """One local Spark session for the whole check: starting the JVM takes
+    seconds."""
+    global _spark
+    if _spark is None:
+        from pyspark.sql import SparkSession
+
+        _spark = (
+            SparkSession.builder.master("local[2]")
+            .appName("ordergraph-open-tables")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+            .getOrCreate()
+        )
+        _spark.sparkContext.setLogLevel("ERROR")
+    return _spark
+
+
+class Dialect:
+    """How a checksum is written in one engine's SQL."""
+
+    def __init__(self, quote, epoch):
+        self.quote = quote
+        self.epoch = epoch
+
+
+# DataFusion (ordergraph) and DuckDB read the same SQL.
+STANDARD = Dialect(
+    quote=lambda n: '"' + n.replace('"', '""') + '"',
+    epoch=lambda q: f"sum(CAST(extract(epoch FROM {q}) AS DOUBLE))",
+)
+SPARK = Dialect(
+    quote=lambda n: "`" + n.replace("`", "``") + "`",
+    epoch=lambda q: f"sum(CAST(unix_micros({q}) AS DOUBLE) / 1e6)",
+)
+
 
 def ordergraph(base, user, password, sql):
     request = urllib.request.Request(
@@ -51,22 +93,21 @@ def ordergraph(base, user, password, sql):
         raise AssertionError(f"ordergraph refused {sql}: {e.code} {e.read().decode()}") from None
 
 
-def measures(schema):
-    """(name, SQL expression) of each checksum of a table's columns, in SQL
-    that DataFusion and DuckDB both read."""
+def measures(schema, dialect=STANDARD):
+    """(name, SQL expression) of each checksum of a table's columns."""
     out = [("rows", "count(*)")]
     for field in schema:
         name, t = field.name, field.type
         if name == MONTH:
             continue
-        q = '"' + name.replace('"', '""') + '"'
+        q = dialect.quote(name)
         out.append((f"{name}:count", f"count({q})"))
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
             out.append((f"{name}:sum", f"sum(CAST({q} AS DOUBLE))"))
         elif pa.types.is_string(t) or pa.types.is_large_string(t):
             out.append((f"{name}:length", f"sum(length({q}))"))
         elif pa.types.is_timestamp(t):
-            out.append((f"{name}:epoch", f"sum(CAST(extract(epoch FROM {q}) AS DOUBLE))"))
+            out.append((f"{name}:epoch", dialect.epoch(q)))
         elif pa.types.is_boolean(t):
             out.append((f"{name}:trues", f"sum(CASE WHEN {q} THEN 1 ELSE 0 END)"))
     return out
@@ -113,7 +154,7 @@ def check_tables(directory, base, user, password):
         except AssertionError as e:
             failures.append(str(e))
     assert not failures, "\n".join(failures)
-    print(f"{checked} tables equal in ordergraph, delta-rs, pyarrow and DuckDB")
+    print(f"{checked} tables equal in ordergraph, delta-rs, pyarrow, DuckDB and Spark")
 
 
 def check_table(directory, format, entry, base, user, password):
@@ -149,8 +190,17 @@ def check_table(directory, format, entry, base, user, password):
     else:
         row = [0] + [None] * (len(wanted) - 1)
     by_files = {key: row[i] for i, (key, _) in enumerate(wanted)}
+    # Spark reads the Delta snapshot's files; a Parquet export is one file
+    # DuckDB has read already.
+    by_spark = in_spark(path, files, table.schema) if files and format == "delta" else by_files
     by_pyarrow = in_pyarrow(table, wanted)
-    for reader, got in (("delta-rs+duckdb", by_duckdb), ("parquet files+duckdb", by_files), ("delta-rs+pyarrow", by_pyarrow)):
+    readers = (
+        ("delta-rs+duckdb", by_duckdb),
+        ("parquet files+duckdb", by_files),
+        ("parquet files+spark", by_spark),
+        ("delta-rs+pyarrow", by_pyarrow),
+    )
+    for reader, got in readers:
         for key, value in expected.items():
             assert same(value, got[key]), f"{name}: {key} is {value} in ordergraph, {got[key]} by {reader}"
     assert entry["rows"] == expected["rows"], (name, entry["rows"], expected["rows"])
@@ -162,6 +212,18 @@ def check_table(directory, format, entry, base, user, password):
         )
         got = con.execute(f"SELECT {MONTH}, count(*) FROM exported GROUP BY 1 ORDER BY 1").fetchall()
         assert [(m["m"], m["n"]) for m in months] == [tuple(r) for r in got], (name, months, got)
+
+
+def in_spark(path, files, schema):
+    """The checksums computed by Spark over a Delta snapshot's Parquet
+    files, the partition column read from the directory names."""
+    reader = spark().read.option("mergeSchema", "true").option("basePath", path)
+    spark().catalog.dropTempView("exported")
+    reader.parquet(*[f.removeprefix("file://") for f in files]).createOrReplaceTempView("exported")
+    wanted = measures(schema, SPARK)
+    select = ", ".join(f"{sql} AS m{i}" for i, (_, sql) in enumerate(wanted))
+    row = spark().sql(f"SELECT {select} FROM exported").collect()[0]
+    return {key: row[i] for i, (key, _) in enumerate(wanted)}
 
 
 def recorded_rows(path, version):
