@@ -209,22 +209,14 @@ impl Engine {
             report::InlineReportConfig::new(self.config.report.clone(), self.config.report_now),
         )];
         rules.extend(Optimizer::new().rules);
-        let state = SessionStateBuilder::new()
+        let mut state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(self.runtime.clone())
             .with_default_features()
             .with_optimizer_rules(rules)
             .build();
+        ordergraph_udfs::register(&mut state, &self.config.report.timezone)?;
         let ctx = SessionContext::new_with_state(state);
-        for udf in ordergraph_udfs::all() {
-            ctx.register_udf(udf.as_ref().clone());
-        }
-        for udaf in ordergraph_udfs::aggregates() {
-            ctx.register_udaf(udaf.as_ref().clone());
-        }
-        ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
-            ordergraph_udfs::BusinessTimeFunc::new(&self.config.report.timezone),
-        ));
         let shown = |name: &str, table: Arc<dyn datafusion::catalog::TableProvider>| {
             if restricted {
                 mask::restricted(name, table)

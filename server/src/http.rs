@@ -40,6 +40,8 @@ pub struct AppState {
     pub sessions: Arc<crate::console::Sessions>,
     /// Where `POST /v1/export` writes the open tables, if anywhere.
     pub exporter: Option<Arc<crate::open_tables::Exporter>>,
+    /// The cluster `X-Ordergraph-Engine: cluster` sends queries to, if any.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             alerts: None,
             sessions: Arc::default(),
             exporter: None,
+            cluster: None,
         }
     }
 
@@ -72,6 +75,12 @@ impl AppState {
     /// The same state, exporting open tables on request with `exporter`.
     pub fn with_exporter(mut self, exporter: Arc<crate::open_tables::Exporter>) -> Self {
         self.exporter = Some(exporter);
+        self
+    }
+
+    /// The same state, running queries that ask for it on `cluster`.
+    pub fn with_cluster(mut self, cluster: Arc<crate::cluster::Cluster>) -> Self {
+        self.cluster = Some(cluster);
         self
     }
 

@@ -12,6 +12,7 @@ use ordergraph_engine::source::DirectorySource;
 pub mod access;
 pub mod alerts;
 pub mod client;
+pub mod cluster;
 pub mod console;
 #[cfg(feature = "demo")]
 pub mod demo;

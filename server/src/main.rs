@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ordergraph_engine::{Engine, EngineConfig, IngestReport};
 use ordergraph_server::access::Logins;
 use ordergraph_server::client::Client;
+use ordergraph_server::cluster;
 use ordergraph_server::exports;
 use ordergraph_server::flight::FlightServer;
 use ordergraph_server::open_tables::{self, TableFormat};
@@ -113,6 +114,74 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Run one read-only query on a Ballista cluster, over the tables of
+    /// an export, and print the result (docs/cluster.md).
+    ClusterSql {
+        /// The query; every view of the product can be read.
+        query: String,
+        /// The cluster's scheduler (`ordergraph scheduler`).
+        #[arg(
+            long,
+            env = "ORDERGRAPH_SCHEDULER",
+            default_value = "df://127.0.0.1:50050"
+        )]
+        scheduler: String,
+        /// The export to read (`export tables --to DIR`); `[export] to` of
+        /// ordergraph.toml if not given.
+        #[arg(long)]
+        tables: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write the result to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a Ballista scheduler, the head of a cluster (docs/cluster.md).
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        listen: SocketAddr,
+        /// The name executors and clients reach it by (default: the
+        /// listening address).
+        #[arg(long)]
+        external_host: Option<String>,
+        #[command(flatten)]
+        zone: ZoneArg,
+    },
+    /// Run a Ballista executor with ordergraph's functions, working for a
+    /// scheduler (docs/cluster.md).
+    Executor {
+        /// The scheduler to register with.
+        #[arg(
+            long,
+            env = "ORDERGRAPH_SCHEDULER",
+            default_value = "df://127.0.0.1:50050"
+        )]
+        scheduler: String,
+        /// Address both listeners bind to.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// The name the scheduler and other executors reach it by
+        /// (default: the bind address).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Port of the Arrow Flight listener other executors fetch shuffle
+        /// data from.
+        #[arg(long, default_value_t = 50051)]
+        flight_port: u16,
+        /// Port of the gRPC listener the scheduler calls.
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Tasks run at once (default: the cores).
+        #[arg(long)]
+        slots: Option<usize>,
+        /// Where shuffle files go (default: a temporary directory).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        #[command(flatten)]
+        zone: ZoneArg,
+    },
     /// Export a segment or the MCID write-back outbox, whole.
     #[command(subcommand)]
     Export(Export),
@@ -192,6 +261,15 @@ struct TablesExport {
     server: ServerArgs,
 }
 
+/// The business time zone of a cluster process.
+#[derive(clap::Args)]
+struct ZoneArg {
+    /// The business time zone, as `[report] timezone` of the server whose
+    /// exports the cluster reads.
+    #[arg(long, env = "ORDERGRAPH_TIMEZONE", default_value = "Asia/Shanghai")]
+    timezone: String,
+}
+
 /// Where and how an export is written.
 #[derive(clap::Args)]
 struct Destination {
@@ -241,7 +319,9 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // The Delta kernel tells of every snapshot it reads at info.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,buoyant_kernel=warn".into()),
         )
         .with_writer(std::io::stderr);
     match cli.log_format {
@@ -293,8 +373,13 @@ fn said_in_use(data: &Path, opened: Result<Arc<Engine>>) -> Result<Arc<Engine>> 
 
 /// Runs `sql` on the engine and writes its result, a batch at a time.
 async fn write_query(engine: &Arc<Engine>, sql: &str, output: &mut Output) -> Result<()> {
+    write_frame(engine.query(sql).await?, output).await
+}
+
+/// Runs a planned query and writes its result, a batch at a time.
+async fn write_frame(frame: datafusion::dataframe::DataFrame, output: &mut Output) -> Result<()> {
     use futures::StreamExt;
-    let mut stream = engine.query(sql).await?.execute_stream().await?;
+    let mut stream = frame.execute_stream().await?;
     output.start(stream.schema())?;
     while let Some(batch) = stream.next().await {
         output.batch(batch?)?;
@@ -316,6 +401,62 @@ fn print_report(file: &Path, report: &IngestReport, started: Instant) {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::ClusterSql {
+            query,
+            scheduler,
+            tables,
+            format,
+            out,
+        } => {
+            let (config, settings) = ServerSettings::load(&cli.data)?;
+            let tables = tables
+                .or_else(|| settings.export.spec(&cli.data).map(|s| s.to))
+                .context(
+                    "give --tables DIR, an export's directory, or [export] to in ordergraph.toml",
+                )?;
+            let session = cluster::session(&scheduler, &tables, &config.report.timezone).await?;
+            let frame = session
+                .sql_with_options(&query, ordergraph_engine::read_only())
+                .await?;
+            let mut output = Output::create(format, out.as_deref())?;
+            write_frame(frame, &mut output).await?;
+            output.finish()
+        }
+        Command::Scheduler {
+            listen,
+            external_host,
+            zone,
+        } => {
+            let external_host = external_host.unwrap_or_else(|| listen.ip().to_string());
+            tracing::info!(%listen, "Ballista scheduler starting");
+            cluster::run_scheduler(listen, external_host, &zone.timezone).await
+        }
+        Command::Executor {
+            scheduler,
+            bind,
+            external_host,
+            flight_port,
+            grpc_port,
+            slots,
+            work_dir,
+            zone,
+        } => {
+            let slots = slots.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            });
+            tracing::info!(%scheduler, %bind, flight_port, grpc_port, slots, "Ballista executor starting");
+            cluster::run_executor(cluster::ExecutorSpec {
+                scheduler,
+                bind,
+                external_host: external_host.or_else(|| Some(bind.to_string())),
+                flight_port,
+                grpc_port,
+                slots,
+                work_dir,
+                timezone: zone.timezone,
+            })
+            .await
+        }
         Command::Serve {
             listen,
             #[cfg(feature = "demo")]
@@ -683,6 +824,16 @@ async fn serve(
             )));
         }
         state = state.with_exporter(exporter);
+    }
+    if let (Some(scheduler), Some(spec)) = (
+        &settings.cluster.scheduler,
+        settings.export.spec(engine.dir()),
+    ) {
+        state = state.with_cluster(Arc::new(cluster::Cluster::new(
+            scheduler.clone(),
+            spec.to,
+            engine.config().report.timezone.clone(),
+        )));
     }
     // On SIGTERM: stop accepting, finish the requests in flight, then the
     // background work, then write a checkpoint so the next start is fast.

@@ -351,6 +351,25 @@ impl ExportSettings {
     }
 }
 
+/// `[cluster]`: the Ballista cluster `/v1/sql` sends a query to when the
+/// caller asks with `X-Ordergraph-Engine: cluster`; it reads the tables of
+/// the last export to `[export] to`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The scheduler, `df://HOST:PORT`.
+    pub scheduler: Option<String>,
+}
+
+impl ClusterSettings {
+    fn check(&self, export: &ExportSettings) -> anyhow::Result<()> {
+        if self.scheduler.is_some() && export.to.is_none() {
+            bail!("[cluster] scheduler needs [export] to: the cluster reads the exported tables");
+        }
+        Ok(())
+    }
+}
+
 /// The server's sections of `ordergraph.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -367,6 +386,8 @@ pub struct ServerSettings {
     pub sources: Sources,
     /// Open tables for other engines.
     pub export: ExportSettings,
+    /// The cluster that runs queries over them.
+    pub cluster: ClusterSettings,
 }
 
 /// `[sources]`: where rows arrive from besides HTTP and files.
@@ -380,7 +401,9 @@ pub struct Sources {
 impl ServerSettings {
     /// The top-level keys the server reads; the engine refuses any other
     /// key it does not know.
-    pub const SECTIONS: &[&str] = &["postgres", "flight", "users", "alerts", "sources", "export"];
+    pub const SECTIONS: &[&str] = &[
+        "postgres", "flight", "users", "alerts", "sources", "export", "cluster",
+    ];
 
     /// Reads `ordergraph.toml` from the data directory `dir`: the engine's
     /// settings and the server's, each checked.
@@ -416,6 +439,7 @@ impl ServerSettings {
         }
         settings.alerts.check()?;
         settings.export.check()?;
+        settings.cluster.check(&settings.export)?;
         crate::kafka::check(&settings.sources.kafka)?;
         Ok(settings)
     }
@@ -451,6 +475,11 @@ mod tests {
             ("[export]\nto = \"open\"\nevery = \"0s\"\n", "is zero"),
             ("[export]\nto = \"open\"\nformat = \"orc\"\n", "orc"),
             ("[export]\ninto = \"open\"\n", "into"),
+            (
+                "[cluster]\nscheduler = \"df://s:50050\"\n",
+                "needs [export] to",
+            ),
+            ("[cluster]\nschedular = \"df://s:50050\"\n", "schedular"),
         ] {
             let error = ServerSettings::parse(text).unwrap_err();
             assert!(format!("{error:#}").contains(wanted), "{text}: {error:#}");

@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use datafusion::error::Result;
+use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 mod business_time;
@@ -73,6 +75,19 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(SystemStatusesFunc::new())),
         Arc::new(ScalarUDF::from(WindowPeakFunc::new())),
     ]
+}
+
+/// Registers every ordergraph function, `business_time` in `timezone`
+/// (the business time zone, `[report] timezone`).
+pub fn register(registry: &mut dyn FunctionRegistry, timezone: &str) -> Result<()> {
+    for udf in all() {
+        registry.register_udf(udf)?;
+    }
+    for udaf in aggregates() {
+        registry.register_udaf(udaf)?;
+    }
+    registry.register_udf(Arc::new(ScalarUDF::from(BusinessTimeFunc::new(timezone))))?;
+    Ok(())
 }
 
 #[cfg(test)]

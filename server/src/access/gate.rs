@@ -130,6 +130,18 @@ impl Gate {
             memory_cap: limits.memory,
             ..SessionOptions::default()
         })?;
+        Self::admit_in(role, sql, &session, limits).await
+    }
+
+    /// Admits `sql` (exactly one statement) for `role`, planned in
+    /// `session`, to be held to `limits`.
+    pub async fn admit_in(
+        role: Option<Role>,
+        sql: &str,
+        session: &SessionContext,
+        limits: QueryLimits,
+    ) -> Result<Admitted, Refusal> {
+        Self::may_query(role)?;
         let state = session.state();
         let dialect = state.config().options().sql_parser.dialect;
         let statement = state

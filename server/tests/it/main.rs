@@ -5,6 +5,7 @@ mod admission;
 mod alerts;
 mod auth;
 mod cli;
+mod cluster;
 mod console;
 mod corrections;
 mod crash;

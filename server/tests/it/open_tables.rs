@@ -33,7 +33,7 @@ fn version_of(manifest: &Value, table: &str) -> u64 {
 
 /// A data directory holding a generated dataset, every input table
 /// ingested, and an admin `ops` with password `s3cret`.
-fn generated(dir: &Path, extra_config: &str) -> std::path::PathBuf {
+pub(crate) fn generated(dir: &Path, extra_config: &str) -> std::path::PathBuf {
     let (data, set) = generated_with_ops(
         dir,
         &format!("\n[report]\nnow = \"2026-06-30T00:00:00+08:00\"\n{extra_config}"),

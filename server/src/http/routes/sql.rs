@@ -10,9 +10,12 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
+use datafusion::prelude::SessionContext;
+use ordergraph_engine::Role;
 use ordergraph_engine::SessionOptions;
 use serde_json::Value;
 
+use crate::access::Gate;
 use crate::encode::{Encoding, StreamEncoder, encode};
 use crate::{ApiError, AppState};
 
@@ -131,7 +134,12 @@ pub(crate) async fn sql(
         .transpose()
         .map_err(|e| ApiError::bad_request(format!("now: {e}")))?;
     let role = caller.map(|c| c.role);
-    let admitted = state.gate().admit(role, &sql, now).await;
+    let admitted = if on_cluster(&headers)? {
+        let session = cluster_session(&state, role, now).await?;
+        Gate::admit_in(role, &sql, &session, state.gate().limits(role)).await
+    } else {
+        state.gate().admit(role, &sql, now).await
+    };
     crate::metrics::count_query("http", role, &admitted);
     let admitted = admitted?;
     let timer = crate::metrics::QueryTimer::start("http", role);
@@ -166,6 +174,53 @@ pub(crate) async fn sql(
         axum::body::Body::from_stream(body),
     )
         .into_response())
+}
+
+/// Whether the caller asks for the cluster: `X-Ordergraph-Engine: cluster`
+/// (`local`, or no header, runs the query here).
+fn on_cluster(headers: &HeaderMap) -> Result<bool, ApiError> {
+    match headers.get("x-ordergraph-engine").map(|v| v.to_str()) {
+        None => Ok(false),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("local") => Ok(false),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("cluster") => Ok(true),
+        _ => Err(ApiError::bad_request(
+            "X-Ordergraph-Engine: give local or cluster",
+        )),
+    }
+}
+
+/// A session of the cluster (`[cluster]`) over the tables of the last
+/// export, for a caller who may see them.
+async fn cluster_session(
+    state: &AppState,
+    role: Option<Role>,
+    now: Option<i64>,
+) -> Result<SessionContext, ApiError> {
+    let cluster = state.cluster.as_ref().ok_or_else(|| {
+        ApiError::bad_request(
+            "X-Ordergraph-Engine: cluster needs [cluster] scheduler in ordergraph.toml",
+        )
+    })?;
+    if now.is_some() {
+        return Err(ApiError::bad_request(
+            "the cluster reports as of its export's clock: \"now\" is not taken there",
+        ));
+    }
+    Gate::may_query(role)?;
+    if Gate::masked(role) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the cluster reads the exported tables, whose contact details are not masked; this role sees them masked, so it queries the server itself",
+        ));
+    }
+    cluster.session().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cluster_unavailable",
+            format!("{e:#}"),
+        )
+    })
 }
 
 fn timed_out(timeout: std::time::Duration) -> ApiError {
