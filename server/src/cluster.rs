@@ -201,10 +201,15 @@ async fn session_over(
         };
         ctx.register_table(table.table.as_str(), provider)?;
     }
-    // A view whose tables the export left out (`--tables`) is not created.
+    // A view whose tables the export left out (`--tables`) is not created;
+    // any other failure is the view's and is said.
     for view in ordergraph_queries::all_views() {
-        if let Err(e) = ctx.sql(view.sql).await {
-            tracing::debug!(view = view.name, error = %e, "view not created on the cluster");
+        match ctx.sql(view.sql).await {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("not found") => {
+                tracing::debug!(view = view.name, error = %e, "view not created on the cluster");
+            }
+            Err(e) => return Err(e).with_context(|| format!("creating view {}", view.name)),
         }
     }
     Ok(ctx)
