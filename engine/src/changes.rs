@@ -175,6 +175,7 @@ impl KeptTable {
             view: false,
             rows: rows.map(Materialized::rows),
             bytes: rows.map_or(0, Materialized::memory) + extra_bytes,
+            released: false,
             builds: self.builds,
             updates: self.updates,
             last_refresh_ms: self.last_ms,

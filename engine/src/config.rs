@@ -84,6 +84,12 @@ pub struct Limits {
     /// Memory all running queries may hold together (hash tables, sorts,
     /// aggregates); a query that needs more spills or fails with an error.
     pub memory_limit_mib: usize,
+    /// Memory the maintained views may hold together, in MiB. A view
+    /// whose rows would take the total past it is not kept: its rows are
+    /// dropped and every read computes it from its SQL. The identity tables
+    /// kept from the graph are not counted here (they belong with the
+    /// store). 0 keeps no view.
+    pub maintained_memory_mib: usize,
     /// Largest request body; larger ones are refused with 413.
     pub max_body_mib: usize,
     /// Ingest requests being received or applied at once; more are refused
@@ -153,6 +159,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             memory_limit_mib: 4096,
+            maintained_memory_mib: 4096,
             max_body_mib: 256,
             max_pending_ingests: 16,
             query_timeout_seconds: 300,

@@ -183,11 +183,9 @@ impl Engine {
                 }
             }
             Err(e) => {
-                for q in group {
-                    let _ = q.reply.send(Err(Error::Io {
-                        path: self.dir.clone(),
-                        source: std::io::Error::other(e.to_string()),
-                    }));
+                // One request: it gets the error whole, its cause included.
+                if let Some(q) = group.into_iter().next() {
+                    let _ = q.reply.send(Err(e));
                 }
             }
         }

@@ -35,7 +35,7 @@
 //! view from its SQL instead.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -127,6 +127,9 @@ pub struct MaintainedStatus {
     pub rows: Option<usize>,
     /// Bytes held by the rows and the key index.
     pub bytes: usize,
+    /// Whether its rows were dropped because they did not fit in `[limits]
+    /// maintained_memory_mib`: every read computes it from its SQL.
+    pub released: bool,
     /// Whole builds so far (the first, changes the key cannot follow, ageing).
     pub builds: u64,
     /// Key-restricted refreshes so far.
@@ -152,6 +155,9 @@ struct MaintainedView {
     depends_on: Vec<Arc<MaintainedView>>,
     pending: Mutex<Pending>,
     rows: RwLock<Option<Materialized>>,
+    /// Set once its rows did not fit in the memory maintained views may
+    /// hold: from then on it is computed from its SQL on each read.
+    released: AtomicBool,
     built_at: Mutex<Option<Instant>>,
     /// One refresh at a time.
     refreshing: tokio::sync::Mutex<()>,
@@ -217,6 +223,7 @@ pub async fn maintain_view(
         depends_on,
         pending: Mutex::new(Pending::Whole),
         rows: RwLock::new(None),
+        released: AtomicBool::new(false),
         built_at: Mutex::new(None),
         refreshing: tokio::sync::Mutex::new(()),
         counts: Mutex::new(Counts::default()),
@@ -304,6 +311,11 @@ impl Maintained {
         lock(&self.views).clone()
     }
 
+    /// Bytes held by every view's rows.
+    fn held(&self) -> usize {
+        self.views().iter().map(|v| v.memory()).sum()
+    }
+
     /// Hands the changes committed since the last call to every view.
     fn collect(&self, engine: &Engine) -> Result<()> {
         let mut mark = lock(&self.watermark);
@@ -369,6 +381,7 @@ impl Maintained {
                     view: true,
                     rows: rows.as_ref().map(Materialized::rows),
                     bytes: rows.as_ref().map_or(0, Materialized::memory),
+                    released: v.is_released(),
                     builds: counts.builds,
                     updates: counts.updates,
                     last_refresh_ms: counts.last_ms,
@@ -388,7 +401,7 @@ impl MaintainedView {
         tables: &HashMap<&'static str, Vec<RecordBatch>>,
     ) -> Result<()> {
         let mut pending = lock(&self.pending);
-        if matches!(*pending, Pending::Whole) {
+        if matches!(*pending, Pending::Whole) || self.is_released() {
             return Ok(());
         }
         let mut touched = Vec::new();
@@ -452,6 +465,9 @@ impl MaintainedView {
             Box::pin(view.bring_up_to_date(engine, maintained)).await?;
         }
         let _one = self.refreshing.lock().await;
+        if self.is_released() {
+            return Ok(());
+        }
         let pending = std::mem::take(&mut *lock(&self.pending));
         let started = Instant::now();
         let (done, how) = match pending {
@@ -463,6 +479,11 @@ impl MaintainedView {
             // Nothing is lost: the next read or refresh builds it whole.
             *lock(&self.pending) = Pending::Whole;
             return Err(e);
+        }
+        let cap = engine.config().limits.maintained_memory_mib << 20;
+        let held = maintained.held();
+        if held > cap {
+            self.release(held, cap);
         }
         let ms = started.elapsed().as_secs_f64() * 1e3;
         let plan_ms = {
@@ -576,6 +597,36 @@ impl MaintainedView {
             .as_ref()
             .map(|rows| rows.lookup(keys))
             .transpose()
+    }
+
+    fn is_released(&self) -> bool {
+        self.released.load(Ordering::Acquire)
+    }
+
+    /// Bytes held by its rows and their key index.
+    fn memory(&self) -> usize {
+        self.rows
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, Materialized::memory)
+    }
+
+    /// Drops its rows for good, `held` bytes being held by the views with
+    /// its own, over the `cap`: reads compute it from its SQL from now on.
+    fn release(&self, held: usize, cap: usize) {
+        let own = self.memory();
+        self.released.store(true, Ordering::Release);
+        *self.rows.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.pending) = Pending::Nothing;
+        tracing::warn!(
+            view = %self.name,
+            own_mib = own >> 20,
+            held_mib = held >> 20,
+            cap_mib = cap >> 20,
+            "a maintained view does not fit in [limits] maintained_memory_mib: \
+             it is computed from its SQL on each read from now on"
+        );
     }
 
     fn snapshot(&self) -> Option<Arc<Vec<RecordBatch>>> {

@@ -123,6 +123,40 @@ async fn a_bad_row_rejects_the_request_and_keeps_earlier_data() {
     );
 }
 
+/// A write the log cannot take fails with the operating system's reason
+/// (here a directory where the log file goes; on a full disk, "No space
+/// left on device"), and keeps what was accepted before it.
+#[tokio::test]
+async fn a_failed_log_write_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), vec![]).unwrap();
+    ingest_csv(
+        &engine,
+        "1,tmall,2026-01-01T10:00:00+08:00,,,,,,10.00,paid,,,,\n",
+    )
+    .unwrap();
+    let log = dir.path().join("orders/log");
+    let next = std::fs::read_dir(&log).unwrap().count() + 1;
+    std::fs::create_dir(log.join(format!("{next:020}.tmp"))).unwrap();
+    let err = ingest_csv(
+        &engine,
+        "2,tmall,2026-01-01T10:00:00+08:00,,,,,,10.00,paid,,,,\n",
+    )
+    .unwrap_err();
+    let mut chain = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        chain = format!("{chain}: {c}");
+        cause = c.source();
+    }
+    assert!(chain.contains(&format!("{next:020}.arrow")), "{chain}");
+    assert!(chain.contains("Is a directory"), "{chain}");
+    assert_eq!(
+        strings(&engine, "select order_id from orders").await,
+        vec!["1"]
+    );
+}
+
 #[tokio::test]
 async fn data_and_mcids_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();

@@ -436,3 +436,77 @@ fn a_recycled_phone_restates_its_first_holder() {
         }
     });
 }
+
+/// Views whose rows do not fit in `[limits] maintained_memory_mib` are
+/// released, the first that pushes the total over it and every later one
+/// that would: their reads compute them from their SQL, before and after
+/// further commits, while the views that fit are still kept and updated.
+#[test]
+fn views_over_the_memory_budget_are_computed_on_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        "[report]\nnow = \"2026-03-02T00:00:00Z\"\n[limits]\nmaintained_memory_mib = 1\n",
+    )
+    .unwrap();
+    let engine = Engine::open(dir.path(), vec![ordergraph_queries::hook()]).unwrap();
+    let orders = |from: usize, to: usize| -> String {
+        (from..to)
+            .map(|i| {
+                serde_json::json!({
+                    "order_id": format!("B{i}"),
+                    "channel": pick(&CHANNELS, i as u8),
+                    "ordered_at": at((i % 250) as u8),
+                    "account_id": format!("buyer{}", i / 3),
+                    "phone": format!("139{:08}", i / 3),
+                    "amount": format!("{}.00", 10 + i % 90),
+                    "status": pick(&STATUSES, (i % 7) as u8),
+                })
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let ingest = |ndjson: String| {
+        engine
+            .ingest("orders", Format::Ndjson, "test", Bytes::from(ndjson))
+            .unwrap();
+    };
+    let views = maintained();
+    runtime().block_on(async {
+        ingest(orders(0, 12_000));
+        engine.refresh_views().await.unwrap();
+        let status = engine.maintained_views();
+        let released: Vec<_> = status.iter().filter(|s| s.released).collect();
+        let kept: Vec<_> = status.iter().filter(|s| s.view && !s.released).collect();
+        assert!(!released.is_empty() && !kept.is_empty(), "{status:#?}");
+        for s in &released {
+            assert_eq!((s.rows, s.bytes), (None, 0), "{s:?}");
+        }
+        let held: usize = kept.iter().map(|s| s.bytes).sum();
+        assert!(held <= 1 << 20, "{held} bytes held: {kept:#?}");
+        ingest(orders(11_990, 12_100));
+        engine.refresh_views().await.unwrap();
+        for view in &views {
+            assert_eq!(
+                read(&engine, view, false).await,
+                read(&engine, view, true).await,
+                "{view}"
+            );
+        }
+        let after = engine.maintained_views();
+        for s in after.iter().filter(|s| s.view && !s.released) {
+            assert!(
+                kept.iter().any(|k| k.name == s.name),
+                "{} was released first, then kept",
+                s.name
+            );
+        }
+        assert!(
+            after
+                .iter()
+                .any(|s| s.view && !s.released && s.updates >= 1),
+            "{after:#?}"
+        );
+    });
+}

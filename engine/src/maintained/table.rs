@@ -67,7 +67,7 @@ impl TableProvider for MaintainedTable {
             .config()
             .get_extension::<ViewReads>()
             .is_some_and(|r| r.recompute);
-        if recompute {
+        if recompute || self.view.is_released() {
             return self.view.view.scan(state, projection, filters, limit).await;
         }
         let maintained = self
@@ -90,21 +90,18 @@ impl TableProvider for MaintainedTable {
             None => None,
         };
         // Rows found by the restriction's own keys need no further cut.
-        let (found, restricted) = match (key, restricted_keys) {
-            (Some(key), _) => (self.view.lookup(&key)?, false),
-            (None, Some(keys)) => (self.view.lookup_keys(&keys)?, true),
-            (None, None) => (None, false),
+        let found = match (key, restricted_keys) {
+            (Some(key), _) => self.view.lookup(&key)?.map(|rows| (rows, false)),
+            (None, Some(keys)) => self.view.lookup_keys(&keys)?.map(|rows| (rows, true)),
+            (None, None) => self.view.snapshot().map(|rows| (rows.to_vec(), false)),
         };
-        let rows = match (found, restriction) {
-            (Some(rows), _) if restricted => rows,
-            (found, restriction) => {
-                let rows =
-                    found.unwrap_or_else(|| self.view.snapshot().unwrap_or_default().to_vec());
-                match restriction {
-                    Some(r) => r.apply(&self.view.schema, rows)?,
-                    None => rows,
-                }
-            }
+        let Some((rows, cut)) = found else {
+            // Released since it was brought up to date.
+            return self.view.view.scan(state, projection, filters, limit).await;
+        };
+        let rows = match restriction {
+            Some(r) if !cut => r.apply(&self.view.schema, rows)?,
+            _ => rows,
         };
         scan_batches(state, &self.view.schema, &rows, projection)
     }

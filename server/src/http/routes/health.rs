@@ -24,14 +24,15 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
 /// 200 once the server takes traffic at full speed: the data is loaded
 /// (the engine opened), the listeners are up (this one answers, and it
 /// starts after the others are bound) and every maintained view has been
-/// built once, so no query waits for a first build; else 503, naming
+/// built once (or released, see `[limits] maintained_memory_mib`), so no
+/// query waits for a first build; else 503, naming
 /// the views still building.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let building: Vec<String> = state
         .engine
         .maintained_views()
         .into_iter()
-        .filter(|v| v.view && v.rows.is_none())
+        .filter(|v| v.view && v.rows.is_none() && !v.released)
         .map(|v| v.name)
         .collect();
     if building.is_empty() {
