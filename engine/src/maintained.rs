@@ -48,8 +48,9 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::{ViewTable, source_as_provider};
 use datafusion::error::Result;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::collect;
+use datafusion::physical_plan::execute_stream;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use crate::Engine;
 use crate::changes::OrderChanges;
@@ -469,18 +470,27 @@ impl MaintainedView {
             return Ok(());
         }
         let pending = std::mem::take(&mut *lock(&self.pending));
+        let cap = engine.config().limits.maintained_memory_mib << 20;
+        // What a whole build may hold: past it, building on would only take
+        // memory for rows that cannot be kept.
+        let others = maintained.held().saturating_sub(self.memory());
+        let room = cap.saturating_sub(others);
         let started = Instant::now();
         let (done, how) = match pending {
             Pending::Nothing => return Ok(()),
-            Pending::Whole => (self.build(engine).await, "whole"),
-            Pending::Keys(keys) => (self.update(engine, keys).await, "by key"),
+            Pending::Whole => (self.build(engine, room).await, "whole"),
+            Pending::Keys(keys) => (self.update(engine, keys, room).await, "by key"),
         };
+        let done = done.map(|fits| {
+            if !fits {
+                self.release(others, cap);
+            }
+        });
         if let Err(e) = done {
             // Nothing is lost: the next read or refresh builds it whole.
             *lock(&self.pending) = Pending::Whole;
             return Err(e);
         }
-        let cap = engine.config().limits.maintained_memory_mib << 20;
         let held = maintained.held();
         if held > cap {
             self.release(held, cap);
@@ -498,12 +508,14 @@ impl MaintainedView {
     }
 
     /// The view's rows computed by its SQL, from the rows of the touched
-    /// keys alone when `restriction` is given.
+    /// keys alone when `restriction` is given; `None` as soon as they take
+    /// more than `room` bytes.
     async fn compute(
         &self,
         engine: &Arc<Engine>,
         restriction: Option<Restriction>,
-    ) -> Result<Vec<RecordBatch>> {
+        room: usize,
+    ) -> Result<Option<Vec<RecordBatch>>> {
         let mut state = engine.session().map_err(external)?.state();
         if let Some(restriction) = restriction {
             state.config_mut().set_extension(Arc::new(restriction));
@@ -511,7 +523,17 @@ impl MaintainedView {
         let planning = Instant::now();
         let plan = self.view.scan(&state, None, &[], None).await?;
         lock(&self.counts).plan_ms = planning.elapsed().as_secs_f64() * 1e3;
-        collect(plan, state.task_ctx()).await
+        let mut stream = execute_stream(plan, state.task_ctx())?;
+        let (mut rows, mut bytes) = (Vec::new(), 0usize);
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            bytes += batch.get_array_memory_size();
+            if bytes > room {
+                return Ok(None);
+            }
+            rows.push(batch);
+        }
+        Ok(Some(rows))
     }
 
     fn key_rows(&self) -> Result<KeyRows> {
@@ -523,18 +545,28 @@ impl MaintainedView {
         KeyRows::new(&self.schema, columns)
     }
 
-    async fn build(&self, engine: &Arc<Engine>) -> Result<()> {
-        let rows = self.compute(engine, None).await?;
+    /// Builds the rows whole; false if they take more than `room` bytes.
+    async fn build(&self, engine: &Arc<Engine>, room: usize) -> Result<bool> {
+        let Some(rows) = self.compute(engine, None, room).await? else {
+            return Ok(false);
+        };
         let built = Materialized::new(self.schema.clone(), self.key_rows()?, &rows)?;
         *self.rows.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
         *lock(&self.built_at) = Some(Instant::now());
         lock(&self.counts).builds += 1;
-        Ok(())
+        Ok(true)
     }
 
-    async fn update(&self, engine: &Arc<Engine>, keys: Vec<RecordBatch>) -> Result<()> {
+    /// Replaces the rows of the touched `keys`, or builds the rows whole
+    /// where keys cannot find them (false if they take more than `room`).
+    async fn update(
+        &self,
+        engine: &Arc<Engine>,
+        keys: Vec<RecordBatch>,
+        room: usize,
+    ) -> Result<bool> {
         let Some(first) = keys.first() else {
-            return Ok(());
+            return Ok(true);
         };
         let keys = concat_batches(&first.schema(), &keys)?;
         let built = self
@@ -543,15 +575,19 @@ impl MaintainedView {
             .unwrap_or_else(|e| e.into_inner())
             .is_some();
         if !built {
-            return self.build(engine).await;
+            return self.build(engine, room).await;
         }
         // A NULL key matches no row by key: only a whole build finds its rows.
         if keys.columns().iter().any(|c| c.null_count() > 0) {
-            return self.build(engine).await;
+            return self.build(engine, room).await;
         }
         let key_rows = self.key_rows()?;
         let touched = KeyRows::set(&key_rows.keys(keys.columns())?);
-        let fresh = self.compute(engine, Some(Restriction::new(keys))).await?;
+        // Unbounded: never `None`. What the rows hold is checked after.
+        let fresh = self
+            .compute(engine, Some(Restriction::new(keys)), usize::MAX)
+            .await?
+            .unwrap_or_default();
         let fresh = fresh
             .iter()
             .map(|b| key_rows.only(&touched, b))
@@ -564,9 +600,8 @@ impl MaintainedView {
         {
             rows.replace(&touched, &fresh)?;
         }
-
         lock(&self.counts).updates += 1;
-        Ok(())
+        Ok(true)
     }
 
     /// The current rows of one key, given as a value per key column; `None`
@@ -612,8 +647,9 @@ impl MaintainedView {
             .map_or(0, Materialized::memory)
     }
 
-    /// Drops its rows for good, `held` bytes being held by the views with
-    /// its own, over the `cap`: reads compute it from its SQL from now on.
+    /// Drops its rows for good, `held` bytes being held by the views (its
+    /// own included, if any), at or over the `cap`: reads compute it from
+    /// its SQL from now on.
     fn release(&self, held: usize, cap: usize) {
         let own = self.memory();
         self.released.store(true, Ordering::Release);
