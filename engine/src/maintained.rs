@@ -547,6 +547,9 @@ impl MaintainedView {
 
     /// Builds the rows whole; false if they take more than `room` bytes.
     async fn build(&self, engine: &Arc<Engine>, room: usize) -> Result<bool> {
+        if room == 0 {
+            return Ok(false);
+        }
         let Some(rows) = self.compute(engine, None, room).await? else {
             return Ok(false);
         };

@@ -510,3 +510,31 @@ fn views_over_the_memory_budget_are_computed_on_read() {
         );
     });
 }
+
+/// With `maintained_memory_mib = 0` no view is built at all: each is
+/// released at its first refresh and read from its SQL.
+#[test]
+fn a_budget_of_nothing_builds_no_view() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ordergraph.toml"),
+        "[report]\nnow = \"2026-03-02T00:00:00Z\"\n[limits]\nmaintained_memory_mib = 0\n",
+    )
+    .unwrap();
+    let engine = Engine::open(dir.path(), vec![ordergraph_queries::hook()]).unwrap();
+    runtime().block_on(async {
+        apply(&engine, &Step::Orders(vec![(1, 2, 1, 0, 1, 3, 9, 0)]));
+        engine.refresh_views().await.unwrap();
+        for status in engine.maintained_views().iter().filter(|s| s.view) {
+            assert!(status.released, "{status:?}");
+            assert_eq!((status.builds, status.rows), (0, None), "{status:?}");
+        }
+        for view in maintained() {
+            assert_eq!(
+                read(&engine, view, false).await,
+                read(&engine, view, true).await,
+                "{view}"
+            );
+        }
+    });
+}
