@@ -169,6 +169,9 @@ pub(crate) struct Resolver {
     /// processing order.
     groups: Vec<(usize, u64, std::ops::Range<usize>, u32)>,
     labels: Vec<u32>,
+    /// `(phone signature, ordered_at, order)` of every order showing a
+    /// mainland mobile, masked or not, sorted.
+    sightings: Vec<(u32, i64, u32)>,
     /// Buffers of the identifier walks.
     scratch: WalkScratch,
 }
@@ -255,10 +258,20 @@ impl Resolver {
                 uf.union(group[0], o);
             }
         }
+        self.sightings.clear();
+        self.sightings.extend(
+            orders
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.phone_sig != 0)
+                .map(|(i, o)| (o.phone_sig, o.at, i as u32)),
+        );
+        self.sightings.sort_unstable();
         let walk = Walk {
             orders,
             handover_gap,
             facts,
+            sightings: &self.sightings,
         };
         for kind in [IdentityKind::Account, IdentityKind::Email] {
             for (_, group) in of_kind(kind) {
@@ -322,6 +335,8 @@ struct Walk<'a, F> {
     orders: &'a [LocalOrder],
     handover_gap: i64,
     facts: &'a F,
+    /// See [`Resolver::sightings`].
+    sightings: &'a [(u32, i64, u32)],
 }
 
 impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
@@ -341,7 +356,11 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
     ///   orders are split at the longest silence among them (where the
     ///   number changed hands): those before it are the owner's, those
     ///   after it the new holder's, whose first orders often carry nothing
-    ///   but the number. For an identifier that is `reassigned` (a carrier
+    ///   but the number. A number the owner keeps showing masked
+    ///   (`138****5678` on a platform that hides it) from an account it
+    ///   used the number with is in use then: a carrier reassigns only a
+    ///   number its holder stopped using.
+    ///   For an identifier that is `reassigned` (a carrier
     ///   gives a phone number up to someone else), an order after the quiet
     ///   time placed from another account of a channel on which the owner
     ///   used the number from its own account is another life too, and
@@ -380,11 +399,19 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
         };
         let mut owner = members[first];
         let mut owner_last = orders[owner as usize].at;
+        let sightings = if reassigned {
+            self.sightings_of(orders[owner as usize].phone_sig)
+        } else {
+            &[]
+        };
         self.note_life(accounts, cities, owner);
         // Weak orders before the first holder's go with that holder.
         give(uf, owner, &members[..first]);
         for (j, &o) in members.iter().enumerate().skip(first + 1) {
             let order = &orders[o as usize];
+            if held.is_empty() {
+                owner_last = self.last_seen(uf, owner, accounts, sightings, owner_last, order.at);
+            }
             let quiet = !held.is_empty() || order.at - owner_last >= self.handover_gap;
             let conflict = uf.conflict(owner, o)
                 || (reassigned
@@ -431,6 +458,44 @@ impl<F: Fn(u32) -> IdentFacts> Walk<'_, F> {
         }
         give(uf, owner, held);
         held.clear();
+    }
+
+    /// The orders showing the phone signature `sig` (none for 0), in time.
+    fn sightings_of(&self, sig: u32) -> &[(u32, i64, u32)] {
+        if sig == 0 {
+            return &[];
+        }
+        let start = self.sightings.partition_point(|s| s.0 < sig);
+        let end = self.sightings.partition_point(|s| s.0 <= sig);
+        &self.sightings[start..end]
+    }
+
+    /// When the owner last showed the number before `before`, from its
+    /// `sightings` (one signature's, in time), if later than `since`: on an
+    /// order of the owner's customer placed from an account the owner used
+    /// the number with (`accounts`), where the platform shows it masked.
+    fn last_seen(
+        &self,
+        uf: &mut UnionFind<'_>,
+        owner: u32,
+        accounts: &[(u64, u32)],
+        sightings: &[(u32, i64, u32)],
+        since: i64,
+        before: i64,
+    ) -> i64 {
+        let root = uf.find(owner);
+        let until = sightings.partition_point(|s| s.1 < before);
+        sightings[..until]
+            .iter()
+            .rev()
+            .take_while(|s| s.1 > since)
+            .find(|s| {
+                let account = self.orders[s.2 as usize].idents[IdentityKind::Account as usize];
+                account != NONE
+                    && accounts.iter().any(|&(_, a)| a == account)
+                    && uf.find(s.2) == root
+            })
+            .map_or(since, |s| s.1)
     }
 
     /// Notes the account (and its channel) an order of the owner's was

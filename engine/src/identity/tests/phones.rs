@@ -160,6 +160,42 @@ fn a_reassigned_numbers_new_holder_on_the_same_platform_is_another_person() {
     assert!(h.same("a1", "c1"));
 }
 
+/// A heavy buyer whose full number shows up months apart, the platform
+/// showing it masked in between, still holds it: a second JD account with
+/// the number after the gap is the same person's, not the number's new
+/// holder. Masked by another customer, it proves nothing for the owner.
+#[test]
+fn a_number_still_shown_masked_is_still_its_owners() {
+    let p = "13912340079";
+    let on = |account, id, day, phone| O {
+        channel: "jd",
+        account: Some(account),
+        phone: Some(phone),
+        ..o(id, day)
+    };
+    let first = [
+        on("jd-old", "a1", 1, p),
+        on("jd-old", "a2", 40, "139****0079"),
+        on("jd-old", "a3", 90, "139****0079"),
+        on("jd-old", "a4", 130, "139****0079"),
+    ];
+    let (h, _) = increment_against_at_once(&first, &[on("jd-second", "c1", 140, p)]);
+    assert!(h.same("a1", "c1"));
+    // The same number masked on someone else's orders (another JD account,
+    // with another email) keeps nothing in use for the owner.
+    let elsewhere = |id, day| O {
+        email: Some("someone.else@qq.com"),
+        ..on("jd-other", id, day, "139****0079")
+    };
+    let first = [
+        on("jd-old", "a1", 1, p),
+        elsewhere("e1", 90),
+        elsewhere("e2", 130),
+    ];
+    let (h, _) = increment_against_at_once(&first, &[on("jd-new", "b1", 140, p)]);
+    assert!(!h.same("a1", "b1"));
+}
+
 #[test]
 fn a_reassigned_numbers_new_holder_elsewhere_on_another_platform_is_another_person() {
     let p = "13912340079";
