@@ -80,6 +80,7 @@ pub fn all() -> Vec<Persona> {
         volume::office_buyer(),
         volume::livestream_binge(),
         volume::coupon_hunter(),
+        volume::masked_regular(),
         recycled::quiet_45_days(),
         recycled::quiet_90_days(),
         recycled::quiet_a_year(),

@@ -236,3 +236,38 @@ pub(super) fn coupon_hunter() -> Persona {
         Expect::Exact,
     )
 }
+
+/// A weekly Douyin buyer whose number the platform masks, and her second
+/// account months after the full number last showed.
+pub(super) fn masked_regular() -> Persona {
+    let mut s = Story::new("masked-regular");
+    let phone = s.mint.phone();
+    let home = s.mint.home("长沙");
+    let (first, second) = (s.mint.douyin_account(), s.mint.douyin_account());
+    for (i, time) in s
+        .mint
+        .spread("2025-11-03", "2026-06-28", 30)
+        .into_iter()
+        .enumerate()
+    {
+        s.order(0, DOUYIN, time)
+            .account(&first)
+            .phone_masked_if(phone, i > 0)
+            .ship(&home)
+            .amount(19, 159);
+    }
+    for time in s.mint.spread("2026-07-05", "2026-09-20", 4) {
+        s.order(0, DOUYIN, time)
+            .account(&second)
+            .phone(phone)
+            .ship(&home)
+            .amount(9, 99);
+    }
+    s.finish(
+        "A Changsha buyer orders on Douyin every week. Douyin shows her full number on her \
+         first order only and masks it (138****5678) on the other 29, over eight months. In \
+         July she opens a second Douyin account and types her full number. The number was \
+         in use the whole time, so the second account is hers, not a new holder's. One person.",
+        Expect::Exact,
+    )
+}
